@@ -1,0 +1,1 @@
+"""The credential backend: FastAPI service recording visits and issuing Wi-Fi credentials."""

@@ -1,0 +1,51 @@
+"""The one interface every provisioner (local, FreeRADIUS SQL, MikroTik REST) implements."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Protocol
+
+
+class ProvisioningUnavailable(Exception):
+    """The network side cannot take the change now (down, refused, timed out).
+
+    The message is for operators' logs: never include a password in it.
+    """
+
+
+@dataclass(frozen=True)
+class NetworkCredential:
+    """What the network side needs to let a patron in, until `expires_at` (aware, UTC)."""
+
+    username: str
+    password: str
+    expires_at: dt.datetime
+
+    def __repr__(self) -> str:  # keep passwords out of logs and tracebacks
+        return f"NetworkCredential(username={self.username!r}, expires_at={self.expires_at})"
+
+
+class Provisioner(Protocol):
+    """Where credentials go. Every method raises ProvisioningUnavailable when the network
+    side cannot be reached or refuses; none may leave a half-made credential behind."""
+
+    name: str
+
+    def issue(self, credential: NetworkCredential) -> None:
+        """Create the user (or overwrite one of the same name) so it can log in until expiry."""
+
+    def renew(self, credential: NetworkCredential) -> None:
+        """Update password and expiry of an existing user (create it when missing)."""
+
+    def revoke(self, username: str) -> None:
+        """Remove the user; removing a user that does not exist is not an error."""
+
+    def check(self) -> None:
+        """Raise ProvisioningUnavailable unless the network side answers now."""
+
+    def usernames(self) -> set[str]:
+        """The users this kiosk backend manages on the network side (for reconciliation)."""
+
+    def close(self) -> None:
+        """Release connections."""

@@ -1,0 +1,133 @@
+"""The `kiosk` command: one entry point with subcommands.
+
+The parsers live here (the CLI is a contract); each handler lives beside the code it
+drives and is imported only when its subcommand runs, so `kiosk decode` never loads the
+web stack and `kiosk backend` never loads Kivy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from kiosk import __version__
+from kiosk.config import ConfigError, Settings, load_settings
+
+Handler = Callable[[argparse.Namespace, Settings], int]
+
+# subcommand -> "module:function"
+HANDLERS: dict[str, str] = {
+    "run": "kiosk.launch:cmd_run",
+    "demo": "kiosk.launch:cmd_demo",
+    "backend": "kiosk.backend.commands:cmd_backend",
+    "members import": "kiosk.backend.commands:cmd_members_import",
+    "provisioning sync": "kiosk.backend.commands:cmd_provisioning_sync",
+    "backup": "kiosk.backend.commands:cmd_backup",
+    "decode": "kiosk.scanner.commands:cmd_decode",
+    "set-pin": "kiosk.pin_command:cmd_set_pin",
+    "doctor": "kiosk.doctor:cmd_doctor",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kiosk",
+        description="Library self-service kiosk: member card -> guestbook -> Wi-Fi credential.",
+    )
+    parser.add_argument("--version", action="version", version=f"kiosk {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    def command(name: str, help_text: str, key: str | None = None) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        p.set_defaults(handler=key or name)
+        add_config(p)
+        return p
+
+    p = command("run", "run the kiosk UI against [kiosk] backend_url")
+    p.add_argument("--camera", help="camera index, device path, video file or image folder")
+    p.add_argument("--windowed", action="store_true", help="a window instead of full screen")
+
+    p = command("demo", "run the embedded backend with demo members and the kiosk together")
+    p.add_argument("--camera", help="camera source (default: a camera if found, else the demo video)")
+    p.add_argument("--windowed", action="store_true", help="a window instead of full screen")
+    p.add_argument(
+        "--autopilot",
+        choices=["auto", "on", "off"],
+        default="auto",
+        help="play the patron journey by itself (default: on when there is no display)",
+    )
+    p.add_argument("--journeys", type=int, default=1, help="autopilot journeys before exiting")
+    p.add_argument("--port", type=int, default=0, help="embedded backend port (0: a free one)")
+
+    p = command("backend", "serve the credential backend (HTTP API)")
+    p.add_argument("--host", help="listen address (default: [backend] host)")
+    p.add_argument("--port", type=int, help="listen port (default: [backend] port)")
+    p.add_argument("--workers", type=int, help="uvicorn worker processes")
+
+    members = sub.add_parser("members", help="member records")
+    msub = members.add_subparsers(dest="members_command", metavar="ACTION", required=True)
+    p = msub.add_parser("import", help="add and update members from a CSV file")
+    p.set_defaults(handler="members import")
+    add_config(p)
+    p.add_argument("file", type=Path, help="CSV: member_id,name,status,expires_on[,institution]")
+    p.add_argument("--skip-invalid", action="store_true", help="import the good rows anyway")
+    p.add_argument("--replace", action="store_true", help="delete members not in the file")
+    p.add_argument("--dry-run", action="store_true", help="validate only")
+
+    prov = sub.add_parser("provisioning", help="the network side of credentials")
+    psub = prov.add_subparsers(dest="provisioning_command", metavar="ACTION", required=True)
+    p = psub.add_parser("sync", help="reconcile credentials with the network side now")
+    p.set_defaults(handler="provisioning sync")
+    add_config(p)
+
+    p = command("backup", "copy the backend database safely while it runs")
+    p.add_argument("destination", type=Path, help="file to write (SQLite) or dump (PostgreSQL)")
+
+    p = command("decode", "decode barcodes in images, a camera or a video")
+    p.add_argument("images", nargs="*", type=Path, metavar="IMAGE")
+    p.add_argument("--json", action="store_true", help="one JSON object per line")
+    p.add_argument("--decoders", help="comma-separated chain, e.g. zxing-cpp,pyzbar")
+    p.add_argument("--camera", help="read live from a camera index, device or video file")
+    p.add_argument("--seconds", type=float, default=0, help="with --camera: stop after this")
+
+    command("set-pin", "set the staff PIN for maintenance mode")
+    command("doctor", "check display, camera, zbar, backend, config and PIN")
+    return parser
+
+
+def add_config(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--config",
+        type=Path,
+        default=None,
+        help="configuration file (default: ./config.toml)",
+    )
+
+
+def resolve(key: str) -> Handler:
+    module_name, _, function = HANDLERS[key].partition(":")
+    handler: Handler = getattr(importlib.import_module(module_name), function)
+    return handler
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings(args.config)
+    except ConfigError as exc:
+        print(f"kiosk: configuration error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        return resolve(args.handler)(args, settings)
+    except ConfigError as exc:
+        print(f"kiosk: configuration error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

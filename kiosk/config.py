@@ -1,0 +1,358 @@
+"""Load and validate config.toml (one file, a section per side) into typed settings.
+
+A wrong value stops the program with the key, the value and what was expected
+(`ConfigError`); the CLI prints that one line and exits 2.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+DEFAULT_CONFIG_PATH = Path("config.toml")
+DEFAULT_CARD_PATTERN = (
+    r"(?P<start>[A-D](?=[0-9]{4,20}[A-D]$))?(?P<id>[A-Z0-9][A-Z0-9-]{2,18}[A-Z0-9])(?(start)[A-D])"
+)
+
+
+class ConfigError(Exception):
+    """The configuration file is missing, unreadable or holds a wrong value."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Text(_Section):
+    """A user-facing text in both languages of the kiosk."""
+
+    id: str
+    en: str
+
+    def get(self, language: str) -> str:
+        return self.en if language == "en" else self.id
+
+
+# ---------------------------------------------------------------- kiosk side
+
+
+class Timeouts(_Section):
+    """Seconds each patron-facing state may last before the kiosk returns to Welcome."""
+
+    lookup: float = Field(8.0, gt=0)
+    greeting: float = Field(4.0, gt=0)
+    guestbook: float = Field(90.0, gt=0)
+    checkin: float = Field(12.0, gt=0)
+    credentials: float = Field(60.0, gt=0)
+    thanks: float = Field(8.0, gt=0)
+    notice: float = Field(10.0, gt=0)
+    keypad: float = Field(45.0, gt=0)
+
+
+class ScannerSettings(_Section):
+    # "auto" = first camera found, else the demo video; an integer index; a device path;
+    # a video file; or a folder of images.
+    camera: str = "auto"
+    width: int = Field(1280, gt=0)
+    height: int = Field(720, gt=0)
+    # The decoder chain, tried in order on each frame (names: "zxing-cpp", "pyzbar", "wechat").
+    decoders: list[str] = Field(default_factory=lambda: ["zxing-cpp", "pyzbar"])
+    # zxing-cpp BarcodeFormat names of the symbologies to look for.
+    formats: list[str] = Field(
+        default_factory=lambda: ["Codabar", "Code128", "Code39", "EAN13", "ITF", "QRCode"]
+    )
+    frame_budget_ms: float = Field(60.0, gt=0)
+    debounce_seconds: float = Field(5.0, ge=0)
+    # Optional check digits (Code 39 mod 43, ITF) are verified only when true.
+    verify_optional_checksums: bool = False
+    loop_video: bool = True
+
+
+class KioskSettings(_Section):
+    backend_url: str = "http://127.0.0.1:8080"
+    api_token: str = ""
+    kiosk_id: str = "kiosk-1"
+    language: Literal["id", "en"] = "id"
+    # A CA bundle for a library's own TLS certificate; empty = the system's.
+    ca_file: str = ""
+    connect_timeout: float = Field(3.0, gt=0)
+    read_timeout: float = Field(8.0, gt=0)
+    # Where the kiosk keeps its outbox, state and logs.
+    data_dir: str = "var"
+    fullscreen: bool = True
+    sound: bool = True
+    timeouts: Timeouts = Field(default_factory=Timeouts)
+    scanner: ScannerSettings = Field(default_factory=ScannerSettings)
+
+
+class LibrarySettings(_Section):
+    name: str = "Perpustakaan Provinsi Kepulauan Bangka Belitung"
+    logo: str = ""
+    wifi_ssid: str = "Perpustakaan-Publik"
+    login_url: str = "http://login.perpustakaan.lan"
+    # QR payload for a phone. Placeholders: {ssid} {username} {password} {login_url}.
+    qr_template: str = "WIFI:T:nopass;S:{ssid};;"
+
+
+class CardSettings(_Section):
+    # A regular expression with a named group `id`, matched (case-insensitively) against
+    # the whole scanned text, surrounding whitespace ignored. The default takes 4-20
+    # letters, digits and inner dashes, and also Codabar start/stop letters around digits
+    # (A0012345B reads as 0012345).
+    pattern: str = DEFAULT_CARD_PATTERN
+
+    @field_validator("pattern")
+    @classmethod
+    def _compiles_with_id_group(cls, value: str) -> str:
+        try:
+            compiled = re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"not a valid regular expression: {exc}") from exc
+        if "id" not in compiled.groupindex:
+            raise ValueError("needs a named group (?P<id>...)")
+        return value
+
+
+class Choice(_Section):
+    key: str
+    label: Text
+
+
+class GuestbookField(_Section):
+    key: str = Field(pattern=r"^[a-z][a-z0-9_]{0,31}$")
+    label: Text
+    kind: Literal["choice", "text", "number"] = "choice"
+    required: bool = True
+    choices: list[Choice] = Field(default_factory=list)
+    max_length: int = Field(80, gt=0, le=500)
+
+
+def _default_fields() -> list[GuestbookField]:
+    def field(key: str, id_: str, en: str, choices: list[tuple[str, str, str]]) -> GuestbookField:
+        return GuestbookField(
+            key=key,
+            label=Text(id=id_, en=en),
+            choices=[Choice(key=k, label=Text(id=i, en=e)) for k, i, e in choices],
+        )
+
+    return [
+        field(
+            "purpose",
+            "Tujuan kunjungan",
+            "Purpose of visit",
+            [
+                ("internet", "Internet", "Internet"),
+                ("membaca", "Membaca", "Reading"),
+                ("meminjam", "Meminjam / mengembalikan", "Borrow / return"),
+                ("penelitian", "Penelitian", "Research"),
+                ("lainnya", "Lainnya", "Other"),
+            ],
+        ),
+        field(
+            "occupation",
+            "Pekerjaan",
+            "Occupation",
+            [
+                ("pelajar", "Pelajar", "School student"),
+                ("mahasiswa", "Mahasiswa", "University student"),
+                ("pns", "PNS / TNI / Polri", "Civil servant / military / police"),
+                ("swasta", "Swasta", "Private sector"),
+                ("lainnya", "Lainnya", "Other"),
+            ],
+        ),
+        field(
+            "education",
+            "Pendidikan terakhir",
+            "Education",
+            [
+                ("sd", "SD", "Primary"),
+                ("smp", "SMP", "Junior high"),
+                ("sma", "SMA / SMK", "Senior high"),
+                ("diploma", "D1-D4", "Diploma"),
+                ("s1", "S1", "Bachelor"),
+                ("s2", "S2 / S3", "Master / PhD"),
+            ],
+        ),
+        GuestbookField(
+            key="institution",
+            label=Text(id="Instansi / sekolah", en="Institution / school"),
+            kind="text",
+            required=False,
+        ),
+    ]
+
+
+class GuestbookSettings(_Section):
+    fields: list[GuestbookField] = Field(default_factory=_default_fields)
+    privacy_notice: Text = Text(
+        id="Data kunjungan disimpan 1 tahun untuk statistik perpustakaan (UU PDP 27/2022).",
+        en="Visit data is kept for 1 year for library statistics (Law 27/2022 on PDP).",
+    )
+    privacy_notice_full: Text = Text(
+        id=(
+            "Perpustakaan mencatat nomor anggota, waktu kunjungan dan jawaban buku tamu "
+            "untuk laporan statistik kunjungan. Data disimpan paling lama 1 tahun, tidak "
+            "dibagikan kepada pihak lain, dan dapat Anda minta untuk dilihat atau dihapus "
+            "di meja layanan (UU No. 27 Tahun 2022 tentang Pelindungan Data Pribadi)."
+        ),
+        en=(
+            "The library records your member number, the time of your visit and your "
+            "guestbook answers for its visitor statistics. The data is kept for at most "
+            "1 year, is not shared with anyone, and you may ask at the desk to see or delete "
+            "it (Law No. 27 of 2022 on Personal Data Protection)."
+        ),
+    )
+
+    @field_validator("fields")
+    @classmethod
+    def _unique_keys(cls, fields: list[GuestbookField]) -> list[GuestbookField]:
+        keys = [f.key for f in fields]
+        if len(keys) != len(set(keys)):
+            raise ValueError(f"field keys must be unique, got {keys}")
+        for f in fields:
+            if f.kind == "choice" and not f.choices:
+                raise ValueError(f"field {f.key!r} is a choice with no choices")
+        return fields
+
+
+# -------------------------------------------------------------- backend side
+
+
+class CredentialSettings(_Section):
+    valid_days: int = Field(1, ge=1, le=3650)
+    password_length: int = Field(8, ge=6, le=64)
+    # "random": a prefix plus random letters/digits, not guessable from the member id;
+    # "member-id": the member id itself (guessable: only where the library wants it).
+    username_style: Literal["random", "member-id"] = "random"
+    username_prefix: str = Field("p", pattern=r"^[a-z]{0,8}$")
+    username_length: int = Field(6, ge=4, le=32)
+
+
+class BackendSettings(_Section):
+    database_url: str = "sqlite:///var/kiosk.db"
+    api_tokens: list[str] = Field(default_factory=list)
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=1, le=65535)
+    timezone: str = "Asia/Jakarta"
+    rate_limit_per_minute: int = Field(600, ge=1)
+    max_body_bytes: int = Field(16_384, ge=1024)
+    max_answers_bytes: int = Field(4_096, ge=256)
+    workers: int = Field(1, ge=1, le=64)
+    log_dir: str = "var/log"
+
+    @field_validator("api_tokens")
+    @classmethod
+    def _tokens_long_enough(cls, tokens: list[str]) -> list[str]:
+        for token in tokens:
+            if len(token) < 16:
+                raise ValueError("each token must be at least 16 characters")
+        return tokens
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+
+class MikrotikSettings(_Section):
+    url: str = "https://192.168.88.1"
+    user: str = "kiosk"
+    # Empty: taken from the environment variable KIOSK_MIKROTIK_PASSWORD.
+    password: str = ""
+    profile: str = "default"
+    ca_file: str = ""
+    timeout: float = Field(5.0, gt=0)
+
+
+class ProvisioningSettings(_Section):
+    kind: Literal["local", "freeradius-sql", "mikrotik-rest"] = "local"
+    # freeradius-sql: the FreeRADIUS database (SQLite, MySQL/MariaDB or PostgreSQL URL).
+    database_url: str = ""
+    group: str = ""
+    reconcile_seconds: float = Field(60.0, gt=0)
+    mikrotik: MikrotikSettings = Field(default_factory=MikrotikSettings)
+
+
+class MaintenanceSettings(_Section):
+    pin_hash: str = ""
+    max_attempts: int = Field(5, ge=1)
+    lockout_minutes: float = Field(5.0, gt=0)
+    close_after_seconds: float = Field(60.0, gt=0)
+    gesture_seconds: float = Field(3.0, gt=0)
+
+
+class Settings(_Section):
+    kiosk: KioskSettings = Field(default_factory=KioskSettings)
+    library: LibrarySettings = Field(default_factory=LibrarySettings)
+    cards: CardSettings = Field(default_factory=CardSettings)
+    guestbook: GuestbookSettings = Field(default_factory=GuestbookSettings)
+    credentials: CredentialSettings = Field(default_factory=CredentialSettings)
+    backend: BackendSettings = Field(default_factory=BackendSettings)
+    provisioning: ProvisioningSettings = Field(default_factory=ProvisioningSettings)
+    maintenance: MaintenanceSettings = Field(default_factory=MaintenanceSettings)
+
+    def with_overrides(self, **sections: dict[str, Any]) -> Settings:
+        """A copy with some keys of some sections replaced (validated again)."""
+        data = self.model_dump()
+        for section, values in sections.items():
+            data[section] = _merge(data.get(section, {}), values)
+        return parse_settings(data)
+
+
+SettingsPath = Annotated[Path, "path to config.toml"]
+
+
+def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _describe(error: Any) -> str:
+    loc = ".".join(str(p) for p in error["loc"])
+    message = error["msg"].removeprefix("Value error, ")
+    if error["type"] == "extra_forbidden":
+        return f"{loc}: unknown key (is it misspelled?)"
+    if error["type"] == "missing":
+        return f"{loc}: required key is missing"
+    return f"{loc} = {error.get('input')!r}: {message}"
+
+
+def parse_settings(data: dict[str, Any], source: str = "config") -> Settings:
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(_describe(e) for e in exc.errors())
+        raise ConfigError(f"{source}: {problems}") from None
+
+
+def load_settings(path: Path | str | None = None) -> Settings:
+    """Read config.toml; a missing default file means all defaults, a missing named one is an
+    error."""
+    explicit = path is not None
+    config_path = Path(path) if path is not None else DEFAULT_CONFIG_PATH
+    if not config_path.exists():
+        if explicit:
+            raise ConfigError(f"{config_path}: no such configuration file")
+        return Settings()
+    try:
+        data = tomllib.loads(config_path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{config_path}: not valid TOML: {exc}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{config_path}: cannot read: {exc}") from None
+    return parse_settings(data, str(config_path))

@@ -1,0 +1,1 @@
+"""Pure Python rules of the kiosk: no Kivy, no HTTP, no database."""

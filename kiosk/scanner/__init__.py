@@ -1,0 +1,1 @@
+"""Card scanning: frame sources, barcode decoders and the background decode worker (no Kivy)."""

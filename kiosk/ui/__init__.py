@@ -1,0 +1,1 @@
+"""The Kivy kiosk app. Kivy is imported only under this package."""

@@ -1,0 +1,23 @@
+"""Fixtures shared by every test area: the repository root and the shared test data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_TESTDATA = REPO.parent / "shared" / "testdata"
+ZXING_SAMPLES = SHARED_TESTDATA / "barcodes" / "zxing-cpp"
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    return REPO
+
+
+@pytest.fixture(scope="session")
+def zxing_samples() -> Path:
+    if not ZXING_SAMPLES.is_dir():
+        pytest.skip(f"shared test data not found at {ZXING_SAMPLES} (clone with shared/ beside it)")
+    return ZXING_SAMPLES
