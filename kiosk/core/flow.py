@@ -1,0 +1,471 @@
+"""The patron session as a state machine: card -> lookup -> guestbook -> check-in -> credential.
+
+Pure Python, driven by events and a clock. It never does I/O itself: a transition returns
+commands (look up, check in, queue a visit) that the UI runs off its main thread, and the
+results come back as events tagged with the journey they belong to, so an answer that
+arrives after the patron left (timeout, Selesai) is dropped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+from typing import Any
+
+from kiosk.config import GuestbookField, Timeouts
+from kiosk.core.guestbook import initial_answers, is_complete, validate_answers
+
+
+class State(StrEnum):
+    idle = "idle"  # Welcome: camera live, "hold your card up"
+    keypad = "keypad"  # typing the member number by hand
+    looking_up = "looking_up"
+    guestbook = "guestbook"  # greeting + guestbook fields
+    checking_in = "checking_in"
+    credentials = "credentials"  # username and password on screen
+    thanks = "thanks"  # guestbook only, no internet asked
+    notice = "notice"  # a side exit, in plain words
+    out_of_service = "out_of_service"
+
+
+class Notice(StrEnum):
+    card_not_recognised = "card_not_recognised"  # a rejected read: not this library's card
+    member_not_found = "member_not_found"
+    member_expired = "member_expired"
+    member_blocked = "member_blocked"
+    backend_unreachable = "backend_unreachable"  # guestbook entry kept, sent later
+    provisioning_unavailable = "provisioning_unavailable"  # visit recorded, no credential
+    camera_unavailable = "camera_unavailable"
+    busy = "busy"  # something went wrong that staff should see (e.g. outbox full)
+
+
+# Which notice a backend error code leads to.
+NOTICE_FOR_CODE: Mapping[str, Notice] = {
+    "member_not_found": Notice.member_not_found,
+    "member_expired": Notice.member_expired,
+    "member_blocked": Notice.member_blocked,
+    "provisioning_unavailable": Notice.provisioning_unavailable,
+}
+
+
+# ------------------------------------------------------------------ commands
+
+
+@dataclass(frozen=True)
+class Lookup:
+    journey: int
+    card: str
+
+
+@dataclass(frozen=True)
+class Checkin:
+    journey: int
+    body: dict[str, Any]  # a protocol.CheckinRequest as plain JSON-able data
+
+
+@dataclass(frozen=True)
+class QueueVisit:
+    """Keep the guestbook entry in the outbox; it goes to POST /visits later."""
+
+    journey: int
+    body: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Beep:
+    kind: str  # "read", "rejected"
+
+
+Command = Lookup | Checkin | QueueVisit | Beep
+
+
+# ---------------------------------------------------------------------- view
+
+
+@dataclass(frozen=True)
+class Credential:
+    username: str
+    password: str
+    expires_at: dt.datetime
+    reused: bool
+
+    def __repr__(self) -> str:
+        return f"Credential(username={self.username!r}, reused={self.reused})"
+
+
+@dataclass(frozen=True)
+class View:
+    """Everything a screen needs to draw the current state; nothing more."""
+
+    state: State
+    journey: int
+    deadline: float
+    member_name: str = ""
+    member_status: str = ""
+    offline: bool = False  # the backend could not be reached: guestbook is kept locally
+    internet_allowed: bool = True
+    answers: Mapping[str, str] = field(default_factory=dict)
+    want_internet: bool = True
+    keypad_text: str = ""
+    credential: Credential | None = None
+    notice: Notice | None = None
+    camera_ok: bool = True
+
+
+@dataclass
+class _Journey:
+    """What one patron entered: dropped as a whole when the session ends."""
+
+    number: int
+    card: str = ""
+    client_ref: str = ""
+    member_name: str = ""
+    member_status: str = ""
+    offline: bool = False
+    internet_allowed: bool = True
+    answers: dict[str, str] = field(default_factory=dict)
+    want_internet: bool = True
+    keypad_text: str = ""
+    credential: Credential | None = None
+    notice: Notice | None = None
+
+
+MAX_KEYPAD_DIGITS = 20
+
+
+class Flow:
+    """The patron session. Call the event methods; read `view`; run the returned commands."""
+
+    def __init__(
+        self,
+        fields: list[GuestbookField],
+        timeouts: Timeouts,
+        kiosk_id: str,
+        *,
+        now: Callable[[], float],
+        wall_clock: Callable[[], dt.datetime] | None = None,
+        on_change: Callable[[View], None] | None = None,
+    ) -> None:
+        self._fields = fields
+        self._timeouts = timeouts
+        self._kiosk_id = kiosk_id
+        self._now = now
+        self._wall_clock = wall_clock or (lambda: dt.datetime.now(dt.UTC))
+        self._on_change = on_change
+        self._counter = 0
+        self._journey = _Journey(0)
+        self._state = State.idle
+        self._deadline = float("inf")
+        self._camera_ok = True
+        self._out_of_service = False
+        self._pending_body: dict[str, Any] = {}
+
+    # ------------------------------------------------------------ reading
+
+    @property
+    def state(self) -> State:
+        return self._state
+
+    @property
+    def view(self) -> View:
+        j = self._journey
+        return View(
+            state=self._state,
+            journey=j.number,
+            deadline=self._deadline,
+            member_name=j.member_name,
+            member_status=j.member_status,
+            offline=j.offline,
+            internet_allowed=j.internet_allowed,
+            answers=dict(j.answers),
+            want_internet=j.want_internet,
+            keypad_text=j.keypad_text,
+            credential=j.credential,
+            notice=j.notice,
+            camera_ok=self._camera_ok,
+        )
+
+    def seconds_left(self) -> float:
+        return max(0.0, self._deadline - self._now())
+
+    # ------------------------------------------------------- the scanner
+
+    def card_read(self, text: str) -> list[Command]:
+        """A read that matched the card pattern. Starts a session from Welcome or a notice;
+        ignored while another patron is in a session."""
+        if self._state not in (State.idle, State.notice, State.keypad):
+            return []
+        return [Beep("read"), *self._start_lookup(text)]
+
+    def card_rejected(self, text: str) -> list[Command]:
+        """A read that is not this library's member card (an ISBN, another library's card)."""
+        if self._state not in (State.idle, State.notice):
+            return []
+        self._new_journey()
+        self._show_notice(Notice.card_not_recognised)
+        return [Beep("rejected")]
+
+    def camera_changed(self, ok: bool) -> list[Command]:
+        self._camera_ok = ok
+        self._changed()
+        return []
+
+    # -------------------------------------------------------- the keypad
+
+    def keypad_open(self) -> list[Command]:
+        if self._state not in (State.idle, State.notice):
+            return []
+        self._new_journey()
+        self._enter(State.keypad)
+        return []
+
+    def keypad_press(self, key: str) -> list[Command]:
+        """A digit or letter, "back" or "clear"."""
+        if self._state is not State.keypad:
+            return []
+        j = self._journey
+        if key == "back":
+            j.keypad_text = j.keypad_text[:-1]
+        elif key == "clear":
+            j.keypad_text = ""
+        elif len(key) == 1 and key.isalnum() and len(j.keypad_text) < MAX_KEYPAD_DIGITS:
+            j.keypad_text += key.upper()
+        self._touch()
+        return []
+
+    def keypad_submit(self) -> list[Command]:
+        if self._state is not State.keypad or not self._journey.keypad_text:
+            return []
+        return self._start_lookup(self._journey.keypad_text)
+
+    def cancel(self) -> list[Command]:
+        """The patron pressed "back"/"Selesai": the session ends, nothing of it stays."""
+        if self._state in (State.looking_up, State.checking_in, State.out_of_service):
+            return []
+        self._to_idle()
+        return []
+
+    # ------------------------------------------------------ the backend
+
+    def lookup_succeeded(
+        self,
+        journey: int,
+        *,
+        name: str,
+        status: str,
+        last_answers: Mapping[str, Any] | None,
+    ) -> list[Command]:
+        if not self._current(journey, State.looking_up):
+            return []
+        j = self._journey
+        j.member_name = name
+        j.member_status = status
+        j.answers = initial_answers(self._fields, dict(last_answers) if last_answers else None)
+        if status in ("expired", "blocked"):
+            # They may still sign the guestbook (a visit is a visit), but get no credential.
+            j.internet_allowed = False
+            j.want_internet = False
+        self._enter(State.guestbook)
+        return []
+
+    def lookup_failed(self, journey: int, code: str) -> list[Command]:
+        """`code`: a backend error code, or "unreachable" when the backend did not answer."""
+        if not self._current(journey, State.looking_up):
+            return []
+        if code == "unreachable":
+            # Nobody to greet by name, but the guestbook can still be signed and kept.
+            j = self._journey
+            j.offline = True
+            j.internet_allowed = False
+            j.want_internet = False
+            j.answers = initial_answers(self._fields, None)
+            self._enter(State.guestbook)
+            return []
+        self._show_notice(NOTICE_FOR_CODE.get(code, Notice.member_not_found))
+        return []
+
+    # --------------------------------------------------- the guestbook
+
+    def answer(self, key: str, value: str) -> list[Command]:
+        if self._state is not State.guestbook:
+            return []
+        if any(f.key == key for f in self._fields):
+            if value:
+                self._journey.answers[key] = value
+            else:
+                self._journey.answers.pop(key, None)
+        self._touch()
+        return []
+
+    def set_want_internet(self, wanted: bool) -> list[Command]:
+        if self._state is not State.guestbook:
+            return []
+        self._journey.want_internet = wanted and self._journey.internet_allowed
+        self._touch()
+        return []
+
+    def can_submit(self) -> bool:
+        return self._state is State.guestbook and is_complete(self._fields, self._journey.answers)
+
+    def submit(self) -> list[Command]:
+        if not self.can_submit():
+            return []
+        j = self._journey
+        body = {
+            "client_ref": j.client_ref,
+            "card": j.card,
+            "answers": validate_answers(self._fields, j.answers),
+            "want_internet": j.want_internet,
+            "kiosk_id": self._kiosk_id,
+            "occurred_at": self._wall_clock().isoformat(),
+        }
+        if j.offline:
+            self._show_notice(Notice.backend_unreachable)
+            return [QueueVisit(j.number, body)]
+        self._enter(State.checking_in)
+        self._pending_body = body
+        return [Checkin(j.number, body)]
+
+    def checkin_succeeded(self, journey: int, credential: Credential | None) -> list[Command]:
+        if not self._current(journey, State.checking_in):
+            return []
+        self._journey.answers = {}
+        if credential is None:
+            self._enter(State.thanks)
+        else:
+            self._journey.credential = credential
+            self._enter(State.credentials)
+        return []
+
+    def checkin_failed(self, journey: int, code: str) -> list[Command]:
+        """`code`: a backend error code, or "unreachable". What the patron wrote is kept
+        (queued for /visits) whenever the backend did not record it for its own reasons."""
+        if not self._current(journey, State.checking_in):
+            return []
+        body = self._pending_body
+        self._journey.answers = {}
+        if code in ("unreachable", "provisioning_unavailable", "rate_limited"):
+            # Nothing was recorded: the visit goes to the outbox under the same client_ref,
+            # so it is counted once whatever happened to the first request.
+            notice = (
+                Notice.provisioning_unavailable
+                if code == "provisioning_unavailable"
+                else Notice.backend_unreachable
+            )
+            self._show_notice(notice)
+            return [QueueVisit(journey, {**body, "want_internet": False})]
+        if code in ("member_expired", "member_blocked"):
+            # The member's status changed since the lookup: still record the plain visit.
+            self._show_notice(NOTICE_FOR_CODE[code])
+            return [QueueVisit(journey, {**body, "want_internet": False})]
+        self._show_notice(NOTICE_FOR_CODE.get(code, Notice.member_not_found))
+        return []
+
+    def queue_failed(self, journey: int) -> list[Command]:
+        """The outbox could not keep the entry (disk full): tell the patron to see staff."""
+        if journey == self._journey.number:
+            self._show_notice(Notice.busy)
+        return []
+
+    # ---------------------------------------------------- time and staff
+
+    def tick(self) -> list[Command]:
+        """Call regularly: a state past its deadline returns to Welcome, forgetting the patron."""
+        if self._now() < self._deadline:
+            return []
+        if self._state in (State.idle, State.out_of_service):
+            return []
+        if self._state is State.looking_up:
+            # The lookup did not come back in time: treat it as unreachable (keep the guestbook).
+            return self.lookup_failed(self._journey.number, "unreachable")
+        if self._state is State.checking_in:
+            return self.checkin_failed(self._journey.number, "unreachable")
+        self._to_idle()
+        return []
+
+    def touch(self) -> list[Command]:
+        """Any touch on a patron screen: the patron is still there."""
+        self._touch()
+        return []
+
+    def set_out_of_service(self, on: bool) -> list[Command]:
+        self._out_of_service = on
+        if on:
+            self._journey = _Journey(self._journey.number)
+            self._state = State.out_of_service
+            self._deadline = float("inf")
+            self._changed()
+        elif self._state is State.out_of_service:
+            self._to_idle()
+        return []
+
+    def reset(self) -> list[Command]:
+        """Back to Welcome at once (maintenance opened, config reloaded)."""
+        if self._out_of_service:
+            return self.set_out_of_service(True)
+        self._to_idle()
+        return []
+
+    # ------------------------------------------------------------ inside
+
+    def _current(self, journey: int, state: State) -> bool:
+        return journey == self._journey.number and self._state is state
+
+    def _new_journey(self) -> None:
+        self._counter += 1
+        self._journey = _Journey(self._counter, client_ref=str(uuid.uuid4()))
+        self._pending_body = {}
+
+    def _start_lookup(self, card: str) -> list[Command]:
+        self._new_journey()
+        self._journey.card = card.strip()
+        self._enter(State.looking_up)
+        return [Lookup(self._journey.number, self._journey.card)]
+
+    def _show_notice(self, notice: Notice) -> None:
+        # A notice keeps nothing the patron entered: only which notice it is.
+        self._journey = replace(
+            _Journey(self._journey.number), notice=notice, client_ref=self._journey.client_ref
+        )
+        self._enter(State.notice)
+
+    def _to_idle(self) -> None:
+        self._journey = _Journey(self._journey.number)
+        self._pending_body = {}
+        if self._out_of_service:
+            self._state = State.out_of_service
+            self._deadline = float("inf")
+            self._changed()
+            return
+        self._state = State.idle
+        self._deadline = float("inf")
+        self._changed()
+
+    def _enter(self, state: State) -> None:
+        self._state = state
+        self._deadline = self._now() + self._timeout_for(state)
+        self._changed()
+
+    def _touch(self) -> None:
+        if self._state in (State.guestbook, State.keypad):
+            self._deadline = self._now() + self._timeout_for(self._state)
+        self._changed()
+
+    def _timeout_for(self, state: State) -> float:
+        t = self._timeouts
+        return {
+            State.keypad: t.keypad,
+            State.looking_up: t.lookup,
+            State.guestbook: t.guestbook,
+            State.checking_in: t.checkin,
+            State.credentials: t.credentials,
+            State.thanks: t.thanks,
+            State.notice: t.notice,
+        }.get(state, float("inf"))
+
+    def _changed(self) -> None:
+        if self._on_change is not None:
+            self._on_change(self.view)
