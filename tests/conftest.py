@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from support.backend_server import BackendServer
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_TESTDATA = REPO.parent / "shared" / "testdata"
@@ -21,3 +23,10 @@ def zxing_samples() -> Path:
     if not ZXING_SAMPLES.is_dir():
         pytest.skip(f"shared test data not found at {ZXING_SAMPLES} (clone with shared/ beside it)")
     return ZXING_SAMPLES
+
+
+@pytest.fixture
+def backend_server(tmp_path: Path) -> Iterator[BackendServer]:
+    """A fresh real backend (subprocess, demo members, temp SQLite) for one test."""
+    with BackendServer(tmp_path / "backend") as server:
+        yield server

@@ -1,0 +1,234 @@
+"""The real credential backend as a subprocess on a free loopback port (Datasette-style).
+
+Writes a config.toml into a temp directory (tokens, a SQLite file there, a raised rate
+limit), imports members, starts `python -m kiosk backend --config ...` and polls
+/api/v1/health until it answers. Tests then talk HTTP to `.base_url` with `.token`.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import requests
+import tomlkit
+
+REPO = Path(__file__).resolve().parents[2]
+DEMO_MEMBERS = REPO / "assets" / "demo" / "members.csv"
+DEFAULT_TOKEN = "test-token-0123456789abcdef"
+START_TIMEOUT = 30.0
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now (loopback)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+class BackendServer:
+    """One backend process with its own config, database and port.
+
+    Settings overrides are sections of config.toml, e.g.
+    `BackendServer(tmp, credentials={"valid_days": 2}, backend={"rate_limit_per_minute": 5})`.
+    `members_csv=None` starts with no members. The port and database stay the same across
+    `.stop()` / `.start()`, so a restarted server sees the same data.
+    """
+
+    def __init__(
+        self,
+        tmp_dir: Path | str,
+        *,
+        members_csv: Path | str | None = DEMO_MEMBERS,
+        token: str = DEFAULT_TOKEN,
+        extra_tokens: list[str] | None = None,
+        port: int | None = None,
+        workers: int = 1,
+        start: bool = True,
+        env: dict[str, str] | None = None,
+        **sections: dict[str, Any],
+    ) -> None:
+        self.dir = Path(tmp_dir)
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.token = token
+        self.port = port or free_port()
+        self.host = "127.0.0.1"
+        self.base_url = f"http://{self.host}:{self.port}"
+        self.api_url = f"{self.base_url}/api/v1"
+        self.config_path = self.dir / "config.toml"
+        self.database_path = self.dir / "kiosk.db"
+        self.log_path = self.dir / "server.out"
+        self.workers = workers
+        self._env = env or {}
+        self.process: subprocess.Popen[bytes] | None = None
+        config: dict[str, Any] = {
+            "kiosk": {
+                "backend_url": self.base_url,
+                "api_token": token,
+                "data_dir": str(self.dir / "kiosk-data"),
+            },
+            "backend": {
+                "database_url": f"sqlite:///{self.database_path}",
+                "api_tokens": [token, *(extra_tokens or [])],
+                "host": self.host,
+                "port": self.port,
+                # Tests fire hundreds of requests a minute; the limit is tested on its own.
+                "rate_limit_per_minute": 100_000,
+                "log_dir": str(self.dir / "log"),
+                "workers": workers,
+            },
+            "provisioning": {"reconcile_seconds": 3600.0},
+        }
+        config = _merge(config, sections)
+        self.config_path.write_text(tomlkit.dumps(config), encoding="utf-8")
+        if members_csv is not None:
+            self.import_members(members_csv)
+        if start:
+            self.start()
+
+    # ------------------------------------------------------------ commands
+
+    def kiosk(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        """Run `python -m kiosk ARGS --config <this config>` and return its result."""
+        command = [sys.executable, "-m", "kiosk", *args, "--config", str(self.config_path)]
+        result = subprocess.run(
+            command,
+            capture_output=True,
+            text=True,
+            cwd=self.dir,
+            env=self._environment(),
+            timeout=120,
+        )
+        if check and result.returncode != 0:
+            raise RuntimeError(
+                f"{' '.join(args)} exited {result.returncode}:\n{result.stdout}\n{result.stderr}"
+            )
+        return result
+
+    def import_members(self, csv_path: Path | str, *extra: str) -> subprocess.CompletedProcess[str]:
+        return self.kiosk("members", "import", str(csv_path), *extra)
+
+    # ------------------------------------------------------------ process
+
+    def start(self) -> None:
+        """Start the server (same port, same database) and wait until /health answers."""
+        if self.process is not None and self.process.poll() is None:
+            return
+        log = self.log_path.open("ab")
+        command = [sys.executable, "-m", "kiosk", "backend", "--config", str(self.config_path)]
+        self.process = subprocess.Popen(
+            command, cwd=self.dir, stdout=log, stderr=subprocess.STDOUT, env=self._environment()
+        )
+        log.close()
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"backend exited {self.process.returncode}:\n{self.log_tail()}")
+            try:
+                if requests.get(f"{self.api_url}/health", timeout=1).status_code == 200:
+                    return
+            except requests.RequestException:
+                pass
+            time.sleep(0.05)  # polling a port: there is no event to await
+        self.kill()
+        raise RuntimeError(f"backend did not answer within {START_TIMEOUT} s:\n{self.log_tail()}")
+
+    def stop(self) -> None:
+        """Stop gracefully (SIGTERM), killing it if it does not go within 10 s."""
+        if self.process is None:
+            return
+        if self.process.poll() is None:
+            self.resume()
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+        self.process = None
+
+    def kill(self) -> None:
+        """SIGKILL: the server dies mid-whatever, as in a power cut."""
+        if self.process is None:
+            return
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+        self.process = None
+
+    def pause(self) -> None:
+        """SIGSTOP: the socket still accepts connections but nothing ever replies."""
+        if self.process is not None and self.process.poll() is None:
+            os.kill(self.process.pid, signal.SIGSTOP)
+
+    def resume(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            os.kill(self.process.pid, signal.SIGCONT)
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    # ------------------------------------------------------------ HTTP
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+    def url(self, path: str) -> str:
+        """`/checkins` -> the full URL under /api/v1."""
+        return f"{self.api_url}/{path.lstrip('/')}"
+
+    def get(self, path: str, **kwargs: Any) -> requests.Response:
+        kwargs.setdefault("headers", self.headers)
+        kwargs.setdefault("timeout", 10)
+        return requests.get(self.url(path), **kwargs)
+
+    def post(self, path: str, json: Any = None, **kwargs: Any) -> requests.Response:
+        kwargs.setdefault("headers", self.headers)
+        kwargs.setdefault("timeout", 10)
+        return requests.post(self.url(path), json=json, **kwargs)
+
+    def log_tail(self, lines: int = 40) -> str:
+        try:
+            text = self.log_path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return ""
+        return "\n".join(text.splitlines()[-lines:])
+
+    # ------------------------------------------------------------ plumbing
+
+    def _environment(self) -> dict[str, str]:
+        env = dict(os.environ)
+        # The child must import this checkout's kiosk package whatever its cwd.
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH", "")) if p)
+        env.update(self._env)
+        return env
+
+    def __enter__(self) -> BackendServer:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
