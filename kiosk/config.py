@@ -279,7 +279,22 @@ class ProvisioningSettings(_Section):
     # freeradius-sql: the FreeRADIUS database (SQLite, MySQL/MariaDB or PostgreSQL URL).
     database_url: str = ""
     group: str = ""
+    # freeradius-sql: the time zone FreeRADIUS runs in (it reads `Expiration` as local wall
+    # time); empty = this machine's.
+    radius_timezone: str = ""
     reconcile_seconds: float = Field(60.0, gt=0)
+
+    @field_validator("radius_timezone")
+    @classmethod
+    def _known_radius_timezone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        if value:
+            try:
+                ZoneInfo(value)
+            except (ZoneInfoNotFoundError, ValueError) as exc:
+                raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
     mikrotik: MikrotikSettings = Field(default_factory=MikrotikSettings)
 
 
