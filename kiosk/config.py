@@ -283,6 +283,7 @@ class ProvisioningSettings(_Section):
     # time); empty = this machine's.
     radius_timezone: str = ""
     reconcile_seconds: float = Field(60.0, gt=0)
+    mikrotik: MikrotikSettings = Field(default_factory=MikrotikSettings)
 
     @field_validator("radius_timezone")
     @classmethod
@@ -295,7 +296,6 @@ class ProvisioningSettings(_Section):
             except (ZoneInfoNotFoundError, ValueError) as exc:
                 raise ValueError(f"unknown time zone {value!r}") from exc
         return value
-    mikrotik: MikrotikSettings = Field(default_factory=MikrotikSettings)
 
 
 class MaintenanceSettings(_Section):
