@@ -14,6 +14,11 @@ class ProvisioningUnavailable(Exception):
     """
 
 
+class CredentialRejected(ProvisioningUnavailable):
+    """The network side answered but refused this one user (a bad name, a staff account of the
+    same name): the check-in still gets 503, reconciliation reports it and goes on."""
+
+
 @dataclass(frozen=True)
 class NetworkCredential:
     """What the network side needs to let a patron in, until `expires_at` (aware, UTC)."""
@@ -46,6 +51,10 @@ class Provisioner(Protocol):
 
     def usernames(self) -> set[str]:
         """The users this kiosk backend manages on the network side (for reconciliation)."""
+
+    def current(self) -> dict[str, NetworkCredential]:
+        """The users this kiosk backend manages, as the network side holds them now (expiry to
+        the second), so reconciliation can tell a stale password or expiry from a good one."""
 
     def close(self) -> None:
         """Release connections."""

@@ -25,5 +25,8 @@ class LocalProvisioner:
     def usernames(self) -> set[str]:
         return set()
 
+    def current(self) -> dict[str, NetworkCredential]:
+        return {}
+
     def close(self) -> None:
         return None

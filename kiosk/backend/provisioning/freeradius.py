@@ -1,0 +1,381 @@
+"""The `freeradius-sql` provisioner: credentials as rows of FreeRADIUS's own SQL schema
+(`radcheck`, `radusergroup`), so the RADIUS server behind the Wi-Fi lets the patron in."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Connection,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    create_engine,
+    delete,
+    insert,
+    select,
+)
+from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
+from kiosk.backend.provisioning.base import (
+    CredentialRejected,
+    NetworkCredential,
+    ProvisioningUnavailable,
+)
+from kiosk.config import ConfigError, ProvisioningSettings
+
+log = logging.getLogger(__name__)
+
+PASSWORD_ATTRIBUTE = "Cleartext-Password"
+EXPIRATION_ATTRIBUTE = "Expiration"
+# rlm_expiration parses month names itself (fr_get_time), in English whatever the locale.
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+# Table and column names, types and defaults as in FreeRADIUS 3.2's
+# mods-config/sql/main/{sqlite,mysql,postgresql}/schema.sql. Created only where missing
+# (a new SQLite file): a library's existing FreeRADIUS database is used as it is.
+metadata = MetaData()
+
+
+def _text(name: str, length: int, default: str = "") -> Column[str]:
+    return Column(name, String(length), nullable=False, server_default=default)
+
+
+def _attribute_table(name: str, key: str, default_op: str, index: str) -> Table:
+    return Table(
+        name,
+        metadata,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        _text(key, 64),
+        _text("attribute", 64),
+        _text("op", 2, default_op),
+        _text("value", 253),
+        Index(index, key),
+        sqlite_autoincrement=True,
+    )
+
+
+radcheck = _attribute_table("radcheck", "username", "==", "check_username")
+radreply = _attribute_table("radreply", "username", "=", "reply_username")
+radgroupcheck = _attribute_table("radgroupcheck", "groupname", "==", "check_groupname")
+radgroupreply = _attribute_table("radgroupreply", "groupname", "=", "reply_groupname")
+radusergroup = Table(
+    "radusergroup",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    _text("username", 64),
+    _text("groupname", 64),
+    Column("priority", Integer, nullable=False, server_default="1"),
+    Index("usergroup_username", "username"),
+    sqlite_autoincrement=True,
+)
+radpostauth = Table(
+    "radpostauth",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    _text("username", 64),
+    _text("pass", 64),
+    _text("reply", 32),
+    Column("authdate", DateTime(timezone=True), nullable=False),
+    Column("class", String(64)),
+    Index("radpostauth_username", "username"),
+    Index("radpostauth_class", "class"),
+    sqlite_autoincrement=True,
+)
+radacct = Table(
+    "radacct",
+    metadata,
+    Column("radacctid", Integer, primary_key=True, autoincrement=True),
+    _text("acctsessionid", 64),
+    _text("acctuniqueid", 32),
+    _text("username", 64),
+    Column("realm", String(64), server_default=""),
+    _text("nasipaddress", 15),
+    Column("nasportid", String(32)),
+    Column("nasporttype", String(32)),
+    Column("acctstarttime", DateTime(timezone=True)),
+    Column("acctupdatetime", DateTime(timezone=True)),
+    Column("acctstoptime", DateTime(timezone=True)),
+    Column("acctinterval", Integer),
+    Column("acctsessiontime", Integer),
+    Column("acctauthentic", String(32)),
+    Column("connectinfo_start", String(128)),
+    Column("connectinfo_stop", String(128)),
+    Column("acctinputoctets", BigInteger),
+    Column("acctoutputoctets", BigInteger),
+    _text("calledstationid", 50),
+    _text("callingstationid", 50),
+    _text("acctterminatecause", 32),
+    Column("servicetype", String(32)),
+    Column("framedprotocol", String(32)),
+    _text("framedipaddress", 15),
+    _text("framedipv6address", 45),
+    _text("framedipv6prefix", 45),
+    _text("framedinterfaceid", 44),
+    _text("delegatedipv6prefix", 45),
+    Column("class", String(64)),
+    Index("acctuniqueid", "acctuniqueid", unique=True),
+    Index("radacct_username", "username"),
+    Index("acctsessionid", "acctsessionid"),
+    Index("acctstarttime", "acctstarttime"),
+    Index("acctstoptime", "acctstoptime"),
+    Index("nasipaddress", "nasipaddress"),
+    sqlite_autoincrement=True,
+)
+nas = Table(
+    "nas",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("nasname", String(128), nullable=False),
+    Column("shortname", String(32)),
+    Column("type", String(30), server_default="other"),
+    Column("ports", Integer),
+    Column("secret", String(60), nullable=False, server_default="secret"),
+    Column("server", String(64)),
+    Column("community", String(50)),
+    Column("description", String(200), server_default="RADIUS Client"),
+    Index("nasname", "nasname"),
+    sqlite_autoincrement=True,
+)
+# Not FreeRADIUS's: the kiosk's own list of the users it made, so that a library's staff
+# accounts in radcheck are never changed or removed by issuing or reconciling.
+kiosk_managed_user = Table(
+    "kiosk_managed_user",
+    metadata,
+    Column("username", String(64), primary_key=True),
+    Column("issued_at", DateTime(timezone=True), nullable=False),
+)
+
+# What a bare "mysql://" or "postgresql://" means here: the drivers the backend extra installs.
+_DRIVERS = {
+    "mysql": "mysql+pymysql",
+    "mariadb": "mariadb+pymysql",
+    "postgresql": "postgresql+psycopg",
+}
+
+
+def freeradius_date(moment: dt.datetime, zone: ZoneInfo | None) -> str:
+    """`moment` as rlm_expiration reads it: "28 Nov 2026 21:30:00", wall time in `zone` (the
+    server's own zone when None), because FreeRADIUS converts it with mktime()."""
+    local = moment.astimezone(zone) if zone is not None else moment.astimezone()
+    return f"{local.day:02d} {MONTHS[local.month - 1]} {local.year} {local:%H:%M:%S}"
+
+
+def parse_freeradius_date(text: str, zone: ZoneInfo | None) -> dt.datetime | None:
+    """The inverse of freeradius_date (also a bare Unix time, which FreeRADIUS accepts too);
+    None for anything else."""
+    text = text.strip()
+    if text.isdigit():
+        return dt.datetime.fromtimestamp(int(text), dt.UTC)
+    for pattern in ("%d %b %Y %H:%M:%S", "%b %d %Y %H:%M:%S", "%d %b %Y", "%b %d %Y"):
+        try:
+            naive = _strptime_english(text, pattern)
+        except ValueError:
+            continue
+        local = naive.replace(tzinfo=zone) if zone is not None else naive.astimezone()
+        return local.astimezone(dt.UTC)
+    return None
+
+
+def _strptime_english(text: str, pattern: str) -> dt.datetime:
+    # strptime's %b follows the locale; swap the month name for its number first.
+    words = text.split()
+    for i, word in enumerate(words):
+        if word[:3].title() in MONTHS:
+            words[i] = str(MONTHS.index(word[:3].title()) + 1)
+            return dt.datetime.strptime(" ".join(words), pattern.replace("%b", "%m"))
+    raise ValueError("no month name")
+
+
+def _database_url(raw: str) -> URL:
+    try:
+        url = make_url(raw)
+    except ArgumentError as exc:
+        raise ConfigError(f"provisioning.database_url: not a database URL ({exc})") from None
+    if url.drivername in _DRIVERS:
+        url = url.set(drivername=_DRIVERS[url.drivername])
+    return url
+
+
+class FreeRadiusSqlProvisioner:
+    """Writes `Cleartext-Password :=` and `Expiration :=` rows (and a radusergroup row when a
+    group is set) in one transaction per credential; revoking deletes them."""
+
+    name = "freeradius-sql"
+
+    def __init__(
+        self,
+        database_url: str,
+        group: str = "",
+        radius_timezone: str = "",
+        timeout: float = 3.0,
+    ) -> None:
+        url = _database_url(database_url)
+        self.group = group
+        self.zone = ZoneInfo(radius_timezone) if radius_timezone else None
+        self.where = url.render_as_string(hide_password=True)
+        connect_args: dict[str, Any] = {}
+        backend = url.get_backend_name()
+        if backend == "sqlite":
+            # How long to wait while FreeRADIUS holds the file's lock before calling it down.
+            connect_args["timeout"] = timeout
+        elif backend in ("mysql", "mariadb"):
+            connect_args.update(
+                connect_timeout=max(1, int(timeout)), read_timeout=timeout, write_timeout=timeout
+            )
+        elif backend == "postgresql":
+            connect_args["connect_timeout"] = max(1, int(timeout))
+        try:
+            self.engine: Engine = create_engine(
+                url, hide_parameters=True, pool_pre_ping=True, connect_args=connect_args
+            )
+        except (ArgumentError, ImportError) as exc:
+            raise ConfigError(f"provisioning.database_url = {self.where!r}: {exc}") from None
+        self._schema_ready = False
+
+    @classmethod
+    def from_settings(cls, settings: ProvisioningSettings) -> FreeRadiusSqlProvisioner:
+        if not settings.database_url:
+            raise ConfigError(
+                "provisioning.database_url: required for kind = 'freeradius-sql' "
+                "(e.g. sqlite:////etc/freeradius/3.0/radius.db)"
+            )
+        return cls(settings.database_url, settings.group, settings.radius_timezone)
+
+    # ------------------------------------------------------------ the interface
+
+    def issue(self, credential: NetworkCredential) -> None:
+        self._write(credential)
+        log.info("freeradius-sql issued %s until %s", credential.username, credential.expires_at)
+
+    def renew(self, credential: NetworkCredential) -> None:
+        self._write(credential)
+        log.info("freeradius-sql renewed %s until %s", credential.username, credential.expires_at)
+
+    def revoke(self, username: str) -> None:
+        with self._transaction() as conn:
+            if not self._is_managed(conn, username):
+                return  # never ours (or already gone): a staff account stays untouched
+            self._delete_rows(conn, username)
+            conn.execute(
+                delete(kiosk_managed_user).where(kiosk_managed_user.c.username == username)
+            )
+        log.info("freeradius-sql revoked %s", username)
+
+    def check(self) -> None:
+        with self._transaction() as conn:
+            conn.execute(select(radcheck.c.id).limit(1))
+
+    def usernames(self) -> set[str]:
+        with self._transaction() as conn:
+            return set(conn.scalars(select(kiosk_managed_user.c.username)))
+
+    def current(self) -> dict[str, NetworkCredential]:
+        with self._transaction() as conn:
+            managed = list(conn.scalars(select(kiosk_managed_user.c.username)))
+            rows = conn.execute(
+                select(radcheck.c.username, radcheck.c.attribute, radcheck.c.value)
+                .join(kiosk_managed_user, kiosk_managed_user.c.username == radcheck.c.username)
+                .where(radcheck.c.attribute.in_([PASSWORD_ATTRIBUTE, EXPIRATION_ATTRIBUTE]))
+            ).all()
+        found: dict[str, dict[str, str]] = {name: {} for name in managed}
+        for username, attribute, value in rows:
+            found[username][attribute] = value
+        never = dt.datetime.fromtimestamp(0, dt.UTC)
+        return {
+            name: NetworkCredential(
+                username=name,
+                password=values.get(PASSWORD_ATTRIBUTE, ""),
+                expires_at=parse_freeradius_date(values.get(EXPIRATION_ATTRIBUTE, ""), self.zone)
+                or never,
+            )
+            for name, values in found.items()
+        }
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # ---------------------------------------------------------------- inside
+
+    def _write(self, credential: NetworkCredential) -> None:
+        username = credential.username
+        with self._transaction() as conn:
+            if not self._is_managed(conn, username) and self._exists(conn, username):
+                raise CredentialRejected(
+                    f"FreeRADIUS already has a user {username!r} the kiosk did not make"
+                )
+            self._delete_rows(conn, username)
+            conn.execute(
+                insert(radcheck),
+                [
+                    {
+                        "username": username,
+                        "attribute": PASSWORD_ATTRIBUTE,
+                        "op": ":=",
+                        "value": credential.password,
+                    },
+                    {
+                        "username": username,
+                        "attribute": EXPIRATION_ATTRIBUTE,
+                        "op": ":=",
+                        "value": freeradius_date(credential.expires_at, self.zone),
+                    },
+                ],
+            )
+            if self.group:
+                conn.execute(
+                    insert(radusergroup).values(username=username, groupname=self.group, priority=1)
+                )
+            conn.execute(
+                delete(kiosk_managed_user).where(kiosk_managed_user.c.username == username)
+            )
+            conn.execute(
+                insert(kiosk_managed_user).values(
+                    username=username, issued_at=dt.datetime.now(dt.UTC)
+                )
+            )
+
+    @staticmethod
+    def _delete_rows(conn: Connection, username: str) -> None:
+        conn.execute(delete(radcheck).where(radcheck.c.username == username))
+        conn.execute(delete(radusergroup).where(radusergroup.c.username == username))
+
+    @staticmethod
+    def _is_managed(conn: Connection, username: str) -> bool:
+        found = conn.scalar(
+            select(kiosk_managed_user.c.username).where(kiosk_managed_user.c.username == username)
+        )
+        return found is not None
+
+    @staticmethod
+    def _exists(conn: Connection, username: str) -> bool:
+        found = conn.scalar(select(radcheck.c.id).where(radcheck.c.username == username).limit(1))
+        return found is not None
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Connection]:
+        """One transaction, committed on success and rolled back on any error, with database
+        errors turned into ProvisioningUnavailable (parameters, so passwords, are hidden)."""
+        try:
+            if not self._schema_ready:
+                metadata.create_all(self.engine, checkfirst=True)
+                self._schema_ready = True
+            with self.engine.begin() as conn:
+                yield conn
+        except SQLAlchemyError as exc:
+            orig = getattr(exc, "orig", None)
+            reason = str(orig) if orig is not None else type(exc).__name__
+            raise ProvisioningUnavailable(
+                f"FreeRADIUS database {self.where}: {reason.splitlines()[0]}"
+            ) from None
