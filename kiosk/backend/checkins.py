@@ -1,0 +1,270 @@
+"""Member lookup, visits (the electronic guestbook) and check-ins that issue or reuse a credential.
+
+Every rule of the HTTP contract that touches the database lives here; app.py only maps
+the exceptions below to the error envelope.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from kiosk.backend import credentials as policy
+from kiosk.backend.db import (
+    CredentialRow,
+    MemberRow,
+    VisitRow,
+    lock_credential_issuing,
+    read_session,
+    write_session,
+)
+from kiosk.backend.members import effective_status
+from kiosk.backend.provisioning.base import Provisioner
+from kiosk.config import Settings
+from kiosk.core.cards import CardReader, NotAMemberCard
+from kiosk.protocol import (
+    CheckinResponse,
+    Credential,
+    LookupResponse,
+    Member,
+    MemberStatus,
+    Visit,
+    VisitRequest,
+)
+
+log = logging.getLogger("kiosk.backend.checkins")
+
+Clock = Callable[[], dt.datetime]
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class MemberNotFound(Exception):
+    """No member with that card (or the text is not a member card at all)."""
+
+
+class MemberNotAllowed(Exception):
+    """An expired or blocked member asked for internet access."""
+
+    def __init__(self, status: MemberStatus) -> None:
+        super().__init__(status.value)
+        self.status = status
+
+
+class ClientRefConflict(Exception):
+    """The client_ref was used before with a different body."""
+
+
+class AnswersTooLarge(ValueError):
+    """The guestbook answers exceed [backend] max_answers_bytes."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The answer to a visit or check-in, and whether it is a replay (200) or new (201)."""
+
+    response: CheckinResponse
+    replay: bool
+
+
+class CheckinDesk:
+    """The backend's front desk: one per app, shared by all request threads."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        settings: Settings,
+        provisioner: Provisioner,
+        clock: Clock = utc_now,
+    ) -> None:
+        self.engine = engine
+        self.settings = settings
+        self.provisioner = provisioner
+        self.clock = clock
+        self.cards = CardReader(settings.cards.pattern)
+        self.timezone = ZoneInfo(settings.backend.timezone)
+
+    def today(self, now: dt.datetime) -> dt.date:
+        return now.astimezone(self.timezone).date()
+
+    def member_id(self, card: str) -> str:
+        try:
+            return self.cards.member_id(card)
+        except NotAMemberCard:
+            raise MemberNotFound("this is not a member card of this library") from None
+
+    def member_model(self, row: MemberRow, now: dt.datetime) -> Member:
+        status = effective_status(row.status, row.expires_on, self.today(now))
+        return Member(id=row.id, name=row.name, status=status, expires_on=row.expires_on)
+
+    # ------------------------------------------------------------ lookup
+
+    def lookup(self, card: str) -> LookupResponse:
+        member_id = self.member_id(card)
+        now = self.clock()
+        with read_session(self.engine) as session:
+            row = session.get(MemberRow, member_id)
+            if row is None:
+                raise MemberNotFound(f"no member {member_id}")
+            has_credential = policy.valid_credential(session, member_id, now) is not None
+            last = session.scalars(
+                sa.select(VisitRow.answers)
+                .where(VisitRow.member_id == member_id)
+                .order_by(VisitRow.occurred_at.desc(), VisitRow.id.desc())
+                .limit(1)
+            ).first()
+            return LookupResponse(
+                member=self.member_model(row, now),
+                has_credential=has_credential,
+                last_answers=json.loads(last) if last is not None else None,
+            )
+
+    # ------------------------------------------------------------ visits
+
+    def record(self, request: VisitRequest, *, allow_credential: bool) -> Outcome:
+        """A visit (allow_credential False: POST /visits) or a check-in (POST /checkins)."""
+        member_id = self.member_id(request.card)
+        answers_json = json.dumps(request.answers, ensure_ascii=False, sort_keys=True)
+        limit = self.settings.backend.max_answers_bytes
+        if len(answers_json.encode("utf-8")) > limit:
+            raise AnswersTooLarge(f"answers: larger than {limit} bytes")
+        digest = request_digest(request, member_id)
+        try:
+            return self._record(request, member_id, answers_json, digest, allow_credential)
+        except sa.exc.IntegrityError:
+            # Only PostgreSQL gets here: a racing request with the same client_ref but
+            # another member committed first. Run again to answer replay or conflict.
+            return self._record(request, member_id, answers_json, digest, allow_credential)
+
+    def _record(
+        self,
+        request: VisitRequest,
+        member_id: str,
+        answers_json: str,
+        digest: str,
+        allow_credential: bool,
+    ) -> Outcome:
+        client_ref = str(request.client_ref)
+        with write_session(self.engine) as session:
+            # Lock the member first: concurrent check-ins of one member (and replays of one
+            # client_ref) queue here, so the reads below decide alone.
+            member = session.scalars(
+                sa.select(MemberRow).where(MemberRow.id == member_id).with_for_update()
+            ).first()
+            earlier = session.scalars(
+                sa.select(VisitRow).where(VisitRow.client_ref == client_ref)
+            ).first()
+            if earlier is not None:
+                if earlier.request_digest != digest:
+                    raise ClientRefConflict(
+                        f"client_ref {client_ref} was already used with a different body"
+                    )
+                return Outcome(CheckinResponse.model_validate_json(earlier.response), True)
+            if member is None:
+                raise MemberNotFound(f"no member {member_id}")
+            now = self.clock()
+            status = effective_status(member.status, member.expires_on, self.today(now))
+            want_credential = allow_credential and request.want_internet
+            if want_credential and status is not MemberStatus.active:
+                raise MemberNotAllowed(status)
+            credential_row: CredentialRow | None = None
+            reused = False
+            if want_credential:
+                credential_row, reused = self._credential_for(session, member, request, now)
+            occurred_at = min(request.occurred_at.astimezone(dt.UTC), now)
+            visit = Visit(
+                client_ref=request.client_ref,
+                member_id=member_id,
+                kiosk_id=request.kiosk_id,
+                occurred_at=occurred_at,
+                received_at=now,
+                answers=request.answers,
+                want_internet=request.want_internet,
+            )
+            credential = None
+            if credential_row is not None:
+                credential = Credential(
+                    username=credential_row.username,
+                    password=credential_row.password,
+                    expires_at=credential_row.expires_at,
+                    reused=reused,
+                )
+            response = CheckinResponse(visit=visit, credential=credential)
+            session.add(
+                VisitRow(
+                    client_ref=client_ref,
+                    member_id=member_id,
+                    kiosk_id=request.kiosk_id,
+                    occurred_at=occurred_at,
+                    received_at=now,
+                    answers=answers_json,
+                    want_internet=request.want_internet,
+                    credential_id=credential_row.id if credential_row is not None else None,
+                    credential_reused=reused,
+                    request_digest=digest,
+                    response=response.model_dump_json(),
+                )
+            )
+        log.info(
+            "%s member=%s kiosk=%s client_ref=%s credential=%s",
+            "checkin" if allow_credential else "visit",
+            member_id,
+            request.kiosk_id,
+            client_ref,
+            "none" if credential_row is None else ("reused" if reused else "issued"),
+        )
+        return Outcome(response, False)
+
+    def _credential_for(
+        self, session: Session, member: MemberRow, request: VisitRequest, now: dt.datetime
+    ) -> tuple[CredentialRow, bool]:
+        existing = policy.valid_credential(session, member.id, now)
+        if existing is not None:
+            return existing, True
+        lock_credential_issuing(session)
+        settings = self.settings.credentials
+        username = policy.choose_username(
+            settings, member.id, lambda name: policy.username_taken(session, name)
+        )
+        row = CredentialRow(
+            member_id=member.id,
+            username=username,
+            password=policy.generate_password(settings.password_length),
+            issued_at=now,
+            expires_at=policy.credential_expiry(
+                now, settings.valid_days, member.expires_on, self.timezone
+            ),
+            revoked=False,
+            kiosk_id=request.kiosk_id,
+        )
+        # The network side first: if it cannot take the credential, the raised
+        # ProvisioningUnavailable rolls the whole transaction back (no visit, no credential).
+        self.provisioner.issue(policy.to_network(row))
+        session.add(row)
+        session.flush()
+        return row, False
+
+
+def request_digest(request: VisitRequest, member_id: str) -> str:
+    """What makes two requests 'the same body' for a client_ref replay."""
+    canonical: dict[str, Any] = {
+        "member_id": member_id,
+        "answers": request.answers,
+        "want_internet": request.want_internet,
+        "kiosk_id": request.kiosk_id,
+        "occurred_at": request.occurred_at.astimezone(dt.UTC).isoformat(),
+    }
+    text = json.dumps(canonical, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -1,0 +1,146 @@
+"""CLI handlers of the backend: `kiosk backend`, `members import`, `provisioning sync`, `backup`."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import sys
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from kiosk.config import ConfigError, Settings
+
+NO_TOKEN_MESSAGE = (
+    "kiosk backend: refusing to start: [backend] api_tokens is empty. Every kiosk needs a "
+    "bearer token of at least 16 characters; make one with\n"
+    "  python -c 'import secrets; print(secrets.token_urlsafe(24))'\n"
+    "and put it in [backend] api_tokens and in that kiosk's [kiosk] api_token."
+)
+
+
+def cmd_backend(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    from kiosk.backend.app import create_app
+    from kiosk.backend.db import create_db_engine, migrate
+    from kiosk.logs import setup_logging
+
+    backend = settings.backend
+    if not backend.api_tokens:
+        print(NO_TOKEN_MESSAGE, file=sys.stderr)
+        return 2
+    host = args.host or backend.host
+    port = args.port if args.port is not None else backend.port
+    workers = args.workers or backend.workers
+    setup_logging(backend.log_dir, "backend")
+    # Once, before any worker starts, so workers never race to create tables.
+    engine = create_db_engine(backend.database_url, pool_size=1)
+    try:
+        migrate(engine)
+    finally:
+        engine.dispose()
+    common = {"host": host, "port": port, "log_config": None, "access_log": False}
+    if workers == 1:
+        uvicorn.run(create_app(settings, run_migrations=False), **common)  # type: ignore[arg-type]
+        return 0
+    config_path = Path(args.config) if args.config else Path("config.toml")
+    if config_path.exists():
+        os.environ["KIOSK_CONFIG"] = str(config_path.resolve())
+    uvicorn.run(
+        "kiosk.backend.app:app_from_environment",
+        factory=True,
+        workers=workers,
+        **common,  # type: ignore[arg-type]
+    )
+    return 0
+
+
+def cmd_members_import(args: argparse.Namespace, settings: Settings) -> int:
+    from kiosk.backend.db import create_db_engine, migrate
+    from kiosk.backend.members import MemberFileError, import_members, read_members_file
+    from kiosk.core.cards import CardReader
+
+    path: Path = args.file
+    try:
+        parsed = read_members_file(path, CardReader(settings.cards.pattern))
+    except MemberFileError as exc:
+        print(f"{path}: {exc}", file=sys.stderr)
+        return 1
+    for problem in parsed.problems:
+        print(f"{path}: {problem}", file=sys.stderr)
+    if parsed.problems and not args.skip_invalid:
+        print(
+            f"{path}: nothing imported: {len(parsed.problems)} bad row(s); fix them, or import "
+            "the good rows with --skip-invalid",
+            file=sys.stderr,
+        )
+        return 1
+    if parsed.problems and args.replace:
+        print(
+            f"{path}: nothing imported: --replace would delete the members on the "
+            f"{len(parsed.problems)} bad row(s); fix the file first",
+            file=sys.stderr,
+        )
+        return 1
+    engine = create_db_engine(settings.backend.database_url, pool_size=1)
+    try:
+        migrate(engine)
+        with Session(engine.execution_options(kiosk_write=True)) as session:
+            session.begin()
+            result = import_members(
+                session, parsed.records, replace=args.replace, now=dt.datetime.now(dt.UTC)
+            )
+            if args.dry_run:
+                session.rollback()
+            else:
+                session.commit()
+    finally:
+        engine.dispose()
+    skipped = f", {len(parsed.problems)} bad row(s) skipped" if parsed.problems else ""
+    verb = "would import (dry run, nothing written)" if args.dry_run else "imported"
+    print(
+        f"{path}: {verb} {len(parsed.records)} member(s): {result.added} added, "
+        f"{result.updated} updated, {result.unchanged} unchanged, {result.deleted} deleted"
+        f"{skipped}"
+    )
+    return 0
+
+
+def cmd_provisioning_sync(args: argparse.Namespace, settings: Settings) -> int:
+    from kiosk.backend.db import create_db_engine, migrate
+    from kiosk.backend.provisioning import ProvisioningUnavailable, build_provisioner
+    from kiosk.backend.reconciling import reconcile_once
+
+    engine = create_db_engine(settings.backend.database_url, pool_size=1)
+    provisioner = build_provisioner(settings.provisioning)
+    try:
+        migrate(engine)
+        report = reconcile_once(engine, provisioner, dt.datetime.now(dt.UTC))
+    except ProvisioningUnavailable as exc:
+        print(f"provisioning sync: {provisioner.name} unavailable: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        provisioner.close()
+        engine.dispose()
+    if report is None:
+        print("provisioning sync: this installation has no reconciliation yet", file=sys.stderr)
+        return 1
+    print(f"provisioning sync ({provisioner.name}): {report}")
+    return 0
+
+
+def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
+    from kiosk.backend.db import BackupError, backup_database
+
+    destination: Path = args.destination
+    if destination.exists():
+        raise ConfigError(f"{destination}: already exists; choose a new file name")
+    try:
+        how = backup_database(settings.backend.database_url, destination)
+    except BackupError as exc:
+        print(f"kiosk backup: {exc}", file=sys.stderr)
+        return 1
+    print(f"kiosk backup: wrote {destination} ({how})")
+    return 0

@@ -1,0 +1,131 @@
+"""Wi-Fi credentials: the library's reuse rule, validity, and username/password generation."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from collections.abc import Callable
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from kiosk.backend.db import CredentialRow
+from kiosk.backend.provisioning.base import NetworkCredential
+from kiosk.config import CredentialSettings
+
+# Read aloud or copied from a screen by patrons: no 0 O o 1 l I.
+PASSWORD_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789"
+# Usernames are typed on phones: lower case only, and still no look-alikes.
+USERNAME_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"
+USERNAME_ATTEMPTS = 50
+
+
+class UsernameExhausted(Exception):
+    """No free username after many draws: [credentials] username_length is too short."""
+
+
+def generate_password(length: int) -> str:
+    return "".join(secrets.choice(PASSWORD_ALPHABET) for _ in range(length))
+
+
+def random_username(settings: CredentialSettings) -> str:
+    body = "".join(secrets.choice(USERNAME_ALPHABET) for _ in range(settings.username_length))
+    return f"{settings.username_prefix}{body}"
+
+
+def choose_username(
+    settings: CredentialSettings, member_id: str, taken: Callable[[str], bool]
+) -> str:
+    """A username for a new credential. "random" draws from `secrets` until `taken` says
+    no (it must see every username ever issued, under the issuing lock); "member-id" is
+    the member id itself, which the library chose to allow."""
+    if settings.username_style == "member-id":
+        return f"{settings.username_prefix}{member_id.lower()}"
+    for _ in range(USERNAME_ATTEMPTS):
+        candidate = random_username(settings)
+        if not taken(candidate):
+            return candidate
+    raise UsernameExhausted(
+        f"no free username after {USERNAME_ATTEMPTS} draws; raise [credentials] username_length"
+    )
+
+
+def end_of_membership(expires_on: dt.date, timezone: ZoneInfo) -> dt.datetime:
+    """The instant the member's last day ends (midnight after it, library time), in UTC."""
+    next_day = expires_on + dt.timedelta(days=1)
+    return dt.datetime.combine(next_day, dt.time(), tzinfo=timezone).astimezone(dt.UTC)
+
+
+def credential_expiry(
+    issued_at: dt.datetime,
+    valid_days: int,
+    member_expires_on: dt.date | None,
+    timezone: ZoneInfo,
+) -> dt.datetime:
+    """`valid_days` 24-hour days from issue, never past the end of the membership."""
+    expiry = issued_at.astimezone(dt.UTC) + dt.timedelta(days=valid_days)
+    if member_expires_on is not None:
+        expiry = min(expiry, end_of_membership(member_expires_on, timezone))
+    return expiry
+
+
+def is_valid(row: CredentialRow, now: dt.datetime) -> bool:
+    return not row.revoked and row.expires_at > now
+
+
+def valid_credential(session: Session, member_id: str, now: dt.datetime) -> CredentialRow | None:
+    """The member's credential that is still valid (the newest, should there be two)."""
+    return session.scalars(
+        sa.select(CredentialRow)
+        .where(
+            CredentialRow.member_id == member_id,
+            CredentialRow.revoked.is_(False),
+            CredentialRow.expires_at > now,
+        )
+        .order_by(CredentialRow.expires_at.desc())
+        .limit(1)
+    ).first()
+
+
+def username_taken(session: Session, username: str) -> bool:
+    query = sa.select(CredentialRow.id).where(CredentialRow.username == username).limit(1)
+    return session.scalar(query) is not None
+
+
+def to_network(row: CredentialRow) -> NetworkCredential:
+    return NetworkCredential(
+        username=row.username, password=row.password, expires_at=row.expires_at
+    )
+
+
+def active_credentials(session: Session, now: dt.datetime) -> list[NetworkCredential]:
+    """Every credential the network side should let in at `now` (for reconciliation)."""
+    rows = session.scalars(
+        sa.select(CredentialRow)
+        .where(CredentialRow.revoked.is_(False), CredentialRow.expires_at > now)
+        .order_by(CredentialRow.id)
+    )
+    return [to_network(row) for row in rows]
+
+
+def expired_credentials(
+    session: Session, now: dt.datetime, since: dt.datetime | None = None
+) -> list[NetworkCredential]:
+    """Credentials past their expiry at `now` (optionally only those that expired after
+    `since`) or revoked: what the network side should no longer hold."""
+    condition = sa.or_(CredentialRow.revoked.is_(True), CredentialRow.expires_at <= now)
+    query = sa.select(CredentialRow).where(condition)
+    if since is not None:
+        query = query.where(CredentialRow.expires_at > since)
+    return [to_network(row) for row in session.scalars(query.order_by(CredentialRow.id))]
+
+
+def revoke(session: Session, username: str) -> int:
+    """Mark every credential of that username revoked; returns how many rows changed."""
+    result = session.execute(
+        sa.update(CredentialRow)
+        .where(CredentialRow.username == username, CredentialRow.revoked.is_(False))
+        .values(revoked=True)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

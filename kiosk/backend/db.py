@@ -1,0 +1,254 @@
+"""The backend database: SQLAlchemy engine (SQLite or PostgreSQL), tables, migrations, backup."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import shutil
+import sqlite3
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+SQLITE_BUSY_TIMEOUT_MS = 15_000
+
+
+class UTCDateTime(sa.types.TypeDecorator[dt.datetime]):
+    """Aware datetimes stored as naive UTC (SQLite keeps no offsets), read back as UTC."""
+
+    impl = sa.DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(dt.UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=dt.UTC)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class MemberRow(Base):
+    __tablename__ = "members"
+
+    id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    # As the library's file says; expiry by date is applied on reading (members.py).
+    status: Mapped[str] = mapped_column(sa.String(16))
+    expires_on: Mapped[dt.date | None] = mapped_column(sa.Date, nullable=True)
+    institution: Mapped[str | None] = mapped_column(sa.String(200), nullable=True)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class CredentialRow(Base):
+    __tablename__ = "credentials"
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    member_id: Mapped[str] = mapped_column(
+        sa.String(64), sa.ForeignKey("members.id", ondelete="CASCADE"), index=True
+    )
+    username: Mapped[str] = mapped_column(sa.String(64), index=True)
+    password: Mapped[str] = mapped_column(sa.String(128))
+    issued_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+    revoked: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    kiosk_id: Mapped[str] = mapped_column(sa.String(64))
+
+
+class VisitRow(Base):
+    __tablename__ = "visits"
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    client_ref: Mapped[str] = mapped_column(sa.String(36), unique=True)
+    # No foreign key: the guestbook is a record of what happened and outlives a member row.
+    member_id: Mapped[str] = mapped_column(sa.String(64), index=True)
+    kiosk_id: Mapped[str] = mapped_column(sa.String(64))
+    occurred_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+    received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    answers: Mapped[str] = mapped_column(sa.Text)
+    want_internet: Mapped[bool] = mapped_column(sa.Boolean)
+    credential_id: Mapped[int | None] = mapped_column(
+        sa.Integer, sa.ForeignKey("credentials.id", ondelete="SET NULL"), nullable=True
+    )
+    credential_reused: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    # What a replay of the same client_ref must match, and the first answer it gets back.
+    request_digest: Mapped[str] = mapped_column(sa.String(64))
+    response: Mapped[str] = mapped_column(sa.Text)
+
+
+# ------------------------------------------------------------------ engine
+
+
+def is_sqlite(url: str | URL) -> bool:
+    return make_url(url).get_backend_name() == "sqlite"
+
+
+def sqlite_path(url: str | URL) -> Path | None:
+    """The database file of a SQLite URL (None for in-memory or another database)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database)
+
+
+def _prepare_sqlite_file(path: Path) -> None:
+    # Patron data: the file (and SQLite's -wal/-shm, which copy its mode) is owner-only.
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    except FileExistsError:
+        return
+    os.close(fd)
+
+
+def create_db_engine(url: str, *, pool_size: int = 20) -> Engine:
+    """An engine for `[backend] database_url`; SQLite gets WAL, foreign keys, a busy timeout
+    and BEGIN IMMEDIATE for writing sessions (see `write_session`)."""
+    if is_sqlite(url):
+        path = sqlite_path(url)
+        if path is not None:
+            _prepare_sqlite_file(path)
+        engine = sa.create_engine(
+            url,
+            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
+            pool_size=pool_size,
+            max_overflow=pool_size,
+        )
+        _configure_sqlite(engine)
+        return engine
+    return sa.create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Take transaction control from pysqlite so BEGIN can be IMMEDIATE when writing.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: sa.Connection) -> None:
+        # A writer takes the write lock up front: read-then-write decisions (reuse a
+        # credential, replay a client_ref) cannot interleave, across threads and workers.
+        if connection.get_execution_options().get("kiosk_write"):
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            connection.exec_driver_sql("BEGIN")
+
+
+@contextmanager
+def read_session(engine: Engine) -> Iterator[Session]:
+    with Session(engine, expire_on_commit=False) as session:
+        yield session
+
+
+@contextmanager
+def write_session(engine: Engine) -> Iterator[Session]:
+    """A session whose transaction serialises with every other writer (SQLite: BEGIN
+    IMMEDIATE; PostgreSQL: callers lock rows with FOR UPDATE). Commits on success."""
+    with Session(engine.execution_options(kiosk_write=True), expire_on_commit=False) as session:
+        with session.begin():
+            yield session
+
+
+def lock_credential_issuing(session: Session) -> None:
+    """PostgreSQL: one credential issuer at a time (unique random usernames, one credential
+    per member). SQLite writers are already serialised by BEGIN IMMEDIATE."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(sa.text("SELECT pg_advisory_xact_lock(4715001)"))
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema to the newest Alembic revision (idempotent; safe at every start)."""
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    # Alembic announces every plugin at INFO: keep operators' logs to what happened.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    with engine.execution_options(kiosk_write=True).begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+
+
+def check_database(engine: Engine) -> str:
+    """'ok' or a short reason the database does not answer."""
+    try:
+        with engine.connect() as connection:
+            connection.execute(sa.text("SELECT 1"))
+    except sa.exc.SQLAlchemyError as exc:
+        return f"error: {type(exc.orig if hasattr(exc, 'orig') else exc).__name__}"
+    return "ok"
+
+
+# ------------------------------------------------------------------ backup
+
+
+class BackupError(Exception):
+    """The backup could not be written."""
+
+
+def backup_database(url: str, destination: Path) -> str:
+    """Copy the database to `destination` while the backend may be running; returns how."""
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    if is_sqlite(url):
+        source = sqlite_path(url)
+        if source is None or not source.exists():
+            raise BackupError(f"no SQLite database file at {source}")
+        _prepare_sqlite_file(destination)
+        src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+        dst = sqlite3.connect(destination)
+        try:
+            with dst:
+                src.backup(dst)  # SQLite's online backup: consistent while others write
+        except sqlite3.Error as exc:
+            raise BackupError(f"SQLite backup failed: {exc}") from exc
+        finally:
+            src.close()
+            dst.close()
+        return f"SQLite online backup of {source}"
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "postgresql":
+        raise BackupError(f"backup supports SQLite and PostgreSQL, not {parsed.drivername}")
+    pg_dump = shutil.which("pg_dump")
+    plain = parsed.set(drivername="postgresql", password=None)
+    command = [
+        "pg_dump",
+        "--format=custom",
+        f"--file={destination}",
+        plain.render_as_string(hide_password=False),
+    ]
+    if pg_dump is None:
+        raise BackupError(
+            "pg_dump not found; install postgresql-client and run: " + " ".join(command)
+        )
+    env = dict(os.environ)
+    if parsed.password:
+        env["PGPASSWORD"] = str(parsed.password)  # not on the command line, where ps shows it
+    result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise BackupError(f"pg_dump failed: {result.stderr.strip()}")
+    return "pg_dump --format=custom (restore with pg_restore)"

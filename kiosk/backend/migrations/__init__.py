@@ -1,0 +1,1 @@
+"""Alembic migrations of the backend database, applied at every start."""
