@@ -7,12 +7,15 @@ limit), imports members, starts `python -m kiosk backend --config ...` and polls
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
+import tomllib
+import uuid
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -24,6 +27,25 @@ REPO = Path(__file__).resolve().parents[2]
 DEMO_MEMBERS = REPO / "assets" / "demo" / "members.csv"
 DEFAULT_TOKEN = "test-token-0123456789abcdef"
 START_TIMEOUT = 30.0
+LIBRARY_CARD_PATTERN = tomllib.loads((REPO / "config.toml").read_text(encoding="utf-8"))["cards"][
+    "pattern"
+]
+JAKARTA = dt.timezone(dt.timedelta(hours=7))
+
+
+def checkin_body(card: str = "19000123", **overrides: Any) -> dict[str, Any]:
+    """A valid POST /checkins (or /visits) body with a new client_ref; keywords replace
+    fields. 19000123 is the demo's active member, 19000124 expired, 19000125 blocked."""
+    body: dict[str, Any] = {
+        "client_ref": str(uuid.uuid4()),
+        "card": card,
+        "answers": {"purpose": "internet", "occupation": "mahasiswa"},
+        "want_internet": True,
+        "kiosk_id": "kiosk-pintu-utama",
+        "occurred_at": dt.datetime.now(dt.UTC).astimezone(JAKARTA).isoformat(),
+    }
+    body.update(overrides)
+    return body
 
 
 def free_port() -> int:
@@ -95,6 +117,8 @@ class BackendServer:
                 "workers": workers,
             },
             "provisioning": {"reconcile_seconds": 3600.0},
+            # The library's own member numbers (19xxxxxx), as in the demo members.
+            "cards": {"pattern": LIBRARY_CARD_PATTERN},
         }
         config = _merge(config, sections)
         self.config_path.write_text(tomlkit.dumps(config), encoding="utf-8")
