@@ -183,6 +183,8 @@ class FreeRadiusServer:
         self.auth_port = free_udp_port()
         self.output: deque[str] = deque(maxlen=400)
         self._ready = threading.Event()
+        self._serving = False
+        self._new_output = threading.Condition()
         self._process: subprocess.Popen[str] | None = None
         self._reader: threading.Thread | None = None
 
@@ -218,17 +220,28 @@ class FreeRadiusServer:
         )
         self._reader = threading.Thread(target=self._read_output, daemon=True)
         self._reader.start()
-        if not self._ready.wait(timeout) or self._process.poll() is not None:
+        if not self._ready.wait(timeout) or not self._serving:
             self.stop()
             raise RuntimeError("freeradius did not start:\n" + self.log_tail())
 
     def _read_output(self) -> None:
         assert self._process is not None and self._process.stdout is not None
         for line in self._process.stdout:
-            self.output.append(line.rstrip("\n"))
+            with self._new_output:
+                self.output.append(line.rstrip("\n"))
+                self._new_output.notify_all()
             if "Ready to process requests" in line:
+                self._serving = True
                 self._ready.set()
         self._ready.set()  # exited: wake the waiter, which then sees poll() set
+
+    def wait_for_log(self, text: str, timeout: float = 5.0) -> bool:
+        """Whether the server's debug output shows `text` (now or within `timeout`): its log
+        lines may trail the reply the client already has."""
+        with self._new_output:
+            return self._new_output.wait_for(
+                lambda: any(text in line for line in self.output), timeout
+            )
 
     def log_tail(self, lines: int = 60) -> str:
         return "\n".join(list(self.output)[-lines:])

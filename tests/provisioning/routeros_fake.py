@@ -1,0 +1,316 @@
+"""A stand-in for a MikroTik router's REST API (RouterOS v7) on loopback HTTPS, following the
+documented behaviour: basic auth, every value a string, `.id` fields such as "*1", PUT to
+create, PATCH /<.id> to set, DELETE /<.id> (204, empty), GET with query filters and
+`.proplist`, errors as {"error": <status>, "message": ..., "detail": ...}.
+
+No RouterOS runs here: the kiosk's adapter is contract-tested against this, not a router.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import ssl
+import subprocess
+import threading
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+# What /ip/hotspot/user accepts on create/set (a subset of RouterOS's, enough for a kiosk).
+USER_FIELDS = {
+    "name",
+    "password",
+    "profile",
+    "limit-uptime",
+    "limit-bytes-total",
+    "comment",
+    "disabled",
+    "server",
+    "email",
+}
+_TIME = re.compile(r"^(?:\d+w)?(?:\d+d)?(?:\d+h)?(?:\d+m)?(?:\d+s)?$|^(?:\d+d)?\d+:\d\d:\d\d$")
+
+
+@dataclass(frozen=True)
+class TlsFiles:
+    ca_file: Path
+    cert_file: Path
+    key_file: Path
+
+
+def make_tls_files(directory: Path) -> TlsFiles:
+    """A test CA and a certificate it signed for 127.0.0.1/localhost, made with `openssl`."""
+    directory.mkdir(parents=True, exist_ok=True)
+    ca_key, ca_file = directory / "ca.key", directory / "ca.pem"
+    key_file, csr = directory / "router.key", directory / "router.csr"
+    cert_file = directory / "router.pem"
+    extensions = directory / "router.ext"
+    extensions.write_text(
+        "basicConstraints=critical,CA:FALSE\n"
+        "keyUsage=critical,digitalSignature,keyEncipherment\n"
+        "extendedKeyUsage=serverAuth\n"
+        "subjectKeyIdentifier=hash\n"
+        "authorityKeyIdentifier=keyid,issuer\n"
+        "subjectAltName=IP:127.0.0.1,DNS:localhost\n",
+        encoding="utf-8",
+    )
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+    run = [
+        ["openssl", "req", "-x509", *ec, "-keyout", ca_key, "-out", ca_file, "-days", "2",
+         "-subj", "/CN=Kiosk test router CA",
+         "-addext", "basicConstraints=critical,CA:TRUE",
+         "-addext", "keyUsage=critical,keyCertSign,cRLSign"],
+        ["openssl", "req", "-new", *ec, "-keyout", key_file, "-out", csr,
+         "-subj", "/CN=127.0.0.1"],
+        ["openssl", "x509", "-req", "-in", csr, "-CA", ca_file, "-CAkey", ca_key,
+         "-CAcreateserial", "-out", cert_file, "-days", "2", "-extfile", extensions],
+    ]  # fmt: skip
+    for command in run:
+        subprocess.run([str(part) for part in command], check=True, capture_output=True)
+    return TlsFiles(ca_file, cert_file, key_file)
+
+
+class RouterState:
+    """The router's tables, behind one lock (the server answers on several threads)."""
+
+    def __init__(self, profiles: tuple[str, ...]) -> None:
+        self.lock = threading.Lock()
+        self.profiles = set(profiles)
+        self.users: dict[str, dict[str, str]] = {}
+        self.active: dict[str, dict[str, str]] = {}
+        self.calls: list[tuple[str, str, dict[str, Any] | None]] = []
+        self._next_id = 1
+
+    def new_id(self) -> str:
+        value = f"*{self._next_id:X}"
+        self._next_id += 1
+        return value
+
+
+class RouterOSError(Exception):
+    def __init__(self, status: int, message: str, detail: str = "") -> None:
+        super().__init__(message)
+        self.status, self.message, self.detail = status, message, detail
+
+
+def _bad(detail: str) -> RouterOSError:
+    return RouterOSError(400, "Bad Request", detail)
+
+
+class FakeRouterOS:
+    """The REST API of one router with a hotspot, on https://127.0.0.1:<port>/rest."""
+
+    def __init__(
+        self,
+        tls: TlsFiles,
+        user: str = "kiosk",
+        password: str = "router-pass-1",
+        profiles: tuple[str, ...] = ("default", "perpustakaan"),
+    ) -> None:
+        self.tls = tls
+        self.user, self.password = user, password
+        self.state = RouterState(profiles)
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self.port = 0
+
+    @property
+    def url(self) -> str:
+        return f"https://127.0.0.1:{self.port}"
+
+    # --------------------------------------------------------- seeding and reading
+
+    def add_user(self, name: str, password: str = "staff-pass", **fields: str) -> str:
+        """A user made on the router itself (a staff account, a voucher): not the kiosk's."""
+        with self.state.lock:
+            return self._create_user({"name": name, "password": password, **fields})
+
+    def add_active_session(self, user: str) -> str:
+        with self.state.lock:
+            ident = self.state.new_id()
+            self.state.active[ident] = {".id": ident, "user": user, "address": "10.5.50.23",
+                                        "uptime": "5m"}  # fmt: skip
+            return ident
+
+    def user(self, name: str) -> dict[str, str] | None:
+        with self.state.lock:
+            found = next((u for u in self.state.users.values() if u["name"] == name), None)
+            return dict(found) if found else None
+
+    def usernames(self) -> set[str]:
+        with self.state.lock:
+            return {u["name"] for u in self.state.users.values()}
+
+    def calls(self) -> list[tuple[str, str, dict[str, Any] | None]]:
+        with self.state.lock:
+            return list(self.state.calls)
+
+    # --------------------------------------------------------------- server
+
+    def start(self) -> None:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(self.tls.cert_file, self.tls.key_file)
+        fake = self
+
+        class Handler(_Handler):
+            router = fake
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self._server.daemon_threads = True
+        self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
+        self.port = self._server.server_address[1]
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """The router goes away: the port refuses connections until start() again."""
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    # --------------------------------------------------------------- the API
+
+    def _create_user(self, body: dict[str, Any]) -> str:
+        values = self._checked(body)
+        if not values.get("name"):
+            raise _bad("missing =name=")
+        if any(u["name"] == values["name"] for u in self.state.users.values()):
+            raise _bad("failure: already have user with this name for this server")
+        ident = self.state.new_id()
+        self.state.users[ident] = {
+            ".id": ident,
+            "server": "all",
+            "profile": "default",
+            "uptime": "0s",
+            "bytes-in": "0",
+            "bytes-out": "0",
+            "packets-in": "0",
+            "packets-out": "0",
+            "dynamic": "false",
+            "disabled": "false",
+            "default": "false",
+            **values,
+        }
+        return ident
+
+    def _checked(self, body: dict[str, Any]) -> dict[str, str]:
+        values: dict[str, str] = {}
+        for key, value in body.items():
+            if key not in USER_FIELDS:
+                raise _bad(f"unknown parameter {key}")
+            values[key] = value if isinstance(value, str) else json.dumps(value)
+        if "profile" in values and values["profile"] not in self.state.profiles:
+            raise _bad("input does not match any value of profile")
+        if "limit-uptime" in values and not _TIME.match(values["limit-uptime"]):
+            raise _bad(f"value of limit-uptime is not a time interval: {values['limit-uptime']}")
+        return values
+
+    def handle(self, method: str, path: str, query: dict[str, str], body: Any) -> tuple[int, Any]:
+        with self.state.lock:
+            self.state.calls.append((method, path, body if isinstance(body, dict) else None))
+            parts = [unquote(p) for p in path.strip("/").split("/")]
+            if parts[:1] != ["rest"]:
+                raise RouterOSError(404, "Not Found")
+            parts = parts[1:]
+            if parts == ["system", "identity"] and method == "GET":
+                return 200, {"name": "PerpustakaanHotspot"}
+            tables = {
+                ("ip", "hotspot", "user"): self.state.users,
+                ("ip", "hotspot", "active"): self.state.active,
+            }
+            table_key = tuple(parts[:3])
+            if table_key not in tables:
+                raise _bad(f"no such command or directory ({'/'.join(parts)})")
+            table = tables[table_key]
+            ident = parts[3] if len(parts) > 3 else None
+            if ident is None and method == "GET":
+                return 200, self._select(list(table.values()), query)
+            if ident is None and method == "PUT" and table is self.state.users:
+                if not isinstance(body, dict):
+                    raise _bad("expected a JSON object")
+                return 201, dict(table[self._create_user(body)])
+            if ident is None:
+                raise RouterOSError(405, "Method Not Allowed")
+            if ident not in table:
+                raise RouterOSError(404, "Not Found", "no such item")
+            if method == "GET":
+                return 200, dict(table[ident])
+            if method == "PATCH" and table is self.state.users:
+                if not isinstance(body, dict):
+                    raise _bad("expected a JSON object")
+                values = self._checked(body)
+                name = values.get("name")
+                if name and any(u["name"] == name and key != ident for key, u in table.items()):
+                    raise _bad("failure: already have user with this name for this server")
+                table[ident].update(values)
+                return 200, dict(table[ident])
+            if method == "DELETE":
+                del table[ident]
+                return 204, None
+            raise RouterOSError(405, "Method Not Allowed")
+
+    @staticmethod
+    def _select(rows: list[dict[str, str]], query: dict[str, str]) -> list[dict[str, str]]:
+        proplist = query.pop(".proplist", "")
+        found = [r for r in rows if all(r.get(k) == v for k, v in query.items())]
+        if proplist:
+            keep = proplist.split(",")
+            found = [{k: v for k, v in r.items() if k in keep} for r in found]
+        return [dict(r) for r in found]
+
+
+class _Handler(BaseHTTPRequestHandler):
+    router: FakeRouterOS
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        return None  # keep the test output quiet
+
+    def _authorized(self) -> bool:
+        header = self.headers.get("Authorization", "")
+        if not header.startswith("Basic "):
+            return False
+        try:
+            user, _, password = base64.b64decode(header[6:]).decode().partition(":")
+        except ValueError:
+            return False
+        return (user, password) == (self.router.user, self.router.password)
+
+    def _serve(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        try:
+            if not self._authorized():
+                raise RouterOSError(401, "Unauthorized")
+            try:
+                body = json.loads(raw) if raw else None
+            except ValueError:
+                raise _bad("JSON parse error") from None
+            split = urlsplit(self.path)
+            status, answer = self.router.handle(
+                self.command, split.path, dict(parse_qsl(split.query)), body
+            )
+        except RouterOSError as exc:
+            status = exc.status
+            answer = {"error": exc.status, "message": exc.message}
+            if exc.detail:
+                answer["detail"] = exc.detail
+        payload = b"" if answer is None else json.dumps(answer).encode()
+        self.send_response(status)
+        if status == 401:
+            self.send_header("WWW-Authenticate", 'Basic realm="kiosk-test-router"')
+        if payload:
+            self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    do_GET = do_PUT = do_PATCH = do_DELETE = do_POST = _serve
