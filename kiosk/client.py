@@ -10,6 +10,7 @@ import json
 import logging
 import time
 from dataclasses import dataclass
+from importlib import metadata
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -19,7 +20,7 @@ from pydantic import BaseModel, ValidationError
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-from kiosk import __version__, protocol
+from kiosk import protocol
 from kiosk.config import ConfigError, KioskSettings
 
 log = logging.getLogger(__name__)
@@ -103,7 +104,8 @@ def _retry(
 # the flow's lookup timeout.
 PROBE_RETRY = Retry(total=0, raise_on_status=False, respect_retry_after_header=False)
 READ_RETRY = _retry(connect=1, read=1, status=1, methods=frozenset({"GET", "POST"}))
-WRITE_RETRY = _retry(connect=1, read=0, status=0, methods=frozenset())
+# (urllib3 reads an empty method set as "any verb": GET alone keeps POSTs out.)
+WRITE_RETRY = _retry(connect=1, read=0, status=0, methods=frozenset({"GET"}))
 
 
 def parse_retry_after(value: str | None, default: float = 1.0) -> float:
@@ -136,7 +138,7 @@ class BackendClient:
         self.session.headers.update(
             {
                 "Accept": "application/json",
-                "User-Agent": f"kiosk/{__version__} ({settings.kiosk_id})",
+                "User-Agent": f"kiosk/{_version()} ({settings.kiosk_id})",
             }
         )
         if settings.api_token:
@@ -340,6 +342,15 @@ def _envelope(raw: bytes) -> tuple[str, str] | None:
     if not isinstance(code, str) or not isinstance(message, str):
         return None
     return code, message[:300]
+
+
+def _version() -> str:
+    # From the installed metadata rather than kiosk.__version__: under pytest, tests/kiosk/
+    # can shadow the package's __init__ (a namespace portion on pythonpath).
+    try:
+        return metadata.version("kiosk")
+    except metadata.PackageNotFoundError:
+        return "unknown"
 
 
 def _reason(exc: BaseException) -> str:
