@@ -41,6 +41,6 @@ def setup_logging(log_dir: Path | str, name: str, level: int = logging.INFO) -> 
     for handler in (file_handler, stream_handler):
         handler.setFormatter(logging.Formatter(FORMAT))
         handler.addFilter(RedactSecrets())
-        handler._kiosk = True  # type: ignore[attr-defined]
+        setattr(handler, "_kiosk", True)  # marks our handlers for a later reset
         root.addHandler(handler)
     return path

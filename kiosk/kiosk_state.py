@@ -1,0 +1,49 @@
+"""What the kiosk must remember across restarts: out-of-service and the default language."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger("kiosk.state")
+
+
+class KioskState:
+    """A small JSON file, written atomically (temp file + rename) so a power cut keeps
+    either the old or the new state, never half of one."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self._lock = threading.Lock()
+        self._data: dict[str, Any] = {"out_of_service": False, "language": ""}
+        try:
+            loaded = json.loads(self.path.read_text(encoding="utf-8"))
+            if isinstance(loaded, dict):
+                self._data.update(loaded)
+        except FileNotFoundError:
+            pass
+        except (OSError, ValueError) as exc:
+            log.warning("kiosk state unreadable, starting from defaults: %s", exc)
+
+    @property
+    def out_of_service(self) -> bool:
+        return bool(self._data.get("out_of_service"))
+
+    @property
+    def language(self) -> str:
+        return str(self._data.get("language") or "")
+
+    def update(self, **values: Any) -> None:
+        with self._lock:
+            self._data.update(values)
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            temp = self.path.with_suffix(".tmp")
+            with open(temp, "w", encoding="utf-8") as handle:
+                json.dump(self._data, handle)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(temp, self.path)

@@ -1,0 +1,442 @@
+"""The kiosk App: window settings, the screens, and the wiring between the flow (core),
+the scanner worker, the backend client and the outbox.
+
+The main thread never blocks: HTTP calls and outbox writes run on a small thread pool and
+hand their results back with Clock.schedule_once; camera frames arrive by a Clock trigger
+that the scanner worker fires.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from kivy.app import App
+from kivy.clock import Clock
+from kivy.core.window import Window
+from kivy.metrics import mm
+from kivy.properties import BooleanProperty, NumericProperty, StringProperty
+from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.screenmanager import NoTransition, ScreenManager
+
+from kiosk import protocol
+from kiosk.client import BackendClient, BackendError, BackendRejected, RateLimited
+from kiosk.config import Settings
+from kiosk.core.flow import Beep, Checkin, Command, Credential, Flow, Lookup, QueueVisit, State
+from kiosk.kiosk_state import KioskState
+from kiosk.outbox import Outbox, OutboxError, OutboxSender
+from kiosk.ui import theme
+from kiosk.ui.i18n import LANGUAGES, translate
+from kiosk.ui.kv import load_kv
+
+log = logging.getLogger("kiosk.ui")
+
+SCREEN_FOR_STATE = {
+    State.idle: "welcome",
+    State.looking_up: "welcome",
+    State.keypad: "keypad",
+    State.guestbook: "guestbook",
+    State.checking_in: "guestbook",
+    State.credentials: "credentials",
+    State.thanks: "thanks",
+    State.notice: "notice",
+    State.out_of_service: "out_of_service",
+}
+
+
+@dataclass
+class Services:
+    """What the app talks to; built by the launcher (or a test) and closed on stop."""
+
+    client: BackendClient
+    outbox: Outbox
+    sender: OutboxSender | None = None
+    scanner: Any = None  # kiosk.scanner.worker.ScannerWorker, or None without a camera
+    state: KioskState | None = None
+
+
+class KioskRoot(BoxLayout):
+    pass
+
+
+class KioskApp(App):
+    language = StringProperty("id")
+    landscape = BooleanProperty(True)
+    u = NumericProperty(1.0)  # type scale: shorter window side / 1080
+    touch = NumericProperty(88)  # smallest touch target, px (>= 15 mm)
+    seconds_left = NumericProperty(0)
+    can_submit = BooleanProperty(False)
+    queued = NumericProperty(0)
+    staff_screen = BooleanProperty(False)  # the PIN pad or maintenance is showing
+
+    def __init__(
+        self,
+        settings: Settings,
+        services: Services,
+        *,
+        reload_settings: Callable[[], Settings] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.settings = settings
+        self._reload_settings = reload_settings
+        self.exit_code = 0
+        self.services = services
+        self.title = settings.library.name
+        self.language = settings.kiosk.language
+        self.flow = self._new_flow(settings)
+        self._pool = ThreadPoolExecutor(max_workers=3, thread_name_prefix="kiosk-io")
+        self._events: list[Any] = []
+        self._frame_trigger = Clock.create_trigger(self._show_frame)
+        self._last_frame_seq = -1
+        self._sound: Any = None
+        self.frame_ms: list[float] = []  # our own time per preview frame (benchmarks)
+        self.journey_log: list[tuple[float, str]] = []  # (monotonic, state): benchmarks, tests
+
+    def _new_flow(self, settings: Settings) -> Flow:
+        return Flow(
+            settings.guestbook.fields,
+            settings.kiosk.timeouts,
+            settings.kiosk.kiosk_id,
+            now=time.monotonic,
+            on_change=self._view_changed,
+        )
+
+    # ------------------------------------------------------------- build
+
+    def build(self) -> KioskRoot:
+        import kiosk.ui.widgets.basics  # noqa: F401  (classes the .kv rules style)
+
+        load_kv(theme.__file__.replace("theme.py", "widgets/widgets.kv"))
+        load_kv(__file__)
+        from kiosk.ui.screens.credentials import CredentialsScreen
+        from kiosk.ui.screens.guestbook import GuestbookScreen
+        from kiosk.ui.screens.keypad import KeypadScreen
+        from kiosk.ui.screens.maintenance import MaintenanceScreen, PinScreen
+        from kiosk.ui.screens.message import NoticeScreen, OutOfServiceScreen, ThanksScreen
+        from kiosk.ui.screens.welcome import WelcomeScreen
+
+        Window.clearcolor = theme.hex_colour(theme.PAPER)
+        Window.bind(size=self._window_resized, on_request_close=self._refuse_close)
+        Window.bind(on_keyboard=self._keyboard)
+        self._window_resized(Window, Window.size)
+
+        root = KioskRoot()
+        manager: ScreenManager = root.ids.screens
+        manager.transition = NoTransition()
+        self.screens = {
+            "welcome": WelcomeScreen(),
+            "keypad": KeypadScreen(),
+            "guestbook": GuestbookScreen(self.settings.guestbook.fields, name="guestbook"),
+            "credentials": CredentialsScreen(),
+            "thanks": ThanksScreen(),
+            "notice": NoticeScreen(),
+            "out_of_service": OutOfServiceScreen(),
+            "pin": PinScreen(),
+            "maintenance": MaintenanceScreen(),
+        }
+        for screen in self.screens.values():
+            manager.add_widget(screen)
+        self.manager = manager
+        manager.bind(
+            current=lambda _m, name: setattr(self, "staff_screen", name in ("pin", "maintenance"))
+        )
+        return root
+
+    def on_start(self) -> None:
+        services = self.services
+        if services.state is not None:
+            if services.state.language in LANGUAGES:
+                self.language = services.state.language
+            if services.state.out_of_service:
+                self.flow.set_out_of_service(True)
+        if services.scanner is not None:
+            services.scanner.start()
+        else:
+            self.flow.camera_changed(False)
+        if services.sender is not None:
+            services.sender.start()
+        self.queued = services.outbox.pending_count()
+        self._events.append(Clock.schedule_interval(self._tick, 0.25))
+        self._view_changed(self.flow.view)
+        log.info(
+            "kiosk started: kiosk_id=%s language=%s", self.settings.kiosk.kiosk_id, self.language
+        )
+
+    def on_stop(self) -> None:
+        for event in self._events:
+            event.cancel()
+        self._events.clear()
+        self._frame_trigger.cancel()
+        Window.unbind(size=self._window_resized, on_request_close=self._refuse_close)
+        Window.unbind(on_keyboard=self._keyboard)
+        services = self.services
+        if services.scanner is not None:
+            services.scanner.stop()
+        if services.sender is not None:
+            services.sender.stop()
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        log.info("kiosk stopped")
+
+    # ----------------------------------------------------- translations
+
+    def tr(self, key: str, language: str | None = None, **values: object) -> str:
+        """In kv, pass app.language so the text follows the language toggle."""
+        return translate(key, language or self.language, **values)
+
+    def toggle_language(self) -> None:
+        self.language = "en" if self.language == "id" else "id"
+        self.flow.touch()
+        self._view_changed(self.flow.view)
+
+    def local_time(self, moment: dt.datetime) -> str:
+        zone = ZoneInfo(self.settings.backend.timezone)
+        local = moment.astimezone(zone)
+        today = dt.datetime.now(zone).date()
+        clock = local.strftime("%H:%M")
+        if local.date() == today:
+            return clock
+        return f"{local.day:d}/{local.month:d} {clock}"
+
+    # ------------------------------------------------------------ events
+
+    def event(self, name: str, *args: Any) -> None:
+        """A patron's action from a screen: passed to the flow, its commands run."""
+        handler: Callable[..., list[Command]] = getattr(self.flow, name)
+        self.run_commands(handler(*args))
+
+    def run_commands(self, commands: list[Command]) -> None:
+        for command in commands:
+            if isinstance(command, Lookup):
+                self._pool.submit(self._lookup, command)
+            elif isinstance(command, Checkin):
+                self._pool.submit(self._checkin, command)
+            elif isinstance(command, QueueVisit):
+                self._pool.submit(self._queue, command)
+            elif isinstance(command, Beep):
+                self._beep(command.kind)
+
+    def _on_main(self, action: Callable[[], list[Command]]) -> None:
+        Clock.schedule_once(lambda _dt: self.run_commands(action()), 0)
+
+    # Worker-thread side: only these touch the network or the disk.
+
+    def _lookup(self, command: Lookup) -> None:
+        try:
+            answer = self.services.client.lookup(command.card)
+        except BackendError as exc:
+            code = "unreachable" if self._unreachable(exc) else exc.code
+            log.info("lookup failed: %s", code)
+            self._on_main(lambda: self.flow.lookup_failed(command.journey, code))
+            return
+        member = answer.member
+        log.info("lookup: member found, status=%s", member.status.value)
+        self._on_main(
+            lambda: self.flow.lookup_succeeded(
+                command.journey,
+                name=member.name,
+                status=member.status.value,
+                last_answers=answer.last_answers,
+            )
+        )
+
+    def _checkin(self, command: Checkin) -> None:
+        try:
+            request = protocol.CheckinRequest.model_validate(command.body)
+            answer = self.services.client.checkin(request)
+        except BackendError as exc:
+            code = "unreachable" if self._unreachable(exc) else exc.code
+            log.info("check-in failed: %s", code)
+            self._on_main(lambda: self.flow.checkin_failed(command.journey, code))
+            return
+        credential = None
+        if answer.credential is not None:
+            c = answer.credential
+            credential = Credential(c.username, c.password, c.expires_at, c.reused)
+        log.info("check-in recorded: credential=%s", "none" if credential is None else "shown")
+        self._on_main(lambda: self.flow.checkin_succeeded(command.journey, credential))
+
+    def _queue(self, command: QueueVisit) -> None:
+        try:
+            self.services.outbox.put(protocol.VisitRequest.model_validate(command.body))
+        except OutboxError as exc:
+            log.error("outbox could not keep a visit: %s", exc)
+            self._on_main(lambda: self.flow.queue_failed(command.journey))
+            return
+        log.info("visit kept in the outbox")
+        if self.services.sender is not None:
+            self.services.sender.wake()
+        count = self.services.outbox.pending_count()
+        Clock.schedule_once(lambda _dt: setattr(self, "queued", count), 0)
+
+    @staticmethod
+    def _unreachable(exc: BackendError) -> bool:
+        return not isinstance(exc, BackendRejected) or isinstance(exc, RateLimited)
+
+    # ------------------------------------------------------------ scanner
+
+    def scanner_event(self, event: Any) -> None:
+        """Called from the scanner thread."""
+        Clock.schedule_once(lambda _dt: self._scan(event), 0)
+
+    def scanner_frame(self) -> None:
+        """Called from the scanner thread when a new frame is ready."""
+        self._frame_trigger()
+
+    def _scan(self, event: Any) -> None:
+        if event.kind == "card":
+            if self.flow.state in (State.idle, State.notice, State.keypad):
+                self.screens["welcome"].camera.show_read(event.points, event.frame_size)
+            self.run_commands(self.flow.card_read(event.text))
+        elif event.kind == "rejected":
+            self.run_commands(self.flow.card_rejected(event.text))
+        elif event.kind == "camera_lost":
+            log.warning("camera lost")
+            self.run_commands(self.flow.camera_changed(False))
+        elif event.kind == "camera_back":
+            log.info("camera back")
+            self.run_commands(self.flow.camera_changed(True))
+        maintenance = self.screens.get("maintenance")
+        if maintenance is not None and self.manager.current == "maintenance":
+            maintenance.scanner_event(event)
+
+    def _show_frame(self, _dt: float) -> None:
+        scanner = self.services.scanner
+        if scanner is None:
+            return
+        current = self.manager.current
+        if current == "welcome":
+            view = self.screens["welcome"].camera
+        elif current == "maintenance":
+            view = self.screens["maintenance"].camera
+        else:
+            return
+        latest = scanner.latest_frame()
+        if latest is None:
+            return
+        frame, seq = latest
+        if seq == self._last_frame_seq:
+            return
+        started = time.perf_counter()
+        self._last_frame_seq = seq
+        view.show_frame(frame)
+        self.frame_ms.append((time.perf_counter() - started) * 1000)
+        if len(self.frame_ms) > 2000:
+            del self.frame_ms[:1000]
+
+    # --------------------------------------------------------- the screen
+
+    def _view_changed(self, view: Any) -> None:
+        self.journey_log.append((time.monotonic(), view.state.value))
+        if len(self.journey_log) > 500:
+            del self.journey_log[:250]
+        if not hasattr(self, "manager"):
+            return
+        self.can_submit = self.flow.can_submit()
+        self.seconds_left = int(min(self.flow.seconds_left(), 9999))
+        if self.manager.current in ("pin", "maintenance"):
+            return
+        name = SCREEN_FOR_STATE[view.state]
+        screen = self.screens[name]
+        screen.show(view)
+        if self.manager.current != name:
+            self.manager.current = name
+        scanner = self.services.scanner
+        if scanner is not None:
+            # Decode only where a card can start something; the preview keeps running.
+            scanner.pause_decoding(view.state not in (State.idle, State.notice, State.keypad))
+
+    def _tick(self, _dt: float) -> None:
+        self.run_commands(self.flow.tick())
+        left = self.flow.seconds_left()
+        self.seconds_left = int(left + 0.999) if left != float("inf") else 0
+        maintenance = self.screens["maintenance"]
+        if self.manager.current in ("pin", "maintenance"):
+            maintenance.tick()
+
+    def _beep(self, kind: str) -> None:
+        if not self.settings.kiosk.sound:
+            return
+        try:
+            from kivy.core.audio import SoundLoader
+
+            if self._sound is None:
+                self._sound = SoundLoader.load(str(theme.ASSETS / "sounds" / "read.wav"))
+            if self._sound is not None:
+                self._sound.stop()
+                self._sound.play()
+        except Exception as exc:  # a kiosk without a sound card still works
+            log.info("no sound: %s", exc)
+            self.settings = self.settings.with_overrides(kiosk={"sound": False})
+
+    # ------------------------------------------------------ staff access
+
+    def open_pin(self) -> None:
+        """The hidden gesture was made: ask for the staff PIN."""
+        log.info("maintenance requested")
+        self.flow.reset()
+        self.screens["pin"].reset()
+        self.manager.current = "pin"
+
+    def open_maintenance(self) -> None:
+        log.info("maintenance opened")
+        self.screens["maintenance"].opened()
+        self.manager.current = "maintenance"
+
+    def close_maintenance(self) -> None:
+        log.info("maintenance closed")
+        self.manager.current = "welcome"
+        self.flow.reset()
+        self._view_changed(self.flow.view)
+
+    def reload_config(self) -> None:
+        """Re-read config.toml: library, guestbook, cards, timeouts take effect at once; the
+        backend address, token and camera need a restart (the log says so)."""
+        if self._reload_settings is None:
+            return
+        from kiosk.config import ConfigError
+
+        try:
+            settings = self._reload_settings()
+        except ConfigError as exc:
+            log.error("config reload refused: %s", exc)
+            return
+        out_of_service = self.flow.state is State.out_of_service
+        self.settings = settings
+        self.flow = self._new_flow(settings)
+        if out_of_service:
+            self.flow.set_out_of_service(True)
+        self.screens["guestbook"].fields = settings.guestbook.fields
+        log.info("config reloaded (backend, token and camera changes need a restart)")
+
+    def exit_to_desktop(self) -> None:
+        self.exit_code = 0
+        self.stop()
+
+    def set_out_of_service(self, on: bool) -> None:
+        if self.services.state is not None:
+            self.services.state.update(out_of_service=on)
+        log.info("out of service: %s", on)
+        self.flow.set_out_of_service(on)
+
+    # ------------------------------------------------------------ window
+
+    def _window_resized(self, _window: Any, size: tuple[int, int]) -> None:
+        width, height = size
+        self.landscape = width >= height
+        self.u = min(width, height) / 1080
+        self.touch = max(mm(theme.TOUCH_MM), theme.TOUCH_REF * self.u)
+
+    def _refuse_close(self, *_args: Any) -> bool:
+        log.info("window close refused (kiosk mode)")
+        return True
+
+    def _keyboard(self, _window: Any, key: int, *_args: Any) -> bool:
+        # Escape (27) must never leave the kiosk; everything else is ignored too.
+        return key == 27

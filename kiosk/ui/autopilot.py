@@ -1,0 +1,181 @@
+"""The demo autopilot: plays a patron at the kiosk (as in a showroom) and saves a screenshot
+of every screen it passes. Its pauses model a patron's reading time; it taps the same
+buttons a finger would, and counts the taps."""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+from kivy.clock import Clock
+from kivy.core.window import Window
+
+log = logging.getLogger("kiosk.autopilot")
+
+DEMO_MEMBER = "19000123"
+
+# Seconds a patron spends on each step (reading, finding the button): the journey
+# benchmark reports time with these pauses included.
+PAUSE = {
+    "guestbook_read": 4.0,
+    "answer": 1.5,
+    "credentials_read": 6.0,
+    "keypad_digit": 0.4,
+    "notice_read": 4.0,
+    "no_camera": 3.0,
+}
+
+
+class Autopilot:
+    def __init__(
+        self,
+        app: Any,
+        *,
+        screenshots: Path | None = None,
+        journeys: int = 1,
+        exit_when_done: bool = True,
+        pause_scale: float = 1.0,
+    ) -> None:
+        self.app = app
+        self.screenshots = Path(screenshots) if screenshots else None
+        self.journeys = journeys
+        self.exit_when_done = exit_when_done
+        self.pause_scale = pause_scale
+        self.done = 0
+        self.taps = 0
+        self.results: list[dict[str, float]] = []
+        self._seen: set[str] = set()
+        self._shot = 0
+        self._plan: Any = None
+        self._screen = ""
+        self._journey_start = 0.0
+        self._taps_at_start = 0
+
+    def install(self) -> None:
+        self.app.bind(on_start=lambda *_: self._started())
+
+    def _started(self) -> None:
+        if self.screenshots is not None:
+            self.screenshots.mkdir(parents=True, exist_ok=True)
+            for old in self.screenshots.glob("*.png"):
+                old.unlink()
+        self.app.manager.bind(current=lambda *_: self._screen_changed())
+        Clock.schedule_interval(self._watch, 0.2)
+        self._screen_changed()
+
+    # ------------------------------------------------------------ steps
+
+    def _later(self, key: str, action: Any) -> None:
+        if self._plan is not None:
+            self._plan.cancel()
+        self._plan = Clock.schedule_once(lambda _dt: action(), PAUSE[key] * self.pause_scale)
+
+    def tap(self, widget: Any) -> None:
+        self.taps += 1
+        widget.trigger_action(duration=0.05)
+
+    def _screen_changed(self) -> None:
+        name = self.app.manager.current
+        if name == self._screen:
+            return
+        self._screen = name
+        if self._plan is not None:
+            self._plan.cancel()
+            self._plan = None
+        Clock.schedule_once(lambda _dt: self._screenshot(name), 0.5)
+        screen = self.app.screens[name]
+        if name == "guestbook":
+            self._later("guestbook_read", lambda: self._fill_guestbook(screen))
+        elif name == "credentials":
+            self._later("credentials_read", lambda: self._finish(screen))
+        elif name in ("thanks", "notice"):
+            self._later("notice_read", lambda: self._finish(screen))
+        elif name == "welcome" and self.app.services.scanner is None:
+            self._later("no_camera", self._use_keypad)
+
+    def _watch(self, _dt: float) -> None:
+        state = self.app.flow.state.value
+        if state == "looking_up" and not self._journey_start:
+            self._journey_start = time.monotonic()
+            self._taps_at_start = self.taps
+
+    def _use_keypad(self) -> None:
+        welcome = self.app.screens["welcome"]
+        button = _find(welcome, lambda w: getattr(w, "text", "") == self.app.tr("welcome.keypad"))
+        if button is None:
+            return
+        self.tap(button)
+        keypad = self.app.screens["keypad"]
+        digits = list(DEMO_MEMBER)
+
+        def next_digit(_dt: float) -> None:
+            if not digits:
+                self.tap(keypad.ids.ok)
+                return
+            key = digits.pop(0)
+            pad_key = _find(keypad.pad, lambda w: getattr(w, "key", None) == key)
+            if pad_key is not None:
+                self.tap(pad_key)
+            Clock.schedule_once(next_digit, PAUSE["keypad_digit"] * self.pause_scale)
+
+        Clock.schedule_once(next_digit, PAUSE["keypad_digit"] * self.pause_scale)
+
+    def _fill_guestbook(self, screen: Any) -> None:
+        view = self.app.flow.view
+        missing = [
+            f
+            for f in screen.fields
+            if f.required and f.kind == "choice" and f.key not in view.answers
+        ]
+        if missing:
+            row = screen._rows[missing[0].key]
+            chip = row.ids.chips.children[-1]  # the first choice, as drawn
+            self.tap(chip)
+            self._later("answer", lambda: self._fill_guestbook(screen))
+            return
+        self.tap(screen.ids.submit)
+
+    def _finish(self, screen: Any) -> None:
+        if self.app.manager.current == "credentials" and self._journey_start:
+            self.results.append(
+                {
+                    "seconds": time.monotonic() - self._journey_start,
+                    "taps": float(self.taps - self._taps_at_start),
+                }
+            )
+        self._journey_start = 0.0
+        button = _find(
+            screen,
+            lambda w: (
+                getattr(w, "text", "") in (self.app.tr("common.done"), self.app.tr("notice.ok"))
+            ),
+        )
+        if button is not None:
+            self.tap(button)
+        self.done += 1
+        log.info("autopilot: journey %d of %d done", self.done, self.journeys)
+        if self.done >= self.journeys and self.exit_when_done:
+            Clock.schedule_once(lambda _dt: self.app.stop(), 1.0)
+
+    def _screenshot(self, name: str) -> None:
+        if self.screenshots is None:
+            return
+        key = f"{name}-{self.app.language}"
+        if key in self._seen:
+            return
+        self._seen.add(key)
+        self._shot += 1
+        taken = Window.screenshot(name=str(self.screenshots / f"{self._shot:02d}-{key}.png"))
+        if taken:
+            final = self.screenshots / f"{self._shot:02d}-{key}.png"
+            Path(taken).replace(final)
+            log.info("screenshot %s", final)
+
+
+def _find(root: Any, match: Any) -> Any:
+    for widget in root.walk(restrict=True):
+        if match(widget):
+            return widget
+    return None

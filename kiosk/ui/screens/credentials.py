@@ -1,0 +1,46 @@
+"""The credential: username and password large and unambiguous, a QR for a phone, how to
+connect, and a countdown that clears the screen."""
+
+from __future__ import annotations
+
+from kivy.app import App
+from kivy.properties import ListProperty, StringProperty
+
+from kiosk.ui.kv import load_kv
+from kiosk.ui.screens import KioskScreen
+from kiosk.ui.widgets.qr import QRCode  # noqa: F401  (used in the .kv)
+
+load_kv(__file__)
+
+
+def groups(text: str, size: int = 4) -> list[str]:
+    """ "Hq4tZ8wa" -> ["Hq4t", "Z8wa"]: read aloud in chunks, shown with gaps, typed without."""
+    return [text[i : i + size] for i in range(0, len(text), size)]
+
+
+class CredentialsScreen(KioskScreen):
+    username_groups = ListProperty([])
+    password_groups = ListProperty([])
+    qr_data = StringProperty("")
+    valid_until = StringProperty("")
+
+    def show(self, view) -> None:
+        super().show(view)
+        credential = view.credential
+        if credential is None:
+            self.username_groups, self.password_groups, self.qr_data = [], [], ""
+            return
+        app = App.get_running_app()
+        self.username_groups = groups(credential.username)
+        self.password_groups = groups(credential.password)
+        library = app.settings.library
+        self.qr_data = library.qr_template.format(
+            ssid=library.wifi_ssid,
+            username=credential.username,
+            password=credential.password,
+            login_url=library.login_url,
+        )
+        self.valid_until = app.local_time(credential.expires_at)
+
+    def on_leave(self, *args) -> None:
+        self.username_groups, self.password_groups, self.qr_data = [], [], ""

@@ -1,0 +1,126 @@
+"""The guestbook (buku tamu): greeting, the configured fields as chips, the internet switch,
+the personal-data notice."""
+
+from __future__ import annotations
+
+from kivy.app import App
+from kivy.factory import Factory
+from kivy.properties import NumericProperty, StringProperty
+from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.modalview import ModalView
+
+from kiosk.ui.kv import load_kv
+from kiosk.ui.screens import KioskScreen
+from kiosk.ui.widgets.chips import ChoiceChips
+from kiosk.ui.widgets.keypads import NumberPad, TextKeyboard  # noqa: F401  (used in the .kv)
+
+load_kv(__file__)
+
+
+class FieldRow(BoxLayout):
+    """One guestbook field: its label and its chips (or a tap-to-type box)."""
+
+    key = StringProperty("")
+    kind = StringProperty("choice")
+    label = StringProperty("")
+    value = StringProperty("")
+    font_px = NumericProperty(28)
+
+
+class TextEntry(ModalView):
+    """The on-screen keyboard for a text or number field."""
+
+    key = StringProperty("")
+    kind = StringProperty("text")
+    title = StringProperty("")
+    text = StringProperty("")
+    max_length = NumericProperty(80)
+
+    def press(self, key: str) -> None:
+        if key == "done":
+            App.get_running_app().event("answer", self.key, self.text.strip())
+            self.dismiss()
+            return
+        if key == "back":
+            self.text = self.text[:-1]
+        elif len(self.text) < self.max_length:
+            self.text += " " if key == "space" else key
+        App.get_running_app().event("touch")
+
+
+class PrivacyNotice(ModalView):
+    pass
+
+
+class GuestbookScreen(KioskScreen):
+    def __init__(self, fields, **kwargs):
+        super().__init__(**kwargs)
+        self.fields = fields
+        self._built_for: tuple[int, str] | None = None
+        self._rows: dict[str, FieldRow] = {}
+
+    def show(self, view) -> None:
+        super().show(view)
+        app = App.get_running_app()
+        if self._built_for != (view.journey, app.language):
+            self._build(app)
+            self._built_for = (view.journey, app.language)
+        for key, row in self._rows.items():
+            row.value = view.answers.get(key, "")
+            chips = row.ids.get("chips")
+            if chips is not None:
+                chips.selected = row.value
+
+    def _build(self, app) -> None:
+        box = self.ids.fields
+        box.clear_widgets()
+        self._rows = {}
+        language = app.language
+        for field in self.fields:
+            label = field.label.get(language)
+            if not field.required:
+                label += "  " + app.tr("guestbook.optional", language)
+            row = FieldRow(key=field.key, kind=field.kind, label=label)
+            if field.kind == "choice":
+                chips = ChoiceChips(
+                    choices=[(c.key, c.label.get(language)) for c in field.choices],
+                    font_px=26 * app.u,
+                    chip_height=app.touch * 0.9,
+                )
+                chips.bind(on_choose=lambda _w, value, k=field.key: app.event("answer", k, value))
+                row.ids.holder.add_widget(chips)
+                row.ids["chips"] = chips
+            else:
+                entry = Factory.TypeBox()
+                entry.bind(on_release=lambda _w, f=field: self.open_entry(f))
+                row.ids.holder.add_widget(entry)
+                row.ids["entry"] = entry
+            self._rows[field.key] = row
+            box.add_widget(row)
+
+    def open_entry(self, field) -> None:
+        app = App.get_running_app()
+        app.event("touch")
+        popup = TextEntry(
+            key=field.key,
+            kind=field.kind,
+            title=field.label.get(app.language),
+            text=self.view.answers.get(field.key, "") if self.view else "",
+            max_length=field.max_length,
+        )
+        popup.open()
+        self.entry_popup = popup
+
+    def open_privacy(self) -> None:
+        App.get_running_app().event("touch")
+        self.privacy_popup = PrivacyNotice()
+        self.privacy_popup.open()
+
+    def on_leave(self, *args) -> None:
+        # Nothing of this patron stays on a popup after the screen is gone.
+        for name in ("entry_popup", "privacy_popup"):
+            popup = getattr(self, name, None)
+            if popup is not None:
+                popup.dismiss(animation=False)
+                setattr(self, name, None)
+        self._built_for = None

@@ -1,0 +1,1 @@
+"""Kiosk widgets: camera view, keypads, choice chips, QR code."""
