@@ -10,7 +10,10 @@ from pathlib import Path
 FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 
 # A last line of defence: whatever a caller passes, these never reach a log file.
-_SECRET = re.compile(r"(?i)\b(password|passwd|pin|token|secret|authorization)(\"?\s*[:=]\s*\"?)([^\s\",}]+)")
+_SECRET = re.compile(
+    r"(?i)\b(password|passwd|pin|token|secret|authorization)(\"?\s*[:=]\s*\"?)([^\s\",}]+)"
+)
+_OURS: list[logging.Handler] = []
 
 
 class RedactSecrets(logging.Filter):
@@ -31,9 +34,10 @@ def setup_logging(log_dir: Path | str, name: str, level: int = logging.INFO) -> 
     path = directory / f"{name}.log"
     root = logging.getLogger()
     root.setLevel(level)
-    for handler in list(root.handlers):
-        if getattr(handler, "_kiosk", False):
-            root.removeHandler(handler)
+    while _OURS:
+        old = _OURS.pop()
+        root.removeHandler(old)
+        old.close()
     file_handler = logging.handlers.RotatingFileHandler(
         path, maxBytes=5 * 1024 * 1024, backupCount=5, encoding="utf-8"
     )
@@ -41,6 +45,6 @@ def setup_logging(log_dir: Path | str, name: str, level: int = logging.INFO) -> 
     for handler in (file_handler, stream_handler):
         handler.setFormatter(logging.Formatter(FORMAT))
         handler.addFilter(RedactSecrets())
-        setattr(handler, "_kiosk", True)  # marks our handlers for a later reset
+        _OURS.append(handler)
         root.addHandler(handler)
     return path
