@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import socket
 import ssl
 import subprocess
 import threading
@@ -83,6 +84,7 @@ class RouterState:
         self.users: dict[str, dict[str, str]] = {}
         self.active: dict[str, dict[str, str]] = {}
         self.calls: list[tuple[str, str, dict[str, Any] | None]] = []
+        self.connections: set[socket.socket] = set()
         self._next_id = 1
 
     def new_id(self) -> str:
@@ -136,7 +138,7 @@ class FakeRouterOS:
                                         "uptime": "5m"}  # fmt: skip
             return ident
 
-    def user(self, name: str) -> dict[str, str] | None:
+    def hotspot_user(self, name: str) -> dict[str, str] | None:
         with self.state.lock:
             found = next((u for u in self.state.users.values() if u["name"] == name), None)
             return dict(found) if found else None
@@ -163,7 +165,9 @@ class FakeRouterOS:
         self._server.daemon_threads = True
         self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
         self.port = self._server.server_address[1]
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self._thread.start()
 
     def stop(self) -> None:
@@ -172,6 +176,14 @@ class FakeRouterOS:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
+        # Kept-alive connections would go on answering: a router that is off does not.
+        with self.state.lock:
+            connections, self.state.connections = self.state.connections, set()
+        for connection in connections:
+            try:
+                connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None
@@ -270,6 +282,19 @@ class FakeRouterOS:
 class _Handler(BaseHTTPRequestHandler):
     router: FakeRouterOS
     protocol_version = "HTTP/1.1"
+
+    def setup(self) -> None:
+        super().setup()
+        # Headers and body go out in two writes: without this, Nagle's algorithm and the
+        # client's delayed ACK add 40-200 ms to every answer.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        with self.router.state.lock:
+            self.router.state.connections.add(self.connection)
+
+    def finish(self) -> None:
+        with self.router.state.lock:
+            self.router.state.connections.discard(self.connection)
+        super().finish()
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
         return None  # keep the test output quiet

@@ -102,6 +102,9 @@ class MikrotikProvisioner:
         self.profile = profile
         self.timeout = timeout
         self.session = requests.Session()
+        # The router is on the library's LAN: no proxy from the environment, and no
+        # REQUESTS_CA_BUNDLE replacing the router's CA (requests lets it override `verify`).
+        self.session.trust_env = False
         self.session.auth = (user, password)
         self.session.verify = ca_file or True
         self.session.headers["Accept"] = "application/json"
