@@ -323,7 +323,7 @@ class OutboxSender:
     def send_due(self) -> int:
         """One pass: send every due entry until none is due, the backend fails, or stop().
         Returns how many were sent. Usable without start() (tests, the soak bench)."""
-        sent = 0
+        before = self.sent
         try:
             while not self._stopping.is_set() and time.time() >= self._paused_until:
                 entries = self.outbox.due(time.time(), self.batch)
@@ -333,11 +333,10 @@ class OutboxSender:
                     if self._stopping.is_set():
                         break
                     if not self._send(entry):
-                        return sent
-                    sent += 1
+                        return self.sent - before
         finally:
             self._report()
-        return sent
+        return self.sent - before
 
     def _send(self, entry: OutboxEntry) -> bool:
         """Send one entry; False when the pass should stop (backend down or limiting us)."""
