@@ -86,6 +86,8 @@ def build_services(
     )
     scanner_settings = settings.kiosk.scanner
     spec = camera or scanner_settings.camera
+    if spec == "none":  # a keypad-only kiosk
+        return services
     try:
         from kiosk.scanner.decoders import build_chain
         from kiosk.scanner.sources import open_source

@@ -115,12 +115,16 @@ class KioskApp(App):
 
         load_kv(theme.__file__.replace("theme.py", "widgets/widgets.kv"))
         load_kv(__file__)
+        from kiosk.ui.screens import credentials, guestbook, keypad, maintenance, message, welcome
         from kiosk.ui.screens.credentials import CredentialsScreen
         from kiosk.ui.screens.guestbook import GuestbookScreen
         from kiosk.ui.screens.keypad import KeypadScreen
         from kiosk.ui.screens.maintenance import MaintenanceScreen, PinScreen
         from kiosk.ui.screens.message import NoticeScreen, OutOfServiceScreen, ThanksScreen
         from kiosk.ui.screens.welcome import WelcomeScreen
+
+        for module in (welcome, keypad, guestbook, credentials, message, maintenance):
+            load_kv(module.__file__)  # again after a test unloaded the rules
 
         Window.clearcolor = theme.hex_colour(theme.PAPER)
         Window.bind(size=self._window_resized, on_request_close=self._refuse_close)

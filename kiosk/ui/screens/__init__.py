@@ -1,4 +1,5 @@
-"""Patron and staff screens: one .py + one .kv each, drawn from the flow's View."""
+"""Patron and staff screens: one .py + one .kv each (the App loads the .kv), drawn from
+the flow's View."""
 
 from __future__ import annotations
 

@@ -6,11 +6,8 @@ from __future__ import annotations
 from kivy.app import App
 from kivy.properties import ListProperty, StringProperty
 
-from kiosk.ui.kv import load_kv
 from kiosk.ui.screens import KioskScreen
 from kiosk.ui.widgets.qr import QRCode  # noqa: F401  (used in the .kv)
-
-load_kv(__file__)
 
 
 def groups(text: str, size: int = 4) -> list[str]:

@@ -9,12 +9,9 @@ from kivy.properties import NumericProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.modalview import ModalView
 
-from kiosk.ui.kv import load_kv
 from kiosk.ui.screens import KioskScreen
 from kiosk.ui.widgets.chips import ChoiceChips
 from kiosk.ui.widgets.keypads import NumberPad, TextKeyboard  # noqa: F401  (used in the .kv)
-
-load_kv(__file__)
 
 
 class FieldRow(BoxLayout):

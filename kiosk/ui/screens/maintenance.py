@@ -14,12 +14,10 @@ from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 
 from kiosk import __version__
 from kiosk.core.pin import PinLock, is_pin_hash
-from kiosk.ui.kv import load_kv
 from kiosk.ui.screens import KioskScreen
 from kiosk.ui.widgets.camera_view import CameraView  # noqa: F401  (used in the .kv)
 from kiosk.ui.widgets.keypads import NumberPad  # noqa: F401  (used in the .kv)
 
-load_kv(__file__)
 log = logging.getLogger("kiosk.maintenance")
 
 

@@ -3,10 +3,7 @@ way back (each returns to Welcome by itself too)."""
 
 from __future__ import annotations
 
-from kiosk.ui.kv import load_kv
 from kiosk.ui.screens import KioskScreen
-
-load_kv(__file__)
 
 
 class ThanksScreen(KioskScreen):

@@ -1,0 +1,196 @@
+"""The real kiosk app in a real window under Xvfb, driven by real touches.
+
+One Xvfb for the session (large enough for both orientations); Kivy's environment and
+Config are set before its first import. Each test builds a fresh KioskApp and steps the
+event loop itself instead of App.run() (see shared/KIVY-TESTING.md).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from support.backend_server import BackendServer
+
+from kiosk.config import Settings, load_settings
+from kiosk.display import start_xvfb
+
+REPO = Path(__file__).resolve().parents[2]
+ARTIFACTS = REPO / "tests" / "artifacts"
+SIZES = {"landscape": (1920, 1080), "portrait": (1080, 1920), "small": (1280, 800)}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--screens",
+        default="small",
+        help="screen sizes for the screenshot test: small (default), all, or a comma list",
+    )
+
+
+@pytest.fixture(scope="session")
+def kivy_window(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    display = start_xvfb(1920, 1920)
+    os.environ["DISPLAY"] = display.display
+    from kiosk.launch import configure_kivy
+
+    configure_kivy(
+        tmp_path_factory.mktemp("kivy"), fullscreen=False, size=(1280, 800), touch_devices=False
+    )
+    from kivy.core.window import Window
+
+    yield Window
+    display.stop()
+
+
+class Harness:
+    """Steps the loop, taps widgets through real hit-testing, reads the screen."""
+
+    def __init__(self, app: Any, window: Any) -> None:
+        self.app = app
+        self.window = window
+        self.taps = 0
+
+    def pump(self, seconds: float = 0.05) -> None:
+        from kivy.base import EventLoop
+
+        end = time.monotonic() + seconds
+        while True:
+            EventLoop.idle()
+            if time.monotonic() >= end:
+                return
+            time.sleep(0.005)
+
+    def wait_for(
+        self, condition: Callable[[], bool], timeout: float = 15.0, what: str = ""
+    ) -> None:
+        from kivy.base import EventLoop
+
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            EventLoop.idle()
+            if condition():
+                return
+            time.sleep(0.005)
+        raise AssertionError(
+            f"timed out after {timeout} s waiting for {what or condition}; "
+            f"screen={self.app.manager.current} state={self.app.flow.state.value}"
+        )
+
+    def wait_screen(self, name: str, timeout: float = 15.0) -> Any:
+        self.wait_for(lambda: self.app.manager.current == name, timeout, f"screen {name}")
+        self.pump(0.15)  # let the layout settle before touching or photographing it
+        return self.app.screens[name]
+
+    def tap(self, widget: Any) -> None:
+        from kivy.tests.common import UnitTestTouch
+
+        assert widget.get_root_window() is not None, f"{widget} is not on screen"
+        x, y = widget.to_window(*widget.center)
+        touch = UnitTestTouch(x, y)
+        touch.touch_down()
+        self.pump(0.02)
+        touch.touch_up()
+        self.taps += 1
+        self.pump(0.05)
+
+    def button(self, text: str, root: Any = None) -> Any:
+        for widget in (root or self.app.root).walk(restrict=True):
+            if getattr(widget, "text", None) == text and hasattr(widget, "trigger_action"):
+                return widget
+        raise AssertionError(f"no button {text!r} on screen {self.app.manager.current}")
+
+    def tr(self, key: str, **values: object) -> str:
+        return str(self.app.tr(key, **values))
+
+    def texts(self) -> str:
+        """Every text on the window, popups included."""
+        parts = []
+        for child in self.window.children:
+            for widget in child.walk(restrict=True):
+                text = getattr(widget, "text", None)
+                if isinstance(text, str) and text:
+                    parts.append(text)
+        return "\n".join(parts)
+
+    def type_member(self, number: str) -> None:
+        self.tap(self.button(self.tr("welcome.keypad")))
+        keypad = self.wait_screen("keypad")
+        for digit in number:
+            key = next(w for w in keypad.pad.children if getattr(w, "key", None) == digit)
+            self.tap(key)
+        self.tap(keypad.ids.ok)
+
+    def chip(self, field: str, choice: str) -> Any:
+        row = self.app.screens["guestbook"]._rows[field]
+        return next(c for c in row.ids.chips.children if c.key == choice)
+
+    def screenshot(self, path: Path) -> Path:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.pump(0.1)
+        taken = self.window.screenshot(name=str(path))
+        assert taken, "no screenshot taken"
+        Path(taken).replace(path)
+        return path
+
+
+def settings_for(server: BackendServer, data_dir: Path, **overrides: dict[str, Any]) -> Settings:
+    base = load_settings(REPO / "config.toml")
+    kiosk = {
+        "backend_url": server.base_url,
+        "api_token": server.token,
+        "data_dir": str(data_dir),
+        "fullscreen": False,
+        "sound": False,
+        "connect_timeout": 1.0,
+        "read_timeout": 3.0,
+    }
+    kiosk.update(overrides.pop("kiosk", {}))
+    return base.with_overrides(kiosk=kiosk, **overrides)
+
+
+@pytest.fixture
+def start_kiosk(kivy_window: Any, tmp_path: Path) -> Iterator[Callable[..., Harness]]:
+    """start_kiosk(settings, camera=None, size=(1280, 800)) -> Harness with the app running."""
+    from kivy.app import App
+
+    from kiosk.ui.kv import unload_all
+
+    started: list[Any] = []
+
+    def start(
+        settings: Settings, camera: str | None = None, size: tuple[int, int] = (1280, 800)
+    ) -> Harness:
+        from kiosk.launch import build_services
+        from kiosk.ui.app import KioskApp
+
+        kivy_window.size = size
+        holder: dict[str, Any] = {}
+        services = build_services(
+            settings,
+            camera or "none",
+            on_event=lambda event: holder["app"].scanner_event(event),
+            on_frame=lambda: holder["app"].scanner_frame(),
+        )
+        app = KioskApp(settings, services, reload_settings=lambda: settings)
+        holder["app"] = app
+        app._run_prepare()
+        started.append(app)
+        harness = Harness(app, kivy_window)
+        harness.pump(0.2)
+        return harness
+
+    yield start
+
+    for app in started:
+        app.dispatch("on_stop")
+        for child in list(kivy_window.children):
+            kivy_window.remove_widget(child)
+        app.services.client.close()
+        app.services.outbox.close()
+        App._running_app = None
+    unload_all()
