@@ -3,31 +3,14 @@
 from __future__ import annotations
 
 import sqlite3
-import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
 
 import pytest
 import requests
-from support.backend_server import BackendServer, checkin_body
+from support.backend_server import BackendServer, checkin_body, post_together
 
 CONCURRENT = 20
-
-
-def post_together(server: BackendServer, path: str, bodies: list[dict[str, Any]]) -> list[Any]:
-    """Send every body at once: all threads wait at a barrier, then post."""
-    barrier = threading.Barrier(len(bodies))
-
-    def send(body: dict[str, Any]) -> requests.Response:
-        session = requests.Session()
-        # Connect first so the barrier releases requests, not TCP handshakes.
-        session.get(server.url("health"), timeout=10)
-        barrier.wait(timeout=30)
-        return session.post(server.url(path), json=body, headers=server.headers, timeout=30)
-
-    with ThreadPoolExecutor(max_workers=len(bodies)) as pool:
-        return list(pool.map(send, bodies))
 
 
 def credentials_of(server: BackendServer, member_id: str) -> list[tuple[str, str]]:

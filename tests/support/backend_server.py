@@ -13,9 +13,11 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import tomllib
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -46,6 +48,21 @@ def checkin_body(card: str = "19000123", **overrides: Any) -> dict[str, Any]:
     }
     body.update(overrides)
     return body
+
+
+def post_together(server: BackendServer, path: str, bodies: list[dict[str, Any]]) -> list[Any]:
+    """Send every body at once: all threads wait at a barrier, then post."""
+    barrier = threading.Barrier(len(bodies))
+
+    def send(body: dict[str, Any]) -> requests.Response:
+        session = requests.Session()
+        # Connect first so the barrier releases requests, not TCP handshakes.
+        session.get(server.url("health"), timeout=10)
+        barrier.wait(timeout=30)
+        return session.post(server.url(path), json=body, headers=server.headers, timeout=30)
+
+    with ThreadPoolExecutor(max_workers=len(bodies)) as pool:
+        return list(pool.map(send, bodies))
 
 
 def free_port() -> int:
