@@ -116,6 +116,8 @@ class FakeRouterOS:
         self.tls = tls
         self.user, self.password = user, password
         self.state = RouterState(profiles)
+        # A login without RouterOS's `sensitive` policy is not shown users' passwords.
+        self.hide_passwords = False
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self.port = 0
@@ -244,7 +246,11 @@ class FakeRouterOS:
             table = tables[table_key]
             ident = parts[3] if len(parts) > 3 else None
             if ident is None and method == "GET":
-                return 200, self._select(list(table.values()), query)
+                found = self._select(list(table.values()), query)
+                if self.hide_passwords:
+                    for entry in found:
+                        entry.pop("password", None)
+                return 200, found
             if ident is None and method == "PUT" and table is self.state.users:
                 if not isinstance(body, dict):
                     raise _bad("expected a JSON object")

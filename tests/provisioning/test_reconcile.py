@@ -163,3 +163,17 @@ def test_one_users_surprise_does_not_stop_the_others(now: dt.datetime) -> None:
     report = reconcile(Flaky(), active, now)
     assert (report.created, report.errors) == (1, 1)
     assert Flaky.made == ["pgood02"]
+
+
+def test_a_router_that_hides_passwords_is_not_rewritten_every_round(
+    router: FakeRouterOS,
+    mikrotik: MikrotikProvisioner,
+    make_credential: CredentialFactory,
+    now: dt.datetime,
+) -> None:
+    router.hide_passwords = True
+    credential = make_credential()
+    assert reconcile(mikrotik, [credential], now).created == 1
+    assert reconcile(mikrotik, [credential], now) == ReconcileReport()
+    longer = make_credential(hours=5)
+    assert reconcile(mikrotik, [longer], now).updated == 1

@@ -19,6 +19,11 @@ class CredentialRejected(ProvisioningUnavailable):
     same name): the check-in still gets 503, reconciliation reports it and goes on."""
 
 
+# In a credential read back from the network side: the side would not show the password
+# (a RouterOS user without the `sensitive` policy), so only the expiry can be compared.
+HIDDEN_PASSWORD = "\x00hidden"
+
+
 @dataclass(frozen=True)
 class NetworkCredential:
     """What the network side needs to let a patron in, until `expires_at` (aware, UTC)."""

@@ -14,6 +14,7 @@ from typing import Any
 import requests
 
 from kiosk.backend.provisioning.base import (
+    HIDDEN_PASSWORD,
     CredentialRejected,
     NetworkCredential,
     ProvisioningUnavailable,
@@ -164,7 +165,7 @@ class MikrotikProvisioner:
         return {
             str(user["name"]): NetworkCredential(
                 username=str(user["name"]),
-                password=str(user.get("password", "")),
+                password=str(user.get("password", HIDDEN_PASSWORD)),
                 expires_at=comment_expiry(str(user.get("comment", ""))) or never,
             )
             for user in users

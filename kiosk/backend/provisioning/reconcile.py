@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from functools import partial
 
 from kiosk.backend.provisioning.base import (
+    HIDDEN_PASSWORD,
     CredentialRejected,
     NetworkCredential,
     Provisioner,
@@ -42,9 +43,8 @@ class ReconcileReport:
 
 def _same(held: NetworkCredential, wanted: NetworkCredential) -> bool:
     # The network side keeps expiry to the second (FreeRADIUS's date format, a comment).
-    return held.password == wanted.password and held.expires_at.replace(
-        microsecond=0
-    ) == wanted.expires_at.replace(microsecond=0)
+    same_expiry = held.expires_at.replace(microsecond=0) == wanted.expires_at.replace(microsecond=0)
+    return same_expiry and held.password in (wanted.password, HIDDEN_PASSWORD)
 
 
 def reconcile(
