@@ -7,6 +7,7 @@ replay the backend answers with 200, never a second visit.
 from __future__ import annotations
 
 import logging
+import math
 import os
 import random
 import sqlite3
@@ -258,6 +259,7 @@ class OutboxSender:
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self._paused_until = 0.0
+        self._rush = False
         self._failures = 0
         self._last_count: int | None = None
         self.sent = 0
@@ -271,6 +273,8 @@ class OutboxSender:
         self._thread.start()
 
     def wake(self) -> None:
+        """Send every pending visit now, even those waiting out their own backoff."""
+        self._rush = True
         self._paused_until = 0.0
         self._wake.set()
 
@@ -324,9 +328,13 @@ class OutboxSender:
         """One pass: send every due entry until none is due, the backend fails, or stop().
         Returns how many were sent. Usable without start() (tests, the soak bench)."""
         before = self.sent
+        # After wake() or a first success the backend is known to answer: entries waiting
+        # out a backoff from when it did not are sent now too.
+        rush, self._rush = self._rush, False
         try:
             while not self._stopping.is_set() and time.time() >= self._paused_until:
-                entries = self.outbox.due(time.time(), self.batch)
+                horizon = math.inf if rush or self.sent > before else time.time()
+                entries = self.outbox.due(horizon, self.batch)
                 if not entries:
                     break
                 for entry in entries:
