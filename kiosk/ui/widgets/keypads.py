@@ -73,7 +73,7 @@ class TextKeyboard(GridLayout):
         super().__init__(cols=1, **kwargs)
         from kivy.uix.boxlayout import BoxLayout
 
-        self._rows: list[BoxLayout] = []
+        self._lines: list[BoxLayout] = []
         for row in [*TEXT_ROWS, "special"]:
             line = BoxLayout(spacing=8)
             keys = ["back", "space", "done"] if row == "special" else list(row)
@@ -82,7 +82,7 @@ class TextKeyboard(GridLayout):
                 button.size_hint_x = 3 if key == "space" else (2 if key != key[:1] else 1)
                 button.bind(on_release=lambda b: self.dispatch("on_key", b.key))
                 line.add_widget(button)
-            self._rows.append(line)
+            self._lines.append(line)
             self.add_widget(line)
         self.bind(
             font_px=self._restyle,
@@ -94,12 +94,12 @@ class TextKeyboard(GridLayout):
 
     def _relabel(self, *_args) -> None:
         names = {"back": self.back_label, "space": self.space_label, "done": self.done_label}
-        for line in self._rows:
+        for line in self._lines:
             for button in line.children:
                 button.text = names.get(button.key, button.key)
 
     def _restyle(self, *_args) -> None:
-        for line in self._rows:
+        for line in self._lines:
             for button in line.children:
                 button.font_px = self.font_px
 

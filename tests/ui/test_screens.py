@@ -1,0 +1,231 @@
+"""Every screen, in both languages, photographed into tests/artifacts/screens/ with a contact
+sheet; and the notices reached by their real causes.
+
+`make test` photographs one size (1280x800); `make screenshots` (--screens=all) all three.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import pytest
+from support.backend_server import BackendServer, free_port
+
+from kiosk.core.flow import Credential, Notice
+
+from .conftest import ARTIFACTS, SIZES, Harness, settings_for
+
+pytestmark = pytest.mark.ui
+SCREENS = ARTIFACTS / "screens"
+LAST = {"purpose": "internet", "occupation": "mahasiswa", "education": "s1"}
+CREDENTIAL = Credential(
+    "pk7m3xq", "Hq4tZ8wa", dt.datetime.now(dt.UTC) + dt.timedelta(hours=24), reused=False
+)
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[BackendServer]:
+    with BackendServer(tmp_path / "backend") as running:
+        yield running
+
+
+def chosen_sizes(config: pytest.Config) -> list[str]:
+    option = config.getoption("--screens")
+    return list(SIZES) if option == "all" else [s for s in option.split(",") if s in SIZES]
+
+
+def bright_pixels(path: Path) -> int:
+    image = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
+    assert image is not None
+    return int((image > 200).sum())
+
+
+def a_camera_frame() -> np.ndarray:
+    from kiosk.scanner.democard import MemberCard, card_frame
+
+    frame: np.ndarray = card_frame(MemberCard())
+    return frame
+
+
+def photograph_every_screen(kiosk: Harness, out: Path, size: str, language: str) -> list[Path]:
+    app, flow = kiosk.app, kiosk.app.flow
+    shots: list[Path] = []
+
+    def shot(name: str) -> None:
+        kiosk.pump(0.25)
+        path = kiosk.screenshot(out / f"{size}-{language}-{name}.png")
+        assert bright_pixels(path) > 1000, f"{path} looks empty"
+        shots.append(path)
+
+    if app.language != language:
+        app.toggle_language()
+    flow.reset()
+    kiosk.wait_screen("welcome")
+    try:
+        frame = a_camera_frame()
+        app.screens["welcome"].camera.show_frame(frame)
+    except ImportError:
+        frame = None
+    shot("01-welcome")
+    flow.camera_changed(False)
+    shot("02-welcome-no-camera")
+    flow.camera_changed(True)
+
+    kiosk.tap(kiosk.button(kiosk.tr("welcome.keypad")))
+    kiosk.wait_screen("keypad")
+    for key in "1900":
+        app.event("keypad_press", key)
+    shot("03-keypad")
+    flow.cancel()
+
+    journey = flow.card_read("A19000123B")[1].journey  # type: ignore[union-attr]
+    flow.lookup_succeeded(journey, name="Siti Aminah", status="active", last_answers=None)
+    kiosk.wait_screen("guestbook")
+    shot("04-guestbook-new")
+    guestbook = app.screens["guestbook"]
+    guestbook.open_entry(next(f for f in guestbook.fields if f.kind == "text"))
+    shot("05-guestbook-keyboard")
+    guestbook.entry_popup.dismiss(animation=False)
+    guestbook.open_privacy()
+    shot("06-guestbook-privacy")
+    guestbook.privacy_popup.dismiss(animation=False)
+    flow.cancel()
+
+    journey = flow.card_read("A19000123B")[1].journey  # type: ignore[union-attr]
+    flow.lookup_succeeded(journey, name="Siti Aminah", status="active", last_answers=LAST)
+    kiosk.wait_screen("guestbook")
+    shot("07-guestbook-returning")
+    flow.cancel()
+
+    journey = flow.card_read("A19000124B")[1].journey  # type: ignore[union-attr]
+    flow.lookup_succeeded(journey, name="Agus Salim", status="expired", last_answers=LAST)
+    kiosk.wait_screen("guestbook")
+    shot("08-guestbook-expired")
+    flow.cancel()
+
+    journey = flow.card_read("A19000123B")[1].journey  # type: ignore[union-attr]
+    flow.lookup_failed(journey, "unreachable")
+    kiosk.wait_screen("guestbook")
+    shot("09-guestbook-offline")
+    flow.cancel()
+
+    journey = flow.card_read("A19000123B")[1].journey  # type: ignore[union-attr]
+    flow.lookup_succeeded(journey, name="Siti Aminah", status="active", last_answers=LAST)
+    flow.submit()
+    kiosk.wait_for(lambda: flow.state.value == "checking_in")
+    flow.checkin_succeeded(journey, CREDENTIAL)
+    kiosk.wait_screen("credentials")
+    shot("10-credentials")
+    flow.cancel()
+
+    journey = flow.card_read("A19000123B")[1].journey  # type: ignore[union-attr]
+    flow.lookup_succeeded(journey, name="Siti Aminah", status="active", last_answers=LAST)
+    flow.submit()
+    flow.checkin_succeeded(journey, None)
+    kiosk.wait_screen("thanks")
+    shot("11-thanks")
+    flow.cancel()
+
+    for number, notice in enumerate(Notice, start=12):
+        flow.card_rejected("x")  # any notice: then replace which one it is
+        flow._show_notice(notice)
+        kiosk.wait_screen("notice")
+        shot(f"{number}-notice-{notice.value}")
+        flow.cancel()
+
+    app.set_out_of_service(True)
+    kiosk.wait_screen("out_of_service")
+    shot("30-out-of-service")
+    app.set_out_of_service(False)
+
+    app.open_pin()
+    pin = kiosk.wait_screen("pin")
+    for key in "12":
+        pin.press(key)
+    pin.message = kiosk.tr("pin.wrong", attempts=3)
+    shot("31-pin")
+    app.open_maintenance()
+    maintenance = kiosk.wait_screen("maintenance")
+    if frame is not None:
+        maintenance.camera.show_frame(frame)
+    kiosk.wait_for(lambda: maintenance.backend_text not in ("", "…"), what="backend status")
+    shot("32-maintenance")
+    app.close_maintenance()
+    kiosk.wait_screen("welcome")
+    return shots
+
+
+def contact_sheet(paths: list[Path], target: Path, columns: int = 6) -> Path:
+    """One PNG with every screenshot as a captioned thumbnail."""
+    thumbs = []
+    for path in paths:
+        image = cv2.imread(str(path))
+        assert image is not None
+        h, w = image.shape[:2]
+        scale = 300 / max(h, w)
+        small = cv2.resize(image, (int(w * scale), int(h * scale)), interpolation=cv2.INTER_AREA)
+        tile = np.full((340, 320, 3), 255, np.uint8)
+        y0, x0 = (300 - small.shape[0]) // 2 + 4, (320 - small.shape[1]) // 2
+        tile[y0 : y0 + small.shape[0], x0 : x0 + small.shape[1]] = small
+        cv2.putText(tile, path.stem[:44], (6, 330), cv2.FONT_HERSHEY_SIMPLEX, 0.38, (40, 40, 40), 1)
+        thumbs.append(tile)
+    while len(thumbs) % columns:
+        thumbs.append(np.full((340, 320, 3), 255, np.uint8))
+    rows = [np.hstack(thumbs[i : i + columns]) for i in range(0, len(thumbs), columns)]
+    target.parent.mkdir(parents=True, exist_ok=True)
+    cv2.imwrite(str(target), np.vstack(rows))
+    return target
+
+
+def test_screenshots_of_every_screen_in_both_languages(
+    server: BackendServer,
+    start_kiosk: Callable[..., Harness],
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+) -> None:
+    sizes = chosen_sizes(request.config)
+    assert sizes, "no known size in --screens"
+    shots: list[Path] = []
+    for size in sizes:
+        kiosk = start_kiosk(settings_for(server, tmp_path / f"kiosk-{size}"), size=SIZES[size])
+        for language in ("id", "en"):
+            shots += photograph_every_screen(kiosk, SCREENS, size, language)
+    sheet = contact_sheet(shots, SCREENS / "contact-sheet.png")
+    assert sheet.stat().st_size > 10_000
+    assert len(shots) == len(sizes) * 2 * (14 + len(Notice))
+
+
+def test_provisioning_refusing_shows_see_staff_and_records_the_visit(
+    start_kiosk: Callable[..., Harness], tmp_path: Path
+) -> None:
+    router: dict[str, Any] = {
+        "url": f"https://127.0.0.1:{free_port()}",
+        "user": "kiosk",
+        "password": "x",
+        "timeout": 1.0,
+    }
+    with BackendServer(
+        tmp_path / "b", provisioning={"kind": "mikrotik-rest", "mikrotik": router}
+    ) as server:
+        kiosk = start_kiosk(settings_for(server, tmp_path / "kiosk"))
+        kiosk.type_member("19000123")
+        guestbook = kiosk.wait_screen("guestbook")
+        for field, choice in LAST.items():
+            kiosk.tap(kiosk.chip(field, choice))
+        kiosk.tap(guestbook.ids.submit)
+        kiosk.wait_screen("notice")
+        assert kiosk.tr("notice.provisioning_unavailable.title") in kiosk.texts()
+        outbox = kiosk.app.services.outbox
+        kiosk.wait_for(lambda: outbox.pending_count() == 0, timeout=30, what="visit recorded")
+        import sqlite3
+
+        with sqlite3.connect(server.database_path) as db:
+            assert db.execute("SELECT member_id, want_internet FROM visits").fetchall() == [
+                ("19000123", 0)
+            ]
+            assert db.execute("SELECT count(*) FROM credentials").fetchone() == (0,)
