@@ -1,0 +1,329 @@
+"""Backend load: 100 check-ins/s for 60 s (p50/p99), then the highest rate with p99 < 200 ms.
+
+SQLite, loopback, the real `kiosk backend` process; the load generator runs in a separate
+process and schedules requests open-loop (latency counts from the planned send time, so a
+slow server cannot hide its queue). Figures go to the "Backend" section of
+docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import http.client
+import json
+import multiprocessing
+import os
+import platform
+import queue
+import random
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+BENCHMARKS_MD = REPO / "docs" / "benchmarks.md"
+TOKEN = "bench-token-0123456789abcdef"
+MEMBERS = 20_000
+FIXED_RATE = 100.0
+FIXED_SECONDS = float(os.environ.get("KIOSK_BENCH_FIXED_SECONDS", "60"))
+STEP_SECONDS = 15.0
+STEP_RATES = [100, 200, 300, 400, 500, 600, 800, 1000, 1200]
+P99_LIMIT_MS = 200.0
+GENERATOR_THREADS = 32
+JAKARTA = dt.timezone(dt.timedelta(hours=7))
+# 403 is the right answer for the generated blocked and expired members.
+ANSWERED = ("200", "201", "403")
+
+
+@dataclass
+class LoadResult:
+    offered_rate: float
+    seconds: float
+    latencies_ms: list[float] = field(default_factory=list)
+    statuses: dict[str, int] = field(default_factory=dict)
+    elapsed: float = 0.0
+
+    @property
+    def sent(self) -> int:
+        return sum(self.statuses.values())
+
+    @property
+    def errors(self) -> int:
+        return sum(n for code, n in self.statuses.items() if code not in ANSWERED)
+
+    def percentile(self, q: float) -> float:
+        if not self.latencies_ms:
+            return float("nan")
+        ordered = sorted(self.latencies_ms)
+        return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
+
+    @property
+    def error_summary(self) -> str:
+        failed = sorted((k, n) for k, n in self.statuses.items() if k not in ANSWERED)
+        return "0" if not failed else ", ".join(f"{n} x {k}" for k, n in failed)
+
+    def sustained(self) -> bool:
+        return (
+            self.percentile(99) <= P99_LIMIT_MS
+            and not self.errors
+            and self.achieved_rate >= 0.95 * self.offered_rate
+        )
+
+    @property
+    def achieved_rate(self) -> float:
+        return self.sent / self.elapsed if self.elapsed else 0.0
+
+
+# ---------------------------------------------------------------- load generator process
+
+
+def _check_in_body(rng: random.Random) -> dict[str, Any]:
+    member = 19_100_000 + rng.randrange(MEMBERS)
+    return {
+        "client_ref": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+        "card": str(member),
+        "answers": {
+            "purpose": rng.choice(["internet", "membaca", "penelitian"]),
+            "education": "s1",
+        },
+        "want_internet": rng.random() < 0.7,
+        "kiosk_id": f"kiosk-{rng.randrange(300):03d}",
+        "occurred_at": dt.datetime.now(JAKARTA).isoformat(),
+    }
+
+
+def generate_load(url: str, rate: float, seconds: float, seed: int, out: Any) -> None:
+    """Runs in its own process: send `rate` check-ins a second for `seconds`, open loop."""
+    rng = random.Random(seed)
+    total = int(rate * seconds)
+    bodies = [_check_in_body(rng) for _ in range(total)]
+    work: queue.Queue[tuple[float, dict[str, Any]] | None] = queue.Queue()
+    latencies: list[float] = []
+    statuses: dict[str, int] = {}
+    lock = threading.Lock()
+
+    parts = urllib.parse.urlsplit(url)
+    headers = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
+
+    def worker() -> None:
+        # http.client, not requests: the generator shares the CPUs with the server and
+        # must cost as little as possible per request.
+        connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+        while True:
+            item = work.get()
+            if item is None:
+                connection.close()
+                return
+            planned, body = item
+            try:
+                connection.request("POST", parts.path, body=json.dumps(body), headers=headers)
+                response = connection.getresponse()
+                response.read()
+                code = str(response.status)
+            except (OSError, http.client.HTTPException) as exc:
+                code = type(exc).__name__
+                connection.close()
+                connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+            done = time.perf_counter()
+            with lock:
+                statuses[code] = statuses.get(code, 0) + 1
+                if code in ANSWERED:
+                    latencies.append((done - planned) * 1000)
+
+    threads = [threading.Thread(target=worker, daemon=True) for _ in range(GENERATOR_THREADS)]
+    for thread in threads:
+        thread.start()
+    start = time.perf_counter() + 0.2
+    for index, body in enumerate(bodies):
+        planned = start + index / rate
+        delay = planned - time.perf_counter()
+        if delay > 0:
+            time.sleep(delay)  # pacing the offered load: the schedule is the point
+        work.put((planned, body))
+    for _ in threads:
+        work.put(None)
+    for thread in threads:
+        thread.join()
+    out.put({"latencies": latencies, "statuses": statuses, "elapsed": time.perf_counter() - start})
+
+
+def run_load(url: str, rate: float, seconds: float, seed: int) -> LoadResult:
+    context = multiprocessing.get_context("spawn")
+    out = context.Queue()
+    process = context.Process(target=generate_load, args=(url, rate, seconds, seed, out))
+    process.start()
+    data = out.get(timeout=seconds + 120)
+    process.join(timeout=30)
+    return LoadResult(rate, seconds, data["latencies"], data["statuses"], data["elapsed"])
+
+
+# ---------------------------------------------------------------- the server
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Server:
+    def __init__(self, directory: Path, workers: int) -> None:
+        import tomlkit
+
+        self.directory = directory
+        self.port = _free_port()
+        self.workers = workers
+        self.config = directory / "config.toml"
+        settings = {
+            "cards": {"pattern": r"(?P<start>[A-D])?(?P<id>19\d{6})(?(start)[A-D])"},
+            "backend": {
+                "database_url": f"sqlite:///{directory / 'kiosk.db'}",
+                "api_tokens": [TOKEN],
+                "port": self.port,
+                "rate_limit_per_minute": 10_000_000,
+                "log_dir": str(directory / "log"),
+                "workers": workers,
+            },
+        }
+        self.config.write_text(tomlkit.dumps(settings), encoding="utf-8")
+        members = directory / "members.csv"
+        with members.open("w", encoding="utf-8") as out:
+            out.write("member_id,name,status,expires_on,institution\n")
+            for i in range(MEMBERS):
+                status = "blocked" if i % 97 == 0 else "active"
+                expires = "2024-12-31" if i % 13 == 0 else "2099-12-31"
+                out.write(f"{19_100_000 + i},Anggota {i},{status},{expires},SMAN 1\n")
+        self._kiosk("members", "import", str(members))
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def _kiosk(self, *args: str) -> None:
+        env = {**os.environ, "PYTHONPATH": str(REPO)}
+        subprocess.run(
+            [sys.executable, "-m", "kiosk", *args, "--config", str(self.config)],
+            check=True,
+            cwd=self.directory,
+            env=env,
+            capture_output=True,
+        )
+
+    def start(self) -> str:
+        import requests
+
+        env = {**os.environ, "PYTHONPATH": str(REPO)}
+        log = (self.directory / "server.out").open("ab")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "kiosk", "backend", "--config", str(self.config)],
+            cwd=self.directory,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        log.close()
+        base = f"http://127.0.0.1:{self.port}/api/v1"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if requests.get(f"{base}/health", timeout=1).status_code == 200:
+                    return base
+            except requests.RequestException:
+                time.sleep(0.1)
+        raise RuntimeError("backend did not start")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=30)
+
+
+# ---------------------------------------------------------------- report
+
+
+def _row(label: str, result: LoadResult) -> str:
+    return (
+        f"| {label} | {result.offered_rate:.0f} | {result.achieved_rate:.0f} | {result.sent} | "
+        f"{result.percentile(50):.1f} | {result.percentile(99):.1f} | "
+        f"{max(result.latencies_ms, default=float('nan')):.0f} | {result.error_summary} |"
+    )
+
+
+def write_section(text: str) -> None:
+    """Replace (or append) the '## Backend' section, leaving other sections alone."""
+    current = (
+        BENCHMARKS_MD.read_text(encoding="utf-8") if BENCHMARKS_MD.exists() else "# Benchmarks\n"
+    )
+    lines = current.splitlines(keepends=True)
+    start = next((i for i, line in enumerate(lines) if line.strip() == "## Backend"), None)
+    if start is None:
+        updated = current.rstrip("\n") + "\n\n" + text
+    else:
+        end = next(
+            (i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines)
+        )
+        tail = "".join(lines[end:])
+        updated = "".join(lines[:start]) + text + ("\n" + tail if tail else "")
+    BENCHMARKS_MD.write_text(updated, encoding="utf-8")
+
+
+def main() -> int:
+    workers = int(os.environ.get("KIOSK_BENCH_WORKERS", "1"))
+    with tempfile.TemporaryDirectory(prefix="kiosk-bench-") as tmp:
+        server = Server(Path(tmp), workers)
+        base = server.start()
+        url = f"{base}/checkins"
+        try:
+            run_load(url, 20, 3, seed=1)  # warm-up: imports, connections, page cache
+            fixed = run_load(url, FIXED_RATE, FIXED_SECONDS, seed=2)
+            print(_row("fixed", fixed), flush=True)
+            steps: list[LoadResult] = []
+            for index, rate in enumerate(STEP_RATES):
+                result = run_load(url, rate, STEP_SECONDS, seed=10 + index)
+                steps.append(result)
+                print(_row("step", result), flush=True)
+                if not result.sustained():
+                    break
+        finally:
+            server.stop()
+    sustained = [s for s in steps if s.sustained()]
+    best = max((s.offered_rate for s in sustained), default=0.0)
+    goal = "met" if fixed.percentile(99) < 50 and not fixed.errors else "NOT met"
+    cpu = platform.processor() or platform.machine()
+    today = dt.date.today().isoformat()
+    text = (
+        f"""## Backend
+
+`make bench` (or `.venv/bin/python -m bench backend`): the real `kiosk backend` on SQLite
+(WAL), {workers} uvicorn worker(s), loopback; {MEMBERS:,} members, check-ins for random members
+with `want_internet` 70% of the time (so new credentials, reuses, and a few 403s for the
+blocked/expired members; 403 counts as an answer here, not an error). The load generator
+is a separate process ({GENERATOR_THREADS} threads, `http.client` keep-alive) sending open-loop
+on a fixed schedule; latency counts from the planned send time. Same machine for both:
+{os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, run on {today}.
+
+| run | offered /s | achieved /s | requests | p50 ms | p99 ms | max ms | errors |
+|---|---|---|---|---|---|---|---|
+{_row(f"fixed {FIXED_SECONDS:.0f} s", fixed)}
+"""
+        + "".join(_row(f"step {STEP_SECONDS:.0f} s", s) + "\n" for s in steps)
+        + f"""
+- Fixed load {FIXED_RATE:.0f}/s: p50 {fixed.percentile(50):.1f} ms,
+  p99 {fixed.percentile(99):.1f} ms, {fixed.errors} errors;
+  goal p99 < 50 ms with no errors: **{goal}**.
+- Highest sustained rate (p99 <= {P99_LIMIT_MS:.0f} ms, no errors, >= 95% of offered delivered):
+  **{best:.0f} check-ins/s** with {workers} worker(s).
+"""
+    )
+    write_section(text)
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
