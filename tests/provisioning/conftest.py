@@ -14,6 +14,7 @@ from provisioning.routeros_fake import FakeRouterOS, TlsFiles, make_tls_files
 from kiosk.backend.provisioning.base import NetworkCredential
 from kiosk.backend.provisioning.freeradius import FreeRadiusSqlProvisioner
 from kiosk.backend.provisioning.mikrotik import MikrotikProvisioner
+from kiosk.backend.provisioning.reconcile import JUST_ISSUED
 
 # Where the library is; FreeRADIUS in these tests runs in the same zone.
 RADIUS_TZ = "Asia/Jakarta"
@@ -24,6 +25,13 @@ CredentialFactory = Callable[..., NetworkCredential]
 @pytest.fixture
 def now() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(microsecond=0)
+
+
+@pytest.fixture
+def settled(now: dt.datetime) -> dt.datetime:
+    """A reconciliation time after which users issued during the test no longer count as
+    possibly still being committed by a check-in."""
+    return now + JUST_ISSUED + dt.timedelta(seconds=1)
 
 
 @pytest.fixture

@@ -105,8 +105,10 @@ def test_provisioning_sync_repairs_freeradius_both_ways(
     credential = response.json()["credential"]
     # The patron's rows got lost (a restored backup, a staff member's clean-up) ...
     freeradius_sql.revoke(credential["username"])
-    # ... and a user the backend has no active credential for is still there.
+    # ... and a user from an earlier day the backend has no active credential for is still there.
     freeradius_sql.issue(make_credential(username="porphan", password="orphan-pw"))
+    with sqlite3.connect(radius_db) as conn:
+        conn.execute("UPDATE kiosk_managed_user SET issued_at = '2026-01-05 08:00:00'")
     client = freeradius.client()
     assert client.answer(credential["username"], credential["password"])[0] == "reject"
 
@@ -169,6 +171,9 @@ def test_router_down_gives_503_then_sync_repairs_both_ways(
     with router.state.lock:  # someone removed the patron's user on the router by hand
         router.state.users.clear()
     mikrotik.issue(make_credential(username="porphan", password="orphan-pw"))
+    with router.state.lock:  # made on an earlier day
+        (orphan,) = router.state.users.values()
+        orphan["comment"] = orphan["comment"].split(" issued=")[0]
 
     result = router_backend.kiosk("provisioning", "sync")
     assert "created 1" in result.stdout and "removed 1" in result.stdout, result.stdout

@@ -108,13 +108,13 @@ def test_reconcile_takes_an_expired_user_off_and_puts_a_missing_one_on(
     freeradius: FreeRadiusServer,
     freeradius_sql: FreeRadiusSqlProvisioner,
     make_credential: CredentialFactory,
-    now: dt.datetime,
+    settled: dt.datetime,
 ) -> None:
     client = freeradius.client()
     leaving = make_credential(username="pgone01", password="gone-pass")
     freeradius_sql.issue(leaving)
     staying = make_credential(username="pstay02", password="stay-pass")
-    report = reconcile(freeradius_sql, [staying], now)
+    report = reconcile(freeradius_sql, [staying], settled)
     assert (report.created, report.removed, report.errors) == (1, 1, 0)
     assert client.answer("pgone01", "gone-pass")[0] == "reject"
     assert client.answer("pstay02", "stay-pass")[0] == "accept"

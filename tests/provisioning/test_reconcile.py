@@ -88,7 +88,7 @@ def side(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[NetworkSide
 
 
 def test_missing_credentials_are_created_and_stale_or_expired_ones_fixed(
-    side: NetworkSide, make_credential: CredentialFactory, now: dt.datetime
+    side: NetworkSide, make_credential: CredentialFactory, settled: dt.datetime
 ) -> None:
     p = side.provisioner
     kept = make_credential(username="pkeep01", password="keep-pw")
@@ -99,20 +99,31 @@ def test_missing_credentials_are_created_and_stale_or_expired_ones_fixed(
     fresh = make_credential(username="pstale2", password="new-pw", hours=3)
     missing = make_credential(username="pnew004", password="new-one")
     # pgone03 ran out: the backend no longer counts it among the active ones.
-    report = reconcile(p, [kept, fresh, missing], now)
+    report = reconcile(p, [kept, fresh, missing], settled)
     assert (report.created, report.updated, report.removed, report.errors) == (1, 1, 1, 0)
     assert p.current() == {"pkeep01": kept, "pstale2": fresh, "pnew004": missing}
     # A second run finds nothing to do.
-    assert reconcile(p, [kept, fresh, missing], now) == ReconcileReport()
+    assert reconcile(p, [kept, fresh, missing], settled) == ReconcileReport()
 
 
 def test_a_credential_past_its_expiry_is_removed_even_if_passed_as_active(
-    side: NetworkSide, make_credential: CredentialFactory, now: dt.datetime
+    side: NetworkSide, make_credential: CredentialFactory, settled: dt.datetime
 ) -> None:
     lapsed = make_credential(username="plapse1", hours=-0.5)
     side.provisioner.issue(make_credential(username="plapse1", hours=1))
-    report = reconcile(side.provisioner, [lapsed], now)
+    report = reconcile(side.provisioner, [lapsed], settled)
     assert report.removed == 1
+    assert side.provisioner.usernames() == set()
+
+
+def test_a_user_issued_moments_ago_is_left_for_a_later_round(
+    side: NetworkSide, make_credential: CredentialFactory, now: dt.datetime, settled: dt.datetime
+) -> None:
+    # A check-in wrote it to the network side and has not committed yet: not a leftover.
+    side.provisioner.issue(make_credential(username="pcommit"))
+    assert reconcile(side.provisioner, [], now).removed == 0
+    assert side.provisioner.usernames() == {"pcommit"}
+    assert reconcile(side.provisioner, [], settled).removed == 1
     assert side.provisioner.usernames() == set()
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 
@@ -31,6 +31,8 @@ class NetworkCredential:
     username: str
     password: str
     expires_at: dt.datetime
+    # Read back from the network side: when the kiosk made the user there (None: unknown).
+    issued_at: dt.datetime | None = field(default=None, compare=False)
 
     def __repr__(self) -> str:  # keep passwords out of logs and tracebacks
         return f"NetworkCredential(username={self.username!r}, expires_at={self.expires_at})"

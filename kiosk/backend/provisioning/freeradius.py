@@ -198,6 +198,13 @@ def _strptime_english(text: str, pattern: str) -> dt.datetime:
     raise ValueError("no month name")
 
 
+def _utc(moment: dt.datetime | None) -> dt.datetime | None:
+    # SQLite hands DateTime columns back without their zone; the kiosk writes UTC.
+    if moment is not None and moment.tzinfo is None:
+        return moment.replace(tzinfo=dt.UTC)
+    return moment
+
+
 def _database_url(raw: str) -> URL:
     try:
         url = make_url(raw)
@@ -283,7 +290,12 @@ class FreeRadiusSqlProvisioner:
 
     def current(self) -> dict[str, NetworkCredential]:
         with self._transaction() as conn:
-            managed = list(conn.scalars(select(kiosk_managed_user.c.username)))
+            # .all(): a Result has keys() (its column names), which dict() would take for a map.
+            managed: dict[str, dt.datetime | None] = dict(
+                conn.execute(select(kiosk_managed_user.c.username, kiosk_managed_user.c.issued_at))
+                .tuples()
+                .all()
+            )
             rows = conn.execute(
                 select(radcheck.c.username, radcheck.c.attribute, radcheck.c.value)
                 .join(kiosk_managed_user, kiosk_managed_user.c.username == radcheck.c.username)
@@ -299,6 +311,7 @@ class FreeRadiusSqlProvisioner:
                 password=values.get(PASSWORD_ATTRIBUTE, ""),
                 expires_at=parse_freeradius_date(values.get(EXPIRATION_ATTRIBUTE, ""), self.zone)
                 or never,
+                issued_at=_utc(managed[name]),
             )
             for name, values in found.items()
         }

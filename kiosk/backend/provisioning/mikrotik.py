@@ -27,7 +27,8 @@ PASSWORD_ENV = "KIOSK_MIKROTIK_PASSWORD"
 # Hotspot users the kiosk made carry this comment (and their expiry after it); any other
 # user on the router (staff, vouchers) is never changed or removed.
 COMMENT_PREFIX = "kiosk-credential"
-_COMMENT = re.compile(rf"^{COMMENT_PREFIX}\b(?:.*\bexpires=(?P<expires>\S+))?")
+_COMMENT = re.compile(rf"^{COMMENT_PREFIX}\b")
+_STAMP = "%Y-%m-%dT%H:%M:%SZ"
 _DURATION_PART = re.compile(r"(\d+)([wdhms])")
 _UNIT_SECONDS = {"w": 604_800, "d": 86_400, "h": 3_600, "m": 60, "s": 1}
 
@@ -59,21 +60,23 @@ def parse_routeros_duration(text: str) -> int:
     return seconds
 
 
-def managed_comment(expires_at: dt.datetime) -> str:
-    stamp = expires_at.astimezone(dt.UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return f"{COMMENT_PREFIX} expires={stamp}"
+def managed_comment(expires_at: dt.datetime, issued_at: dt.datetime) -> str:
+    def stamp(moment: dt.datetime) -> str:
+        return moment.astimezone(dt.UTC).strftime(_STAMP)
+
+    return f"{COMMENT_PREFIX} expires={stamp(expires_at)} issued={stamp(issued_at)}"
 
 
-def comment_expiry(comment: str) -> dt.datetime | None:
-    """The expiry recorded in a kiosk comment; None when not one of the kiosk's comments or
-    unreadable."""
-    match = _COMMENT.match(comment)
-    if not match or not match.group("expires"):
+def comment_time(comment: str, key: str) -> dt.datetime | None:
+    """The `key=` time (expires, issued) in a kiosk comment; None when not one of the kiosk's
+    comments, absent or unreadable."""
+    if not _COMMENT.match(comment):
+        return None
+    found = re.search(rf"\b{key}=(\S+)", comment)
+    if not found:
         return None
     try:
-        return dt.datetime.strptime(match.group("expires"), "%Y-%m-%dT%H:%M:%SZ").replace(
-            tzinfo=dt.UTC
-        )
+        return dt.datetime.strptime(found.group(1), _STAMP).replace(tzinfo=dt.UTC)
     except ValueError:
         return None
 
@@ -166,7 +169,8 @@ class MikrotikProvisioner:
             str(user["name"]): NetworkCredential(
                 username=str(user["name"]),
                 password=str(user.get("password", HIDDEN_PASSWORD)),
-                expires_at=comment_expiry(str(user.get("comment", ""))) or never,
+                expires_at=comment_time(str(user.get("comment", "")), "expires") or never,
+                issued_at=comment_time(str(user.get("comment", "")), "issued"),
             )
             for user in users
             if is_managed(user)
@@ -184,7 +188,8 @@ class MikrotikProvisioner:
             raise CredentialRejected(
                 f"router {self.root} already has a hotspot user {username!r} the kiosk did not make"
             )
-        validity = (credential.expires_at - dt.datetime.now(dt.UTC)).total_seconds()
+        now = dt.datetime.now(dt.UTC)
+        validity = (credential.expires_at - now).total_seconds()
         # limit-uptime counts time online since the user was made: on a renewal the time
         # already used must not eat into the new validity.
         used = parse_routeros_duration(str(existing.get("uptime", ""))) if existing else 0
@@ -192,7 +197,7 @@ class MikrotikProvisioner:
             "password": credential.password,
             "profile": self.profile,
             "limit-uptime": routeros_duration(validity + used),
-            "comment": managed_comment(credential.expires_at),
+            "comment": managed_comment(credential.expires_at, now),
         }
         if existing is None:
             self._request("PUT", "/ip/hotspot/user", json={"name": username, **body})

@@ -19,6 +19,10 @@ from kiosk.backend.provisioning.base import (
 
 log = logging.getLogger(__name__)
 
+# A check-in writes to the network side before its own database commit: a user made this
+# recently that `active` does not list yet may be one of those, not a leftover.
+JUST_ISSUED = dt.timedelta(minutes=2)
+
 
 @dataclass
 class ReconcileReport:
@@ -45,6 +49,13 @@ def _same(held: NetworkCredential, wanted: NetworkCredential) -> bool:
     # The network side keeps expiry to the second (FreeRADIUS's date format, a comment).
     same_expiry = held.expires_at.replace(microsecond=0) == wanted.expires_at.replace(microsecond=0)
     return same_expiry and held.password in (wanted.password, HIDDEN_PASSWORD)
+
+
+def _just_issued(held: NetworkCredential, now: dt.datetime) -> bool:
+    # No upper bound: the check-in may have issued after this round's `now` was taken.
+    return (
+        held.expires_at > now and held.issued_at is not None and held.issued_at > now - JUST_ISSUED
+    )
 
 
 def reconcile(
@@ -82,6 +93,8 @@ def reconcile(
         log.info("reconcile %s %s", kind, username)
 
     for username in sorted(held.keys() - wanted.keys()):
+        if _just_issued(held[username], now):
+            continue
         attempt("removed", username, partial(provisioner.revoke, username))
     for username, credential in sorted(wanted.items()):
         present = held.get(username)
