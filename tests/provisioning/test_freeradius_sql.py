@@ -48,6 +48,7 @@ def test_expiration_is_written_the_way_rlm_expiration_reads_it() -> None:
     assert parse_freeradius_date("Nov 28 2026 21:30:00", JAKARTA) == moment
     assert parse_freeradius_date(str(int(moment.timestamp())), JAKARTA) == moment
     assert parse_freeradius_date("next tuesday", JAKARTA) is None
+    assert parse_freeradius_date("9" * 30, JAKARTA) is None
 
 
 def test_a_new_sqlite_file_gets_freeradius_own_tables_and_columns(

@@ -177,7 +177,10 @@ def parse_freeradius_date(text: str, zone: ZoneInfo | None) -> dt.datetime | Non
     None for anything else."""
     text = text.strip()
     if text.isdigit():
-        return dt.datetime.fromtimestamp(int(text), dt.UTC)
+        try:
+            return dt.datetime.fromtimestamp(int(text), dt.UTC)
+        except (OverflowError, OSError, ValueError):
+            return None
     for pattern in ("%d %b %Y %H:%M:%S", "%b %d %Y %H:%M:%S", "%d %b %Y", "%b %d %Y"):
         try:
             naive = _strptime_english(text, pattern)
