@@ -162,11 +162,22 @@ def start_kiosk(kivy_window: Any, tmp_path: Path) -> Iterator[Callable[..., Harn
 
     started: list[Any] = []
 
+    def stop(app: Any) -> None:
+        app.dispatch("on_stop")
+        for child in list(kivy_window.children):
+            kivy_window.remove_widget(child)
+        app.services.client.close()
+        app.services.outbox.close()
+        App._running_app = None
+
     def start(
         settings: Settings, camera: str | None = None, size: tuple[int, int] = (1280, 800)
     ) -> Harness:
         from kiosk.launch import build_services
         from kiosk.ui.app import KioskApp
+
+        while started:  # one kiosk at a time: a second start is a restart
+            stop(started.pop())
 
         kivy_window.size = size
         holder: dict[str, Any] = {}
@@ -186,11 +197,6 @@ def start_kiosk(kivy_window: Any, tmp_path: Path) -> Iterator[Callable[..., Harn
 
     yield start
 
-    for app in started:
-        app.dispatch("on_stop")
-        for child in list(kivy_window.children):
-            kivy_window.remove_widget(child)
-        app.services.client.close()
-        app.services.outbox.close()
-        App._running_app = None
+    while started:
+        stop(started.pop())
     unload_all()

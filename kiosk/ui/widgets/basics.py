@@ -3,10 +3,13 @@ properties (declared here so canvas rules see real colours from the first frame)
 
 from __future__ import annotations
 
+from kivy.clock import Clock, ClockEvent
+from kivy.input.motionevent import MotionEvent
 from kivy.properties import ColorProperty, NumericProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.button import Button
 from kivy.uix.label import Label
+from kivy.uix.widget import Widget
 
 from kiosk.ui.theme import ON_PRIMARY, PRIMARY, WARNING_BG, hex_colour
 
@@ -36,3 +39,35 @@ class MessageLayout(BoxLayout):
     body = StringProperty("")
     footer = StringProperty("")
     button = StringProperty("")
+
+
+class HoldArea(Widget):
+    """The hidden staff gesture: a press held here for `seconds` calls `on_hold`; a shorter
+    press (a patron's tap) does nothing."""
+
+    seconds = NumericProperty(3.0)
+
+    __events__ = ("on_hold",)
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)
+        self._timer: ClockEvent | None = None
+
+    def on_touch_down(self, touch: MotionEvent) -> bool:
+        if not self.collide_point(*touch.pos):
+            return False
+        touch.grab(self)
+        self._timer = Clock.schedule_once(lambda _dt: self.dispatch("on_hold"), self.seconds)
+        return True
+
+    def on_touch_up(self, touch: MotionEvent) -> bool:
+        if touch.grab_current is not self:
+            return False
+        touch.ungrab(self)
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        return True
+
+    def on_hold(self) -> None:
+        pass

@@ -1,0 +1,138 @@
+"""Staff maintenance mode in the real app: the hidden gesture, the PIN pad, out-of-service."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from support.backend_server import BackendServer
+
+from kiosk.core.pin import hash_pin
+
+from .conftest import Harness, settings_for
+
+pytestmark = pytest.mark.ui
+PIN = "2468"
+PIN_HASH = hash_pin(PIN, n=1024)  # cheap to check in tests; the format is the same
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[BackendServer]:
+    with BackendServer(tmp_path / "backend") as running:
+        yield running
+
+
+def hold(kiosk: Harness, seconds: float) -> None:
+    from kivy.tests.common import UnitTestTouch
+
+    area = kiosk.app.root.ids.topbar.ids.hold
+    x, y = area.to_window(*area.center)
+    touch = UnitTestTouch(x, y)
+    touch.touch_down()
+    kiosk.pump(seconds)
+    touch.touch_up()
+    kiosk.pump(0.1)
+
+
+def enter_pin(kiosk: Harness, pin: str) -> None:
+    screen = kiosk.app.screens["pin"]
+    for digit in pin:
+        kiosk.tap(next(w for w in screen.ids.pad.children if getattr(w, "key", None) == digit))
+    kiosk.tap(screen.ids.ok)
+    kiosk.wait_for(lambda: not screen.busy, what="PIN checked")
+
+
+def test_short_press_on_the_logo_opens_nothing(
+    server: BackendServer, start_kiosk: Callable[..., Harness], tmp_path: Path
+) -> None:
+    settings = settings_for(server, tmp_path / "k", maintenance={"pin_hash": PIN_HASH})
+    kiosk = start_kiosk(settings)
+    hold(kiosk, 1.0)
+    assert kiosk.app.manager.current == "welcome"
+
+
+def test_gesture_and_pin_open_maintenance_and_wrong_pin_is_refused(
+    server: BackendServer, start_kiosk: Callable[..., Harness], tmp_path: Path
+) -> None:
+    settings = settings_for(server, tmp_path / "k", maintenance={"pin_hash": PIN_HASH})
+    kiosk = start_kiosk(settings)
+    hold(kiosk, settings.maintenance.gesture_seconds + 0.3)
+    pin = kiosk.wait_screen("pin")
+    enter_pin(kiosk, "1111")
+    assert kiosk.app.manager.current == "pin"
+    assert pin.message == kiosk.tr("pin.wrong", attempts=4)
+    assert pin.entered == ""
+    enter_pin(kiosk, PIN)
+    maintenance = kiosk.wait_screen("maintenance")
+    kiosk.wait_for(lambda: "ms" in maintenance.backend_text, what="backend latency shown")
+    assert "0" in maintenance.queue_text
+
+
+def test_five_wrong_pins_lock_the_pad_across_a_restart(
+    server: BackendServer, start_kiosk: Callable[..., Harness], tmp_path: Path
+) -> None:
+    settings = settings_for(server, tmp_path / "k", maintenance={"pin_hash": PIN_HASH})
+    kiosk = start_kiosk(settings)
+    kiosk.app.open_pin()
+    pin = kiosk.wait_screen("pin")
+    for _ in range(5):
+        enter_pin(kiosk, "9999")
+    assert "Terlalu banyak" in pin.message
+    enter_pin(kiosk, PIN)  # the right PIN is not even checked while locked
+    assert kiosk.app.manager.current == "pin"
+
+    again = start_kiosk(settings)  # the kiosk restarted with the same data directory
+    again.app.open_pin()
+    again_pin = again.wait_screen("pin")
+    assert "Terlalu banyak" in again_pin.message
+
+
+def test_out_of_service_is_shown_to_patrons_and_survives_a_restart(
+    server: BackendServer, start_kiosk: Callable[..., Harness], tmp_path: Path
+) -> None:
+    settings = settings_for(server, tmp_path / "k", maintenance={"pin_hash": PIN_HASH})
+    kiosk = start_kiosk(settings)
+    kiosk.app.open_pin()
+    kiosk.wait_screen("pin")
+    enter_pin(kiosk, PIN)
+    kiosk.wait_screen("maintenance")
+    kiosk.tap(kiosk.button(kiosk.tr("maintenance.out_of_service")))
+    kiosk.tap(kiosk.button(kiosk.tr("maintenance.close")))
+    kiosk.wait_screen("out_of_service")
+    assert kiosk.tr("out_of_service.title") in kiosk.texts()
+
+    again = start_kiosk(settings)
+    again.wait_screen("out_of_service")
+    again.app.open_pin()
+    again.wait_screen("pin")
+    enter_pin(again, PIN)
+    again.wait_screen("maintenance")
+    again.tap(again.button(again.tr("maintenance.in_service")))
+    again.tap(again.button(again.tr("maintenance.close")))
+    again.wait_screen("welcome")
+
+
+def test_maintenance_closes_itself_without_a_touch(
+    server: BackendServer, start_kiosk: Callable[..., Harness], tmp_path: Path
+) -> None:
+    settings = settings_for(
+        server,
+        tmp_path / "k",
+        maintenance={"pin_hash": PIN_HASH, "close_after_seconds": 1.0},
+    )
+    kiosk = start_kiosk(settings)
+    kiosk.app.open_pin()
+    kiosk.wait_screen("pin")
+    enter_pin(kiosk, PIN)
+    kiosk.wait_screen("maintenance")
+    kiosk.wait_screen("welcome", timeout=5)
+
+
+def test_no_pin_set_says_how_to_set_one(
+    server: BackendServer, start_kiosk: Callable[..., Harness], tmp_path: Path
+) -> None:
+    kiosk = start_kiosk(settings_for(server, tmp_path / "k", maintenance={"pin_hash": ""}))
+    kiosk.app.open_pin()
+    pin = kiosk.wait_screen("pin")
+    assert "kiosk set-pin" in pin.message
