@@ -320,8 +320,10 @@ def create_app(
         dependencies=auth,
         responses=_errors(404),
     )
-    def lookup(body: LookupRequest) -> LookupResponse:
-        return desk.lookup(body.card)
+    def lookup(body: LookupRequest) -> JSONResponse:
+        # JSONResponse throughout: a returned model would be re-validated in another
+        # thread-pool hop for sync endpoints.
+        return JSONResponse(desk.lookup(body.card).model_dump(mode="json"))
 
     @router.post(
         "/checkins",
@@ -357,9 +359,10 @@ def create_app(
         )
 
     @router.get("/stats/today", response_model=StatsToday, dependencies=auth, responses=_errors())
-    def stats_today() -> StatsToday:
+    def stats_today() -> JSONResponse:
         with read_session(engine) as session:
-            return stats_for_day(session, desk.today(clock()), desk.timezone)
+            stats = stats_for_day(session, desk.today(clock()), desk.timezone)
+        return JSONResponse(stats.model_dump(mode="json"))
 
     app.include_router(router)
     _install_error_handlers(app)

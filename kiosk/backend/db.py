@@ -74,11 +74,12 @@ class CredentialRow(Base):
 
 class VisitRow(Base):
     __tablename__ = "visits"
+    __table_args__ = (sa.Index("ix_visits_member_occurred", "member_id", "occurred_at"),)
 
     id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
     client_ref: Mapped[str] = mapped_column(sa.String(36), unique=True)
     # No foreign key: the guestbook is a record of what happened and outlives a member row.
-    member_id: Mapped[str] = mapped_column(sa.String(64), index=True)
+    member_id: Mapped[str] = mapped_column(sa.String(64))
     kiosk_id: Mapped[str] = mapped_column(sa.String(64))
     occurred_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
     received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)

@@ -1,0 +1,241 @@
+"""Database layer: migrations match the tables, UTC storage, the check-in desk in-process,
+reconciliation hand-off, and the app's background reconcile loop."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import sqlite3
+import threading
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy.engine import Engine
+
+from kiosk.backend.app import create_app
+from kiosk.backend.checkins import CheckinDesk
+from kiosk.backend.credentials import active_credentials, expired_credentials, revoke
+from kiosk.backend.db import (
+    Base,
+    CredentialRow,
+    MemberRow,
+    backup_database,
+    create_db_engine,
+    migrate,
+    read_session,
+    write_session,
+)
+from kiosk.backend.members import MemberRecord, import_members
+from kiosk.backend.provisioning.base import (
+    CredentialRejected,
+    NetworkCredential,
+    ProvisioningUnavailable,
+)
+from kiosk.backend.reconciling import reconcile_once
+from kiosk.config import Settings
+from kiosk.protocol import CheckinRequest, MemberStatus
+
+NOW = dt.datetime(2026, 11, 28, 3, 0, tzinfo=dt.UTC)  # 10:00 in Pangkalpinang
+
+
+class RecordingProvisioner:
+    """A network side that remembers what it was told, and can be made to fail."""
+
+    name = "recording"
+
+    def __init__(self) -> None:
+        self.held: dict[str, NetworkCredential] = {}
+        self.fail_with: Exception | None = None
+        self.reconciled = threading.Event()
+
+    def issue(self, credential: NetworkCredential) -> None:
+        if self.fail_with is not None:
+            raise self.fail_with
+        self.held[credential.username] = credential
+
+    def renew(self, credential: NetworkCredential) -> None:
+        self.held[credential.username] = credential
+
+    def revoke(self, username: str) -> None:
+        self.held.pop(username, None)
+
+    def check(self) -> None:
+        return None
+
+    def usernames(self) -> set[str]:
+        return set(self.held)
+
+    def current(self) -> dict[str, NetworkCredential]:
+        self.reconciled.set()
+        return dict(self.held)
+
+    def close(self) -> None:
+        return None
+
+
+@pytest.fixture
+def engine(tmp_path: Path) -> Iterator[Engine]:
+    engine = create_db_engine(f"sqlite:///{tmp_path / 'kiosk.db'}")
+    migrate(engine)
+    with write_session(engine) as session:
+        import_members(
+            session,
+            [
+                MemberRecord("19000123", "Siti Aminah", MemberStatus.active, None, None),
+                MemberRecord(
+                    "19000130", "Lim Ai Ling", MemberStatus.active, dt.date(2026, 11, 28), None
+                ),
+            ],
+            replace=False,
+            now=NOW,
+        )
+    yield engine
+    engine.dispose()
+
+
+def settings_for(engine: Engine) -> Settings:
+    return Settings().with_overrides(
+        backend={"database_url": str(engine.url), "api_tokens": ["desk-test-token-0001"]}
+    )
+
+
+def checkin(card: str = "19000123") -> CheckinRequest:
+    return CheckinRequest(
+        client_ref=uuid.uuid4(),
+        card=card,
+        answers={"purpose": "internet"},
+        kiosk_id="kiosk-1",
+        occurred_at=NOW,
+    )
+
+
+def test_migrations_build_exactly_the_tables_the_code_uses(engine: Engine) -> None:
+    with engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    assert differences == []
+
+
+def test_migrating_twice_changes_nothing(engine: Engine) -> None:
+    migrate(engine)
+    with engine.connect() as connection:
+        version = connection.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
+    assert version == "0002"
+
+
+def test_times_are_stored_as_utc_and_read_back_aware(engine: Engine) -> None:
+    jakarta = dt.timezone(dt.timedelta(hours=7))
+    desk = CheckinDesk(engine, settings_for(engine), RecordingProvisioner(), clock=lambda: NOW)
+    request = checkin()
+    request.occurred_at = dt.datetime(2026, 11, 28, 9, 30, tzinfo=jakarta)
+    visit = desk.record(request, allow_credential=False).response.visit
+    assert visit.occurred_at == dt.datetime(2026, 11, 28, 2, 30, tzinfo=dt.UTC)
+    with sqlite3.connect(engine.url.database or "") as db:
+        stored = db.execute("SELECT occurred_at FROM visits").fetchone()[0]
+    assert stored.startswith("2026-11-28 02:30:00")
+
+
+def test_credential_ends_with_the_membership_day(engine: Engine) -> None:
+    desk = CheckinDesk(engine, settings_for(engine), RecordingProvisioner(), clock=lambda: NOW)
+    credential = desk.record(checkin("19000130"), allow_credential=True).response.credential
+    assert credential is not None
+    # Membership ends 2026-11-28: the credential ends at midnight Jakarta, 17:00 UTC.
+    assert credential.expires_at == dt.datetime(2026, 11, 28, 17, 0, tzinfo=dt.UTC)
+
+
+@pytest.mark.parametrize(
+    "failure", [ProvisioningUnavailable("router down"), CredentialRejected("name refused")]
+)
+def test_network_refusal_records_no_visit_and_no_credential(
+    engine: Engine, failure: Exception
+) -> None:
+    network = RecordingProvisioner()
+    network.fail_with = failure
+    desk = CheckinDesk(engine, settings_for(engine), network, clock=lambda: NOW)
+    with pytest.raises(ProvisioningUnavailable):
+        desk.record(checkin(), allow_credential=True)
+    with read_session(engine) as session:
+        assert session.scalar(sa.select(sa.func.count()).select_from(CredentialRow)) == 0
+        assert session.scalar(sa.text("SELECT count(*) FROM visits")) == 0
+
+
+def test_credential_is_pushed_to_the_network_before_it_is_shown(engine: Engine) -> None:
+    network = RecordingProvisioner()
+    desk = CheckinDesk(engine, settings_for(engine), network, clock=lambda: NOW)
+    credential = desk.record(checkin(), allow_credential=True).response.credential
+    assert credential is not None
+    assert network.held[credential.username].password == credential.password
+
+
+def test_active_expired_and_revoked_credentials_for_reconciliation(engine: Engine) -> None:
+    desk = CheckinDesk(engine, settings_for(engine), RecordingProvisioner(), clock=lambda: NOW)
+    first = desk.record(checkin("19000123"), allow_credential=True).response.credential
+    second = desk.record(checkin("19000130"), allow_credential=True).response.credential
+    assert first is not None and second is not None
+    with read_session(engine) as session:
+        assert {c.username for c in active_credentials(session, NOW)} == {
+            first.username,
+            second.username,
+        }
+        later = NOW + dt.timedelta(hours=20)  # past 19000130's membership end
+        assert [c.username for c in active_credentials(session, later)] == [first.username]
+        assert [c.username for c in expired_credentials(session, later)] == [second.username]
+    with write_session(engine) as session:
+        assert revoke(session, first.username) == 1
+    with read_session(engine) as session:
+        assert [c.username for c in active_credentials(session, NOW)] == [second.username]
+        assert first.username in {c.username for c in expired_credentials(session, NOW)}
+    # A revoked credential is not reused: the member gets a new one.
+    again = desk.record(checkin("19000123"), allow_credential=True).response.credential
+    assert again is not None and again.reused is False and again.username != first.username
+
+
+def test_reconcile_once_hands_active_credentials_to_the_network(engine: Engine) -> None:
+    network = RecordingProvisioner()
+    desk = CheckinDesk(engine, settings_for(engine), network, clock=lambda: NOW)
+    credential = desk.record(checkin(), allow_credential=True).response.credential
+    assert credential is not None
+    network.held.clear()  # the router lost its users (reset, replaced)
+    network.held["pstale1"] = NetworkCredential("pstale1", "x", NOW)
+    report = reconcile_once(engine, network, NOW)
+    assert report is not None
+    assert set(network.held) == {credential.username}
+
+
+def test_the_app_reconciles_in_the_background(engine: Engine) -> None:
+    settings = settings_for(engine).with_overrides(provisioning={"reconcile_seconds": 0.05})
+    network = RecordingProvisioner()
+    app = create_app(settings, provisioner=network)
+
+    async def run() -> bool:
+        async with app.router.lifespan_context(app):
+            return await asyncio.to_thread(network.reconciled.wait, 10)
+
+    assert asyncio.run(run()) is True
+
+
+def test_replace_import_deletes_members_and_their_credentials(engine: Engine) -> None:
+    desk = CheckinDesk(engine, settings_for(engine), RecordingProvisioner(), clock=lambda: NOW)
+    desk.record(checkin("19000130"), allow_credential=True)
+    with write_session(engine) as session:
+        keep = [MemberRecord("19000123", "Siti Aminah", MemberStatus.active, None, None)]
+        result = import_members(session, keep, replace=True, now=NOW)
+    assert result.deleted == 1
+    with read_session(engine) as session:
+        assert session.get(MemberRow, "19000130") is None
+        assert active_credentials(session, NOW) == []
+
+
+def test_backup_of_a_database_being_written(engine: Engine, tmp_path: Path) -> None:
+    desk = CheckinDesk(engine, settings_for(engine), RecordingProvisioner(), clock=lambda: NOW)
+    for _ in range(20):
+        desk.record(checkin(), allow_credential=False)
+    destination = tmp_path / "copy" / "kiosk.db"
+    how = backup_database(str(engine.url), destination)
+    assert "online backup" in how
+    with sqlite3.connect(destination) as db:
+        assert db.execute("SELECT count(*) FROM visits").fetchone()[0] == 20
