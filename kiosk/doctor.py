@@ -1,0 +1,219 @@
+"""`kiosk doctor`: checks display, camera, decoders, backend, config, PIN, clock and outbox,
+and says what to do for each problem. Exit 0 when all is well, 1 otherwise."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from kiosk.config import Settings
+
+
+@dataclass
+class Check:
+    name: str
+    ok: bool
+    detail: str
+    fix: str = ""
+    warning: bool = False  # shown, but not a failure
+
+
+def check_config(settings: Settings) -> Check:
+    problems = []
+    if not settings.kiosk.api_token:
+        problems.append("[kiosk] api_token is empty")
+    if "change-me" in settings.kiosk.api_token:
+        problems.append("[kiosk] api_token is still the demo token")
+    if problems:
+        return Check(
+            "config",
+            False,
+            "; ".join(problems),
+            "set a long random token in both [kiosk] "
+            "api_token and the backend's [backend] api_tokens (python3 -c 'import secrets; "
+            "print(secrets.token_urlsafe(24))')",
+        )
+    return Check("config", True, "valid")
+
+
+def check_display() -> Check:
+    if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
+        return Check("display", True, os.environ.get("DISPLAY") or "wayland")
+    if shutil.which("Xvfb"):
+        return Check(
+            "display", True, "no screen; Xvfb is installed (kiosk demo uses it)", warning=True
+        )
+    return Check(
+        "display",
+        False,
+        "no DISPLAY",
+        "start the kiosk from the desktop session "
+        "(deploy/kiosk-autostart.desktop) or set DISPLAY=:0 in the systemd unit",
+    )
+
+
+def check_decoders(settings: Settings) -> Check:
+    try:
+        import numpy as np
+        from pyzbar import pyzbar
+
+        pyzbar.decode(np.zeros((8, 8), np.uint8))
+    except Exception as exc:
+        return Check("zbar", False, str(exc), "apt-get install libzbar0")
+    try:
+        import zxingcpp  # noqa: F401
+    except Exception as exc:
+        return Check("zxing-cpp", False, str(exc), "pip install zxing-cpp (make run does it)")
+    return Check("decoders", True, ", ".join(settings.kiosk.scanner.decoders))
+
+
+def check_camera(settings: Settings) -> Check:
+    scanner = settings.kiosk.scanner
+    if scanner.camera == "none":
+        return Check("camera", True, "none configured (keypad only)", warning=True)
+    try:
+        from kiosk.scanner.sources import open_source
+
+        source = open_source(scanner.camera, scanner.width, scanner.height, False)
+    except Exception as exc:
+        return Check(
+            "camera",
+            False,
+            f"{scanner.camera!r}: {exc}",
+            "plug the USB camera in, check "
+            "`ls /dev/video*`, set [kiosk.scanner] camera; patrons can still use the keypad",
+        )
+    try:
+        deadline = time.monotonic() + 5
+        frame = None
+        while frame is None and time.monotonic() < deadline:
+            frame = source.read()
+            if frame is None:
+                time.sleep(0.1)
+    except Exception as exc:
+        frame, error = None, str(exc)
+    else:
+        error = "no frame within 5 s"
+    finally:
+        source.close()
+    if frame is None:
+        return Check("camera", False, f"{scanner.camera!r}: {error}", "replug the camera")
+    height, width = frame.shape[:2]
+    return Check("camera", True, f"{scanner.camera!r} gives {width}x{height} frames")
+
+
+def check_backend(settings: Settings) -> Check:
+    from kiosk.client import BackendClient, BackendError
+
+    with BackendClient(settings.kiosk) as client:
+        health = client.health()
+        if not health.ok:
+            return Check(
+                "backend",
+                False,
+                f"{settings.kiosk.backend_url}: {health.detail}",
+                "is `kiosk backend` running on the server (systemctl status kiosk-backend)? "
+                "is [kiosk] backend_url right? visits are kept in the outbox meanwhile",
+            )
+        try:
+            client.stats_today()
+        except BackendError as exc:
+            return Check(
+                "backend",
+                False,
+                f"reachable but {exc.code}: {exc.message}",
+                "the kiosk's [kiosk] api_token must be one of the backend's [backend] api_tokens",
+            )
+    return Check(
+        "backend", True, f"{settings.kiosk.backend_url} answers in {health.latency_ms:.0f} ms"
+    )
+
+
+def check_pin(settings: Settings) -> Check:
+    from kiosk.core.pin import is_pin_hash
+
+    if is_pin_hash(settings.maintenance.pin_hash):
+        return Check("staff PIN", True, "set")
+    return Check("staff PIN", False, "not set", "run: kiosk set-pin --config config.toml")
+
+
+def check_clock() -> Check:
+    if shutil.which("timedatectl") is None:
+        return Check("clock", True, "timedatectl not found; cannot tell", warning=True)
+    try:
+        out = subprocess.run(
+            ["timedatectl", "show", "-p", "NTPSynchronized", "--value"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError) as exc:
+        return Check("clock", True, f"cannot tell: {exc}", warning=True)
+    if out == "yes":
+        return Check("clock", True, "synchronised (NTP)")
+    return Check(
+        "clock",
+        False,
+        "not synchronised",
+        "timedatectl set-ntp true (visit times and credential expiry depend on a right clock)",
+    )
+
+
+def check_outbox(settings: Settings) -> Check:
+    path = Path(settings.kiosk.data_dir) / "outbox.sqlite3"
+    if not path.exists():
+        return Check("outbox", True, "empty")
+    from kiosk.outbox import Outbox
+
+    outbox = Outbox(path)
+    try:
+        pending, dead = outbox.pending_count(), len(outbox.dead_letters())
+    finally:
+        outbox.close()
+    if dead:
+        return Check(
+            "outbox",
+            False,
+            f"{pending} waiting, {dead} refused by the backend",
+            "see the failed visits in maintenance mode and the kiosk log (var/log/kiosk.log)",
+        )
+    return Check("outbox", True, f"{pending} waiting")
+
+
+def run_checks(settings: Settings) -> list[Check]:
+    checks: list[Callable[[], Check]] = [
+        lambda: check_config(settings),
+        check_display,
+        lambda: check_decoders(settings),
+        lambda: check_camera(settings),
+        lambda: check_backend(settings),
+        lambda: check_pin(settings),
+        check_clock,
+        lambda: check_outbox(settings),
+    ]
+    results = []
+    for check in checks:
+        try:
+            results.append(check())
+        except Exception as exc:  # a doctor reports, it does not crash
+            results.append(Check(getattr(check, "__name__", "check"), False, str(exc)))
+    return results
+
+
+def cmd_doctor(args: argparse.Namespace, settings: Settings) -> int:
+    results = run_checks(settings)
+    width = max(len(c.name) for c in results)
+    for c in results:
+        mark = "OK  " if c.ok and not c.warning else ("note" if c.ok else "FAIL")
+        print(f"{mark}  {c.name:<{width}}  {c.detail}")
+        if not c.ok and c.fix:
+            print(f"{'':6}{'':<{width}}  what to do: {c.fix}")
+    failed = [c for c in results if not c.ok]
+    print(f"doctor: {len(results) - len(failed)} checks fine, {len(failed)} need attention")
+    return 1 if failed else 0
