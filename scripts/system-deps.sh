@@ -9,7 +9,7 @@ purpose="${1:-test}"
 
 packages=(python3-venv libzbar0 xvfb xauth libgl1 libgl1-mesa-dri libegl1 libsdl2-2.0-0 libmtdev1 xsel)
 if [ "$purpose" = "test" ]; then
-    packages+=(xdotool x11-apps freeradius freeradius-utils)
+    packages+=(xdotool x11-apps openssl freeradius freeradius-utils)
 fi
 
 missing=()
