@@ -145,14 +145,14 @@ class MaintenanceScreen(KioskScreen):
     def _show_local_status(self) -> None:
         app = App.get_running_app()
         scanner = app.services.scanner
-        if scanner is None or not getattr(scanner.stats, "camera_ok", False):
+        if scanner is None or scanner.stats.camera_state != "live":
             self.camera_text = app.tr("maintenance.camera_down")
         else:
             stats = scanner.stats
             self.camera_text = app.tr(
                 "maintenance.camera_ok",
-                fps=f"{getattr(stats, 'fps', 0):.0f}",
-                attempts=f"{getattr(stats, 'decodes_per_second', 0):.0f}",
+                fps=f"{stats.source_fps:.0f}",
+                attempts=f"{stats.decode_rate:.0f}",
             )
         outbox = app.services.outbox
         self.queue_text = app.tr(
