@@ -1,0 +1,301 @@
+"""Card scanning: pyzbar alone, zxing-cpp alone and the project's chains side by side.
+
+Decode success and false reads per sample folder (zxing-cpp's test images) and on generated
+1280x720 card frames (poses, blur, dim light, light-on-dark cards: images not in any sample
+folder, so the chain is not tuned to the folders alone), p50/p95 ms per image, and the
+worker's p50 ms per 720p frame with a card and without. One core: cv2.setNumThreads(1).
+Figures go to the "Scanner" section of docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from kiosk.config import ScannerSettings
+    from kiosk.scanner.decoders import DecoderChain
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLES = REPO.parent / "shared" / "testdata" / "barcodes" / "zxing-cpp"
+SYNTHETIC_FRAMES = int(os.environ.get("KIOSK_BENCH_CARD_FRAMES", "120"))
+EMPTY_FRAMES = int(os.environ.get("KIOSK_BENCH_EMPTY_FRAMES", "30"))
+CANDIDATE_CHAINS = (
+    ("zxing-cpp", "pyzbar"),
+    ("zxing-cpp", "pyzbar", "wechat"),
+    ("zxing-cpp", "wechat"),
+)
+
+
+def same_text(read: str, expected: str) -> bool:
+    # The .txt files store line breaks as LF; QR payloads usually carry CR LF.
+    return read.replace("\r\n", "\n") == expected
+
+
+@dataclass
+class Tally:
+    images: int = 0
+    read: int = 0
+    wrong: int = 0  # a symbol read whose text is not the expected one (or any on a blank)
+    ms: list[float] = field(default_factory=list)
+
+    def add(self, texts: list[str], expected: str | None, ms: float) -> None:
+        self.images += 1
+        self.ms.append(ms)
+        if expected is None:
+            self.wrong += bool(texts)
+            return
+        if any(same_text(t, expected) for t in texts):
+            self.read += 1
+        elif texts:
+            self.wrong += 1
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def row(*cells: object) -> str:
+    return "| " + " | ".join(str(c) for c in cells) + " |"
+
+
+def ms_cell(values: list[float]) -> str:
+    return f"{statistics.median(values):.1f} / {percentile(values, 0.95):.1f}" if values else "-"
+
+
+def main() -> int:
+    import cv2
+    import numpy as np
+
+    from kiosk.config import ScannerSettings
+    from kiosk.scanner import democard
+    from kiosk.scanner.commands import IMAGE_BUDGET_MS, load_gray
+    from kiosk.scanner.decoders import (
+        Decoder,
+        PyzbarDecoder,
+        ZxingDecoder,
+        build_chain,
+    )
+
+    cv2.setNumThreads(1)
+    settings = ScannerSettings()
+    pyzbar = PyzbarDecoder(settings.formats)
+    zxing = ZxingDecoder(settings.formats)
+
+    def alone(decoder: Decoder) -> Callable[[np.ndarray], list[str]]:
+        return lambda image: [s.text for s in decoder.decode(democard_gray(image))]
+
+    def chained(chain: DecoderChain, budget: float | None) -> Callable[[np.ndarray], list[str]]:
+        return lambda image: [s.text for s in chain.decode(image, budget).symbols]
+
+    def methods(budget: float | None) -> dict[str, Callable[[np.ndarray], list[str]]]:
+        """Fresh decoders (the chain learns step costs) for one part of the benchmark."""
+        out = {"pyzbar": alone(pyzbar), "zxing-cpp": alone(zxing)}
+        for names in CANDIDATE_CHAINS:
+            out["chain " + "+".join(names)] = chained(build_chain(settings, names), budget)
+        return out
+
+    print(
+        f"# scanner benchmark, {time.strftime('%Y-%m-%d %H:%M')}, "
+        f"{platform.machine()}, {os.cpu_count()} cores, load average "
+        f"{os.getloadavg()[0]:.1f} at start, cv2.setNumThreads(1); configured chain: "
+        + "+".join(settings.decoders)
+    )
+
+    # ------------------------------------------------------------ sample folders
+    still = methods(max(IMAGE_BUDGET_MS, settings.frame_budget_ms))
+    names = list(still)
+    if SAMPLES.is_dir():
+        print(
+            "\n## zxing-cpp sample folders: images read (wrong reads in brackets), "
+            "as `kiosk decode` reads a file\n"
+        )
+        print(row("set", "images", *names))
+        print("|---|---:|" + "---:|" * len(names))
+        totals = {name: Tally() for name in names}
+        for folder in sorted(p for p in SAMPLES.iterdir() if p.is_dir()):
+            tallies = {name: Tally() for name in names}
+            for image in sorted(folder.iterdir()):
+                if image.suffix == ".txt":
+                    continue
+                expected_file = image.with_suffix(".txt")
+                expected = (
+                    expected_file.read_text(encoding="utf-8") if expected_file.exists() else None
+                )
+                try:
+                    gray = load_gray(image)
+                except Exception:
+                    continue  # the 1x1 and 1x100 pixel files OpenCV refuses
+                for name, method in still.items():
+                    started = time.perf_counter()
+                    texts = method(gray)
+                    ms = (time.perf_counter() - started) * 1000
+                    tallies[name].add(texts, expected, ms)
+                    totals[name].add(texts, expected, ms)
+            false_set = folder.name.startswith("falsepositives")
+            cells = [
+                f"{t.wrong} false"
+                if false_set
+                else f"{t.read}" + (f" ({t.wrong})" if t.wrong else "")
+                for t in tallies.values()
+            ]
+            print(row(folder.name, tallies[names[0]].images, *cells))
+        print(row("**all**", "", *(f"**{t.read}** ({t.wrong})" for t in totals.values())))
+        print(row("p50 / p95 ms per image", "", *(ms_cell(t.ms) for t in totals.values())))
+    else:
+        print(f"(sample folders not found at {SAMPLES})")
+
+    # ------------------------------------------------------------ generated card frames
+    rng = np.random.default_rng(20261128)
+    cards: list[tuple[str, str, np.ndarray]] = []
+    for i in range(SYNTHETIC_FRAMES):
+        symbology = democard.SYMBOLOGIES[i % len(democard.SYMBOLOGIES)]
+        colour = rng.integers(0, 160, 3)
+        card = democard.MemberCard(
+            member_id=str(19000000 + int(rng.integers(0, 999999))),
+            name="Anggota Uji",
+            symbology=symbology,
+            light_on_dark=bool(rng.random() < 0.15),
+            colour=(int(colour[0]), int(colour[1]), int(colour[2])),
+        )
+        pose = democard.Pose(
+            centre=(float(rng.uniform(0.38, 0.62)), float(rng.uniform(0.4, 0.6))),
+            width_fraction=float(rng.uniform(0.32, 0.7)),
+            angle=float(rng.uniform(-40, 40)),
+            tilt=float(rng.uniform(0, 0.25)),
+            blur=float(rng.uniform(0, 2.0)),
+            brightness=float(rng.uniform(0.35, 1.1)),
+            noise=float(rng.uniform(1, 6)),
+        )
+        frame = democard.card_frame(card, pose, seed=i)
+        cards.append((symbology, card.text, cv2.cvtColor(frame, cv2.COLOR_RGB2BGR)))
+    empties = []
+    for i in range(EMPTY_FRAMES):
+        pose = democard.Pose(
+            blur=float(rng.uniform(0, 1.5)),
+            brightness=float(rng.uniform(0.4, 1.1)),
+            noise=float(rng.uniform(1, 6)),
+        )
+        scene = democard.compose_frame(None, pose, democard.scene_background(seed=1000 + i), i)
+        empties.append(cv2.cvtColor(scene, cv2.COLOR_RGB2BGR))
+    print(
+        f"\n## generated 1280x720 card frames, one at a time within the frame budget "
+        f"({settings.frame_budget_ms:.0f} ms)\n\n{len(cards)} cards: angle +-40 deg, card width "
+        "32-70 % of the frame, perspective, blur sigma 0-2, brightness 35-110 %, noise, "
+        f"15 % light-on-dark; {len(empties)} empty reading-room scenes.\n"
+    )
+    framewise = methods(None)
+    print(row("symbology", "frames", *framewise))
+    print("|---|---:|" + "---:|" * len(framewise))
+    by_symbology = {s: {n: Tally() for n in framewise} for s in democard.SYMBOLOGIES}
+    card_ms: dict[str, list[float]] = {n: [] for n in framewise}
+    on_empty = {n: Tally() for n in framewise}
+    for name, method in framewise.items():
+        for symbology, text, frame in cards:
+            started = time.perf_counter()
+            texts = method(frame)
+            ms = (time.perf_counter() - started) * 1000
+            by_symbology[symbology][name].add(texts, text, ms)
+            card_ms[name].append(ms)
+        for frame in empties:
+            started = time.perf_counter()
+            on_empty[name].add(method(frame), None, (time.perf_counter() - started) * 1000)
+    for symbology, tallies in by_symbology.items():
+        cells = [f"{t.read}" + (f" ({t.wrong})" if t.wrong else "") for t in tallies.values()]
+        print(row(symbology, tallies["pyzbar"].images, *cells))
+    print(
+        row(
+            "**all cards**",
+            len(cards),
+            *(
+                f"**{sum(by_symbology[s][n].read for s in by_symbology)}** "
+                f"({sum(by_symbology[s][n].wrong for s in by_symbology)})"
+                for n in framewise
+            ),
+        )
+    )
+    print(row("empty scenes: false reads", len(empties), *(t.wrong for t in on_empty.values())))
+    print(row("p50 / p95 ms, card frames", "", *(ms_cell(card_ms[n]) for n in framewise)))
+    print(row("p50 / p95 ms, empty frames", "", *(ms_cell(t.ms) for t in on_empty.values())))
+
+    # ------------------------------------------------------------ the worker's frames
+    print(
+        "\n## worker: ms per 1280x720 frame (BGR to grey + chain, steps spread over "
+        f"frames, budget {settings.frame_budget_ms:.0f} ms), a card held still-ish vs "
+        "the empty scene\n"
+    )
+    print(row("chain", "p50 ms, card held", "p95", "p50 ms, empty", "p95", "frames read"))
+    print("|---|---:|---:|---:|---:|---:|")
+    for names_, (held_ms, empty_ms, reads) in worker_frames(
+        settings, democard, build_chain
+    ).items():
+        print(
+            row(
+                names_,
+                f"{statistics.median(held_ms):.1f}",
+                f"{percentile(held_ms, 0.95):.1f}",
+                f"{statistics.median(empty_ms):.1f}",
+                f"{percentile(empty_ms, 0.95):.1f}",
+                reads,
+            )
+        )
+    return 0
+
+
+def democard_gray(image: np.ndarray) -> np.ndarray:
+    import cv2
+
+    return image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+
+
+def worker_frames(
+    settings: ScannerSettings, democard: ModuleType, build_chain: Callable[..., DecoderChain]
+) -> dict[str, tuple[list[float], list[float], str]]:
+    """Per-frame decode time as the worker spends it, over clips of each symbology's card
+    held still-ish: frames with the card held vs frames of the empty scene."""
+    import cv2
+
+    sequence = democard.Sequence(empty_before=15, entering=0, held=25, leaving=0, empty_after=0)
+    clips = []
+    for i, symbology in enumerate(democard.SYMBOLOGIES):
+        card = democard.MemberCard(symbology=symbology)
+        frames = [
+            cv2.cvtColor(f, cv2.COLOR_RGB2BGR)
+            for f in democard.sequence_frames(card, sequence, seed=40 + i)
+        ]
+        clips.append((card.text, frames))
+    out = {}
+    for names in CANDIDATE_CHAINS:
+        chain = build_chain(settings, names)
+        held_ms: list[float] = []
+        empty_ms: list[float] = []
+        reads = 0
+        for text, frames in clips:
+            for index, frame in enumerate(frames):
+                started = time.perf_counter()
+                result = chain.decode(frame, spread=True)
+                ms = (time.perf_counter() - started) * 1000
+                if index < sequence.empty_before:
+                    empty_ms.append(ms)
+                else:
+                    held_ms.append(ms)
+                    reads += any(s.text == text for s in result.symbols)
+        out["+".join(names)] = (held_ms, empty_ms, f"{reads}/{len(held_ms)}")
+    return out
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,467 @@
+"""Synthetic library member cards held up in camera-like 1280x720 frames, and videos of them.
+
+Used by the scanner tests, the benchmark, the demo video and the UI tests; never imports Kivy.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import cv2
+import numpy as np
+import zxingcpp
+
+# Symbologies a library card may carry (zxing-cpp BarcodeFormat names).
+SYMBOLOGIES = ("Codabar", "Code128", "Code39", "EAN13", "ITF", "QRCode")
+FRAME_SIZE = (1280, 720)
+CARD_ASPECT = 85.6 / 54.0  # ISO/IEC 7810 ID-1, the size of a bank card
+LIBRARY_NAME = "Perpustakaan Provinsi Kepulauan Bangka Belitung"
+
+RGB = tuple[int, int, int]
+Points = tuple[tuple[float, float], ...]
+
+
+def gtin_check_digit(digits: str) -> str:
+    """The mod-10 check digit of EAN/UPC/ITF-14 data digits (weights 3,1 from the right)."""
+    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(digits)))
+    return str((10 - total % 10) % 10)
+
+
+def card_payload(member_id: str, symbology: str) -> str:
+    """The text a card of `symbology` carries for `member_id`, as libraries print them.
+
+    Codabar wraps the number in start/stop letters (A...B); EAN-13 needs 12 digits and a
+    check digit, so the number becomes an in-store code starting with 2; ITF needs an even
+    number of digits.
+    """
+    if symbology == "Codabar":
+        return f"A{member_id}B"
+    if symbology == "EAN13":
+        digits = member_id if len(member_id) == 12 else ("2" + member_id.zfill(11))[-12:]
+        return digits + gtin_check_digit(digits)
+    if symbology == "ITF":
+        return member_id if len(member_id) % 2 == 0 else "0" + member_id
+    if symbology == "Code39":
+        return member_id.upper()
+    return member_id
+
+
+def barcode_image(payload: str, symbology: str, module_px: int, bar_height: int) -> np.ndarray:
+    """A crisp black-on-white symbol (grey uint8) with whole-pixel modules, no quiet zone."""
+    barcode = zxingcpp.create_barcode(payload, getattr(zxingcpp.BarcodeFormat, symbology))
+    modules = np.asarray(barcode.to_image(scale=1, add_quiet_zones=False), dtype=np.uint8)
+    if symbology == "QRCode":
+        return cv2.resize(
+            modules,
+            (modules.shape[1] * module_px, modules.shape[0] * module_px),
+            interpolation=cv2.INTER_NEAREST,
+        )
+    row = np.repeat(modules[modules.shape[0] // 2], module_px)
+    return np.tile(row, (bar_height, 1))
+
+
+def _put_text(
+    image: np.ndarray,
+    text: str,
+    origin: tuple[int, int],
+    height_px: float,
+    colour: RGB,
+    *,
+    bold: bool = False,
+    max_width: int | None = None,
+) -> int:
+    """Draw `text` with its baseline at origin, about height_px tall; returns its width."""
+    font = cv2.FONT_HERSHEY_DUPLEX
+    scale = height_px / 22.0
+    thickness = max(1, round(height_px / (9 if bold else 14)))
+    (width, _), _ = cv2.getTextSize(text, font, scale, thickness)
+    if max_width is not None and width > max_width:
+        scale *= max_width / width
+        (width, _), _ = cv2.getTextSize(text, font, scale, thickness)
+    cv2.putText(image, text, origin, font, scale, colour, thickness, cv2.LINE_AA)
+    return int(width)
+
+
+def _wrap(text: str, limit: int) -> list[str]:
+    lines: list[str] = []
+    for word in text.split():
+        if lines and len(lines[-1]) + 1 + len(word) <= limit:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return lines
+
+
+@dataclass(frozen=True)
+class MemberCard:
+    """What is printed on a card; `payload` overrides the barcode text (e.g. a book's ISBN)."""
+
+    member_id: str = "19000123"
+    name: str = "Siti Aminah"
+    symbology: str = "Codabar"
+    library: str = LIBRARY_NAME
+    colour: RGB = (0, 105, 92)
+    payload: str | None = None
+    # Light bars on a dark card, as some libraries print them.
+    light_on_dark: bool = False
+
+    @property
+    def text(self) -> str:
+        return (
+            self.payload
+            if self.payload is not None
+            else card_payload(self.member_id, self.symbology)
+        )
+
+
+def render_card(card: MemberCard, width: int = 856) -> np.ndarray:
+    """The card face as an RGB image of ID-1 proportions, `width` pixels wide."""
+    u = width / 856.0  # layout is drawn for an 856 px card and scaled
+    height = round(width / CARD_ASPECT)
+    face = np.full((height, width, 3), 250, np.uint8)
+    face[:] = (250, 250, 246)
+    band = round(112 * u)
+    face[:band] = card.colour
+    face[band : band + max(1, round(6 * u))] = (214, 160, 40)
+    lines = _wrap(card.library.upper(), 28)[:2]
+    for i, line in enumerate(lines):
+        _put_text(
+            face,
+            line,
+            (round(36 * u), round((48 + 42 * i) * u)),
+            30 * u,
+            (255, 255, 255),
+            bold=True,
+            max_width=round(780 * u),
+        )
+    _put_text(
+        face, "KARTU ANGGOTA / MEMBER CARD", (round(36 * u), round(152 * u)), 20 * u, card.colour
+    )
+    # Photo box with a head-and-shoulders silhouette.
+    x0, y0, x1, y1 = round(40 * u), round(172 * u), round(190 * u), round(360 * u)
+    face[y0:y1, x0:x1] = (205, 212, 220)
+    cx = (x0 + x1) // 2
+    cv2.circle(face, (cx, round(240 * u)), round(38 * u), (120, 128, 140), -1, cv2.LINE_AA)
+    cv2.ellipse(
+        face,
+        (cx, y1),
+        (round(66 * u), round(62 * u)),
+        0,
+        180,
+        360,
+        (120, 128, 140),
+        -1,
+        cv2.LINE_AA,
+    )
+    is_qr = card.symbology == "QRCode"
+    text_limit = round((380 if is_qr else 600) * u)
+    _put_text(face, "Nama / Name", (round(220 * u), round(200 * u)), 17 * u, (110, 110, 110))
+    _put_text(
+        face,
+        card.name,
+        (round(220 * u), round(242 * u)),
+        34 * u,
+        (20, 20, 20),
+        bold=True,
+        max_width=text_limit,
+    )
+    _put_text(face, "No. Anggota", (round(220 * u), round(290 * u)), 17 * u, (110, 110, 110))
+    _put_text(
+        face,
+        card.member_id,
+        (round(220 * u), round(332 * u)),
+        34 * u,
+        (20, 20, 20),
+        bold=True,
+        max_width=text_limit,
+    )
+    _draw_symbol(face, card, u)
+    return face
+
+
+def _draw_symbol(face: np.ndarray, card: MemberCard, u: float) -> None:
+    height, width = face.shape[:2]
+    if card.symbology == "QRCode":
+        probe = barcode_image(card.text, "QRCode", 1, 1)
+        module_px = max(2, int(200 * u) // probe.shape[0])
+        symbol = barcode_image(card.text, "QRCode", module_px, 1)
+        x = width - round(40 * u) - symbol.shape[1]
+        y = height - round(36 * u) - symbol.shape[0]
+        hrt = None
+    else:
+        probe = barcode_image(card.text, card.symbology, 1, 1)
+        module_px = max(2, int(600 * u) // probe.shape[1])
+        symbol = barcode_image(card.text, card.symbology, module_px, round(92 * u))
+        x = (width - symbol.shape[1]) // 2
+        y = round(382 * u)
+        hrt = card.text
+    h, w = symbol.shape
+    if card.light_on_dark:
+        pad = 10 * module_px
+        face[y - pad // 2 : y + h + pad // 2, x - pad : x + w + pad] = (24, 28, 36)
+        symbol = 255 - symbol
+    face[y : y + h, x : x + w] = np.where(
+        symbol[..., None] < 128, np.array([15, 15, 15], np.uint8), face[y : y + h, x : x + w]
+    )
+    if hrt is not None:
+        shade = (230, 230, 230) if card.light_on_dark else (30, 30, 30)
+        tw = cv2.getTextSize(hrt, cv2.FONT_HERSHEY_DUPLEX, 20 * u / 22.0, 1)[0][0]
+        _put_text(face, hrt, ((width - tw) // 2, y + h + round(30 * u)), 20 * u, shade)
+
+
+@dataclass(frozen=True)
+class Pose:
+    """Where and how the card appears in the frame, and what the camera does to it."""
+
+    centre: tuple[float, float] = (0.5, 0.52)  # fractions of the frame size
+    width_fraction: float = 0.55  # card width / frame width
+    angle: float = 0.0  # in-plane rotation, degrees, counter-clockwise
+    tilt: float = 0.0  # perspective: how much narrower the top edge is (0..0.4)
+    blur: float = 0.0  # Gaussian sigma in pixels (focus, motion)
+    brightness: float = 1.0  # multiplies the whole frame (dim room < 1)
+    noise: float = 2.0  # sensor noise sigma, grey levels
+
+
+def scene_background(size: tuple[int, int] = FRAME_SIZE, seed: int = 0) -> np.ndarray:
+    """An RGB reading-room scene: a wall, bookshelves with spines, a patron's silhouette."""
+    rng = np.random.default_rng(seed)
+    width, height = size
+    ramp = np.linspace(0.0, 1.0, height, dtype=np.float32)[:, None, None]
+    top, bottom = np.array([226, 220, 205], np.float32), np.array([170, 160, 145], np.float32)
+    scene = np.broadcast_to(top * (1 - ramp) + bottom * ramp, (height, width, 3)).copy()
+    shelf_w = width // 5
+    for x_start in (0, width - shelf_w):
+        scene[:, x_start : x_start + shelf_w] = (92, 64, 44)
+        for row in range(4):
+            y_top, y_bottom = 40 + row * 170, 40 + row * 170 + 140
+            x = x_start + 8
+            while x < x_start + shelf_w - 12:
+                spine = int(rng.integers(14, 34))
+                colour = rng.integers(40, 220, 3)
+                top_y = y_top + int(rng.integers(0, 30))
+                scene[top_y:y_bottom, x : x + spine - 2] = colour
+                x += spine
+            scene[y_bottom : y_bottom + 14, x_start : x_start + shelf_w] = (70, 48, 30)
+    person = np.zeros((height, width), np.uint8)
+    cv2.ellipse(person, (width // 2, round(height * 0.3)), (95, 120), 0, 0, 360, 255, -1)
+    cv2.ellipse(person, (width // 2, height + 40), (300, 300), 0, 180, 360, 255, -1)
+    scene[person > 0] = scene[person > 0] * 0.35 + np.array([60, 70, 95], np.float32) * 0.65
+    scene = cv2.GaussianBlur(scene, (0, 0), 2.5)
+    return np.clip(scene, 0, 255).astype(np.uint8)
+
+
+def card_corners(pose: Pose, card_size: tuple[int, int], size: tuple[int, int]) -> np.ndarray:
+    """The card's four corners in frame pixels (top-left, top-right, bottom-right, bottom-left)."""
+    width, height = size
+    card_w = pose.width_fraction * width
+    card_h = card_w * card_size[1] / card_size[0]
+    narrow = pose.tilt * card_w / 2
+    local = np.array(
+        [
+            [-card_w / 2 + narrow, -card_h / 2],
+            [card_w / 2 - narrow, -card_h / 2],
+            [card_w / 2, card_h / 2],
+            [-card_w / 2, card_h / 2],
+        ],
+        np.float32,
+    )
+    theta = math.radians(-pose.angle)  # image y grows downwards
+    rotation = np.array(
+        [[math.cos(theta), -math.sin(theta)], [math.sin(theta), math.cos(theta)]], np.float32
+    )
+    centre = np.array([pose.centre[0] * width, pose.centre[1] * height], np.float32)
+    corners: np.ndarray = local @ rotation.T + centre
+    return corners
+
+
+def compose_frame(
+    face: np.ndarray | None,
+    pose: Pose,
+    background: np.ndarray,
+    seed: int = 0,
+) -> np.ndarray:
+    """The background with the card face warped in by `pose`, then camera blur, dimming and
+    noise; RGB uint8. `face=None` gives an empty scene through the same camera."""
+    height, width = background.shape[:2]
+    frame = background.astype(np.float32)
+    if face is not None:
+        fh, fw = face.shape[:2]
+        source = np.array([[0, 0], [fw, 0], [fw, fh], [0, fh]], np.float32)
+        target = card_corners(pose, (fw, fh), (width, height))
+        matrix = cv2.getPerspectiveTransform(source, target)
+        mask = np.zeros((fh, fw), np.uint8)
+        radius = max(2, fw // 28)
+        cv2.rectangle(mask, (radius, 0), (fw - radius, fh), 255, -1)
+        cv2.rectangle(mask, (0, radius), (fw, fh - radius), 255, -1)
+        for cx, cy in ((radius, radius), (fw - radius, radius), (radius, fh - radius)):
+            cv2.circle(mask, (cx, cy), radius, 255, -1, cv2.LINE_AA)
+        cv2.circle(mask, (fw - radius, fh - radius), radius, 255, -1, cv2.LINE_AA)
+        warped = cv2.warpPerspective(face, matrix, (width, height), flags=cv2.INTER_LINEAR)
+        alpha = cv2.warpPerspective(mask, matrix, (width, height), flags=cv2.INTER_LINEAR)
+        a = (alpha.astype(np.float32) / 255.0)[..., None]
+        frame = (frame * (1 - a) + warped.astype(np.float32) * a).astype(np.float32)
+        _draw_thumb(frame, target)
+    if pose.blur > 0:
+        frame = np.asarray(cv2.GaussianBlur(frame, (0, 0), pose.blur), np.float32)
+    frame *= pose.brightness
+    if pose.noise > 0:
+        rng = np.random.default_rng(seed)
+        frame += rng.normal(0.0, pose.noise, (height, width, 1)).astype(np.float32)
+    return np.clip(frame, 0, 255).astype(np.uint8)
+
+
+def _draw_thumb(frame: np.ndarray, corners: np.ndarray) -> None:
+    """A thumb over the middle of the card's left edge, away from the barcode."""
+    top_left, bottom_left = corners[0], corners[3]
+    edge = bottom_left - top_left
+    centre = top_left + edge * 0.42
+    length = float(np.linalg.norm(edge))
+    angle = math.degrees(math.atan2(float(edge[1]), float(edge[0])))
+    thumb = np.zeros(frame.shape[:2], np.uint8)
+    axes = (max(4, round(length * 0.2)), max(3, round(length * 0.09)))
+    cv2.ellipse(thumb, (round(centre[0]), round(centre[1])), axes, angle, 0, 360, 255, -1)
+    frame[thumb > 0] = (196, 150, 122)
+
+
+def card_frame(
+    card: MemberCard,
+    pose: Pose | None = None,
+    *,
+    size: tuple[int, int] = FRAME_SIZE,
+    seed: int = 0,
+    background: np.ndarray | None = None,
+) -> np.ndarray:
+    """One RGB camera frame of `card` held up in front of the reading-room scene."""
+    pose = pose or Pose()
+    if background is None:
+        background = scene_background(size, seed)
+    face_width = max(200, round(pose.width_fraction * size[0] * 1.25))
+    return compose_frame(render_card(card, face_width), pose, background, seed)
+
+
+@dataclass(frozen=True)
+class Sequence:
+    """A patron's gesture: nothing, the card comes in, is held still-ish, goes away."""
+
+    empty_before: int = 20
+    entering: int = 8
+    held: int = 30
+    leaving: int = 8
+    empty_after: int = 20
+    pose: Pose = field(default_factory=lambda: Pose(angle=4.0, tilt=0.05, blur=0.6))
+
+
+def sequence_frames(
+    card: MemberCard,
+    sequence: Sequence | None = None,
+    *,
+    size: tuple[int, int] = FRAME_SIZE,
+    seed: int = 0,
+) -> Iterator[np.ndarray]:
+    """The RGB frames of `sequence`: the card slides in from below-right, trembles slightly
+    while held, and slides out to the right."""
+    seq = sequence or Sequence()
+    background = scene_background(size, seed)
+    face = render_card(card, max(200, round(seq.pose.width_fraction * size[0] * 1.25)))
+    rng = np.random.default_rng(seed + 1)
+    still = seq.pose
+    frame_no = 0
+
+    def shot(face_or_none: np.ndarray | None, pose: Pose) -> np.ndarray:
+        nonlocal frame_no
+        frame_no += 1
+        return compose_frame(face_or_none, pose, background, seed * 100_003 + frame_no)
+
+    for _ in range(seq.empty_before):
+        yield shot(None, still)
+    for i in range(seq.entering):
+        t = (i + 1) / (seq.entering + 1)
+        offset = (1 - t) ** 2
+        yield shot(
+            face,
+            replace(
+                still,
+                centre=(still.centre[0] + 0.7 * offset, still.centre[1] + 0.5 * offset),
+                angle=still.angle + 25 * offset,
+                blur=still.blur + 6 * offset,
+            ),
+        )
+    for _ in range(seq.held):
+        jx, jy, ja = rng.normal(0, (0.004, 0.004, 0.6))
+        yield shot(
+            face,
+            replace(
+                still, centre=(still.centre[0] + jx, still.centre[1] + jy), angle=still.angle + ja
+            ),
+        )
+    for i in range(seq.leaving):
+        t = (i + 1) / (seq.leaving + 1)
+        yield shot(
+            face,
+            replace(
+                still,
+                centre=(still.centre[0] + 0.8 * t * t, still.centre[1] - 0.1 * t),
+                angle=still.angle - 15 * t,
+                blur=still.blur + 6 * t,
+            ),
+        )
+    for _ in range(seq.empty_after):
+        yield shot(None, still)
+
+
+def video_codec() -> tuple[str, str]:
+    """The (fourcc, suffix) this OpenCV build can both write and read back: mp4v in .mp4
+    where FFmpeg is present, else Motion-JPEG in .avi."""
+    return ("mp4v", ".mp4") if _ffmpeg_present() else ("MJPG", ".avi")
+
+
+def _ffmpeg_present() -> bool:
+    for line in cv2.getBuildInformation().splitlines():
+        if line.strip().startswith("FFMPEG:"):
+            return "YES" in line
+    return False
+
+
+def write_video(path: Path | str, frames: Iterable[np.ndarray], fps: float = 15.0) -> Path:
+    """Write RGB frames to a video OpenCV reads back (see video_codec); returns the path."""
+    fourcc, _ = video_codec()
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    writer: cv2.VideoWriter | None = None
+    try:
+        for frame in frames:
+            if writer is None:
+                height, width = frame.shape[:2]
+                writer = cv2.VideoWriter(
+                    str(target), cv2.VideoWriter.fourcc(*fourcc), fps, (width, height)
+                )
+                if not writer.isOpened():
+                    raise OSError(f"OpenCV cannot write {fourcc} video to {target}")
+            writer.write(cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
+    finally:
+        if writer is not None:
+            writer.release()
+    if writer is None:
+        raise ValueError("no frames to write")
+    return target
+
+
+def write_card_video(
+    path: Path | str,
+    cards: Iterable[MemberCard],
+    sequence: Sequence | None = None,
+    *,
+    fps: float = 15.0,
+    size: tuple[int, int] = FRAME_SIZE,
+    seed: int = 0,
+) -> Path:
+    """A video of each card in turn going through `sequence` (cards shown one after another)."""
+
+    def frames() -> Iterator[np.ndarray]:
+        for i, card in enumerate(cards):
+            yield from sequence_frames(card, sequence, size=size, seed=seed + i)
+
+    return write_video(path, frames(), fps)
