@@ -161,6 +161,10 @@ def journey(
         sender.wake()  # the backend answers: send what waits
         return
     except BackendRejected as exc:
+        if exc.code == protocol.ErrorCode.member_not_found:
+            # Its lookup had found the backend down; the check-in finds it up again.
+            tally.add("unknown card at check-in: no visit")
+            return
         if exc.code not in (protocol.ErrorCode.member_expired, protocol.ErrorCode.member_blocked):
             raise
         # No credential, but a visit is a visit: same body to /visits (nothing was recorded).
@@ -316,6 +320,7 @@ def tally_total(tally: Tally) -> int:
         "403, visit sent",
         "check-in unreachable: outbox",
         "check-in unreachable: outbox (unknown card)",
+        "unknown card at check-in: no visit",
     )
     with tally.lock:
         return sum(tally.outcomes[o] for o in journey_outcomes)
