@@ -23,6 +23,10 @@ DECODER_NAMES = ("zxing-cpp", "pyzbar", "wechat")
 MANDATORY_CHECK = frozenset({"EAN13", "EAN8", "UPCA", "UPCE", "ISBN", "ITF14"})
 # Check characters a library may or may not print (verified only when configured).
 OPTIONAL_CHECK = frozenset({"Code39", "ITF"})
+# 2-D symbols carry Reed-Solomon error correction: a misread is all but impossible.
+SELF_CHECKING = frozenset(
+    {"QRCode", "MicroQRCode", "RMQRCode", "DataMatrix", "Aztec", "PDF417", "MaxiCode"}
+)
 LINEAR_FORMATS = frozenset(
     {"Codabar", "Code39", "Code39Std", "Code39Ext", "Code32", "PZN", "Code93", "Code128", "ITF",
      "ITF14", "EAN13", "EAN8", "UPCA", "UPCE", "ISBN", "EANUPC", "DataBar", "DataBarExp",
@@ -375,15 +379,19 @@ def barcode_regions(
 
 
 def drop_conflicts(symbols: list[Symbol]) -> list[Symbol]:
-    """Without the symbols that overlap another one of different text: two readings of one
-    place cannot both be right, and guessing would risk naming the wrong member."""
+    """Without the linear symbols that overlap another of their format with a different
+    text: two readings of one place cannot both be right, and guessing would risk naming
+    the wrong member. (Two different QR codes may nest: some designs do that.)"""
     if len(symbols) < 2:
         return symbols
     boxes = [_bounds(s.points) for s in symbols]
     keep = []
     for i, symbol in enumerate(symbols):
-        clash = any(
-            j != i and symbols[j].text != symbol.text and _overlap(boxes[i], boxes[j])
+        clash = symbol.format not in SELF_CHECKING and any(
+            j != i
+            and symbols[j].format == symbol.format
+            and symbols[j].text != symbol.text
+            and _overlap(boxes[i], boxes[j])
             for j in range(len(symbols))
         )
         if not clash:

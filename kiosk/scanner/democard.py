@@ -199,13 +199,13 @@ def _draw_symbol(face: np.ndarray, card: MemberCard, u: float) -> None:
         y = round(382 * u)
         hrt = card.text
     h, w = symbol.shape
+    ink = np.array([15, 15, 15], np.uint8)
     if card.light_on_dark:
         pad = 10 * module_px
         face[y - pad // 2 : y + h + pad // 2, x - pad : x + w + pad] = (24, 28, 36)
-        symbol = 255 - symbol
-    face[y : y + h, x : x + w] = np.where(
-        symbol[..., None] < 128, np.array([15, 15, 15], np.uint8), face[y : y + h, x : x + w]
-    )
+        ink = np.array([236, 236, 230], np.uint8)
+    bars = symbol[..., None] < 128
+    face[y : y + h, x : x + w] = np.where(bars, ink, face[y : y + h, x : x + w])
     if hrt is not None:
         shade = (230, 230, 230) if card.light_on_dark else (30, 30, 30)
         tw = cv2.getTextSize(hrt, cv2.FONT_HERSHEY_DUPLEX, 20 * u / 22.0, 1)[0][0]

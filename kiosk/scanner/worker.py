@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 
 from kiosk.core.cards import CardReader, NotAMemberCard
-from kiosk.scanner.decoders import DecoderChain, Symbol
+from kiosk.scanner.decoders import SELF_CHECKING, DecoderChain, Symbol
 from kiosk.scanner.sources import EndOfStream, FrameSource
 
 log = logging.getLogger(__name__)
@@ -24,10 +24,7 @@ CameraState = Literal["starting", "live", "lost", "ended", "stopped"]
 # Linear symbols have at best a mod-10 check digit (Codabar and most Code 39/ITF cards have
 # none): one misread frame could name another member (seen with a motion-blurred EAN-13
 # that passed its check digit). Their read counts only when a second frame within
-# CONFIRM_WINDOW_SECONDS agrees. 2-D symbols carry Reed-Solomon error correction.
-SELF_CHECKING = frozenset(
-    {"QRCode", "MicroQRCode", "RMQRCode", "DataMatrix", "Aztec", "PDF417", "MaxiCode"}
-)
+# CONFIRM_WINDOW_SECONDS agrees; 2-D symbols (SELF_CHECKING) count at once.
 CONFIRM_WINDOW_SECONDS = 0.6
 
 
