@@ -458,6 +458,9 @@ def app_from_environment() -> FastAPI:
     import os
 
     from kiosk.config import load_settings
+    from kiosk.logs import setup_logging
 
     settings = load_settings(os.environ.get("KIOSK_CONFIG") or None)
+    # A spawned worker starts with no log handlers; all workers append to one file.
+    setup_logging(settings.backend.log_dir, "backend")
     return create_app(settings, run_migrations=False)

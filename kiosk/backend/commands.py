@@ -10,7 +10,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from kiosk.config import ConfigError, Settings
+from kiosk.config import Settings
 
 NO_TOKEN_MESSAGE = (
     "kiosk backend: refusing to start: [backend] api_tokens is empty. Every kiosk needs a "
@@ -136,7 +136,8 @@ def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
 
     destination: Path = args.destination
     if destination.exists():
-        raise ConfigError(f"{destination}: already exists; choose a new file name")
+        print(f"kiosk backup: {destination} already exists; choose a new name", file=sys.stderr)
+        return 1
     try:
         how = backup_database(settings.backend.database_url, destination)
     except BackupError as exc:
