@@ -60,7 +60,7 @@ class ScannerSettings(_Section):
     width: int = Field(1280, gt=0)
     height: int = Field(720, gt=0)
     # The decoder chain, tried in order on each frame (names: "zxing-cpp", "pyzbar", "wechat").
-    decoders: list[str] = Field(default_factory=lambda: ["zxing-cpp", "pyzbar"])
+    decoders: list[str] = Field(default_factory=lambda: ["zxing-cpp", "pyzbar", "wechat"])
     # zxing-cpp BarcodeFormat names of the symbologies to look for.
     formats: list[str] = Field(
         default_factory=lambda: ["Codabar", "Code128", "Code39", "EAN13", "ITF", "QRCode"]
