@@ -1,8 +1,5 @@
-"""The outbox: guestbook entries that could not reach the backend, kept in SQLite and sent later.
-
-Each entry goes to POST /visits with its original client_ref, so a resend after a crash is a
-replay the backend answers with 200, never a second visit.
-"""
+"""The outbox: guestbook entries that could not reach the backend, kept in SQLite, sent later
+to POST /visits under their original client_ref (a resend is a replay, never a second visit)."""
 
 from __future__ import annotations
 
