@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 PIN_PATTERN = re.compile(r"[0-9]{4,8}")
 SCHEME = "scrypt"
-# scrypt cost: n=2**14, r=8 uses 16 MiB and ~50 ms here; plenty for a 4-8 digit PIN
+# scrypt cost: n=2**14, r=8 uses 16 MiB and ~80 ms here; plenty for a 4-8 digit PIN
 # that is also protected by the lockout.
 DEFAULT_N = 16384
 DEFAULT_R = 8
