@@ -10,6 +10,7 @@ import datetime as dt
 import hashlib
 import json
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -29,7 +30,11 @@ from kiosk.backend.db import (
     write_session,
 )
 from kiosk.backend.members import effective_status
-from kiosk.backend.provisioning.base import Provisioner
+from kiosk.backend.provisioning.base import (
+    NetworkCredential,
+    Provisioner,
+    ProvisioningUnavailable,
+)
 from kiosk.config import Settings
 from kiosk.core.cards import CardReader, NotAMemberCard
 from kiosk.protocol import (
@@ -49,6 +54,13 @@ Clock = Callable[[], dt.datetime]
 
 def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+# How long a check-in waits for another check-in of the same member that is at the
+# network side, and when a pending credential counts as abandoned by a dead request.
+PENDING_WAIT_SECONDS = 20.0
+PENDING_POLL_SECONDS = 0.02
+PENDING_ABANDONED_AFTER = dt.timedelta(seconds=120)
 
 
 class MemberNotFound(Exception):
@@ -95,6 +107,8 @@ class CheckinDesk:
         self.clock = clock
         self.cards = CardReader(settings.cards.pattern)
         self.timezone = ZoneInfo(settings.backend.timezone)
+        # Called while waiting for another check-in's pending credential (tests watch it).
+        self.pause: Callable[[float], None] = time.sleep
 
     def today(self, now: dt.datetime) -> dt.date:
         return now.astimezone(self.timezone).date()
@@ -134,105 +148,87 @@ class CheckinDesk:
     # ------------------------------------------------------------ visits
 
     def record(self, request: VisitRequest, *, allow_credential: bool) -> Outcome:
-        """A visit (allow_credential False: POST /visits) or a check-in (POST /checkins)."""
+        """A visit (allow_credential False: POST /visits) or a check-in (POST /checkins).
+
+        A new credential is made in three short steps so that no database lock is held
+        while the network side (a router, RADIUS) is slow: reserve it as pending, issue it,
+        confirm it together with the visit. Other check-ins of the same member wait for
+        the pending one and then reuse it; everyone else goes on meanwhile."""
         member_id = self.member_id(request.card)
         answers_json = json.dumps(request.answers, ensure_ascii=False, sort_keys=True)
         limit = self.settings.backend.max_answers_bytes
         if len(answers_json.encode("utf-8")) > limit:
             raise AnswersTooLarge(f"answers: larger than {limit} bytes")
-        digest = request_digest(request, member_id)
+        entry = _Entry(
+            request, member_id, answers_json, request_digest(request, member_id), allow_credential
+        )
+        deadline = time.monotonic() + PENDING_WAIT_SECONDS
+        waited = False
+        while True:
+            try:
+                step = self._begin(entry, after_waiting=waited)
+            except sa.exc.IntegrityError:
+                # Only PostgreSQL gets here: a racing request with the same client_ref but
+                # another member committed first. Run again to answer replay or conflict.
+                step = self._begin(entry, after_waiting=waited)
+            if not isinstance(step, _WaitForPending):
+                break
+            if time.monotonic() > deadline:
+                raise ProvisioningUnavailable(
+                    f"member {member_id}: an earlier check-in is still at the network side"
+                )
+            waited = True
+            self.pause(PENDING_POLL_SECONDS)  # a database row, not an event: poll it
+        if isinstance(step, Outcome):
+            return step
         try:
-            return self._record(request, member_id, answers_json, digest, allow_credential)
-        except sa.exc.IntegrityError:
-            # Only PostgreSQL gets here: a racing request with the same client_ref but
-            # another member committed first. Run again to answer replay or conflict.
-            return self._record(request, member_id, answers_json, digest, allow_credential)
+            self.provisioner.issue(step.network)
+        except BaseException:
+            self._release(step.credential_id)
+            raise
+        return self._confirm(entry, step)
 
-    def _record(
-        self,
-        request: VisitRequest,
-        member_id: str,
-        answers_json: str,
-        digest: str,
-        allow_credential: bool,
-    ) -> Outcome:
-        client_ref = str(request.client_ref)
+    def _begin(
+        self, entry: _Entry, *, after_waiting: bool
+    ) -> Outcome | _Reserved | _WaitForPending:
+        request = entry.request
         with write_session(self.engine) as session:
             # Lock the member first: concurrent check-ins of one member (and replays of one
             # client_ref) queue here, so the reads below decide alone.
             member = session.scalars(
-                sa.select(MemberRow).where(MemberRow.id == member_id).with_for_update()
+                sa.select(MemberRow).where(MemberRow.id == entry.member_id).with_for_update()
             ).first()
-            earlier = session.scalars(
-                sa.select(VisitRow).where(VisitRow.client_ref == client_ref)
-            ).first()
-            if earlier is not None:
-                if earlier.request_digest != digest:
-                    raise ClientRefConflict(
-                        f"client_ref {client_ref} was already used with a different body"
-                    )
-                return Outcome(CheckinResponse.model_validate_json(earlier.response), True)
+            replay = self._replay(session, entry)
+            if replay is not None:
+                return replay
             if member is None:
-                raise MemberNotFound(f"no member {member_id}")
+                raise MemberNotFound(f"no member {entry.member_id}")
             now = self.clock()
             status = effective_status(member.status, member.expires_on, self.today(now))
-            want_credential = allow_credential and request.want_internet
-            if want_credential and status is not MemberStatus.active:
+            if not (entry.allow_credential and request.want_internet):
+                return self._add_visit(session, entry, now, None, reused=False)
+            if status is not MemberStatus.active:
                 raise MemberNotAllowed(status)
-            credential_row: CredentialRow | None = None
-            reused = False
-            if want_credential:
-                credential_row, reused = self._credential_for(session, member, request, now)
-            occurred_at = min(request.occurred_at.astimezone(dt.UTC), now)
-            visit = Visit(
-                client_ref=request.client_ref,
-                member_id=member_id,
-                kiosk_id=request.kiosk_id,
-                occurred_at=occurred_at,
-                received_at=now,
-                answers=request.answers,
-                want_internet=request.want_internet,
-            )
-            credential = None
-            if credential_row is not None:
-                credential = Credential(
-                    username=credential_row.username,
-                    password=credential_row.password,
-                    expires_at=credential_row.expires_at,
-                    reused=reused,
+            pending = policy.pending_credential(session, member.id)
+            if pending is not None:
+                if now - pending.issued_at < PENDING_ABANDONED_AFTER:
+                    return _WaitForPending()
+                # Its request died between reserving and confirming (a crash, a kill).
+                session.delete(pending)
+            existing = policy.valid_credential(session, member.id, now)
+            if existing is not None:
+                return self._add_visit(session, entry, now, existing, reused=True)
+            if after_waiting:
+                # The check-in we waited for could not get its credential to the network.
+                raise ProvisioningUnavailable(
+                    f"member {member.id}: the network side refused the credential just now"
                 )
-            response = CheckinResponse(visit=visit, credential=credential)
-            session.add(
-                VisitRow(
-                    client_ref=client_ref,
-                    member_id=member_id,
-                    kiosk_id=request.kiosk_id,
-                    occurred_at=occurred_at,
-                    received_at=now,
-                    answers=answers_json,
-                    want_internet=request.want_internet,
-                    credential_id=credential_row.id if credential_row is not None else None,
-                    credential_reused=reused,
-                    request_digest=digest,
-                    response=response.model_dump_json(),
-                )
-            )
-        log.info(
-            "%s member=%s kiosk=%s client_ref=%s credential=%s",
-            "checkin" if allow_credential else "visit",
-            member_id,
-            request.kiosk_id,
-            client_ref,
-            "none" if credential_row is None else ("reused" if reused else "issued"),
-        )
-        return Outcome(response, False)
+            row = self._reserve(session, member, request, now)
+            return _Reserved(row.id, policy.to_network(row))
 
-    def _credential_for(
+    def _reserve(
         self, session: Session, member: MemberRow, request: VisitRequest, now: dt.datetime
-    ) -> tuple[CredentialRow, bool]:
-        existing = policy.valid_credential(session, member.id, now)
-        if existing is not None:
-            return existing, True
+    ) -> CredentialRow:
         lock_credential_issuing(session)
         settings = self.settings.credentials
         username = policy.choose_username(
@@ -247,14 +243,131 @@ class CheckinDesk:
                 now, settings.valid_days, member.expires_on, self.timezone
             ),
             revoked=False,
+            pending=True,
             kiosk_id=request.kiosk_id,
         )
-        # The network side first: if it cannot take the credential, the raised
-        # ProvisioningUnavailable rolls the whole transaction back (no visit, no credential).
-        self.provisioner.issue(policy.to_network(row))
         session.add(row)
         session.flush()
-        return row, False
+        return row
+
+    def _confirm(self, entry: _Entry, reserved: _Reserved) -> Outcome:
+        """The network has the credential: make it valid and record the visit, together."""
+        with write_session(self.engine) as session:
+            row = session.get(CredentialRow, reserved.credential_id)
+            replay = self._replay(session, entry)
+            if replay is not None or row is None:
+                # Another member's request took this client_ref meanwhile, or the member
+                # was deleted: the credential goes (reconciliation removes it upstream).
+                if row is not None:
+                    session.delete(row)
+                if replay is not None:
+                    return replay
+                raise MemberNotFound(f"no member {entry.member_id}")
+            row.pending = False
+            return self._add_visit(session, entry, row.issued_at, row, reused=False)
+
+    def _release(self, credential_id: int) -> None:
+        with write_session(self.engine) as session:
+            session.execute(
+                sa.delete(CredentialRow).where(
+                    CredentialRow.id == credential_id, CredentialRow.pending.is_(True)
+                )
+            )
+
+    def _replay(self, session: Session, entry: _Entry) -> Outcome | None:
+        client_ref = str(entry.request.client_ref)
+        earlier = session.scalars(
+            sa.select(VisitRow).where(VisitRow.client_ref == client_ref)
+        ).first()
+        if earlier is None:
+            return None
+        if earlier.request_digest != entry.digest:
+            raise ClientRefConflict(
+                f"client_ref {client_ref} was already used with a different body"
+            )
+        return Outcome(CheckinResponse.model_validate_json(earlier.response), True)
+
+    def _add_visit(
+        self,
+        session: Session,
+        entry: _Entry,
+        now: dt.datetime,
+        credential_row: CredentialRow | None,
+        *,
+        reused: bool,
+    ) -> Outcome:
+        request = entry.request
+        occurred_at = min(request.occurred_at.astimezone(dt.UTC), now)
+        visit = Visit(
+            client_ref=request.client_ref,
+            member_id=entry.member_id,
+            kiosk_id=request.kiosk_id,
+            occurred_at=occurred_at,
+            received_at=now,
+            answers=request.answers,
+            want_internet=request.want_internet,
+        )
+        credential = None
+        if credential_row is not None:
+            credential = Credential(
+                username=credential_row.username,
+                password=credential_row.password,
+                expires_at=credential_row.expires_at,
+                reused=reused,
+            )
+        response = CheckinResponse(visit=visit, credential=credential)
+        session.add(
+            VisitRow(
+                client_ref=str(request.client_ref),
+                member_id=entry.member_id,
+                kiosk_id=request.kiosk_id,
+                occurred_at=occurred_at,
+                received_at=now,
+                answers=entry.answers_json,
+                want_internet=request.want_internet,
+                credential_id=credential_row.id if credential_row is not None else None,
+                credential_reused=reused,
+                request_digest=entry.digest,
+                response=response.model_dump_json(),
+            )
+        )
+        session.flush()
+        log.info(
+            "%s member=%s kiosk=%s client_ref=%s credential=%s",
+            "checkin" if entry.allow_credential else "visit",
+            entry.member_id,
+            request.kiosk_id,
+            request.client_ref,
+            "none" if credential_row is None else ("reused" if reused else "issued"),
+        )
+        return Outcome(response, False)
+
+
+@dataclass(frozen=True)
+class _Entry:
+    """One visit or check-in request, parsed once."""
+
+    request: VisitRequest
+    member_id: str
+    answers_json: str
+    digest: str
+    allow_credential: bool
+
+
+@dataclass(frozen=True)
+class _WaitForPending:
+    """Another request of this member has a credential at the network side right now."""
+
+
+@dataclass(frozen=True)
+class _Reserved:
+    """A pending credential row, to be issued on the network side and then confirmed."""
+
+    credential_id: int
+    network: NetworkCredential
+
+
+_Step = Outcome | _Reserved | _WaitForPending
 
 
 def request_digest(request: VisitRequest, member_id: str) -> str:

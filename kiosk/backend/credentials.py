@@ -80,12 +80,21 @@ def valid_credential(session: Session, member_id: str, now: dt.datetime) -> Cred
         sa.select(CredentialRow)
         .where(
             CredentialRow.member_id == member_id,
+            CredentialRow.pending.is_(False),
             CredentialRow.revoked.is_(False),
             CredentialRow.expires_at > now,
         )
         .order_by(CredentialRow.expires_at.desc())
         .limit(1)
     ).first()
+
+
+def pending_credential(session: Session, member_id: str) -> CredentialRow | None:
+    """A credential of the member reserved but not yet confirmed by the network side."""
+    query = sa.select(CredentialRow).where(
+        CredentialRow.member_id == member_id, CredentialRow.pending.is_(True)
+    )
+    return session.scalars(query.limit(1)).first()
 
 
 def username_taken(session: Session, username: str) -> bool:
@@ -100,7 +109,10 @@ def to_network(row: CredentialRow) -> NetworkCredential:
 
 
 def active_credentials(session: Session, now: dt.datetime) -> list[NetworkCredential]:
-    """Every credential the network side should let in at `now` (for reconciliation)."""
+    """Every credential the network side should let in at `now` (for reconciliation).
+
+    Pending ones count: they are being issued right now, and a reconciliation running
+    meanwhile must not remove them; one whose issue fails is deleted, and goes next time."""
     rows = session.scalars(
         sa.select(CredentialRow)
         .where(CredentialRow.revoked.is_(False), CredentialRow.expires_at > now)
@@ -115,7 +127,7 @@ def expired_credentials(
     """Credentials past their expiry at `now` (optionally only those that expired after
     `since`) or revoked: what the network side should no longer hold."""
     condition = sa.or_(CredentialRow.revoked.is_(True), CredentialRow.expires_at <= now)
-    query = sa.select(CredentialRow).where(condition)
+    query = sa.select(CredentialRow).where(condition, CredentialRow.pending.is_(False))
     if since is not None:
         query = query.where(CredentialRow.expires_at > since)
     return [to_network(row) for row in session.scalars(query.order_by(CredentialRow.id))]

@@ -69,6 +69,8 @@ class CredentialRow(Base):
     issued_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
     revoked: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    # Reserved while the network side is being asked; never shown, never reused.
+    pending: Mapped[bool] = mapped_column(sa.Boolean, default=False)
     kiosk_id: Mapped[str] = mapped_column(sa.String(64))
 
 

@@ -33,7 +33,11 @@ def stats_for_day(session: Session, day: dt.date, timezone: ZoneInfo) -> StatsTo
     issued = session.scalar(
         sa.select(sa.func.count())
         .select_from(CredentialRow)
-        .where(CredentialRow.issued_at >= start, CredentialRow.issued_at < end)
+        .where(
+            CredentialRow.issued_at >= start,
+            CredentialRow.issued_at < end,
+            CredentialRow.pending.is_(False),
+        )
     )
     return StatsToday(
         date=day,

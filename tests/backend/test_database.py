@@ -7,20 +7,24 @@ import asyncio
 import datetime as dt
 import sqlite3
 import threading
+import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
 
 from kiosk.backend.app import create_app
 from kiosk.backend.checkins import CheckinDesk
 from kiosk.backend.credentials import active_credentials, expired_credentials, revoke
 from kiosk.backend.db import (
+    MIGRATIONS,
     Base,
     CredentialRow,
     MemberRow,
@@ -124,7 +128,7 @@ def test_migrating_twice_changes_nothing(engine: Engine) -> None:
     migrate(engine)
     with engine.connect() as connection:
         version = connection.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
-    assert version == "0002"
+    assert version == ScriptDirectory(str(MIGRATIONS)).get_current_head()
 
 
 def test_times_are_stored_as_utc_and_read_back_aware(engine: Engine) -> None:
@@ -239,3 +243,104 @@ def test_backup_of_a_database_being_written(engine: Engine, tmp_path: Path) -> N
     assert "online backup" in how
     with sqlite3.connect(destination) as db:
         assert db.execute("SELECT count(*) FROM visits").fetchone()[0] == 20
+
+
+class SlowNetwork(RecordingProvisioner):
+    """The first issue() blocks until released, as a router that is slow to answer."""
+
+    def __init__(self, fail: bool = False) -> None:
+        super().__init__()
+        self.entered = threading.Event()
+        self.release = threading.Event()
+        self.fail = fail
+        self.calls = 0
+
+    def issue(self, credential: NetworkCredential) -> None:
+        self.calls += 1
+        if self.calls == 1:
+            self.entered.set()
+            assert self.release.wait(10)
+            if self.fail:
+                raise ProvisioningUnavailable("router timed out")
+        super().issue(credential)
+
+
+def watch_waiting(desk: CheckinDesk) -> threading.Event:
+    """An event set when a check-in starts waiting for another one's pending credential."""
+    waiting = threading.Event()
+
+    def pause(seconds: float) -> None:
+        waiting.set()
+        time.sleep(seconds)
+
+    desk.pause = pause
+    return waiting
+
+
+def test_a_slow_network_side_does_not_hold_up_other_members(engine: Engine) -> None:
+    network = SlowNetwork()
+    desk = CheckinDesk(engine, settings_for(engine), network, clock=lambda: NOW)
+    waiting = watch_waiting(desk)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        first = pool.submit(desk.record, checkin("19000123"), allow_credential=True)
+        assert network.entered.wait(10)
+        # While 19000123's credential is at the router, another member checks in at once.
+        other = desk.record(checkin("19000130"), allow_credential=True)
+        assert other.response.credential is not None
+        assert desk.record(checkin("19000130"), allow_credential=False).replay is False
+        # A second check-in of the same member waits for the first and then reuses it.
+        second = pool.submit(desk.record, checkin("19000123"), allow_credential=True)
+        assert waiting.wait(10)
+        network.release.set()
+        first_credential = first.result(timeout=10).response.credential
+        second_credential = second.result(timeout=10).response.credential
+    assert first_credential is not None and second_credential is not None
+    assert first_credential.reused is False and second_credential.reused is True
+    assert second_credential.password == first_credential.password
+    with read_session(engine) as session:
+        query = sa.select(CredentialRow).where(CredentialRow.member_id == "19000123")
+        rows = session.scalars(query)
+        assert [(row.pending, row.username) for row in rows] == [(False, first_credential.username)]
+
+
+def test_when_the_awaited_issue_fails_the_waiting_checkin_fails_too(engine: Engine) -> None:
+    network = SlowNetwork(fail=True)
+    desk = CheckinDesk(engine, settings_for(engine), network, clock=lambda: NOW)
+    waiting = watch_waiting(desk)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        first = pool.submit(desk.record, checkin("19000123"), allow_credential=True)
+        assert network.entered.wait(10)
+        second = pool.submit(desk.record, checkin("19000123"), allow_credential=True)
+        assert waiting.wait(10)
+        network.release.set()
+        for outcome in (first, second):
+            with pytest.raises(ProvisioningUnavailable):
+                outcome.result(timeout=10)
+    assert network.calls == 1  # the waiting one did not hammer a failing router
+    with read_session(engine) as session:
+        assert session.scalar(sa.select(sa.func.count()).select_from(CredentialRow)) == 0
+        assert session.scalar(sa.text("SELECT count(*) FROM visits")) == 0
+
+
+def test_a_pending_credential_abandoned_by_a_dead_request_is_cleared(engine: Engine) -> None:
+    with write_session(engine) as session:
+        session.add(
+            CredentialRow(
+                member_id="19000123",
+                username="pdead01",
+                password="x",
+                issued_at=NOW - dt.timedelta(minutes=10),
+                expires_at=NOW + dt.timedelta(hours=14),
+                revoked=False,
+                pending=True,
+                kiosk_id="kiosk-1",
+            )
+        )
+    with read_session(engine) as session:
+        # Meanwhile reconciliation keeps it on the network side, as it may be mid-issue.
+        assert [c.username for c in active_credentials(session, NOW)] == ["pdead01"]
+    desk = CheckinDesk(engine, settings_for(engine), RecordingProvisioner(), clock=lambda: NOW)
+    credential = desk.record(checkin(), allow_credential=True).response.credential
+    assert credential is not None and credential.reused is False
+    with read_session(engine) as session:
+        assert [c.username for c in active_credentials(session, NOW)] == [credential.username]
