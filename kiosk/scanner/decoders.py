@@ -433,6 +433,9 @@ class Step:
     sized: bool = True
 
 
+SKIPPED_COST_DECAY = 0.95  # a step over budget by 2x is retried after ~14 skipped frames
+
+
 @dataclass
 class ChainResult:
     symbols: list[Symbol]
@@ -461,6 +464,7 @@ class DecoderChain:
         # Learned cost of each step in ms per megapixel (running average), to predict
         # whether a step still fits the budget.
         self._cost: dict[str, float] = {}
+        self._skipped: dict[str, int] = {}  # frames since a step was last run for its cost
         self._cursor = 0
 
     @property
@@ -491,8 +495,15 @@ class DecoderChain:
             step = self.steps[index]
             elapsed = (time.perf_counter() - started) * 1000
             expected = self._cost.get(step.name, 0.0) * (megapixels if step.sized else 1.0)
-            if position > 0 and (elapsed >= budget or expected > budget):
+            if position > 0 and elapsed >= budget:
                 continue
+            skipped = self._skipped.get(step.name, 0)
+            if position > 0 and expected * SKIPPED_COST_DECAY**skipped > budget:
+                # The estimate fades while skipped, so that a step measured once on a busy
+                # machine is tried again later instead of never.
+                self._skipped[step.name] = skipped + 1
+                continue
+            self._skipped[step.name] = 0
             if spread and position > 0:
                 self._cursor += 1
             symbols = self._run(step, gray, megapixels, result)

@@ -5,7 +5,9 @@ Used by the scanner tests, the benchmark, the demo video and the UI tests; never
 
 from __future__ import annotations
 
+import functools
 import math
+import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -412,17 +414,26 @@ def sequence_frames(
         yield shot(None, still)
 
 
+@functools.cache
 def video_codec() -> tuple[str, str]:
     """The (fourcc, suffix) this OpenCV build can both write and read back: mp4v in .mp4
-    where FFmpeg is present, else Motion-JPEG in .avi."""
-    return ("mp4v", ".mp4") if _ffmpeg_present() else ("MJPG", ".avi")
-
-
-def _ffmpeg_present() -> bool:
-    for line in cv2.getBuildInformation().splitlines():
-        if line.strip().startswith("FFMPEG:"):
-            return "YES" in line
-    return False
+    (small) where it round-trips, else Motion-JPEG in .avi (OpenCV's own writer)."""
+    for fourcc, suffix in (("mp4v", ".mp4"), ("MJPG", ".avi")):
+        with tempfile.TemporaryDirectory() as folder:
+            probe = str(Path(folder) / f"probe{suffix}")
+            writer = cv2.VideoWriter(probe, cv2.VideoWriter.fourcc(*fourcc), 15.0, (64, 48))
+            if not writer.isOpened():
+                writer.release()
+                continue
+            for shade in (0, 128):
+                writer.write(np.full((48, 64, 3), shade, np.uint8))
+            writer.release()
+            capture = cv2.VideoCapture(probe)
+            ok = capture.read()[0] and capture.read()[0]
+            capture.release()
+            if ok:
+                return fourcc, suffix
+    raise OSError("this OpenCV build can write no video it can read back (mp4v, MJPG)")
 
 
 def write_video(path: Path | str, frames: Iterable[np.ndarray], fps: float = 15.0) -> Path:

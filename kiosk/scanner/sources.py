@@ -95,7 +95,8 @@ class FrameSource:
         if frame is None:
             self._release()
             self.connected = False
-            self._lost("no frame")
+            if not self.closed:  # a pacing wait cut short by close() is no loss
+                self._lost("no frame")
             return None
         self.backoff.reset()
         return frame
@@ -150,6 +151,9 @@ class CameraSource(FrameSource):
         self.description = f"camera {device}"
         self._capture: cv2.VideoCapture | None = None
         self._lock = threading.Lock()
+        # Every reconnect attempt would print OpenCV's V4L2 warnings on stderr; the
+        # losses and returns are logged here, once each.
+        cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
 
     def _open(self) -> None:
         if isinstance(self.device, str) and not os.path.exists(self.device):

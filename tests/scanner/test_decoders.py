@@ -222,6 +222,10 @@ def test_a_step_that_costs_more_than_the_budget_is_skipped_once_its_cost_is_know
     results: list[ChainResult] = [chain.decode(image) for _ in range(3)]
     assert [r.steps for r in results] == [["fast", "slow"], ["fast"], ["fast"]]
     assert fast.calls == 3 and slow.calls == 1
+    # Its cost estimate fades while skipped: a slow moment must not rule it out for good.
+    for _ in range(20):
+        chain.decode(image)
+    assert slow.calls == 2
 
 
 def test_spread_chain_tries_the_optional_steps_in_turn_across_frames(
