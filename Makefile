@@ -26,6 +26,10 @@ bench: system-deps-test $(STAMP)
 screenshots: system-deps-test $(STAMP)
 	$(BIN)/python -m pytest -p no:cacheprovider tests/ui -k screenshots --screens=all
 
+# The demo member's card video that camera = "auto" plays when no camera is attached.
+demo-video: $(STAMP)
+	$(BIN)/python scripts/make_demo_video.py
+
 lint: $(STAMP)
 	$(BIN)/ruff check kiosk tests bench scripts
 	$(BIN)/ruff format --check kiosk tests bench scripts
