@@ -51,7 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--windowed", action="store_true", help="a window instead of full screen")
 
     p = command("demo", "run the embedded backend with demo members and the kiosk together")
-    p.add_argument("--camera", help="camera source (default: a camera if found, else the demo video)")
+    p.add_argument(
+        "--camera", help="camera source (default: a camera if found, else the demo video)"
+    )
     p.add_argument("--windowed", action="store_true", help="a window instead of full screen")
     p.add_argument(
         "--autopilot",

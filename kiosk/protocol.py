@@ -6,8 +6,8 @@ parses answers with them. Neither side imports the other: they meet here.
 
 from __future__ import annotations
 
-import uuid
 import datetime as dt
+import uuid
 from enum import StrEnum
 from typing import Annotated, Any
 

@@ -124,7 +124,7 @@ class KioskApp(App):
         from kiosk.ui.screens.welcome import WelcomeScreen
 
         for module in (welcome, keypad, guestbook, credentials, message, maintenance):
-            load_kv(module.__file__)  # again after a test unloaded the rules
+            load_kv(str(module.__file__))  # again after a test unloaded the rules
 
         Window.clearcolor = theme.hex_colour(theme.PAPER)
         Window.bind(size=self._window_resized, on_request_close=self._refuse_close)

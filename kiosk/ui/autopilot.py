@@ -37,21 +37,21 @@ class Autopilot:
         journeys: int = 1,
         exit_when_done: bool = True,
         pause_scale: float = 1.0,
+        use_keypad: bool = False,
     ) -> None:
         self.app = app
         self.screenshots = Path(screenshots) if screenshots else None
         self.journeys = journeys
         self.exit_when_done = exit_when_done
         self.pause_scale = pause_scale
+        self.use_keypad = use_keypad
         self.done = 0
         self.taps = 0
-        self.results: list[dict[str, float]] = []
+        self.tap_times: list[float] = []  # monotonic time of every tap
         self._seen: set[str] = set()
         self._shot = 0
         self._plan: Any = None
         self._screen = ""
-        self._journey_start = 0.0
-        self._taps_at_start = 0
 
     def install(self) -> None:
         self.app.bind(on_start=lambda *_: self._started())
@@ -62,7 +62,6 @@ class Autopilot:
             for old in self.screenshots.glob("*.png"):
                 old.unlink()
         self.app.manager.bind(current=lambda *_: self._screen_changed())
-        Clock.schedule_interval(self._watch, 0.2)
         self._screen_changed()
 
     # ------------------------------------------------------------ steps
@@ -74,6 +73,7 @@ class Autopilot:
 
     def tap(self, widget: Any) -> None:
         self.taps += 1
+        self.tap_times.append(time.monotonic())
         widget.trigger_action(duration=0.05)
 
     def _screen_changed(self) -> None:
@@ -92,25 +92,21 @@ class Autopilot:
             self._later("credentials_read", lambda: self._finish(screen))
         elif name in ("thanks", "notice"):
             self._later("notice_read", lambda: self._finish(screen))
-        elif name == "welcome" and self.app.services.scanner is None:
+        elif name == "welcome" and (self.use_keypad or self.app.services.scanner is None):
             self._later("no_camera", self._use_keypad)
-
-    def _watch(self, _dt: float) -> None:
-        state = self.app.flow.state.value
-        if state == "looking_up" and not self._journey_start:
-            self._journey_start = time.monotonic()
-            self._taps_at_start = self.taps
 
     def _use_keypad(self) -> None:
         welcome = self.app.screens["welcome"]
         button = _find(welcome, lambda w: getattr(w, "text", "") == self.app.tr("welcome.keypad"))
-        if button is None:
+        if button is None or self.app.manager.current != "welcome":
             return
         self.tap(button)
         keypad = self.app.screens["keypad"]
         digits = list(DEMO_MEMBER)
 
         def next_digit(_dt: float) -> None:
+            if self.app.manager.current != "keypad":
+                return  # the keypad timed out or was left: this attempt is over
             if not digits:
                 self.tap(keypad.ids.ok)
                 return
@@ -138,14 +134,8 @@ class Autopilot:
         self.tap(screen.ids.submit)
 
     def _finish(self, screen: Any) -> None:
-        if self.app.manager.current == "credentials" and self._journey_start:
-            self.results.append(
-                {
-                    "seconds": time.monotonic() - self._journey_start,
-                    "taps": float(self.taps - self._taps_at_start),
-                }
-            )
-        self._journey_start = 0.0
+        if self.app.manager.current != screen.name:
+            return  # the screen timed out meanwhile
         button = _find(
             screen,
             lambda w: (
@@ -154,6 +144,9 @@ class Autopilot:
         )
         if button is not None:
             self.tap(button)
+        if screen.name == "notice":
+            log.info("autopilot: a notice (%s), trying again", self.app.flow.view.notice)
+            return
         self.done += 1
         log.info("autopilot: journey %d of %d done", self.done, self.journeys)
         if self.done >= self.journeys and self.exit_when_done:
