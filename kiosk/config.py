@@ -44,7 +44,6 @@ class Timeouts(_Section):
     """Seconds each patron-facing state may last before the kiosk returns to Welcome."""
 
     lookup: float = Field(8.0, gt=0)
-    greeting: float = Field(4.0, gt=0)
     guestbook: float = Field(90.0, gt=0)
     checkin: float = Field(12.0, gt=0)
     credentials: float = Field(60.0, gt=0)

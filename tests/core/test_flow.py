@@ -21,7 +21,7 @@ from kiosk.core.flow import (
 )
 
 TIMEOUTS = Timeouts(
-    lookup=8, greeting=4, guestbook=90, checkin=12, credentials=60, thanks=8, notice=10, keypad=45
+    lookup=8, guestbook=90, checkin=12, credentials=60, thanks=8, notice=10, keypad=45
 )
 LAST = {"purpose": "internet", "occupation": "mahasiswa", "education": "s1", "institution": "UBB"}
 CRED = Credential("pk7m3x", "Hq4tZ8wa", dt.datetime(2026, 11, 29, tzinfo=dt.UTC), reused=False)
