@@ -28,6 +28,8 @@ class ImageUnreadable(Exception):
 def load_gray(path: Path) -> np.ndarray:
     """An image file as greyscale uint8 (EXIF orientation applied); a GIF OpenCV's image
     codecs refuse (animated, on some builds) is tried through FFmpeg."""
+    if path.is_dir():
+        raise ImageUnreadable("a folder, not an image (use --camera FOLDER to play one)")
     if not path.is_file():
         raise ImageUnreadable("no such file")
     image = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)

@@ -3,7 +3,6 @@ chain that tries them with preprocessing steps within a per-frame time budget.""
 
 from __future__ import annotations
 
-import logging
 import math
 import time
 from collections.abc import Callable, Sequence
@@ -14,8 +13,6 @@ import numpy as np
 import zxingcpp
 
 from kiosk.config import ConfigError, ScannerSettings
-
-log = logging.getLogger(__name__)
 
 Points = tuple[tuple[float, float], ...]
 DECODER_NAMES = ("zxing-cpp", "pyzbar", "wechat")
