@@ -186,7 +186,11 @@ class CheckinDesk:
         except BaseException:
             self._release(step.credential_id)
             raise
-        return self._confirm(entry, step)
+        try:
+            return self._confirm(entry, step)
+        except sa.exc.IntegrityError:
+            # PostgreSQL: another member's request took this client_ref in between.
+            return self._confirm(entry, step)
 
     def _begin(
         self, entry: _Entry, *, after_waiting: bool
