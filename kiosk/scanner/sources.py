@@ -144,10 +144,19 @@ class CameraSource(FrameSource):
     full frame rate only compressed); it paces itself."""
 
     def __init__(
-        self, device: int | str, width: int, height: int, backoff: Backoff | None = None
+        self,
+        device: int | str,
+        width: int,
+        height: int,
+        backoff: Backoff | None = None,
+        *,
+        rescan: bool = False,
     ) -> None:
         super().__init__(backoff)
         self.device, self.width, self.height = device, width, height
+        # With "auto", a camera plugged back in may come back under another /dev/video*
+        # name: look for whichever opens.
+        self.rescan = rescan
         self.description = f"camera {device}"
         self._capture: cv2.VideoCapture | None = None
         self._lock = threading.Lock()
@@ -156,6 +165,11 @@ class CameraSource(FrameSource):
         cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
 
     def _open(self) -> None:
+        if self.rescan and (isinstance(self.device, str) and not os.path.exists(self.device)):
+            found = first_camera()
+            if found is not None and found != self.device:
+                log.info("camera %s is gone; %s found instead", self.device, found)
+                self.device, self.description = found, f"camera {found}"
         if isinstance(self.device, str) and not os.path.exists(self.device):
             raise SourceUnavailable(f"{self.device}: no such device")
         capture = cv2.VideoCapture(self.device, cv2.CAP_V4L2)
@@ -348,7 +362,7 @@ def open_source(spec: str, width: int, height: int, loop: bool) -> FrameSource:
     if spec == "auto":
         device = first_camera()
         if device is not None:
-            return CameraSource(device, width, height)
+            return CameraSource(device, width, height, rescan=True)
         video = demo_video()
         if video is None:
             raise SourceUnavailable(

@@ -176,3 +176,19 @@ def test_auto_without_a_camera_plays_the_demo_video(repo_root: Path) -> None:
     with source:
         frame = source.read()
     assert frame is not None and frame.shape == (720, 1280, 3)
+
+
+def test_auto_camera_replugged_under_another_name_is_looked_for(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from kiosk.scanner import sources
+
+    monkeypatch.setattr(sources, "first_camera", lambda: "/dev/video-replugged")
+    camera = CameraSource("/dev/video-unplugged", 1280, 720, rescan=True)
+    with pytest.raises(SourceUnavailable):  # (no real device behind either name here)
+        camera.open()
+    assert camera.device == "/dev/video-replugged"
+    fixed = CameraSource("/dev/video-unplugged", 1280, 720)
+    with pytest.raises(SourceUnavailable):
+        fixed.open()
+    assert fixed.device == "/dev/video-unplugged"  # a configured device stays as named
