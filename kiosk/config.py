@@ -64,7 +64,7 @@ class ScannerSettings(_Section):
     formats: list[str] = Field(
         default_factory=lambda: ["Codabar", "Code128", "Code39", "EAN13", "ITF", "QRCode"]
     )
-    frame_budget_ms: float = Field(60.0, gt=0)
+    frame_budget_ms: float = Field(30.0, gt=0)
     debounce_seconds: float = Field(5.0, ge=0)
     # Optional check digits (Code 39 mod 43, ITF) are verified only when true.
     verify_optional_checksums: bool = False
