@@ -13,6 +13,16 @@ SHARED_TESTDATA = REPO.parent / "shared" / "testdata"
 ZXING_SAMPLES = SHARED_TESTDATA / "barcodes" / "zxing-cpp"
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    # Here, not in tests/ui/conftest.py: options must be known before that one loads.
+    parser.addoption(
+        "--screens",
+        default="small",
+        help="screen sizes for the UI screenshot test: small (default), all, or a comma list "
+        "of landscape, portrait, small",
+    )
+
+
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     return REPO

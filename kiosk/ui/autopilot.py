@@ -94,13 +94,16 @@ class Autopilot:
             self._later("notice_read", lambda: self._finish(screen))
         elif name == "welcome" and (self.use_keypad or self.app.services.scanner is None):
             self._later("no_camera", self._use_keypad)
+        elif name == "keypad":
+            self._type_member()
 
     def _use_keypad(self) -> None:
         welcome = self.app.screens["welcome"]
         button = _find(welcome, lambda w: getattr(w, "text", "") == self.app.tr("welcome.keypad"))
-        if button is None or self.app.manager.current != "welcome":
-            return
-        self.tap(button)
+        if button is not None and self.app.manager.current == "welcome":
+            self.tap(button)  # typing starts when the keypad screen shows
+
+    def _type_member(self) -> None:
         keypad = self.app.screens["keypad"]
         digits = list(DEMO_MEMBER)
 

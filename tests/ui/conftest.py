@@ -24,14 +24,6 @@ ARTIFACTS = REPO / "tests" / "artifacts"
 SIZES = {"landscape": (1920, 1080), "portrait": (1080, 1920), "small": (1280, 800)}
 
 
-def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption(
-        "--screens",
-        default="small",
-        help="screen sizes for the screenshot test: small (default), all, or a comma list",
-    )
-
-
 @pytest.fixture(scope="session")
 def kivy_window(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     display = start_xvfb(1920, 1920)
