@@ -106,6 +106,7 @@ class MaintenanceScreen(KioskScreen):
     backend_text = StringProperty("")
     camera_text = StringProperty("")
     queue_text = StringProperty("")
+    dead_text = StringProperty("")  # the visits the backend refused: for staff to follow up
     today_text = StringProperty("")
     last_read = StringProperty("")
     closes_in = NumericProperty(60)
@@ -155,10 +156,18 @@ class MaintenanceScreen(KioskScreen):
                 attempts=f"{stats.decode_rate:.0f}",
             )
         outbox = app.services.outbox
+        dead = outbox.dead_letters()
         self.queue_text = app.tr(
-            "maintenance.queued_value",
-            pending=outbox.pending_count(),
-            dead=len(outbox.dead_letters()),
+            "maintenance.queued_value", pending=outbox.pending_count(), dead=len(dead)
+        )
+        self.dead_text = "\n".join(
+            app.tr(
+                "maintenance.dead_letter",
+                when=time.strftime("%d/%m %H:%M", time.localtime(entry.created_at)),
+                card=entry.body.card,
+                reason=entry.last_error[:60],
+            )
+            for entry in dead[-3:]
         )
 
     def _fetch_remote_status(self) -> None:
