@@ -141,3 +141,12 @@ def test_racing_replays_with_different_bodies_on_postgresql(pg_server: BackendSe
     codes = sorted(r.status_code for r in responses)
     assert codes.count(201) == 1
     assert set(codes) <= {200, 201, 409}
+
+
+def test_backup_of_postgresql_uses_pg_dump(pg_server: BackendServer) -> None:
+    if shutil.which("pg_dump") is None:
+        pytest.skip("pg_dump (postgresql-client) not installed")
+    destination = pg_server.dir / "kiosk.pgdump"
+    result = pg_server.kiosk("backup", str(destination))
+    assert "pg_dump --format=custom" in result.stdout
+    assert destination.read_bytes().startswith(b"PGDMP")
