@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -212,3 +213,33 @@ def test_escape_and_window_close_do_not_leave_the_kiosk(
     assert window.dispatch("on_request_close") is True
     kiosk.pump(0.1)
     assert kiosk.app.manager.current == "welcome"
+
+
+def test_backend_that_accepts_and_never_replies_does_not_freeze_the_kiosk(
+    server: BackendServer, start_kiosk: Callable[..., Harness], tmp_path: Path
+) -> None:
+    settings = settings_for(
+        server, tmp_path / "kiosk", kiosk={"read_timeout": 1.0, "timeouts": {"lookup": 3.0}}
+    )
+    kiosk = start_kiosk(settings)
+    server.pause()  # SIGSTOP: connections are accepted, nothing is answered
+    try:
+        kiosk.type_member("19000123")
+        started = time.monotonic()
+        loops = 0
+        while kiosk.app.manager.current != "guestbook":  # the UI loop keeps turning meanwhile
+            kiosk.pump(0.05)
+            loops += 1
+            assert time.monotonic() - started < 10, "no offline guestbook after the lookup timeout"
+        assert loops > 20
+        guestbook = kiosk.wait_screen("guestbook")
+        assert kiosk.tr("guestbook.offline") in kiosk.texts()
+        answer_new_member(kiosk)
+        kiosk.tap(guestbook.ids.submit)
+        kiosk.wait_screen("notice", timeout=20)
+        kiosk.wait_for(lambda: kiosk.app.services.outbox.pending_count() == 1)
+    finally:
+        server.resume()
+    kiosk.app.services.sender.wake()
+    kiosk.wait_for(lambda: kiosk.app.services.outbox.pending_count() == 0, timeout=30)
+    assert [m for _, m in visits_in_database(server)] == ["19000123"]

@@ -45,6 +45,24 @@ def bright_pixels(path: Path) -> int:
     return int((image > 200).sum())
 
 
+def small_touch_targets(kiosk: Harness) -> list[str]:
+    """Buttons on screen (popups included) smaller than 15 mm in either direction."""
+    from kivy.metrics import mm
+    from kivy.uix.behaviors import ButtonBehavior
+
+    floor = mm(15) - 0.5
+    small = []
+    for root in kiosk.window.children:
+        for widget in root.walk(restrict=True):
+            if not isinstance(widget, ButtonBehavior) or widget.get_root_window() is None:
+                continue
+            if widget.opacity == 0 or widget.height == 0:
+                continue  # not drawn (an unused keypad of a popup, a hidden switch)
+            if widget.width < floor or widget.height < floor:
+                small.append(f"{getattr(widget, 'text', '')!r} {widget.size}")
+    return small
+
+
 def a_camera_frame() -> np.ndarray:
     from kiosk.scanner.democard import MemberCard, card_frame
 
@@ -60,6 +78,7 @@ def photograph_every_screen(kiosk: Harness, out: Path, size: str, language: str)
         kiosk.pump(0.25)
         path = kiosk.screenshot(out / f"{size}-{language}-{name}.png")
         assert bright_pixels(path) > 1000, f"{path} looks empty"
+        assert small_touch_targets(kiosk) == [], f"{name}: touch targets under 15 mm"
         shots.append(path)
 
     if app.language != language:
