@@ -35,6 +35,11 @@ def videos(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
             [MemberCard(symbology="EAN13", payload="9780306406157", name="Buku Perpustakaan")],
             SHORT,
         ),
+        "enormous": write_card_video(
+            folder / f"enormous{suffix}",
+            [MemberCard(symbology="QRCode", payload="Z" * 300 + "19000123" * 40)],
+            SHORT,
+        ),
         "empty": write_card_video(
             folder / f"empty{suffix}",
             [MemberCard()],
@@ -73,6 +78,18 @@ def test_a_books_barcode_is_not_a_member_card(
     kiosk = start_kiosk(settings_for(server, tmp_path / "k"), camera=str(videos["isbn"]))
     kiosk.wait_screen("notice", timeout=20)
     assert kiosk.tr("notice.card_not_recognised.title") in kiosk.texts()
+
+
+def test_an_enormous_code_is_refused_plainly_and_nothing_is_looked_up(
+    server: BackendServer,
+    start_kiosk: Callable[..., Harness],
+    tmp_path: Path,
+    videos: dict[str, Path],
+) -> None:
+    kiosk = start_kiosk(settings_for(server, tmp_path / "k"), camera=str(videos["enormous"]))
+    kiosk.wait_screen("notice", timeout=20)
+    assert kiosk.tr("notice.card_not_recognised.title") in kiosk.texts()
+    assert "ZZZZ" not in kiosk.texts()  # the raw text is never put on screen
 
 
 def test_camera_unplugged_says_so_keeps_the_keypad_and_recovers(
