@@ -28,8 +28,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bench.report import write_section
+
 REPO = Path(__file__).resolve().parents[1]
-BENCHMARKS_MD = REPO / "docs" / "benchmarks.md"
 TOKEN = "bench-token-0123456789abcdef"
 MEMBERS = 20_000
 FIXED_RATE = 100.0
@@ -256,24 +257,6 @@ def _row(label: str, result: LoadResult) -> str:
         f"{max(result.latencies_ms, default=float('nan')):.0f} | {result.error_summary} | "
         f"{result.load_average:.1f} |"
     )
-
-
-def write_section(text: str) -> None:
-    """Replace (or append) the '## Backend' section, leaving other sections alone."""
-    current = (
-        BENCHMARKS_MD.read_text(encoding="utf-8") if BENCHMARKS_MD.exists() else "# Benchmarks\n"
-    )
-    lines = current.splitlines(keepends=True)
-    start = next((i for i, line in enumerate(lines) if line.strip() == "## Backend"), None)
-    if start is None:
-        updated = current.rstrip("\n") + "\n\n" + text
-    else:
-        end = next(
-            (i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines)
-        )
-        tail = "".join(lines[end:])
-        updated = "".join(lines[:start]) + text + ("\n" + tail if tail else "")
-    BENCHMARKS_MD.write_text(updated, encoding="utf-8")
 
 
 @dataclass

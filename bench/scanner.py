@@ -20,6 +20,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING
 
+from bench.report import write_section
+
 if TYPE_CHECKING:
     import numpy as np
 
@@ -27,7 +29,6 @@ if TYPE_CHECKING:
     from kiosk.scanner.decoders import DecoderChain
 
 REPO = Path(__file__).resolve().parents[1]
-BENCHMARKS_MD = REPO / "docs" / "benchmarks.md"
 SAMPLES = REPO.parent / "shared" / "testdata" / "barcodes" / "zxing-cpp"
 SYNTHETIC_FRAMES = int(os.environ.get("KIOSK_BENCH_CARD_FRAMES", "120"))
 EMPTY_FRAMES = int(os.environ.get("KIOSK_BENCH_EMPTY_FRAMES", "30"))
@@ -301,24 +302,6 @@ def main() -> int:
         )
     write_section("## Scanner\n\n" + INTRO + "\n".join(lines) + "\n" + NOTES)
     return 0
-
-
-def write_section(text: str) -> None:
-    """Replace (or append) the '## Scanner' section, leaving other sections alone."""
-    current = (
-        BENCHMARKS_MD.read_text(encoding="utf-8") if BENCHMARKS_MD.exists() else "# Benchmarks\n"
-    )
-    lines = current.splitlines(keepends=True)
-    start = next((i for i, line in enumerate(lines) if line.strip() == "## Scanner"), None)
-    if start is None:
-        updated = current.rstrip("\n") + "\n\n" + text
-    else:
-        end = next(
-            (i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines)
-        )
-        tail = "".join(lines[end:])
-        updated = "".join(lines[:start]) + text + ("\n" + tail if tail else "")
-    BENCHMARKS_MD.write_text(updated, encoding="utf-8")
 
 
 def democard_gray(image: np.ndarray) -> np.ndarray:

@@ -23,13 +23,13 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bench.report import write_section
 from kiosk import protocol
 from kiosk.client import BackendClient, BackendRejected, BackendUnreachable
 from kiosk.config import KioskSettings
 from kiosk.outbox import Outbox, OutboxSender
 
 REPO = Path(__file__).resolve().parents[1]
-BENCHMARKS_MD = REPO / "docs" / "benchmarks.md"
 # The shared test helper runs the real backend as a subprocess; appended, not prepended, so
 # tests/kiosk/ can never shadow the kiosk package.
 sys.path.append(str(REPO / "tests"))
@@ -245,25 +245,6 @@ def kiosk_loop(
 def recorded(server: BackendServer) -> Counter[str]:
     with sqlite3.connect(server.database_path) as db:
         return Counter(row[0] for row in db.execute("SELECT client_ref FROM visits"))
-
-
-def write_section(text: str) -> None:
-    """Replace (or append) the '## Soak' section, leaving other sections alone."""
-    current = (
-        BENCHMARKS_MD.read_text(encoding="utf-8") if BENCHMARKS_MD.exists() else "# Benchmarks\n"
-    )
-    lines = current.splitlines(keepends=True)
-    start = next((i for i, line in enumerate(lines) if line.strip() == "## Soak"), None)
-    if start is None:
-        updated = current.rstrip("\n") + "\n\n" + text
-    else:
-        end = next(
-            (i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines)
-        )
-        tail = "".join(lines[end:])
-        updated = "".join(lines[:start]) + text + ("\n" + tail if tail else "")
-    BENCHMARKS_MD.parent.mkdir(parents=True, exist_ok=True)
-    BENCHMARKS_MD.write_text(updated, encoding="utf-8")
 
 
 def main() -> int:
