@@ -61,7 +61,12 @@ def build_parser() -> argparse.ArgumentParser:
         default="auto",
         help="play the patron journey by itself (default: on when there is no display)",
     )
-    p.add_argument("--journeys", type=int, default=1, help="autopilot journeys before exiting")
+    p.add_argument(
+        "--journeys",
+        type=int,
+        default=2,
+        help="autopilot journeys before exiting (the second is a returning member, in English)",
+    )
     p.add_argument("--port", type=int, default=0, help="embedded backend port (0: a free one)")
 
     p = command("backend", "serve the credential backend (HTTP API)")

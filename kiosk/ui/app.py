@@ -155,9 +155,8 @@ class KioskApp(App):
 
     def on_start(self) -> None:
         services = self.services
+        self.language = self.default_language()
         if services.state is not None:
-            if services.state.language in LANGUAGES:
-                self.language = services.state.language
             if services.state.out_of_service:
                 self.flow.set_out_of_service(True)
         if services.scanner is not None:
@@ -336,7 +335,17 @@ class KioskApp(App):
 
     # --------------------------------------------------------- the screen
 
+    def default_language(self) -> str:
+        """The language each patron starts in: staff's choice in maintenance, else config."""
+        state = self.services.state
+        if state is not None and state.language in LANGUAGES:
+            return state.language
+        return self.settings.kiosk.language
+
     def _view_changed(self, view: Any) -> None:
+        if view.state is State.idle and self.journey_log and self.journey_log[-1][1] != "idle":
+            # A patron's session ended: the next one starts in the default language.
+            self.language = self.default_language()
         self.journey_log.append((time.monotonic(), view.state.value))
         if len(self.journey_log) > 500:
             del self.journey_log[:250]

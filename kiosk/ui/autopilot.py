@@ -84,7 +84,8 @@ class Autopilot:
         if self._plan is not None:
             self._plan.cancel()
             self._plan = None
-        Clock.schedule_once(lambda _dt: self._screenshot(name), 0.5)
+        # The very first frame needs longer: the window and the camera are still starting.
+        Clock.schedule_once(lambda _dt: self._screenshot(name), 0.5 if self._shot else 2.0)
         screen = self.app.screens[name]
         if name == "guestbook":
             self._later("guestbook_read", lambda: self._fill_guestbook(screen))
@@ -122,6 +123,17 @@ class Autopilot:
         Clock.schedule_once(next_digit, PAUSE["keypad_digit"] * self.pause_scale)
 
     def _fill_guestbook(self, screen: Any) -> None:
+        if self.done % 2 == 1 and self.app.language == "id":
+            # Every second patron reads English: the toggle is on every patron screen.
+            toggle = _find(
+                self.app.root.ids.topbar,
+                lambda w: getattr(w, "text", None) == self.app.tr("language.switch"),
+            )
+            if toggle is not None:
+                self.tap(toggle)
+                Clock.schedule_once(lambda _dt: self._screenshot("guestbook"), 0.5)
+                self._later("answer", lambda: self._fill_guestbook(screen))
+                return
         view = self.app.flow.view
         missing = [
             f

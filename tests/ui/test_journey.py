@@ -95,6 +95,10 @@ def test_journey_in_english_after_the_language_toggle(
     kiosk.wait_screen("credentials")
     assert "Your internet access" in kiosk.texts()
     assert "Password" in kiosk.texts()
+    kiosk.tap(kiosk.button("Done"))
+    kiosk.wait_screen("welcome")
+    assert kiosk.app.language == "id"  # the next patron starts in the default language
+    assert kiosk.tr("welcome.hint") in kiosk.texts()
 
 
 def test_guestbook_only_visit_gets_thanks_and_no_credential(

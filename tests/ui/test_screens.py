@@ -81,8 +81,9 @@ def photograph_every_screen(kiosk: Harness, out: Path, size: str, language: str)
         assert small_touch_targets(kiosk) == [], f"{name}: touch targets under 15 mm"
         shots.append(path)
 
-    if app.language != language:
-        app.toggle_language()
+    # As staff setting the default language: each patron's session then starts in it.
+    app.services.state.update(language=language)
+    app.language = language
     flow.reset()
     flow.camera_changed(True)  # the tests' kiosk has no camera: show Welcome as with one
     kiosk.wait_screen("welcome")
