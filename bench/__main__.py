@@ -16,10 +16,13 @@ PARTS = {
 
 def main() -> int:
     parser = argparse.ArgumentParser(prog="bench")
-    parser.add_argument("parts", nargs="*", default=list(PARTS), choices=list(PARTS))
+    parser.add_argument("parts", nargs="*", metavar="PART", help=f"any of {', '.join(PARTS)}")
     args = parser.parse_args()
+    unknown = [p for p in args.parts if p not in PARTS]
+    if unknown:
+        parser.error(f"unknown part {unknown[0]!r}; choose from {', '.join(PARTS)}")
     failed = 0
-    for part in args.parts:
+    for part in args.parts or list(PARTS):
         try:
             module = importlib.import_module(PARTS[part])
         except ModuleNotFoundError as exc:
