@@ -74,7 +74,7 @@ class ScannerSettings(_Section):
 class KioskSettings(_Section):
     backend_url: str = "http://127.0.0.1:8080"
     api_token: str = ""
-    kiosk_id: str = "kiosk-1"
+    kiosk_id: str = Field("kiosk-1", min_length=1, max_length=64)
     language: Literal["id", "en"] = "id"
     # A CA bundle for a library's own TLS certificate; empty = the system's.
     ca_file: str = ""
@@ -95,6 +95,18 @@ class LibrarySettings(_Section):
     login_url: str = "http://login.perpustakaan.lan"
     # QR payload for a phone. Placeholders: {ssid} {username} {password} {login_url}.
     qr_template: str = "WIFI:T:nopass;S:{ssid};;"
+
+    @field_validator("qr_template")
+    @classmethod
+    def _known_placeholders(cls, value: str) -> str:
+        try:
+            value.format(ssid="s", username="u", password="p", login_url="l")
+        except (KeyError, IndexError, ValueError) as exc:
+            raise ValueError(
+                f"placeholders are {{ssid}} {{username}} {{password}} {{login_url}} "
+                f"(write {{{{ and }}}} for a literal brace): {exc!r}"
+            ) from None
+        return value
 
 
 class CardSettings(_Section):

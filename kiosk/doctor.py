@@ -59,13 +59,14 @@ def check_display() -> Check:
 
 
 def check_decoders(settings: Settings) -> Check:
-    try:
-        import numpy as np
-        from pyzbar import pyzbar
+    if "pyzbar" in settings.kiosk.scanner.decoders:
+        try:
+            import numpy as np
+            from pyzbar import pyzbar
 
-        pyzbar.decode(np.zeros((8, 8), np.uint8))
-    except Exception as exc:
-        return Check("zbar", False, str(exc), "apt-get install libzbar0")
+            pyzbar.decode(np.zeros((8, 8), np.uint8))
+        except Exception as exc:
+            return Check("zbar", False, str(exc), "apt-get install libzbar0")
     try:
         import zxingcpp  # noqa: F401
     except Exception as exc:
@@ -105,7 +106,7 @@ def check_camera(settings: Settings) -> Check:
     if frame is None:
         return Check("camera", False, f"{scanner.camera!r}: {error}", "replug the camera")
     height, width = frame.shape[:2]
-    return Check("camera", True, f"{scanner.camera!r} gives {width}x{height} frames")
+    return Check("camera", True, f"{source.description} gives {width}x{height} frames")
 
 
 def check_backend(settings: Settings) -> Check:
@@ -198,11 +199,12 @@ def run_checks(settings: Settings) -> list[Check]:
         lambda: check_outbox(settings),
     ]
     results = []
-    for check in checks:
+    names = ["config", "display", "decoders", "camera", "backend", "staff PIN", "clock", "outbox"]
+    for name, check in zip(names, checks, strict=True):
         try:
             results.append(check())
         except Exception as exc:  # a doctor reports, it does not crash
-            results.append(Check(getattr(check, "__name__", "check"), False, str(exc)))
+            results.append(Check(name, False, f"the check itself failed: {exc}"))
     return results
 
 

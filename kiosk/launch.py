@@ -65,6 +65,8 @@ def build_services(
     camera: str | None,
     on_event: Any = None,
     on_frame: Any = None,
+    *,
+    demo_fallback: bool = False,
 ) -> Any:
     """Client, outbox and its sender, scanner worker, kiosk state: what the app talks to."""
     from kiosk.client import BackendClient
@@ -94,7 +96,11 @@ def build_services(
         from kiosk.scanner.worker import ScannerWorker
 
         source = open_source(
-            spec, scanner_settings.width, scanner_settings.height, scanner_settings.loop_video
+            spec,
+            scanner_settings.width,
+            scanner_settings.height,
+            scanner_settings.loop_video,
+            demo_fallback=demo_fallback,
         )
         services.scanner = ScannerWorker(
             source,
@@ -117,6 +123,7 @@ def run_kiosk(
     size: tuple[int, int] = (1280, 800),
     config_path: Path | None = None,
     autopilot: dict[str, Any] | None = None,
+    demo: bool = False,
 ) -> int:
     data = Path(settings.kiosk.data_dir)
     setup_logging(data / "log", "kiosk")
@@ -128,6 +135,7 @@ def run_kiosk(
         camera,
         on_event=lambda event: holder["app"].scanner_event(event),
         on_frame=lambda: holder["app"].scanner_frame(),
+        demo_fallback=demo,
     )
     from kiosk.ui.app import KioskApp
 
@@ -252,6 +260,7 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
             fullscreen=False,
             config_path=config,
             autopilot=autopilot,
+            demo=True,
         )
         if autopilot_on:
             print(f"screenshots of each screen: {shots.resolve()}/")

@@ -9,6 +9,7 @@ arrives after the patron left (timeout, Selesai) is dropped.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -38,17 +39,22 @@ class Notice(StrEnum):
     member_blocked = "member_blocked"
     backend_unreachable = "backend_unreachable"  # guestbook entry kept, sent later
     provisioning_unavailable = "provisioning_unavailable"  # visit recorded, no credential
-    camera_unavailable = "camera_unavailable"
     busy = "busy"  # something went wrong that staff should see (e.g. outbox full)
 
 
-# Which notice a backend error code leads to.
+# Which notice a backend error code leads to. Any other code (a rotated token, a proxy's
+# 404, a refused body) is the kiosk's problem, not the patron's: it is handled like an
+# unreachable backend, so the guestbook is kept and staff see the cause in the outbox.
 NOTICE_FOR_CODE: Mapping[str, Notice] = {
     "member_not_found": Notice.member_not_found,
     "member_expired": Notice.member_expired,
     "member_blocked": Notice.member_blocked,
     "provisioning_unavailable": Notice.provisioning_unavailable,
 }
+
+# Journey numbers are unique in the process, also across a Flow rebuilt by a config
+# reload, so an answer still in flight can never be taken for a later patron's.
+_JOURNEYS = itertools.count(1)
 
 
 # ------------------------------------------------------------------ commands
@@ -148,6 +154,7 @@ class Flow:
         now: Callable[[], float],
         wall_clock: Callable[[], dt.datetime] | None = None,
         on_change: Callable[[View], None] | None = None,
+        card_check: Callable[[str], bool] | None = None,
     ) -> None:
         self._fields = fields
         self._timeouts = timeouts
@@ -155,7 +162,9 @@ class Flow:
         self._now = now
         self._wall_clock = wall_clock or (lambda: dt.datetime.now(dt.UTC))
         self._on_change = on_change
-        self._counter = 0
+        # A typed number that cannot be a member card is refused at once (no lookup, and
+        # nothing for the outbox to carry if the backend is down).
+        self._card_check = card_check
         self._journey = _Journey(0)
         self._state = State.idle
         self._deadline = float("inf")
@@ -239,6 +248,9 @@ class Flow:
     def keypad_submit(self) -> list[Command]:
         if self._state is not State.keypad or not self._journey.keypad_text:
             return []
+        if self._card_check is not None and not self._card_check(self._journey.keypad_text):
+            self._show_notice(Notice.member_not_found)
+            return []
         return self._start_lookup(self._journey.keypad_text)
 
     def cancel(self) -> list[Command]:
@@ -275,8 +287,9 @@ class Flow:
         """`code`: a backend error code, or "unreachable" when the backend did not answer."""
         if not self._current(journey, State.looking_up):
             return []
-        if code == "unreachable":
-            # Nobody to greet by name, but the guestbook can still be signed and kept.
+        if code not in NOTICE_FOR_CODE:
+            # Unreachable, or an answer that is not about this patron: nobody to greet by
+            # name, but the guestbook can still be signed and kept.
             j = self._journey
             j.offline = True
             j.internet_allowed = False
@@ -284,7 +297,7 @@ class Flow:
             j.answers = initial_answers(self._fields, None)
             self._enter(State.guestbook)
             return []
-        self._show_notice(NOTICE_FOR_CODE.get(code, Notice.member_not_found))
+        self._show_notice(NOTICE_FOR_CODE[code])
         return []
 
     # --------------------------------------------------- the guestbook
@@ -342,27 +355,18 @@ class Flow:
 
     def checkin_failed(self, journey: int, code: str) -> list[Command]:
         """`code`: a backend error code, or "unreachable". What the patron wrote is kept
-        (queued for /visits) whenever the backend did not record it for its own reasons."""
+        (queued for /visits) unless the member does not exist."""
         if not self._current(journey, State.checking_in):
             return []
         body = self._pending_body
         self._journey.answers = {}
-        if code in ("unreachable", "provisioning_unavailable", "rate_limited"):
-            # Nothing was recorded: the visit goes to the outbox under the same client_ref,
-            # so it is counted once whatever happened to the first request.
-            notice = (
-                Notice.provisioning_unavailable
-                if code == "provisioning_unavailable"
-                else Notice.backend_unreachable
-            )
-            self._show_notice(notice)
-            return [QueueVisit(journey, {**body, "want_internet": False})]
-        if code in ("member_expired", "member_blocked"):
-            # The member's status changed since the lookup: still record the plain visit.
-            self._show_notice(NOTICE_FOR_CODE[code])
-            return [QueueVisit(journey, {**body, "want_internet": False})]
-        self._show_notice(NOTICE_FOR_CODE.get(code, Notice.member_not_found))
-        return []
+        if code == "member_not_found":
+            self._show_notice(Notice.member_not_found)
+            return []
+        # The same body under the same client_ref: if the backend did record the check-in
+        # (its answer was lost), /visits answers it as a replay and nothing is counted twice.
+        self._show_notice(NOTICE_FOR_CODE.get(code, Notice.backend_unreachable))
+        return [QueueVisit(journey, body)]
 
     def queue_failed(self, journey: int) -> list[Command]:
         """The outbox could not keep the entry (disk full): tell the patron to see staff."""
@@ -415,8 +419,7 @@ class Flow:
         return journey == self._journey.number and self._state is state
 
     def _new_journey(self) -> None:
-        self._counter += 1
-        self._journey = _Journey(self._counter, client_ref=str(uuid.uuid4()))
+        self._journey = _Journey(next(_JOURNEYS), client_ref=str(uuid.uuid4()))
         self._pending_body = {}
 
     def _start_lookup(self, card: str) -> list[Command]:

@@ -354,15 +354,23 @@ def first_camera() -> str | None:
     return None
 
 
-def open_source(spec: str, width: int, height: int, loop: bool) -> FrameSource:
-    """The source named by `[kiosk.scanner] camera`: "auto" (the first camera that opens,
-    else the demo video), a camera index, a device path, a video file or an image folder.
-    Nothing is opened yet; the first read() does (and reconnects later)."""
+def open_source(
+    spec: str, width: int, height: int, loop: bool, *, demo_fallback: bool = False
+) -> FrameSource:
+    """The source named by `[kiosk.scanner] camera`: "auto" (the first camera that opens),
+    a camera index, a device path, a video file or an image folder. Nothing is opened yet;
+    the first read() does (and reconnects later).
+
+    With "auto" and no camera, a kiosk waits for one to be plugged in (reporting the camera
+    lost meanwhile); only the demo (`demo_fallback`) plays the demo card video instead."""
     spec = spec.strip()
     if spec == "auto":
         device = first_camera()
         if device is not None:
             return CameraSource(device, width, height, rescan=True)
+        if not demo_fallback:
+            log.info("no camera found: waiting for one on /dev/video*")
+            return CameraSource("/dev/video0", width, height, rescan=True)
         video = demo_video()
         if video is None:
             raise SourceUnavailable(

@@ -21,13 +21,14 @@ from kivy.app import App
 from kivy.clock import Clock
 from kivy.core.window import Window
 from kivy.metrics import mm
-from kivy.properties import BooleanProperty, NumericProperty, StringProperty
+from kivy.properties import BooleanProperty, NumericProperty, ObjectProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from kiosk import protocol
 from kiosk.client import BackendClient, BackendError, BackendRejected, RateLimited
 from kiosk.config import Settings
+from kiosk.core.cards import CardReader
 from kiosk.core.flow import Beep, Checkin, Command, Credential, Flow, Lookup, QueueVisit, State
 from kiosk.kiosk_state import KioskState
 from kiosk.outbox import Outbox, OutboxError, OutboxSender
@@ -74,6 +75,8 @@ class KioskApp(App):
     can_submit = BooleanProperty(False)
     queued = NumericProperty(0)
     staff_screen = BooleanProperty(False)  # the PIN pad or maintenance is showing
+    # A property, so every kv rule that shows a setting follows a config reload.
+    settings = ObjectProperty(None)
 
     def __init__(
         self,
@@ -91,7 +94,11 @@ class KioskApp(App):
         self.title = settings.library.name
         self.language = settings.kiosk.language
         self.flow = self._new_flow(settings)
+        # Patrons' calls, outbox writes and staff screens each have their own threads, so
+        # a backend that hangs for one of them cannot hold up the others.
         self._pool = ThreadPoolExecutor(max_workers=3, thread_name_prefix="kiosk-io")
+        self._disk = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kiosk-outbox")
+        self.staff_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kiosk-staff")
         self._events: list[Any] = []
         self._frame_trigger = Clock.create_trigger(self._show_frame)
         self._last_frame_seq = -1
@@ -106,6 +113,7 @@ class KioskApp(App):
             settings.kiosk.kiosk_id,
             now=time.monotonic,
             on_change=self._view_changed,
+            card_check=CardReader(settings.cards.pattern).is_member_card,
         )
 
     # ------------------------------------------------------------- build
@@ -184,7 +192,9 @@ class KioskApp(App):
             services.scanner.stop()
         if services.sender is not None:
             services.sender.stop()
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        for pool in (self._pool, self.staff_pool):
+            pool.shutdown(wait=False, cancel_futures=True)
+        self._disk.shutdown(wait=True)  # an outbox write in progress is finished, not cut
         log.info("kiosk stopped")
 
     # ----------------------------------------------------- translations
@@ -217,11 +227,11 @@ class KioskApp(App):
     def run_commands(self, commands: list[Command]) -> None:
         for command in commands:
             if isinstance(command, Lookup):
-                self._pool.submit(self._lookup, command)
+                self._pool.submit(self._guarded, self._lookup, command, "lookup_failed")
             elif isinstance(command, Checkin):
-                self._pool.submit(self._checkin, command)
+                self._pool.submit(self._guarded, self._checkin, command, "checkin_failed")
             elif isinstance(command, QueueVisit):
-                self._pool.submit(self._queue, command)
+                self._disk.submit(self._guarded, self._queue, command, "queue_failed")
             elif isinstance(command, Beep):
                 self._beep(command.kind)
 
@@ -229,6 +239,17 @@ class KioskApp(App):
         Clock.schedule_once(lambda _dt: self.run_commands(action()), 0)
 
     # Worker-thread side: only these touch the network or the disk.
+
+    def _guarded(self, task: Callable[[Any], None], command: Any, failed: str) -> None:
+        """Run a background task; an unexpected error is logged and reaches the flow as a
+        failure (the patron is told, the guestbook kept), never lost in a future."""
+        try:
+            task(command)
+        except Exception:
+            log.exception("%s failed unexpectedly", task.__name__.lstrip("_"))
+            handler = getattr(self.flow, failed)
+            args = (command.journey,) if failed == "queue_failed" else (command.journey, "error")
+            self._on_main(lambda: handler(*args))
 
     def _lookup(self, command: Lookup) -> None:
         try:
@@ -293,6 +314,13 @@ class KioskApp(App):
         self._frame_trigger()
 
     def _scan(self, event: Any) -> None:
+        if self.manager.current in ("pin", "maintenance"):
+            # Staff are at the kiosk: a card shown now is a camera test, not a patron.
+            if self.manager.current == "maintenance":
+                self.screens["maintenance"].scanner_event(event)
+            if event.kind in ("camera_lost", "camera_back"):
+                self.flow.camera_changed(event.kind == "camera_back")
+            return
         if event.kind == "card":
             if self.flow.state in (State.idle, State.notice, State.keypad):
                 self.screens["welcome"].camera.show_read(event.points, event.frame_size)
@@ -305,9 +333,6 @@ class KioskApp(App):
         elif event.kind == "camera_back":
             log.info("camera back")
             self.run_commands(self.flow.camera_changed(True))
-        maintenance = self.screens.get("maintenance")
-        if maintenance is not None and self.manager.current == "maintenance":
-            maintenance.scanner_event(event)
 
     def _show_frame(self, _dt: float) -> None:
         scanner = self.services.scanner
@@ -369,9 +394,8 @@ class KioskApp(App):
         self.run_commands(self.flow.tick())
         left = self.flow.seconds_left()
         self.seconds_left = int(left + 0.999) if left != float("inf") else 0
-        maintenance = self.screens["maintenance"]
         if self.manager.current in ("pin", "maintenance"):
-            maintenance.tick()
+            self.screens[self.manager.current].tick()
 
     def _beep(self, kind: str) -> None:
         if not self.settings.kiosk.sound:
@@ -421,22 +445,38 @@ class KioskApp(App):
             log.error("config reload refused: %s", exc)
             return
         out_of_service = self.flow.state is State.out_of_service
+        camera_ok = self.flow.view.camera_ok
         self.settings = settings
         self.flow = self._new_flow(settings)
+        self.flow.camera_changed(camera_ok)
         if out_of_service:
             self.flow.set_out_of_service(True)
         self.screens["guestbook"].fields = settings.guestbook.fields
+        if self.services.scanner is not None:
+            self.services.scanner.cards = CardReader(settings.cards.pattern)
         log.info("config reloaded (backend, token and camera changes need a restart)")
 
     def exit_to_desktop(self) -> None:
         self.exit_code = 0
         self.stop()
 
+    def remember(self, **values: Any) -> None:
+        """Keep kiosk state across restarts; a full or read-only disk is logged, and the
+        change still holds until the next restart."""
+        if self.services.state is None:
+            return
+        try:
+            self.services.state.update(**values)
+        except OSError as exc:
+            log.error("cannot save kiosk state %s: %s", sorted(values), exc)
+
     def set_out_of_service(self, on: bool) -> None:
-        if self.services.state is not None:
-            self.services.state.update(out_of_service=on)
+        self.remember(out_of_service=on)
         log.info("out of service: %s", on)
         self.flow.set_out_of_service(on)
+
+    def open_settings(self, *_args: Any) -> bool:
+        return False  # F1 must not open Kivy's settings panel on a public kiosk
 
     # ------------------------------------------------------------ window
 

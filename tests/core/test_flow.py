@@ -162,7 +162,6 @@ def test_rejected_read_shows_card_not_recognised(flow: Flow) -> None:
         ("member_not_found", Notice.member_not_found),
         ("member_expired", Notice.member_expired),
         ("member_blocked", Notice.member_blocked),
-        ("invalid_request", Notice.member_not_found),
     ],
 )
 def test_lookup_errors_lead_to_their_notice(flow: Flow, code: str, notice: Notice) -> None:
@@ -207,12 +206,63 @@ def test_backend_unreachable_at_checkin_queues_the_same_client_ref(flow: Flow) -
     assert flow.view.answers == {}
 
 
+@pytest.mark.parametrize(
+    "code", ["unauthorized", "not_found", "invalid_request", "payload_too_large", "internal_error"]
+)
+def test_a_lookup_error_that_is_not_about_the_patron_keeps_the_guestbook_offline(
+    flow: Flow, code: str
+) -> None:
+    lookup = flow.card_read("A19000123B")[1]
+    assert isinstance(lookup, Lookup)
+    flow.lookup_failed(lookup.journey, code)
+    assert flow.state is State.guestbook and flow.view.offline
+
+
+@pytest.mark.parametrize("code", ["unauthorized", "invalid_request", "client_ref_conflict"])
+def test_a_checkin_error_that_is_not_about_the_patron_queues_the_visit(
+    flow: Flow, code: str
+) -> None:
+    checkin = submitted(flow)
+    commands = flow.checkin_failed(checkin.journey, code)
+    assert commands == [QueueVisit(checkin.journey, checkin.body)]
+    assert flow.view.notice is Notice.backend_unreachable
+
+
 def test_provisioning_unavailable_records_the_visit_and_says_see_staff(flow: Flow) -> None:
     checkin = submitted(flow)
     commands = flow.checkin_failed(checkin.journey, "provisioning_unavailable")
-    assert isinstance(commands[0], QueueVisit)
-    assert commands[0].body["want_internet"] is False
+    # The very body of the check-in: a replay if the backend recorded it after all.
+    assert commands == [QueueVisit(checkin.journey, checkin.body)]
     assert flow.view.notice is Notice.provisioning_unavailable
+
+
+def test_typed_number_that_cannot_be_a_card_is_refused_without_a_lookup(
+    clock: Clock,
+) -> None:
+    flow = Flow(
+        Settings().guestbook.fields,
+        TIMEOUTS,
+        "kiosk-test",
+        now=clock,
+        card_check=lambda text: text.startswith("19") and len(text) == 8,
+    )
+    flow.keypad_open()
+    for key in "123":
+        flow.keypad_press(key)
+    assert flow.keypad_submit() == []
+    assert flow.view.notice is Notice.member_not_found
+    flow.keypad_open()
+    for key in "19000123":
+        flow.keypad_press(key)
+    assert isinstance(flow.keypad_submit()[0], Lookup)
+
+
+def test_journey_numbers_never_repeat_across_flows(clock: Clock) -> None:
+    first = Flow(Settings().guestbook.fields, TIMEOUTS, "k", now=clock)
+    second = Flow(Settings().guestbook.fields, TIMEOUTS, "k", now=clock)
+    first.card_read("19000123")
+    second.card_read("19000123")
+    assert first.view.journey != second.view.journey
 
 
 def test_member_expired_at_checkin_still_records_plain_visit(flow: Flow) -> None:

@@ -168,14 +168,23 @@ def test_open_source_understands_every_kind_of_camera_setting(
         open_source("webcam please", 1280, 720, True)
 
 
-def test_auto_without_a_camera_plays_the_demo_video(repo_root: Path) -> None:
+def test_auto_without_a_camera_plays_the_demo_video_in_the_demo(repo_root: Path) -> None:
     if any(Path("/dev").glob("video*")):
         pytest.skip("this machine has a camera: auto would pick it")
-    source = open_source("auto", 1280, 720, True)
+    source = open_source("auto", 1280, 720, True, demo_fallback=True)
     assert isinstance(source, VideoFileSource) and source.loop
     with source:
         frame = source.read()
     assert frame is not None and frame.shape == (720, 1280, 3)
+
+
+def test_auto_without_a_camera_on_a_real_kiosk_waits_for_one() -> None:
+    if any(Path("/dev").glob("video*")):
+        pytest.skip("this machine has a camera: auto would pick it")
+    source = open_source("auto", 1280, 720, True)
+    assert isinstance(source, CameraSource) and source.rescan
+    with source:
+        assert source.read() is None  # no frame, no demo card: the camera is reported lost
 
 
 def test_auto_camera_replugged_under_another_name_is_looked_for(

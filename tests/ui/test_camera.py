@@ -116,3 +116,15 @@ def test_camera_unplugged_says_so_keeps_the_keypad_and_recovers(
     kiosk.wait_for(lambda: kiosk.app.flow.view.camera_ok, timeout=20, what="camera back")
     kiosk.pump(0.2)
     assert kiosk.tr("welcome.camera_lost") not in kiosk.texts()
+
+
+def test_a_kiosk_without_a_camera_says_so_and_never_plays_the_demo_card(
+    server: BackendServer, start_kiosk: Callable[..., Harness], tmp_path: Path
+) -> None:
+    if any(Path("/dev").glob("video*")):
+        pytest.skip("this machine has a camera: auto would pick it")
+    kiosk = start_kiosk(settings_for(server, tmp_path / "k"), camera="auto")
+    kiosk.wait_for(lambda: not kiosk.app.flow.view.camera_ok, timeout=10, what="camera lost")
+    kiosk.pump(6.0)  # the demo video would have shown its card by now
+    assert kiosk.app.manager.current == "welcome"
+    assert kiosk.tr("welcome.camera_lost") in kiosk.texts()

@@ -245,7 +245,8 @@ def test_provisioning_refusing_shows_see_staff_and_records_the_visit(
         import sqlite3
 
         with sqlite3.connect(server.database_path) as db:
+            # Recorded as the patron wrote it (internet asked for), with no credential.
             assert db.execute("SELECT member_id, want_internet FROM visits").fetchall() == [
-                ("19000123", 0)
+                ("19000123", 1)
             ]
             assert db.execute("SELECT count(*) FROM credentials").fetchone() == (0,)

@@ -79,7 +79,7 @@ class PinScreen(KioskScreen):
             result = lock.attempt(pin, pin_hash, time.time())
             Clock.schedule_once(lambda _dt: self._checked(result), 0)
 
-        app._pool.submit(check)
+        app.staff_pool.submit(check)
 
     def _checked(self, result) -> None:
         app = App.get_running_app()
@@ -118,6 +118,7 @@ class MaintenanceScreen(KioskScreen):
         app = App.get_running_app()
         self._last_touch = time.monotonic()
         self._refreshed = 0.0
+        self._fetching = False
         self.last_read = ""
         self.ip = kiosk_ip()
         self.out_of_service = app.flow.state.value == "out_of_service"
@@ -138,12 +139,14 @@ class MaintenanceScreen(KioskScreen):
         if idle >= limit:
             app.close_maintenance()
             return
-        self._show_local_status()
-        if time.monotonic() - self._refreshed >= 3:
+        self._show_camera_status()
+        if time.monotonic() - self._refreshed >= 3 and not self._fetching:
+            # One status fetch at a time: a backend that hangs must not pile them up.
             self._refreshed = time.monotonic()
-            app._pool.submit(self._fetch_remote_status)
+            self._fetching = True
+            app.staff_pool.submit(self._fetch_status)
 
-    def _show_local_status(self) -> None:
+    def _show_camera_status(self) -> None:
         app = App.get_running_app()
         scanner = app.services.scanner
         if scanner is None or scanner.stats.camera_state != "live":
@@ -155,12 +158,20 @@ class MaintenanceScreen(KioskScreen):
                 fps=f"{stats.source_fps:.0f}",
                 attempts=f"{stats.decode_rate:.0f}",
             )
+
+    def _fetch_status(self) -> None:
+        """Off the main thread: the outbox's SQLite and the backend's answers."""
+        app = App.get_running_app()
+        try:
+            self._fetch_status_now(app)
+        finally:
+            self._fetching = False
+
+    def _fetch_status_now(self, app) -> None:
         outbox = app.services.outbox
         dead = outbox.dead_letters()
-        self.queue_text = app.tr(
-            "maintenance.queued_value", pending=outbox.pending_count(), dead=len(dead)
-        )
-        self.dead_text = "\n".join(
+        queue = app.tr("maintenance.queued_value", pending=outbox.pending_count(), dead=len(dead))
+        dead_text = "\n".join(
             app.tr(
                 "maintenance.dead_letter",
                 when=time.strftime("%d/%m %H:%M", time.localtime(entry.created_at)),
@@ -169,9 +180,6 @@ class MaintenanceScreen(KioskScreen):
             )
             for entry in dead[-3:]
         )
-
-    def _fetch_remote_status(self) -> None:
-        app = App.get_running_app()
         health = app.services.client.health()
         try:
             stats = app.services.client.stats_today()
@@ -191,6 +199,7 @@ class MaintenanceScreen(KioskScreen):
 
         def show(_dt: float) -> None:
             self.backend_text, self.today_text = backend, today
+            self.queue_text, self.dead_text = queue, dead_text
 
         Clock.schedule_once(show, 0)
 
@@ -219,8 +228,7 @@ class MaintenanceScreen(KioskScreen):
     def toggle_default_language(self) -> None:
         app = App.get_running_app()
         app.language = "en" if app.language == "id" else "id"
-        if app.services.state is not None:
-            app.services.state.update(language=app.language)
+        app.remember(language=app.language)
         log.info("staff: default language %s", app.language)
 
     def reload_config(self) -> None:
