@@ -130,7 +130,7 @@ def run(settings: Any, video: Path, card_frames: range, length: int) -> int:
     services.scanner.source = timed
     app = KioskApp(settings, services)
     holder["app"] = app
-    pilot = Autopilot(app, journeys=10**6, exit_when_done=False)
+    pilot = Autopilot(app, journeys=10**6, exit_when_done=False, switch_language=False)
     pilot.install()
 
     # The UI thread's own time: one loop pass minus the clock's sleep and the buffer swap.

@@ -38,6 +38,7 @@ class Autopilot:
         exit_when_done: bool = True,
         pause_scale: float = 1.0,
         use_keypad: bool = False,
+        switch_language: bool = True,
     ) -> None:
         self.app = app
         self.screenshots = Path(screenshots) if screenshots else None
@@ -45,6 +46,7 @@ class Autopilot:
         self.exit_when_done = exit_when_done
         self.pause_scale = pause_scale
         self.use_keypad = use_keypad
+        self.switch_language = switch_language  # every second patron reads English
         self.done = 0
         self.taps = 0
         self.tap_times: list[float] = []  # monotonic time of every tap
@@ -123,7 +125,7 @@ class Autopilot:
         Clock.schedule_once(next_digit, PAUSE["keypad_digit"] * self.pause_scale)
 
     def _fill_guestbook(self, screen: Any) -> None:
-        if self.done % 2 == 1 and self.app.language == "id":
+        if self.switch_language and self.done % 2 == 1 and self.app.language == "id":
             # Every second patron reads English: the toggle is on every patron screen.
             toggle = _find(
                 self.app.root.ids.topbar,
