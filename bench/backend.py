@@ -16,7 +16,6 @@ import os
 import platform
 import queue
 import random
-import socket
 import subprocess
 import sys
 import tempfile
@@ -29,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.report import write_section
+from kiosk.launch import free_port
 
 REPO = Path(__file__).resolve().parents[1]
 TOKEN = "bench-token-0123456789abcdef"
@@ -172,18 +172,12 @@ def run_load(url: str, rate: float, seconds: float, seed: int) -> LoadResult:
 # ---------------------------------------------------------------- the server
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 class Server:
     def __init__(self, directory: Path, workers: int) -> None:
         import tomlkit
 
         self.directory = directory
-        self.port = _free_port()
+        self.port = free_port()
         self.workers = workers
         self.config = directory / "config.toml"
         settings = {

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import tomllib
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -331,18 +331,16 @@ class Settings(_Section):
         """A copy with some keys of some sections replaced (validated again)."""
         data = self.model_dump()
         for section, values in sections.items():
-            data[section] = _merge(data.get(section, {}), values)
+            data[section] = merge_sections(data.get(section, {}), values)
         return parse_settings(data)
 
 
-SettingsPath = Annotated[Path, "path to config.toml"]
-
-
-def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+def merge_sections(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    """`base` with the keys of `extra` put in, nested tables merged key by key."""
     out = dict(base)
     for key, value in extra.items():
         if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = _merge(out[key], value)
+            out[key] = merge_sections(out[key], value)
         else:
             out[key] = value
     return out

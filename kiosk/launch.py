@@ -166,6 +166,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def free_port() -> int:
+    """A TCP port nobody listens on right now (loopback)."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])

@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -24,6 +23,9 @@ from typing import Any
 
 import requests
 import tomlkit
+
+from kiosk.config import merge_sections
+from kiosk.launch import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 DEMO_MEMBERS = REPO / "assets" / "demo" / "members.csv"
@@ -63,23 +65,6 @@ def post_together(server: BackendServer, path: str, bodies: list[dict[str, Any]]
 
     with ThreadPoolExecutor(max_workers=len(bodies)) as pool:
         return list(pool.map(send, bodies))
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on right now (loopback)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
-    out = dict(base)
-    for key, value in extra.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = _merge(out[key], value)
-        else:
-            out[key] = value
-    return out
 
 
 class BackendServer:
@@ -137,7 +122,7 @@ class BackendServer:
             # The library's own member numbers (19xxxxxx), as in the demo members.
             "cards": {"pattern": LIBRARY_CARD_PATTERN},
         }
-        config = _merge(config, sections)
+        config = merge_sections(config, sections)
         self.config_path.write_text(tomlkit.dumps(config), encoding="utf-8")
         if members_csv is not None:
             self.import_members(members_csv)
