@@ -73,7 +73,6 @@ class KioskApp(App):
     touch = NumericProperty(88)  # smallest touch target, px (>= 15 mm)
     seconds_left = NumericProperty(0)
     can_submit = BooleanProperty(False)
-    queued = NumericProperty(0)
     staff_screen = BooleanProperty(False)  # the PIN pad or maintenance is showing
     # A property, so every kv rule that shows a setting follows a config reload.
     settings = ObjectProperty(None)
@@ -173,7 +172,6 @@ class KioskApp(App):
             self.flow.camera_changed(False)
         if services.sender is not None:
             services.sender.start()
-        self.queued = services.outbox.pending_count()
         self._events.append(Clock.schedule_interval(self._tick, 0.25))
         self._view_changed(self.flow.view)
         log.info(
@@ -296,8 +294,6 @@ class KioskApp(App):
         log.info("visit kept in the outbox")
         if self.services.sender is not None:
             self.services.sender.wake()
-        count = self.services.outbox.pending_count()
-        Clock.schedule_once(lambda _dt: setattr(self, "queued", count), 0)
 
     @staticmethod
     def _unreachable(exc: BackendError) -> bool:

@@ -48,7 +48,6 @@ class Autopilot:
         self.use_keypad = use_keypad
         self.switch_language = switch_language  # every second patron reads English
         self.done = 0
-        self.taps = 0
         self.tap_times: list[float] = []  # monotonic time of every tap
         self._seen: set[str] = set()
         self._shot = 0
@@ -74,7 +73,6 @@ class Autopilot:
         self._plan = Clock.schedule_once(lambda _dt: action(), PAUSE[key] * self.pause_scale)
 
     def tap(self, widget: Any) -> None:
-        self.taps += 1
         self.tap_times.append(time.monotonic())
         widget.trigger_action(duration=0.05)
 
