@@ -9,7 +9,7 @@ purpose="${1:-test}"
 
 packages=(python3-venv libzbar0 xvfb xauth libgl1 libgl1-mesa-dri libegl1 libsdl2-2.0-0 libmtdev1 xsel)
 if [ "$purpose" = "test" ]; then
-    packages+=(xdotool x11-apps openssl freeradius freeradius-utils)
+    packages+=(xdotool x11-apps openssl freeradius freeradius-utils postgresql mariadb-server chromium faketime nginx)
 fi
 
 missing=()
@@ -36,3 +36,9 @@ apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 if [[ " ${missing[*]} " == *" freeradius "* ]] && command -v systemctl >/dev/null 2>&1; then
     systemctl disable --now freeradius >/dev/null 2>&1 || true
 fi
+# Likewise the database servers and nginx: the tests start their own in temp dirs.
+for service in postgresql mariadb nginx; do
+    if [[ " ${missing[*]} " == *" ${service/mariadb/mariadb-server} "* ]] && command -v systemctl >/dev/null 2>&1; then
+        systemctl disable --now "$service" >/dev/null 2>&1 || true
+    fi
+done
