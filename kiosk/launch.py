@@ -91,7 +91,7 @@ def build_services(
     if spec == "none":  # a keypad-only kiosk
         return services
     try:
-        from kiosk.scanner.decoders import build_chain
+        from kiosk.scanner.chain import build_chain
         from kiosk.scanner.sources import open_source
         from kiosk.scanner.worker import ScannerWorker
 

@@ -15,7 +15,7 @@ import numpy as np
 
 from kiosk.config import ConfigError, Settings
 from kiosk.core.cards import CardReader
-from kiosk.scanner.decoders import DecoderChain, build_chain
+from kiosk.scanner.chain import DecoderChain, build_chain
 
 # A still image has no next frame to try the remaining steps on: it gets a longer budget.
 IMAGE_BUDGET_MS = 500.0

@@ -14,7 +14,9 @@ import cv2
 import numpy as np
 
 from kiosk.core.cards import CardReader, NotAMemberCard
-from kiosk.scanner.decoders import SELF_CHECKING, DecoderChain, Symbol
+from kiosk.scanner.chain import DecoderChain
+from kiosk.scanner.checksums import SELF_CHECKING
+from kiosk.scanner.decoders import Symbol
 from kiosk.scanner.sources import EndOfStream, FrameSource
 
 log = logging.getLogger(__name__)
