@@ -21,6 +21,7 @@ from kiosk.scanner.decoders import (
     make_decoder,
     validate_formats,
 )
+from kiosk.scanner.plausibility import implausible
 from kiosk.scanner.preprocessing import (
     Prepare,
     as_gray,
@@ -54,6 +55,7 @@ class ChainResult:
     ms: float
     steps: list[str] = field(default_factory=list)
     checksum_failures: int = 0
+    implausible: int = 0  # reads no card can give (a fragment of a longer symbol)
 
 
 class DecoderChain:
@@ -137,6 +139,9 @@ class DecoderChain:
                 checked = check_symbol(symbol, self.verify_optional_checksums)
                 if checked is None:
                     result.checksum_failures += 1
+                    continue
+                if implausible(checked) is not None:
+                    result.implausible += 1
                     continue
                 if (checked.text, checked.format) in seen:
                     continue

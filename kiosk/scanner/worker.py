@@ -54,6 +54,7 @@ class ScannerStats:
     cards: int = 0
     rejected: int = 0
     checksum_failures: int = 0
+    implausible: int = 0
 
     def snapshot(self) -> ScannerStats:
         return replace(self)
@@ -223,6 +224,7 @@ class ScannerWorker:
             self.stats.decodes += 1
             self.stats.last_decode_ms = result.ms
             self.stats.checksum_failures += result.checksum_failures
+            self.stats.implausible += result.implausible
             if not self._paused:
                 for symbol in result.symbols:
                     self._consider(symbol, size, self._clock())
