@@ -17,6 +17,7 @@ from kiosk.core.cards import CardReader, NotAMemberCard
 from kiosk.scanner.chain import DecoderChain
 from kiosk.scanner.checksums import SELF_CHECKING
 from kiosk.scanner.decoders import Symbol
+from kiosk.scanner.gate import IdleGate
 from kiosk.scanner.sources import EndOfStream, FrameSource
 
 log = logging.getLogger(__name__)
@@ -55,6 +56,7 @@ class ScannerStats:
     rejected: int = 0
     checksum_failures: int = 0
     implausible: int = 0
+    idle_frames: int = 0  # frames the idle gate left undecoded
 
     def snapshot(self) -> ScannerStats:
         return replace(self)
@@ -81,6 +83,7 @@ class ScannerWorker:
         on_event: Callable[[ScanEvent], None],
         on_frame: Callable[[], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
+        gate: IdleGate | None = None,
     ) -> None:
         self.source = source
         self.chain = chain
@@ -89,6 +92,7 @@ class ScannerWorker:
         self.on_event = on_event
         self.on_frame = on_frame
         self.stats = ScannerStats()
+        self.gate = gate  # None: decode every frame
         # Debounce time; tests pass a clock that follows the frames of a recorded video.
         self._clock = clock
         self._stop = threading.Event()
@@ -211,6 +215,9 @@ class ScannerWorker:
                     return
                 frame, decoded_seq, size = self._frame, self._seq, self._frame_size
             if frame is None:
+                continue
+            if self.gate is not None and not self.gate.wants(frame, self._clock()):
+                self.stats.idle_frames += 1
                 continue
             try:
                 result = self.chain.decode(frame, spread=True)
