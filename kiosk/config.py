@@ -71,6 +71,10 @@ class ScannerSettings(_Section):
     # Optional check digits (Code 39 mod 43, ITF) are verified only when true.
     verify_optional_checksums: bool = False
     loop_video: bool = True
+    # Decode only frames with something in front of the camera (a change, or a difference
+    # from the learned empty scene); with nothing there, once every idle_decode_seconds.
+    idle_gate: bool = True
+    idle_decode_seconds: float = Field(1.0, gt=0)
 
 
 class KioskSettings(_Section):
