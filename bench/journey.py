@@ -69,9 +69,10 @@ def percentile(values: list[float], q: float) -> float:
 def main() -> int:
     from kiosk.config import load_settings
     from kiosk.demo.display import start_xvfb
+    from kiosk.demo.footage import Sequence, video_codec, write_card_video
     from kiosk.demo.launcher import demo_settings, start_backend, write_config
+    from kiosk.demo.membercard import MemberCard
     from kiosk.ports import free_port
-    from kiosk.scanner.democard import MemberCard, Sequence, video_codec, write_card_video
     from kiosk.ui.kivy_config import configure_kivy
 
     work = Path(tempfile.mkdtemp(prefix="kiosk-bench-"))

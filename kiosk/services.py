@@ -90,7 +90,8 @@ def build_services(
 def _scanner(
     settings: Settings, spec: str, link: ScannerLink, demo_fallback: bool
 ) -> ScannerWorker:
-    from kiosk.scanner.decoders import build_chain
+    from kiosk.scanner.chain import build_chain
+    from kiosk.scanner.gate import build_gate
     from kiosk.scanner.sources import open_source
     from kiosk.scanner.worker import ScannerWorker
 
@@ -109,4 +110,5 @@ def _scanner(
         debounce_seconds=scanner_settings.debounce_seconds,
         on_event=link.event,
         on_frame=link.frame,
+        gate=build_gate(scanner_settings),
     )
