@@ -339,7 +339,8 @@ class CheckinDesk:
         )
         session.add(row)
         session.flush()
-        session.add_all(answer_rows(row.id, request.answers, local.date()))
+        if row.counted is not False:  # a repeat visit is kept but stays out of reports
+            session.add_all(answer_rows(row.id, request.answers, local.date()))
         log.info(
             "%s member=%s kiosk=%s client_ref=%s credential=%s",
             "checkin" if entry.allow_credential else "visit",

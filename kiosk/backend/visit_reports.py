@@ -76,7 +76,11 @@ def visit_report(session: Session, period: Period, fields: list[str]) -> VisitRe
     """Every breakdown of the period from one grouped query over visits and one per field
     over visit_answers (both read covering indexes)."""
     report = VisitReport(period)
-    in_period = sa.and_(VisitRow.local_day >= period.first, VisitRow.local_day <= period.last)
+    in_period = sa.and_(
+        VisitRow.local_day >= period.first,
+        VisitRow.local_day <= period.last,
+        VisitRow.counted.is_not(False),
+    )
     grouped = session.execute(
         sa.select(VisitRow.local_day, VisitRow.local_hour, VisitRow.kiosk_id, sa.func.count())
         .where(in_period)

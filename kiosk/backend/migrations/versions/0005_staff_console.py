@@ -1,8 +1,8 @@
 """Staff console: accounts, sessions, audit log, registered kiosks and their heartbeat,
 and report columns (a visit's local day and hour, its answers one per row) with indexes.
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0005
+Revises: 0004
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004"
-down_revision = "0003"
+revision = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
@@ -91,12 +91,17 @@ def upgrade() -> None:
     )
     _backfill()
     op.create_index("ix_visit_answers_field_day", "visit_answers", ["field", "local_day", "value"])
-    op.create_index("ix_visits_local_day", "visits", ["local_day", "local_hour", "kiosk_id"])
+    op.create_index(
+        "ix_visits_local_day", "visits", ["local_day", "local_hour", "kiosk_id", "counted"]
+    )
 
 
 def _backfill() -> None:
     connection = op.get_bind()
-    rows = connection.execute(sa.text("SELECT id, occurred_at, answers FROM visits")).all()
+    # Repeats inside the repeat window (counted false) stay out of the report rows.
+    rows = connection.execute(
+        sa.text("SELECT id, occurred_at, answers FROM visits WHERE counted")
+    ).all()
     for visit_id, occurred_at, answers in rows:
         moment = occurred_at
         if isinstance(moment, str):
