@@ -38,6 +38,16 @@ def run_kiosk(
         from kiosk.ui.autopilot import Autopilot
 
         Autopilot(app, **autopilot).install()
+    from kiosk.client import BackendClient
+    from kiosk.heartbeat import HeartbeatSender
+
+    heartbeat = HeartbeatSender(
+        BackendClient(settings.kiosk),
+        services.outbox,
+        settings.kiosk.kiosk_id,
+        lambda: services.scanner,
+    )
+    heartbeat.start()
     try:
         app.run()
     finally:
