@@ -27,6 +27,7 @@ HANDLERS: dict[str, str] = {
     "provisioning sync": "kiosk.backend.commands:cmd_provisioning_sync",
     "backup": "kiosk.backend.commands:cmd_backup",
     "decode": "kiosk.scanner.commands:cmd_decode",
+    "test-card": "kiosk.demo.printed_card:cmd_test_card",
     "set-pin": "kiosk.pin_command:cmd_set_pin",
     "doctor": "kiosk.doctor:cmd_doctor",
 }
@@ -99,6 +100,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--decoders", help="comma-separated chain, e.g. zxing-cpp,pyzbar")
     p.add_argument("--camera", help="read live from a camera index, device or video file")
     p.add_argument("--seconds", type=float, default=0, help="with --camera: stop after this")
+
+    p = command("test-card", "print a member card to hold up to a new camera")
+    p.add_argument("member_id", metavar="MEMBER_ID", help="the member number the card carries")
+    p.add_argument(
+        "--format",
+        choices=["Codabar", "Code128", "Code39", "QR"],
+        default="Codabar",
+        help="the card's barcode (default: Codabar)",
+    )
+    p.add_argument("out", type=Path, metavar="OUT.png|OUT.pdf", help="file to write")
 
     command("set-pin", "set the staff PIN for maintenance mode")
     command("doctor", "check display, camera, zbar, backend, config and PIN")

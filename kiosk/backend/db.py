@@ -54,6 +54,8 @@ class MemberRow(Base):
     status: Mapped[str] = mapped_column(sa.String(16))
     expires_on: Mapped[dt.date | None] = mapped_column(sa.Date, nullable=True)
     institution: Mapped[str | None] = mapped_column(sa.String(200), nullable=True)
+    # From the library's system (SLiMS birth_date, INLISLite DateOfBirth); CSV leaves it empty.
+    birth_date: Mapped[dt.date | None] = mapped_column(sa.Date, nullable=True)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
 
@@ -94,6 +96,29 @@ class VisitRow(Base):
     # What a replay of the same client_ref must match, and the first answer it gets back.
     request_digest: Mapped[str] = mapped_column(sa.String(64))
     response: Mapped[str] = mapped_column(sa.Text)
+    # False for a repeat inside [guestbook] repeat_window_minutes: kept, not counted.
+    counted: Mapped[bool] = mapped_column(sa.Boolean, default=True)
+
+
+class WritebackRow(Base):
+    """A visit waiting to be written to the library's own guestbook table (SLiMS
+    visitor_count, INLISLite memberguesses); added in the visit's own transaction."""
+
+    __tablename__ = "library_writeback"
+    __table_args__ = (sa.Index("ix_library_writeback_state_id", "state", "id"),)
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    # One entry per visit, whatever replays the kiosk sends.
+    client_ref: Mapped[str] = mapped_column(sa.String(36), unique=True)
+    system: Mapped[str] = mapped_column(sa.String(16))
+    payload: Mapped[str] = mapped_column(sa.Text)
+    state: Mapped[str] = mapped_column(sa.String(8), default="waiting")  # waiting|written|failed
+    attempts: Mapped[int] = mapped_column(sa.Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    # A drainer's claim, so two backend instances never write the same entry at once.
+    claimed_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    written_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 # ------------------------------------------------------------------ engine
