@@ -53,7 +53,7 @@ class Timeouts(_Section):
     notice: float = Field(10.0, gt=0)
     keypad: float = Field(45.0, gt=0)
     # A "still there?" warning this many seconds before the guestbook or the keypad clears
-    # (at most half of that screen's timeout); one tap continues (WCAG 2.2.1).
+    # (at most 4/5 of that screen's timeout); one tap continues (WCAG 2.2.1).
     warning: float = Field(20.0, gt=0)
 
 

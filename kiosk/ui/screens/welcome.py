@@ -27,6 +27,10 @@ class WelcomeScreen(KioskScreen):
         if not self.keypad_only:
             holder.add_widget(self.camera)
             return
+        # The words first, then the pad (as on the keypad screen): read, then type.
+        parent = holder.parent
+        parent.remove_widget(holder)
+        parent.add_widget(holder, index=0)
         app = App.get_running_app()
         pad = NumberPad(spacing=10 * app.u, font_px=52 * app.u)
         pad.back_label = app.tr("keypad.back", app.language)

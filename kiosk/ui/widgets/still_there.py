@@ -18,8 +18,8 @@ POLL_SECONDS = 0.2
 
 def warning_lead(warning: float, timeout: float) -> float:
     """Seconds before the timeout at which to warn: the configured lead, but never more than
-    half the timeout (a 30 s screen would otherwise open with its warning)."""
-    return min(warning, timeout / 2)
+    four fifths of the timeout (a 20 s screen would otherwise open with its warning)."""
+    return min(warning, timeout * 0.8)
 
 
 class StillThere(ModalView):
