@@ -29,6 +29,8 @@ from kiosk.backend.db import (
     read_session,
     write_session,
 )
+from kiosk.backend.library_desk import LibraryDesk
+from kiosk.backend.library_link import LibraryUnavailable
 from kiosk.backend.members import effective_status
 from kiosk.backend.provisioning.base import (
     NetworkCredential,
@@ -107,6 +109,7 @@ class CheckinDesk:
         self.clock = clock
         self.cards = CardReader(settings.cards.pattern)
         self.timezone = ZoneInfo(settings.backend.timezone)
+        self.library = LibraryDesk(settings, engine, self.timezone)
         # Called while waiting for another check-in's pending credential (tests watch it).
         self.pause: Callable[[float], None] = time.sleep
 
@@ -128,9 +131,12 @@ class CheckinDesk:
     def lookup(self, card: str) -> LookupResponse:
         member_id = self.member_id(card)
         now = self.clock()
+        served_from = self.library.lookup(member_id, now)
         with read_session(self.engine) as session:
             row = session.get(MemberRow, member_id)
-            if row is None:
+            if row is None and served_from == "copy":
+                raise LibraryUnavailable(f"member {member_id} not in the local copy yet")
+            if row is None or served_from == "gone":
                 raise MemberNotFound(f"no member {member_id}")
             has_credential = policy.valid_credential(session, member_id, now) is not None
             last = session.scalars(
@@ -143,6 +149,7 @@ class CheckinDesk:
                 member=self.member_model(row, now),
                 has_credential=has_credential,
                 last_answers=json.loads(last) if last is not None else None,
+                served_from=served_from,
             )
 
     # ------------------------------------------------------------ visits
@@ -162,6 +169,8 @@ class CheckinDesk:
         entry = _Entry(
             request, member_id, answers_json, request_digest(request, member_id), allow_credential
         )
+        with read_session(self.engine) as session:
+            self.library.before_visit(session, member_id, self.clock())
         deadline = time.monotonic() + PENDING_WAIT_SECONDS
         waited = False
         while True:
@@ -320,6 +329,9 @@ class CheckinDesk:
                 reused=reused,
             )
         response = CheckinResponse(visit=visit, credential=credential)
+        counted = self.library.counted(session, entry.member_id, occurred_at)
+        if counted:
+            self.library.member_visit(session, request, entry.member_id, occurred_at, now)
         session.add(
             VisitRow(
                 client_ref=str(request.client_ref),
@@ -333,6 +345,7 @@ class CheckinDesk:
                 credential_reused=reused,
                 request_digest=entry.digest,
                 response=response.model_dump_json(),
+                counted=counted,
             )
         )
         session.flush()
@@ -369,9 +382,6 @@ class _Reserved:
 
     credential_id: int
     network: NetworkCredential
-
-
-_Step = Outcome | _Reserved | _WaitForPending
 
 
 def request_digest(request: VisitRequest, member_id: str) -> str:
