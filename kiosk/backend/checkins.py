@@ -7,7 +7,6 @@ the exceptions below to the error envelope.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import logging
 import time
@@ -24,6 +23,7 @@ from kiosk.backend import credentials as policy
 from kiosk.backend.db import (
     CredentialRow,
     MemberRow,
+    VisitAnswerRow,
     VisitRow,
     lock_credential_issuing,
     read_session,
@@ -37,6 +37,7 @@ from kiosk.backend.provisioning.base import (
     Provisioner,
     ProvisioningUnavailable,
 )
+from kiosk.backend.replay_digest import request_digest
 from kiosk.config import Settings
 from kiosk.core.cards import CardReader, NotAMemberCard
 from kiosk.protocol import (
@@ -332,23 +333,27 @@ class CheckinDesk:
         counted = self.library.counted(session, entry.member_id, occurred_at)
         if counted:
             self.library.member_visit(session, request, entry.member_id, occurred_at, now)
-        session.add(
-            VisitRow(
-                client_ref=str(request.client_ref),
-                member_id=entry.member_id,
-                kiosk_id=request.kiosk_id,
-                occurred_at=occurred_at,
-                received_at=now,
-                answers=entry.answers_json,
-                want_internet=request.want_internet,
-                credential_id=credential_row.id if credential_row is not None else None,
-                credential_reused=reused,
-                request_digest=entry.digest,
-                response=response.model_dump_json(),
-                counted=counted,
-            )
+        local = occurred_at.astimezone(self.timezone)
+        row = VisitRow(
+            client_ref=str(request.client_ref),
+            member_id=entry.member_id,
+            kiosk_id=request.kiosk_id,
+            occurred_at=occurred_at,
+            received_at=now,
+            answers=entry.answers_json,
+            want_internet=request.want_internet,
+            credential_id=credential_row.id if credential_row is not None else None,
+            credential_reused=reused,
+            request_digest=entry.digest,
+            response=response.model_dump_json(),
+            local_day=local.date(),
+            local_hour=local.hour,
+            counted=counted,
         )
+        session.add(row)
         session.flush()
+        if row.counted is not False:  # a repeat visit is kept but stays out of reports
+            session.add_all(answer_rows(row.id, request.answers, local.date()))
         log.info(
             "%s member=%s kiosk=%s client_ref=%s credential=%s",
             "checkin" if entry.allow_credential else "visit",
@@ -358,6 +363,15 @@ class CheckinDesk:
             "none" if credential_row is None else ("reused" if reused else "issued"),
         )
         return Outcome(response, False)
+
+
+def answer_rows(visit_id: int, answers: dict[str, Any], day: dt.date) -> list[VisitAnswerRow]:
+    """The report rows of a visit's answers (empty answers are not counted)."""
+    return [
+        VisitAnswerRow(visit_id=visit_id, field=key[:32], value=str(value)[:80], local_day=day)
+        for key, value in answers.items()
+        if value is not None and value != ""
+    ]
 
 
 @dataclass(frozen=True)
@@ -382,16 +396,3 @@ class _Reserved:
 
     credential_id: int
     network: NetworkCredential
-
-
-def request_digest(request: VisitRequest, member_id: str) -> str:
-    """What makes two requests 'the same body' for a client_ref replay."""
-    canonical: dict[str, Any] = {
-        "member_id": member_id,
-        "answers": request.answers,
-        "want_internet": request.want_internet,
-        "kiosk_id": request.kiosk_id,
-        "occurred_at": request.occurred_at.astimezone(dt.UTC).isoformat(),
-    }
-    text = json.dumps(canonical, sort_keys=True, ensure_ascii=False)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
