@@ -151,3 +151,36 @@ def test_inlislite_visit_goes_to_memberguesses(tmp_path: Path, mariadb: MariaDB)
         assert library.inlis_sql(
             "SELECT NoAnggota, Nama, Profesi_id, Location_Id FROM memberguesses"
         ) == [["19000303", "Agus Salim", "10", "4"]]
+
+
+def test_members_sync_copies_every_member_and_reports_counts(
+    tmp_path: Path, mariadb: MariaDB
+) -> None:
+    library = Library(mariadb)
+    library.slims_sql(
+        "INSERT INTO member (member_id, member_name, expire_date, is_pending) VALUES "
+        + ",".join(f"('19001{n:03d}', 'Anggota {n}', '2031-01-31', {n % 2})" for n in range(7))
+    )
+    server = BackendServer(
+        tmp_path,
+        members_csv=None,
+        start=False,
+        members={"source": "slims", "slims": {"database_url": mariadb.url(library.slims)}},
+    )
+    first = server.kiosk("members", "sync")
+    assert "7 member(s): 7 added, 0 updated, 0 unchanged" in first.stdout
+    library.slims_sql("UPDATE member SET member_name = 'Anggota Baru' WHERE member_id='19001003'")
+    again = server.kiosk("members", "sync")
+    assert "7 member(s): 0 added, 1 updated, 6 unchanged" in again.stdout
+    backlog = server.kiosk("members", "writeback")
+    assert "0 waiting" in backlog.stdout and "0 set aside" in backlog.stdout
+    mariadb.stop()
+    try:
+        refused = server.kiosk("members", "sync", check=False)
+        assert refused.returncode == 1 and "slims database" in refused.stderr
+        server.start()
+        answer = server.post("members/lookup", json={"card": "19001001"}).json()
+        assert answer["served_from"] == "copy" and answer["member"]["status"] == "blocked"
+    finally:
+        server.stop()
+        mariadb.start()
