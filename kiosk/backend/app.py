@@ -18,7 +18,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kiosk import __version__
-from kiosk.backend import reconciling
+from kiosk.backend import kiosks, reconciling
 from kiosk.backend.auth import RateLimited, RateLimiter, TokenCheck, Unauthorized, token_id
 from kiosk.backend.checkins import (
     AnswersTooLarge,
@@ -29,7 +29,16 @@ from kiosk.backend.checkins import (
     MemberNotFound,
     utc_now,
 )
-from kiosk.backend.db import check_database, create_db_engine, migrate, read_session
+from kiosk.backend.console.routes import install_console
+from kiosk.backend.db import (
+    check_database,
+    create_db_engine,
+    migrate,
+    read_session,
+    write_session,
+)
+from kiosk.backend.kiosks import RegisteredTokens
+from kiosk.backend.library_link import LibraryUnavailable
 from kiosk.backend.provisioning import ProvisioningUnavailable, build_provisioner
 from kiosk.backend.provisioning.base import Provisioner
 from kiosk.backend.reports import stats_for_day
@@ -41,6 +50,8 @@ from kiosk.protocol import (
     ErrorCode,
     ErrorEnvelope,
     HealthResponse,
+    HeartbeatRequest,
+    HeartbeatResponse,
     LookupRequest,
     LookupResponse,
     MemberStatus,
@@ -60,6 +71,7 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 HEALTH_PATH = f"{API_PREFIX}/health"
+CONSOLE_MAX_BODY = 8 * 1024 * 1024
 
 _ERROR_DESCRIPTIONS = {
     401: "missing or wrong bearer token (`unauthorized`)",
@@ -70,7 +82,9 @@ _ERROR_DESCRIPTIONS = {
     422: "`invalid_request`: malformed JSON or a wrong field (the message names it)",
     429: "`rate_limited`: see Retry-After",
     500: "`internal_error`",
-    503: "`provisioning_unavailable`: the network side cannot take the credential",
+    503: "`provisioning_unavailable`: the network side cannot take the credential; "
+    "`library_unavailable`: the library's member database is down and the member is not "
+    "in the local copy",
 }
 
 
@@ -122,6 +136,7 @@ class RequestGuard:
     ) -> None:
         self.app = app
         self.max_body = max_body
+        self.console_max_body = CONSOLE_MAX_BODY
         self.tokens = tokens
         self.limiter = limiter
 
@@ -168,11 +183,13 @@ class RequestGuard:
                         )
                     )
                     return
+            # The console takes member CSV files; the kiosk API keeps its small limit.
+            limit = self.console_max_body if path.startswith("/staff/") else self.max_body
             too_large = error_response(
-                413, ErrorCode.payload_too_large, f"body larger than {self.max_body} bytes"
+                413, ErrorCode.payload_too_large, f"body larger than {limit} bytes"
             )
             declared = headers.get("content-length", "")
-            if declared.isdigit() and int(declared) > self.max_body:
+            if declared.isdigit() and int(declared) > limit:
                 await reply(too_large)
                 return
             body_receive = receive
@@ -185,7 +202,7 @@ class RequestGuard:
                         return
                     chunk = message.get("body", b"")
                     size += len(chunk)
-                    if size > self.max_body:
+                    if size > limit:
                         await reply(too_large)
                         return
                     chunks.append(chunk)
@@ -251,6 +268,7 @@ def create_app(
         loop_task = asyncio.create_task(
             _reconcile_forever(desk, settings.provisioning.reconcile_seconds)
         )
+        drain_task = asyncio.create_task(desk.library.drain_forever(clock))
         log.info(
             "backend %s ready: database %s, provisioning %s",
             __version__,
@@ -260,10 +278,12 @@ def create_app(
         try:
             yield
         finally:
-            loop_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await loop_task
+            for task in (loop_task, drain_task):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             network.close()
+            desk.library.close()
             engine.dispose()
 
     app = FastAPI(
@@ -299,9 +319,10 @@ def create_app(
             provisioning = f"{network.name}: ok"
         except ProvisioningUnavailable as exc:
             provisioning = f"{network.name}: unavailable ({exc})"
+        library = desk.library.health() if database == "ok" else {}
         if database != "ok":
             status, code = "error", 503
-        elif provisioning.endswith(": ok"):
+        elif provisioning.endswith(": ok") and library.get("library", ": ok").endswith(": ok"):
             status, code = "ok", 200
         else:
             status, code = "degraded", 200
@@ -311,6 +332,7 @@ def create_app(
             database=database,
             provisioning=provisioning,
             time=dt.datetime.now(dt.UTC),
+            **library,
         )
         return JSONResponse(body.model_dump(mode="json"), status_code=code)
 
@@ -318,7 +340,7 @@ def create_app(
         "/members/lookup",
         response_model=LookupResponse,
         dependencies=auth,
-        responses=_errors(404),
+        responses=_errors(404, 503),
     )
     def lookup(body: LookupRequest) -> JSONResponse:
         # JSONResponse throughout: a returned model would be re-validated in another
@@ -348,7 +370,7 @@ def create_app(
         dependencies=auth,
         responses={
             200: {"model": VisitResponse, "description": "replay of the same client_ref"},
-            **_errors(404, 409),
+            **_errors(404, 409, 503),
         },
     )
     def visit(body: VisitRequest) -> JSONResponse:
@@ -364,12 +386,25 @@ def create_app(
             stats = stats_for_day(session, desk.today(clock()), desk.timezone)
         return JSONResponse(stats.model_dump(mode="json"))
 
+    @router.post(
+        "/kiosks/heartbeat",
+        response_model=HeartbeatResponse,
+        dependencies=auth,
+        responses=_errors(),
+    )
+    def heartbeat(body: HeartbeatRequest) -> JSONResponse:
+        now = clock()
+        with write_session(engine) as session:
+            kiosks.record_heartbeat(session, body, now)
+        return JSONResponse(HeartbeatResponse(received_at=now).model_dump(mode="json"))
+
     app.include_router(router)
+    install_console(app, desk, clock)
     _install_error_handlers(app)
     app.add_middleware(
         RequestGuard,
         max_body=backend.max_body_bytes,
-        tokens=TokenCheck(backend.api_tokens),
+        tokens=TokenCheck(backend.api_tokens, RegisteredTokens(engine)),
         limiter=RateLimiter(backend.rate_limit_per_minute),
     )
     return app
@@ -414,6 +449,13 @@ def _install_error_handlers(app: FastAPI) -> None:
             return error_response(409, ErrorCode.client_ref_conflict, str(exc))
         if isinstance(exc, AnswersTooLarge):
             return error_response(422, ErrorCode.invalid_request, str(exc))
+        if isinstance(exc, LibraryUnavailable):
+            return error_response(
+                503,
+                ErrorCode.library_unavailable,
+                "the library's member database does not answer and this member is not in "
+                "the local copy yet",
+            )
         if isinstance(exc, ProvisioningUnavailable):
             log.warning("provisioning unavailable: %s", exc)
             return error_response(
@@ -431,6 +473,7 @@ def _install_error_handlers(app: FastAPI) -> None:
         ClientRefConflict,
         AnswersTooLarge,
         ProvisioningUnavailable,
+        LibraryUnavailable,
     ):
         app.add_exception_handler(kind, domain)
 
