@@ -17,6 +17,8 @@ API_PREFIX = "/api/v1"
 
 MAX_CARD_LENGTH = 256
 MAX_ANSWER_KEYS = 32
+MAX_GUEST_NAME = 80
+MAX_GROUP_SIZE = 500
 
 
 class MemberStatus(StrEnum):
@@ -33,6 +35,7 @@ class ErrorCode(StrEnum):
     invalid_request = "invalid_request"
     client_ref_conflict = "client_ref_conflict"
     provisioning_unavailable = "provisioning_unavailable"
+    guest_internet_unavailable = "guest_internet_unavailable"
     rate_limited = "rate_limited"
     not_found = "not_found"
     method_not_allowed = "method_not_allowed"
@@ -50,6 +53,28 @@ AwareDatetime = Annotated[dt.datetime, AfterValidator(_aware)]
 CardText = Annotated[str, StringConstraints(min_length=1, max_length=MAX_CARD_LENGTH)]
 KioskId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 AnswerValue = str | int | float | bool | None
+
+
+def _no_control_characters(value: str) -> str:
+    if any(ord(ch) < 32 or 127 <= ord(ch) < 160 for ch in value):
+        raise ValueError("must not contain control characters")
+    if value != value.strip() or not value:
+        raise ValueError("must not be empty or start or end with spaces")
+    return value
+
+
+def _no_control_or_blank(value: str) -> str:
+    return _no_control_characters(value) if value else value
+
+
+GuestName = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=MAX_GUEST_NAME),
+    AfterValidator(_no_control_characters),
+]
+GuestInstitution = Annotated[
+    str, StringConstraints(max_length=MAX_GUEST_NAME), AfterValidator(_no_control_or_blank)
+]
 
 
 class _Model(BaseModel):
@@ -78,6 +103,20 @@ class CheckinRequest(VisitRequest):
     """A check-in: a visit that may also ask for an internet credential."""
 
     want_internet: bool = True
+
+
+class GuestVisitRequest(_Model):
+    """A non-member's guestbook entry, or a group's (rombongan) led by `name`: the body
+    of POST /guest-visits. `client_ref` shares one namespace with /visits and /checkins."""
+
+    client_ref: uuid.UUID
+    name: GuestName
+    institution: GuestInstitution = ""
+    answers: dict[str, AnswerValue] = Field(default_factory=dict, max_length=MAX_ANSWER_KEYS)
+    want_internet: bool = False
+    kiosk_id: KioskId
+    occurred_at: AwareDatetime
+    group_size: int = Field(1, ge=1, le=MAX_GROUP_SIZE)
 
 
 # ------------------------------------------------------------------- answers
@@ -131,6 +170,23 @@ class VisitResponse(_Model):
     visit: Visit
 
 
+class GuestVisit(_Model):
+    client_ref: uuid.UUID
+    name: str
+    institution: str
+    group_size: int
+    kiosk_id: str
+    occurred_at: dt.datetime
+    received_at: dt.datetime
+    answers: dict[str, AnswerValue]
+    want_internet: bool
+
+
+class GuestVisitResponse(_Model):
+    visit: GuestVisit
+    credential: Credential | None = None
+
+
 class HealthResponse(_Model):
     status: str = "ok"
     version: str
@@ -144,6 +200,9 @@ class StatsToday(_Model):
     visits: int
     credentials_issued: int
     credentials_reused: int
+    # People who signed as guests (a group counts by its size), and groups among them.
+    guests: int = 0
+    groups: int = 0
 
 
 def error_envelope(code: ErrorCode, message: str) -> dict[str, Any]:
