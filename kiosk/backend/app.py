@@ -18,7 +18,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kiosk import __version__
-from kiosk.backend import reconciling
+from kiosk.backend import kiosks, reconciling
 from kiosk.backend.auth import RateLimited, RateLimiter, TokenCheck, Unauthorized, token_id
 from kiosk.backend.checkins import (
     AnswersTooLarge,
@@ -29,7 +29,15 @@ from kiosk.backend.checkins import (
     MemberNotFound,
     utc_now,
 )
-from kiosk.backend.db import check_database, create_db_engine, migrate, read_session
+from kiosk.backend.console.routes import install_console
+from kiosk.backend.db import (
+    check_database,
+    create_db_engine,
+    migrate,
+    read_session,
+    write_session,
+)
+from kiosk.backend.kiosks import RegisteredTokens
 from kiosk.backend.provisioning import ProvisioningUnavailable, build_provisioner
 from kiosk.backend.provisioning.base import Provisioner
 from kiosk.backend.reports import stats_for_day
@@ -41,6 +49,8 @@ from kiosk.protocol import (
     ErrorCode,
     ErrorEnvelope,
     HealthResponse,
+    HeartbeatRequest,
+    HeartbeatResponse,
     LookupRequest,
     LookupResponse,
     MemberStatus,
@@ -60,6 +70,7 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 HEALTH_PATH = f"{API_PREFIX}/health"
+CONSOLE_MAX_BODY = 8 * 1024 * 1024
 
 _ERROR_DESCRIPTIONS = {
     401: "missing or wrong bearer token (`unauthorized`)",
@@ -122,6 +133,7 @@ class RequestGuard:
     ) -> None:
         self.app = app
         self.max_body = max_body
+        self.console_max_body = CONSOLE_MAX_BODY
         self.tokens = tokens
         self.limiter = limiter
 
@@ -168,11 +180,13 @@ class RequestGuard:
                         )
                     )
                     return
+            # The console takes member CSV files; the kiosk API keeps its small limit.
+            limit = self.console_max_body if path.startswith("/staff/") else self.max_body
             too_large = error_response(
-                413, ErrorCode.payload_too_large, f"body larger than {self.max_body} bytes"
+                413, ErrorCode.payload_too_large, f"body larger than {limit} bytes"
             )
             declared = headers.get("content-length", "")
-            if declared.isdigit() and int(declared) > self.max_body:
+            if declared.isdigit() and int(declared) > limit:
                 await reply(too_large)
                 return
             body_receive = receive
@@ -185,7 +199,7 @@ class RequestGuard:
                         return
                     chunk = message.get("body", b"")
                     size += len(chunk)
-                    if size > self.max_body:
+                    if size > limit:
                         await reply(too_large)
                         return
                     chunks.append(chunk)
@@ -364,12 +378,25 @@ def create_app(
             stats = stats_for_day(session, desk.today(clock()), desk.timezone)
         return JSONResponse(stats.model_dump(mode="json"))
 
+    @router.post(
+        "/kiosks/heartbeat",
+        response_model=HeartbeatResponse,
+        dependencies=auth,
+        responses=_errors(),
+    )
+    def heartbeat(body: HeartbeatRequest) -> JSONResponse:
+        now = clock()
+        with write_session(engine) as session:
+            kiosks.record_heartbeat(session, body, now)
+        return JSONResponse(HeartbeatResponse(received_at=now).model_dump(mode="json"))
+
     app.include_router(router)
+    install_console(app, desk, clock)
     _install_error_handlers(app)
     app.add_middleware(
         RequestGuard,
         max_body=backend.max_body_bytes,
-        tokens=TokenCheck(backend.api_tokens),
+        tokens=TokenCheck(backend.api_tokens, RegisteredTokens(engine)),
         limiter=RateLimiter(backend.rate_limit_per_minute),
     )
     return app
