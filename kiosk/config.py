@@ -13,7 +13,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from kiosk.guestbook_fields import Choice, GuestbookField, Text, default_fields
+from kiosk.guestbook_fields import Choice as Choice  # re-exported: config's vocabulary
+from kiosk.guestbook_fields import GuestbookField, Text, default_fields
 from kiosk.guests_config import GuestSettings
 from kiosk.members_config import MembersSettings
 

@@ -1,4 +1,4 @@
-"""The [guests] settings: what a non-member or a group writes in the guestbook, and their internet."""
+"""The [guests] settings: what a non-member or a group writes, and their internet."""
 
 from __future__ import annotations
 

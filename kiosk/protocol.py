@@ -7,6 +7,7 @@ parses answers with them. Neither side imports the other: they meet here.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
 from enum import StrEnum
 from typing import Annotated, Any
@@ -224,6 +225,18 @@ class HeartbeatRequest(_Model):
 
 class HeartbeatResponse(_Model):
     received_at: dt.datetime
+
+
+def stored_visit(body: str) -> VisitRequest | GuestVisitRequest:
+    """A visit kept as JSON (the kiosk's outbox) back as its request: a member's carries a
+    card, a guest's or group's a name."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        data = None
+    if isinstance(data, dict) and "card" not in data and "name" in data:
+        return GuestVisitRequest.model_validate_json(body)
+    return VisitRequest.model_validate_json(body)
 
 
 def error_envelope(code: ErrorCode, message: str) -> dict[str, Any]:

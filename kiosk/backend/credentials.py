@@ -156,7 +156,9 @@ def expired_credentials(
     )
     if since is not None:
         guests = guests.where(GuestVisitRow.expires_at > since)
-    return members + [_guest_network(row) for row in session.scalars(guests.order_by(GuestVisitRow.id))]
+    return members + [
+        _guest_network(row) for row in session.scalars(guests.order_by(GuestVisitRow.id))
+    ]
 
 
 def revoke(session: Session, username: str) -> int:

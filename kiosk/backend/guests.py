@@ -12,6 +12,7 @@ import datetime as dt
 import hashlib
 import json
 import logging
+import uuid
 from typing import Any
 
 import sqlalchemy as sa
@@ -151,7 +152,9 @@ class GuestDesk:
 def _network(row: GuestVisitRow) -> NetworkCredential | None:
     if row.username is None or row.password is None or row.expires_at is None:
         return None
-    return NetworkCredential(username=row.username, password=row.password, expires_at=row.expires_at)
+    return NetworkCredential(
+        username=row.username, password=row.password, expires_at=row.expires_at
+    )
 
 
 def _response(row: GuestVisitRow) -> GuestVisitResponse:
@@ -161,7 +164,7 @@ def _response(row: GuestVisitRow) -> GuestVisitResponse:
             username=row.username, password=row.password, expires_at=row.expires_at, reused=False
         )
     visit = GuestVisit(
-        client_ref=row.client_ref,  # type: ignore[arg-type]  # validated into a UUID
+        client_ref=uuid.UUID(row.client_ref),
         name=row.name,
         institution=row.institution,
         group_size=row.group_size,
@@ -174,9 +177,7 @@ def _response(row: GuestVisitRow) -> GuestVisitResponse:
     return GuestVisitResponse(visit=visit, credential=credential)
 
 
-def _replay(
-    session: Session, request: GuestVisitRequest, digest: str
-) -> GuestVisitResponse | None:
+def _replay(session: Session, request: GuestVisitRequest, digest: str) -> GuestVisitResponse | None:
     client_ref = str(request.client_ref)
     member_visit = session.scalar(sa.select(VisitRow.id).where(VisitRow.client_ref == client_ref))
     if member_visit is not None:
