@@ -9,8 +9,11 @@ import sys
 PARTS = {
     "backend": "bench.backend",
     "scanner": "bench.scanner",
+    "scanner-live": "bench.scanner_live",
     "journey": "bench.journey",
     "soak": "bench.soak",
+    "console": "bench.console",
+    "library": "bench.library",
 }
 
 

@@ -45,6 +45,9 @@ class Timeouts(_Section):
     thanks: float = Field(8.0, gt=0)
     notice: float = Field(10.0, gt=0)
     keypad: float = Field(45.0, gt=0)
+    # A "still there?" warning this many seconds before the guestbook or the keypad clears
+    # (at most 4/5 of that screen's timeout); one tap continues (WCAG 2.2.1).
+    warning: float = Field(20.0, gt=0)
 
 
 class ScannerSettings(_Section):
@@ -167,7 +170,8 @@ class GuestbookSettings(_Section):
 
 class CredentialSettings(_Section):
     valid_days: int = Field(1, ge=1, le=3650)
-    password_length: int = Field(8, ge=6, le=64)
+    # 9 or more: at least 40 bits from the 26-character alphabet (backend/credentials.py).
+    password_length: int = Field(10, ge=9, le=64)
     # "random": a prefix plus random letters/digits, not guessable from the member id;
     # "member-id": the member id itself (guessable: only where the library wants it).
     username_style: Literal["random", "member-id"] = "random"

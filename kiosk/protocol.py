@@ -10,7 +10,7 @@ import datetime as dt
 import json
 import uuid
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
@@ -37,6 +37,8 @@ class ErrorCode(StrEnum):
     client_ref_conflict = "client_ref_conflict"
     provisioning_unavailable = "provisioning_unavailable"
     guest_internet_unavailable = "guest_internet_unavailable"
+    # The library's database (SLiMS, INLISLite) is down and the member is not in the copy.
+    library_unavailable = "library_unavailable"
     rate_limited = "rate_limited"
     not_found = "not_found"
     method_not_allowed = "method_not_allowed"
@@ -143,6 +145,9 @@ class LookupResponse(_Model):
     member: Member
     has_credential: bool
     last_answers: dict[str, AnswerValue] | None = None
+    # 'local' (CSV table), 'library' (SLiMS/INLISLite asked live), 'copy' (the library's
+    # database did not answer: the local copy served).
+    served_from: Literal["local", "library", "copy"] = "local"
 
 
 class Visit(_Model):
@@ -194,6 +199,11 @@ class HealthResponse(_Model):
     database: str
     provisioning: str
     time: dt.datetime
+    # With [members] source slims/inlislite: 'slims: ok' or why the local copy serves.
+    library: str | None = None
+    # Visits waiting to be written to the library's guestbook table, and set aside.
+    writeback_waiting: int | None = None
+    writeback_failed: int | None = None
 
 
 class StatsToday(_Model):

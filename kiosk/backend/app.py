@@ -39,6 +39,7 @@ from kiosk.backend.db import (
 )
 from kiosk.backend.guests import GuestDesk, GuestInternetUnavailable
 from kiosk.backend.kiosks import RegisteredTokens
+from kiosk.backend.library_link import LibraryUnavailable
 from kiosk.backend.provisioning import ProvisioningUnavailable, build_provisioner
 from kiosk.backend.provisioning.base import Provisioner
 from kiosk.backend.reports import stats_for_day
@@ -86,7 +87,9 @@ _ERROR_DESCRIPTIONS = {
     422: "`invalid_request`: malformed JSON or a wrong field (the message names it)",
     429: "`rate_limited`: see Retry-After",
     500: "`internal_error`",
-    503: "`provisioning_unavailable`: the network side cannot take the credential",
+    503: "`provisioning_unavailable`: the network side cannot take the credential; "
+    "`library_unavailable`: the library's member database is down and the member is not "
+    "in the local copy",
 }
 
 
@@ -271,6 +274,7 @@ def create_app(
         loop_task = asyncio.create_task(
             _reconcile_forever(desk, settings.provisioning.reconcile_seconds)
         )
+        drain_task = asyncio.create_task(desk.library.drain_forever(clock))
         log.info(
             "backend %s ready: database %s, provisioning %s",
             __version__,
@@ -280,10 +284,12 @@ def create_app(
         try:
             yield
         finally:
-            loop_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await loop_task
+            for task in (loop_task, drain_task):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             network.close()
+            desk.library.close()
             engine.dispose()
 
     app = FastAPI(
@@ -319,9 +325,10 @@ def create_app(
             provisioning = f"{network.name}: ok"
         except ProvisioningUnavailable as exc:
             provisioning = f"{network.name}: unavailable ({exc})"
+        library = desk.library.health() if database == "ok" else {}
         if database != "ok":
             status, code = "error", 503
-        elif provisioning.endswith(": ok"):
+        elif provisioning.endswith(": ok") and library.get("library", ": ok").endswith(": ok"):
             status, code = "ok", 200
         else:
             status, code = "degraded", 200
@@ -331,6 +338,7 @@ def create_app(
             database=database,
             provisioning=provisioning,
             time=dt.datetime.now(dt.UTC),
+            **library,
         )
         return JSONResponse(body.model_dump(mode="json"), status_code=code)
 
@@ -338,7 +346,7 @@ def create_app(
         "/members/lookup",
         response_model=LookupResponse,
         dependencies=auth,
-        responses=_errors(404),
+        responses=_errors(404, 503),
     )
     def lookup(body: LookupRequest) -> JSONResponse:
         # JSONResponse throughout: a returned model would be re-validated in another
@@ -368,7 +376,7 @@ def create_app(
         dependencies=auth,
         responses={
             200: {"model": VisitResponse, "description": "replay of the same client_ref"},
-            **_errors(404, 409),
+            **_errors(404, 409, 503),
         },
     )
     def visit(body: VisitRequest) -> JSONResponse:
@@ -468,6 +476,13 @@ def _install_error_handlers(app: FastAPI) -> None:
             )
         if isinstance(exc, AnswersTooLarge):
             return error_response(422, ErrorCode.invalid_request, str(exc))
+        if isinstance(exc, LibraryUnavailable):
+            return error_response(
+                503,
+                ErrorCode.library_unavailable,
+                "the library's member database does not answer and this member is not in "
+                "the local copy yet",
+            )
         if isinstance(exc, ProvisioningUnavailable):
             log.warning("provisioning unavailable: %s", exc)
             return error_response(
@@ -486,6 +501,7 @@ def _install_error_handlers(app: FastAPI) -> None:
         ClientRefConflict,
         AnswersTooLarge,
         ProvisioningUnavailable,
+        LibraryUnavailable,
     ):
         app.add_exception_handler(kind, domain)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import secrets
 from collections.abc import Callable
 from zoneinfo import ZoneInfo
@@ -14,15 +15,23 @@ from kiosk.backend.db import CredentialRow, GuestVisitRow
 from kiosk.backend.provisioning.base import NetworkCredential
 from kiosk.config import CredentialSettings
 
-# Read aloud or copied from a screen by patrons: no 0 O o 1 l I.
-PASSWORD_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789"
-# Usernames are typed on phones: lower case only, and still no look-alikes.
-USERNAME_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"
+# Read aloud or copied from the kiosk's screen onto a phone: lower case only (no letter
+# that differs from another by case) and none of the look-alikes 0/o, 1/l/i, 2/z, 5/s,
+# 9/q, u/v. 26 characters: log2(26) = 4.70 bits each, so the default 10-character
+# password holds 47 bits and the shortest allowed (9) 42.3 bits.
+CREDENTIAL_ALPHABET = "abcdefghjkmnprtwxy23456789"
+PASSWORD_ALPHABET = CREDENTIAL_ALPHABET
+USERNAME_ALPHABET = CREDENTIAL_ALPHABET
 USERNAME_ATTEMPTS = 50
 
 
 class UsernameExhausted(Exception):
     """No free username after many draws: [credentials] username_length is too short."""
+
+
+def password_bits(length: int) -> float:
+    """The entropy of a random password of `length` characters, in bits."""
+    return length * math.log2(len(PASSWORD_ALPHABET))
 
 
 def generate_password(length: int) -> str:

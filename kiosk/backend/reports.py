@@ -23,7 +23,9 @@ def stats_for_day(session: Session, day: dt.date, timezone: ZoneInfo) -> StatsTo
     """Visits that occurred that day, credentials created that day, and that day's
     check-ins that showed an existing credential again."""
     start, end = day_bounds(day, timezone)
-    in_day = sa.and_(VisitRow.occurred_at >= start, VisitRow.occurred_at < end)
+    in_day = sa.and_(
+        VisitRow.occurred_at >= start, VisitRow.occurred_at < end, VisitRow.counted.is_(True)
+    )
     visits = session.scalar(sa.select(sa.func.count()).select_from(VisitRow).where(in_day))
     reused = session.scalar(
         sa.select(sa.func.count())
