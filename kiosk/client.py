@@ -205,6 +205,9 @@ class BackendClient:
     def send_visit(self, request: protocol.VisitRequest) -> protocol.VisitResponse:
         return self._call("POST", "/visits", request, protocol.VisitResponse)
 
+    def send_guest_visit(self, request: protocol.GuestVisitRequest) -> protocol.GuestVisitResponse:
+        return self._call("POST", "/guest-visits", request, protocol.GuestVisitResponse)
+
     def stats_today(self) -> protocol.StatsToday:
         return self._call("GET", "/stats/today", None, protocol.StatsToday)
 
