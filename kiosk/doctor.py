@@ -1,5 +1,5 @@
 """`kiosk doctor`: checks display, camera, decoders, backend, the library's database, config,
-PIN, clock and outbox, and says what to do for each problem. Exit 0 when all is well, 1 otherwise."""
+PIN, clock and outbox, and says what to do for each problem. Exit 0 when all is well."""
 
 from __future__ import annotations
 
