@@ -27,7 +27,8 @@ from bench.report import write_section
 from kiosk import protocol
 from kiosk.client import BackendClient, BackendRejected, BackendUnreachable
 from kiosk.config import KioskSettings
-from kiosk.outbox import Outbox, OutboxSender
+from kiosk.outbox import Outbox
+from kiosk.outbox_sender import OutboxSender
 
 REPO = Path(__file__).resolve().parents[1]
 # The shared test helper runs the real backend as a subprocess; appended, not prepended, so

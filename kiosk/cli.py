@@ -20,7 +20,7 @@ Handler = Callable[[argparse.Namespace, Settings], int]
 
 # subcommand -> "module:function"
 HANDLERS: dict[str, str] = {
-    "run": "kiosk.launch:cmd_run",
+    "run": "kiosk.commands:cmd_run",
     "demo": "kiosk.demo.launcher:cmd_demo",
     "backend": "kiosk.backend.commands:cmd_backend",
     "members import": "kiosk.backend.commands:cmd_members_import",
@@ -30,8 +30,8 @@ HANDLERS: dict[str, str] = {
     "backup": "kiosk.backend.commands:cmd_backup",
     "decode": "kiosk.scanner.commands:cmd_decode",
     "test-card": "kiosk.demo.printed_card:cmd_test_card",
-    "set-pin": "kiosk.pin_command:cmd_set_pin",
-    "doctor": "kiosk.doctor:cmd_doctor",
+    "set-pin": "kiosk.commands:cmd_set_pin",
+    "doctor": "kiosk.commands:cmd_doctor",
     "staff": "kiosk.backend.console.staff_command:cmd_staff",
     "demo-visits": "kiosk.backend.demo_visits:cmd_demo_visits",
 }

@@ -9,9 +9,16 @@ from __future__ import annotations
 import re
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+)
 
 from kiosk.guestbook_fields import Choice as Choice  # re-exported: config's vocabulary
 from kiosk.guestbook_fields import GuestbookField, Text, default_fields
@@ -22,6 +29,21 @@ DEFAULT_CONFIG_PATH = Path("config.toml")
 DEFAULT_CARD_PATTERN = (
     r"(?P<start>[A-D](?=[0-9]{4,20}[A-D]$))?(?P<id>[A-Z0-9][A-Z0-9-]{2,18}[A-Z0-9])(?(start)[A-D])"
 )
+
+
+def _known_time_zone(value: str) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown time zone {value!r}") from exc
+    return value
+
+
+# An IANA time zone name; the second kind may be empty ("this machine's").
+TimeZone = Annotated[str, AfterValidator(_known_time_zone)]
+TimeZoneOrLocal = Annotated[str, AfterValidator(lambda v: _known_time_zone(v) if v else v)]
 
 
 class ConfigError(Exception):
@@ -184,7 +206,7 @@ class BackendSettings(_Section):
     api_tokens: list[str] = Field(default_factory=list)
     host: str = "127.0.0.1"
     port: int = Field(8080, ge=1, le=65535)
-    timezone: str = "Asia/Jakarta"
+    timezone: TimeZone = "Asia/Jakarta"
     rate_limit_per_minute: int = Field(600, ge=1)
     max_body_bytes: int = Field(16_384, ge=1024)
     max_answers_bytes: int = Field(4_096, ge=256)
@@ -198,17 +220,6 @@ class BackendSettings(_Section):
             if len(token) < 16:
                 raise ValueError("each token must be at least 16 characters")
         return tokens
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_timezone(cls, value: str) -> str:
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {value!r}") from exc
-        return value
 
 
 class MikrotikSettings(_Section):
@@ -228,21 +239,9 @@ class ProvisioningSettings(_Section):
     group: str = ""
     # freeradius-sql: the time zone FreeRADIUS runs in (it reads `Expiration` as local wall
     # time); empty = this machine's.
-    radius_timezone: str = ""
+    radius_timezone: TimeZoneOrLocal = ""
     reconcile_seconds: float = Field(60.0, gt=0)
     mikrotik: MikrotikSettings = Field(default_factory=MikrotikSettings)
-
-    @field_validator("radius_timezone")
-    @classmethod
-    def _known_radius_timezone(cls, value: str) -> str:
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-        if value:
-            try:
-                ZoneInfo(value)
-            except (ZoneInfoNotFoundError, ValueError) as exc:
-                raise ValueError(f"unknown time zone {value!r}") from exc
-        return value
 
 
 class MaintenanceSettings(_Section):

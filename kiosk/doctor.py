@@ -1,9 +1,8 @@
-"""`kiosk doctor`: checks display, camera, decoders, backend, the library's database, config,
-PIN, clock and outbox, and says what to do for each problem. Exit 0 when all is well."""
+"""The checks behind `kiosk doctor`: display, camera, decoders, backend, the library's
+database, config, PIN, clock and outbox, each with what to do about a problem."""
 
 from __future__ import annotations
 
-import argparse
 import os
 import shutil
 import subprocess
@@ -243,16 +242,3 @@ def run_checks(settings: Settings) -> list[Check]:
         except Exception as exc:  # a doctor reports, it does not crash
             results.append(Check(name, False, f"the check itself failed: {exc}"))
     return results
-
-
-def cmd_doctor(args: argparse.Namespace, settings: Settings) -> int:
-    results = run_checks(settings)
-    width = max(len(c.name) for c in results)
-    for c in results:
-        mark = "OK  " if c.ok and not c.warning else ("note" if c.ok else "FAIL")
-        print(f"{mark}  {c.name:<{width}}  {c.detail}")
-        if not c.ok and c.fix:
-            print(f"{'':6}{'':<{width}}  what to do: {c.fix}")
-    failed = [c for c in results if not c.ok]
-    print(f"doctor: {len(results) - len(failed)} checks fine, {len(failed)} need attention")
-    return 1 if failed else 0

@@ -1,4 +1,4 @@
-"""`kiosk run`: set up Kivy for kiosk mode, build the services, run the app.
+"""Start the kiosk app: set up Kivy for kiosk mode, build the services, run the app.
 
 Kivy is imported only after its environment and Config are set (importing it opens a
 window), so this module imports nothing of Kivy at the top.
@@ -6,7 +6,6 @@ window), so this module imports nothing of Kivy at the top.
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 from typing import Any
 
@@ -53,12 +52,3 @@ def run_kiosk(
     finally:
         services.close()
     return app.exit_code
-
-
-def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
-    return run_kiosk(
-        settings,
-        camera=args.camera,
-        fullscreen=settings.kiosk.fullscreen and not args.windowed,
-        config_path=args.config,
-    )

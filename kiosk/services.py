@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING, Protocol
 from kiosk.client import BackendClient
 from kiosk.config import Settings
 from kiosk.core.cards import CardReader
-from kiosk.kiosk_state import KioskState
-from kiosk.outbox import Outbox, OutboxSender
+from kiosk.outbox import Outbox
+from kiosk.outbox_sender import OutboxSender
+from kiosk.state import KioskState
 
 if TYPE_CHECKING:
     from kiosk.scanner.worker import ScanEvent, ScannerWorker

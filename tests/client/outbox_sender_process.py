@@ -8,7 +8,8 @@ import sys
 from kiosk import protocol
 from kiosk.client import BackendClient
 from kiosk.config import KioskSettings
-from kiosk.outbox import Outbox, OutboxSender
+from kiosk.outbox import Outbox
+from kiosk.outbox_sender import OutboxSender
 
 
 class AnnouncingClient(BackendClient):

@@ -12,7 +12,8 @@ from support.backend_server import BackendServer
 from kiosk import protocol
 from kiosk.client import BackendClient, BackendRejected, BackendUnreachable
 from kiosk.config import KioskSettings
-from kiosk.outbox import Outbox, OutboxSender
+from kiosk.outbox import Outbox
+from kiosk.outbox_sender import OutboxSender
 
 
 def settings_for(server: BackendServer) -> KioskSettings:

@@ -19,7 +19,8 @@ import pytest
 
 from kiosk import protocol
 from kiosk.client import BackendClient
-from kiosk.outbox import Outbox, OutboxFull, OutboxSender, backoff_delay
+from kiosk.outbox import Outbox, OutboxFull
+from kiosk.outbox_sender import OutboxSender, backoff_delay
 
 if TYPE_CHECKING:  # the fixtures' types, from this directory's conftest.py
     from conftest import FaultHTTPServer, Handler

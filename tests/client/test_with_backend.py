@@ -23,7 +23,8 @@ from support.backend_server import BackendServer
 from kiosk import protocol
 from kiosk.client import BackendClient, BackendRejected, BackendUnreachable
 from kiosk.config import KioskSettings
-from kiosk.outbox import Outbox, OutboxSender
+from kiosk.outbox import Outbox
+from kiosk.outbox_sender import OutboxSender
 
 REPO = Path(__file__).resolve().parents[2]
 SENDER_SCRIPT = Path(__file__).with_name("outbox_sender_process.py")

@@ -1,6 +1,7 @@
-"""`kiosk set-pin`: ask for the staff PIN twice and store only its salted hash in the config file.
+"""The kiosk terminal's command handlers: `kiosk run`, `kiosk set-pin`, `kiosk doctor`.
 
-The rest of the file (other keys, comments, layout) is kept as it was, thanks to tomlkit.
+`kiosk set-pin` asks for the staff PIN twice and stores only its salted hash in the config
+file; the rest of the file (other keys, comments, layout) is kept as it was, thanks to tomlkit.
 """
 
 from __future__ import annotations
@@ -94,3 +95,30 @@ def cmd_set_pin(args: argparse.Namespace, settings: Settings) -> int:
     store_pin_hash(path, hash_pin(first))
     print(f"Staff PIN set: its hash is in [maintenance] pin_hash of {path}")
     return 0
+
+
+def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    from kiosk.launch import run_kiosk  # the client, outbox and Kivy: only for `kiosk run`
+
+    return run_kiosk(
+        settings,
+        camera=args.camera,
+        fullscreen=settings.kiosk.fullscreen and not args.windowed,
+        config_path=args.config,
+    )
+
+
+def cmd_doctor(args: argparse.Namespace, settings: Settings) -> int:
+    """Exit 0 when all is well."""
+    from kiosk.doctor import run_checks
+
+    results = run_checks(settings)
+    width = max(len(c.name) for c in results)
+    for c in results:
+        mark = "OK  " if c.ok and not c.warning else ("note" if c.ok else "FAIL")
+        print(f"{mark}  {c.name:<{width}}  {c.detail}")
+        if not c.ok and c.fix:
+            print(f"{'':6}{'':<{width}}  what to do: {c.fix}")
+    failed = [c for c in results if not c.ok]
+    print(f"doctor: {len(results) - len(failed)} checks fine, {len(failed)} need attention")
+    return 1 if failed else 0
