@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,13 +16,6 @@ def shared_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BackendS
     """One server for the whole backend session. Tests on it use their own client_refs and
     compare counts before and after, never absolute totals."""
     with BackendServer(tmp_path_factory.mktemp("shared-backend")) as server:
-        yield server
-
-
-@pytest.fixture
-def fresh_server(tmp_path: Path) -> Iterator[BackendServer]:
-    """A server of its own, for tests that count credentials or visits."""
-    with BackendServer(tmp_path / "backend") as server:
         yield server
 
 

@@ -367,15 +367,15 @@ def test_replay_wins_over_a_status_change(shared_server: BackendServer) -> None:
     assert replay.json() == first.json()
 
 
-def test_stats_today_counts_visits_issued_and_reused(fresh_server: BackendServer) -> None:
-    assert fresh_server.get("stats/today").json()["visits"] == 0
-    assert fresh_server.post("checkins", json=make_body("19000111")).status_code == 201
-    assert fresh_server.post("checkins", json=make_body("19000111")).status_code == 201
-    assert fresh_server.post("visits", json=make_body("19000113")).status_code == 201
+def test_stats_today_counts_visits_issued_and_reused(backend_server: BackendServer) -> None:
+    assert backend_server.get("stats/today").json()["visits"] == 0
+    assert backend_server.post("checkins", json=make_body("19000111")).status_code == 201
+    assert backend_server.post("checkins", json=make_body("19000111")).status_code == 201
+    assert backend_server.post("visits", json=make_body("19000113")).status_code == 201
     yesterday = (dt.datetime.now(dt.UTC) - dt.timedelta(days=2)).isoformat()
     old = make_body("19000113", want_internet=False, occurred_at=yesterday)
-    assert fresh_server.post("visits", json=old).status_code == 201
-    stats = fresh_server.get("stats/today").json()
+    assert backend_server.post("visits", json=old).status_code == 201
+    stats = backend_server.get("stats/today").json()
     assert {k: stats[k] for k in ("visits", "credentials_issued", "credentials_reused")} == {
         "visits": 3,
         "credentials_issued": 1,

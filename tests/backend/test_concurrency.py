@@ -39,27 +39,27 @@ def test_twenty_concurrent_checkins_of_one_member_make_exactly_one_credential(
         assert reused == [False] + [True] * (CONCURRENT - 1)
 
 
-def test_racing_replays_of_one_client_ref_record_one_visit(fresh_server: BackendServer) -> None:
+def test_racing_replays_of_one_client_ref_record_one_visit(backend_server: BackendServer) -> None:
     body = checkin_body("19000123")
-    responses = post_together(fresh_server, "checkins", [body] * CONCURRENT)
+    responses = post_together(backend_server, "checkins", [body] * CONCURRENT)
     codes = sorted(r.status_code for r in responses)
     assert codes == [200] * (CONCURRENT - 1) + [201]
     assert len({r.text for r in responses}) == 1  # every replay is the first answer
-    with sqlite3.connect(fresh_server.database_path) as db:
+    with sqlite3.connect(backend_server.database_path) as db:
         visits = db.execute("SELECT count(*) FROM visits").fetchone()[0]
     assert visits == 1
 
 
 def test_racing_replays_across_checkins_and_visits_record_one_visit(
-    fresh_server: BackendServer,
+    backend_server: BackendServer,
 ) -> None:
     body = checkin_body("19000101", want_internet=False)
     half = CONCURRENT // 2
     barrier_bodies = [body] * CONCURRENT
     results: list[requests.Response] = []
     with ThreadPoolExecutor(max_workers=2) as pool:
-        first = pool.submit(post_together, fresh_server, "checkins", barrier_bodies[:half])
-        second = pool.submit(post_together, fresh_server, "visits", barrier_bodies[half:])
+        first = pool.submit(post_together, backend_server, "checkins", barrier_bodies[:half])
+        second = pool.submit(post_together, backend_server, "visits", barrier_bodies[half:])
         results = first.result() + second.result()
     assert sorted(r.status_code for r in results).count(201) == 1
     assert {r.status_code for r in results} <= {200, 201}

@@ -383,6 +383,9 @@ def test_stop_returns_promptly_while_the_backend_never_answers(
     sender.start()
     thread = sender._thread
     assert thread is not None
+    started = time.monotonic()
     sender.stop(timeout=5.0)
+    # Within the call's own read timeout (and its bounded retry), far below stop()'s 5 s.
+    assert time.monotonic() - started < 3.0
     assert not thread.is_alive()
     assert outbox.pending_count() == 1

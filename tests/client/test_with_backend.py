@@ -79,13 +79,6 @@ def shared_backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backend
 
 
 @pytest.fixture
-def backend(tmp_path: Path) -> Iterator[BackendServer]:
-    """A backend of this test's own, to stop, pause and kill."""
-    with BackendServer(tmp_path / "backend") as server:
-        yield server
-
-
-@pytest.fixture
 def client(shared_backend: BackendServer) -> Iterator[BackendClient]:
     with BackendClient(settings_for(shared_backend)) as c:
         yield c
@@ -144,10 +137,12 @@ def test_stats_today_counts_todays_visits(client: BackendClient) -> None:
     assert client.stats_today().visits == before + 1
 
 
-def test_a_paused_backend_is_unreachable_within_the_read_timeout(backend: BackendServer) -> None:
-    backend.pause()
+def test_a_paused_backend_is_unreachable_within_the_read_timeout(
+    backend_server: BackendServer,
+) -> None:
+    backend_server.pause()
     started = time.monotonic()
-    with BackendClient(settings_for(backend, read_timeout=0.5)) as client:
+    with BackendClient(settings_for(backend_server, read_timeout=0.5)) as client:
         with pytest.raises(BackendUnreachable) as caught:
             client.checkin(checkin(ACTIVE))
         assert not client.health().ok
@@ -159,10 +154,10 @@ def test_a_paused_backend_is_unreachable_within_the_read_timeout(backend: Backen
 
 
 def test_visits_queued_while_the_backend_is_stopped_arrive_once_after_it_returns(
-    backend: BackendServer, tmp_path: Path
+    backend_server: BackendServer, tmp_path: Path
 ) -> None:
     outbox = Outbox(tmp_path / "outbox.sqlite")
-    client = BackendClient(settings_for(backend))
+    client = BackendClient(settings_for(backend_server))
     counts: list[int] = []
     changed = threading.Condition()
 
@@ -172,7 +167,7 @@ def test_visits_queued_while_the_backend_is_stopped_arrive_once_after_it_returns
             changed.notify_all()
 
     sender = OutboxSender(outbox, client, interval=60.0, base_delay=60.0, on_change=on_change)
-    backend.stop()
+    backend_server.stop()
     requests = [checkin(card) for card in (ACTIVE, "19000104", EXPIRED, BLOCKED, ACTIVE)]
     for request in requests:
         with pytest.raises(BackendUnreachable):
@@ -182,35 +177,35 @@ def test_visits_queued_while_the_backend_is_stopped_arrive_once_after_it_returns
     try:
         with changed:  # the first pass finds the backend down and keeps everything
             assert changed.wait_for(lambda: counts and counts[-1] == 5, 10), counts
-        assert recorded_refs(backend) == []
-        backend.start()
+        assert recorded_refs(backend_server) == []
+        backend_server.start()
         sender.wake()  # what the flow does when it reaches the backend again
         with changed:
             assert changed.wait_for(lambda: counts[-1] == 0, 20), counts
     finally:
         sender.stop()
-    assert sorted(recorded_refs(backend)) == sorted(str(r.client_ref) for r in requests)
+    assert sorted(recorded_refs(backend_server)) == sorted(str(r.client_ref) for r in requests)
     assert outbox.dead_letters() == [], "a visit is a visit, whatever the member's status"
     # Sending them all again (a crash before mark_sent) records nothing new.
     for request in requests:
         outbox.put(as_visit(request))
     assert OutboxSender(outbox, client).send_due() == 5
-    assert len(recorded_refs(backend)) == 5
+    assert len(recorded_refs(backend_server)) == 5
     client.close()
     outbox.close()
 
 
 def test_a_checkin_whose_answer_was_lost_is_recorded_once_via_the_outbox(
-    backend: BackendServer, tmp_path: Path
+    backend_server: BackendServer, tmp_path: Path
 ) -> None:
     outbox = Outbox(tmp_path / "outbox.sqlite")
     request = checkin(ACTIVE)
-    backend.pause()
-    with BackendClient(settings_for(backend, read_timeout=0.5)) as client:
+    backend_server.pause()
+    with BackendClient(settings_for(backend_server, read_timeout=0.5)) as client:
         with pytest.raises(BackendUnreachable):
             client.checkin(request)  # sent, but the answer never came
         outbox.put(as_visit(request))
-        backend.resume()  # the backend now records the check-in it had received
+        backend_server.resume()  # the backend now records the check-in it had received
         sender = OutboxSender(outbox, client, base_delay=0.1, max_delay=0.2)
         deadline = time.monotonic() + 20
         while outbox.pending_count() and time.monotonic() < deadline:
@@ -219,12 +214,12 @@ def test_a_checkin_whose_answer_was_lost_is_recorded_once_via_the_outbox(
             if outbox.pending_count():
                 time.sleep(0.1)  # backoff after a lost race with the resumed request
     assert outbox.pending_count() == 0 and outbox.dead_letters() == []
-    assert recorded_refs(backend) == [str(request.client_ref)]
+    assert recorded_refs(backend_server) == [str(request.client_ref)]
     outbox.close()
 
 
 def test_a_refused_visit_goes_to_dead_letters_not_lost(
-    backend: BackendServer, tmp_path: Path
+    backend_server: BackendServer, tmp_path: Path
 ) -> None:
     outbox = Outbox(tmp_path / "outbox.sqlite")
     unknown = as_visit(checkin(UNKNOWN))
@@ -233,7 +228,7 @@ def test_a_refused_visit_goes_to_dead_letters_not_lost(
     conflicting = good.model_copy(update={"answers": {"purpose": "lainnya"}})
     outbox.put(unknown, now=1.0)
     outbox.put(good, now=2.0)
-    with BackendClient(settings_for(backend)) as client:
+    with BackendClient(settings_for(backend_server)) as client:
         sender = OutboxSender(outbox, client)
         assert sender.send_due() == 1
         outbox.put(conflicting)
@@ -243,7 +238,7 @@ def test_a_refused_visit_goes_to_dead_letters_not_lost(
     assert letters[str(good.client_ref)].last_error.startswith("409 client_ref_conflict")
     assert letters[str(good.client_ref)].body == conflicting
     assert outbox.pending_count() == 0
-    assert recorded_refs(backend) == [str(good.client_ref)]
+    assert recorded_refs(backend_server) == [str(good.client_ref)]
     outbox.close()
 
 
@@ -259,18 +254,24 @@ def _request_waiting_in_server_socket(port: int) -> bool:
 
 
 def test_a_kiosk_killed_mid_send_loses_nothing_and_duplicates_nothing(
-    backend: BackendServer, tmp_path: Path
+    backend_server: BackendServer, tmp_path: Path
 ) -> None:
     outbox_path = tmp_path / "outbox.sqlite"
     outbox = Outbox(outbox_path)
     visits = [as_visit(checkin(card)) for card in (ACTIVE, "19000104", "19000105", EXPIRED)]
     for i, visit in enumerate(visits):
         outbox.put(visit, now=1000.0 + i)
-    backend.pause()
+    backend_server.pause()
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH", "")) if p)
     kiosk = subprocess.Popen(
-        [sys.executable, str(SENDER_SCRIPT), str(outbox_path), backend.base_url, backend.token],
+        [
+            sys.executable,
+            str(SENDER_SCRIPT),
+            str(outbox_path),
+            backend_server.base_url,
+            backend_server.token,
+        ],
         stdout=subprocess.PIPE,
         text=True,
         env=env,
@@ -282,7 +283,7 @@ def test_a_kiosk_killed_mid_send_loses_nothing_and_duplicates_nothing(
         # Kill it when the request is in the backend's socket: the backend will record a
         # visit whose answer the kiosk never sees (the worst moment to die).
         deadline = time.monotonic() + 10
-        while not _request_waiting_in_server_socket(backend.port):
+        while not _request_waiting_in_server_socket(backend_server.port):
             assert time.monotonic() < deadline, "request never reached the backend socket"
             time.sleep(0.02)  # polling kernel state: there is no event to await
         os.kill(kiosk.pid, signal.SIGKILL)
@@ -292,11 +293,11 @@ def test_a_kiosk_killed_mid_send_loses_nothing_and_duplicates_nothing(
             kiosk.kill()
             kiosk.wait(10)
         kiosk.stdout.close()  # type: ignore[union-attr]
-    backend.resume()
+    backend_server.resume()
     assert outbox.pending_count() == 4, "nothing was marked sent"
     # The kiosk restarts: a fresh sender on the same file.
     restarted = Outbox(outbox_path)
-    with BackendClient(settings_for(backend)) as client:
+    with BackendClient(settings_for(backend_server)) as client:
         sender = OutboxSender(restarted, client, base_delay=0.1, max_delay=0.2)
         deadline = time.monotonic() + 20
         while restarted.pending_count() and time.monotonic() < deadline:
@@ -305,7 +306,7 @@ def test_a_kiosk_killed_mid_send_loses_nothing_and_duplicates_nothing(
             if restarted.pending_count():
                 time.sleep(0.1)  # backoff after a lost race with the orphaned request
     assert restarted.pending_count() == 0 and restarted.dead_letters() == []
-    refs = recorded_refs(backend)
+    refs = recorded_refs(backend_server)
     assert sorted(refs) == sorted(str(v.client_ref) for v in visits)
     restarted.close()
     outbox.close()

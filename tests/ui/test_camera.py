@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -17,12 +17,6 @@ from .conftest import Harness, settings_for
 
 pytestmark = pytest.mark.ui
 SHORT = Sequence(empty_before=6, entering=3, held=24, leaving=3, empty_after=30)
-
-
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[BackendServer]:
-    with BackendServer(tmp_path / "backend") as running:
-        yield running
 
 
 @pytest.fixture(scope="module")
@@ -50,12 +44,12 @@ def videos(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 
 def test_card_in_view_greets_the_member_and_shows_the_issued_credential(
-    server: BackendServer,
+    backend_server: BackendServer,
     start_kiosk: Callable[..., Harness],
     tmp_path: Path,
     videos: dict[str, Path],
 ) -> None:
-    kiosk = start_kiosk(settings_for(server, tmp_path / "k"), camera=str(videos["member"]))
+    kiosk = start_kiosk(settings_for(backend_server, tmp_path / "k"), camera=str(videos["member"]))
     welcome = kiosk.app.screens["welcome"]
     # On a loaded machine the card (in view after 0.4 s of video) may be read before the
     # preview has shown four frames: the preview must have shown some, then the greeting.
@@ -70,44 +64,48 @@ def test_card_in_view_greets_the_member_and_shows_the_issued_credential(
         kiosk.tap(kiosk.chip(field, choice))
     kiosk.tap(guestbook.ids.submit)
     credentials = kiosk.wait_screen("credentials")
-    with sqlite3.connect(server.database_path) as db:
+    with sqlite3.connect(backend_server.database_path) as db:
         issued = db.execute("SELECT username, password FROM credentials").fetchall()
     shown = ("".join(credentials.username_groups), "".join(credentials.password_groups))
     assert issued == [shown]
 
 
 def test_a_books_barcode_is_not_a_member_card(
-    server: BackendServer,
+    backend_server: BackendServer,
     start_kiosk: Callable[..., Harness],
     tmp_path: Path,
     videos: dict[str, Path],
 ) -> None:
-    kiosk = start_kiosk(settings_for(server, tmp_path / "k"), camera=str(videos["isbn"]))
+    kiosk = start_kiosk(settings_for(backend_server, tmp_path / "k"), camera=str(videos["isbn"]))
     kiosk.wait_screen("notice", timeout=20)
     assert kiosk.tr("notice.card_not_recognised.title") in kiosk.texts()
 
 
 def test_an_enormous_code_is_refused_plainly_and_nothing_is_looked_up(
-    server: BackendServer,
+    backend_server: BackendServer,
     start_kiosk: Callable[..., Harness],
     tmp_path: Path,
     videos: dict[str, Path],
 ) -> None:
-    kiosk = start_kiosk(settings_for(server, tmp_path / "k"), camera=str(videos["enormous"]))
+    kiosk = start_kiosk(
+        settings_for(backend_server, tmp_path / "k"), camera=str(videos["enormous"])
+    )
     kiosk.wait_screen("notice", timeout=20)
     assert kiosk.tr("notice.card_not_recognised.title") in kiosk.texts()
     assert "ZZZZ" not in kiosk.texts()  # the raw text is never put on screen
 
 
 def test_camera_unplugged_says_so_keeps_the_keypad_and_recovers(
-    server: BackendServer,
+    backend_server: BackendServer,
     start_kiosk: Callable[..., Harness],
     tmp_path: Path,
     videos: dict[str, Path],
 ) -> None:
     camera = tmp_path / f"camera{videos['empty'].suffix}"
     shutil.copy(videos["empty"], camera)
-    settings = settings_for(server, tmp_path / "k", kiosk={"scanner": {"loop_video": False}})
+    settings = settings_for(
+        backend_server, tmp_path / "k", kiosk={"scanner": {"loop_video": False}}
+    )
     kiosk = start_kiosk(settings, camera=str(camera))
     welcome = kiosk.app.screens["welcome"]
     kiosk.wait_for(lambda: welcome.camera.frames_shown > 0, what="the live preview")
@@ -126,12 +124,18 @@ def test_camera_unplugged_says_so_keeps_the_keypad_and_recovers(
 
 
 def test_a_kiosk_without_a_camera_says_so_and_never_plays_the_demo_card(
-    server: BackendServer, start_kiosk: Callable[..., Harness], tmp_path: Path
+    backend_server: BackendServer, start_kiosk: Callable[..., Harness], tmp_path: Path
 ) -> None:
     if any(Path("/dev").glob("video*")):
         pytest.skip("this machine has a camera: auto would pick it")
-    kiosk = start_kiosk(settings_for(server, tmp_path / "k"), camera="auto")
+    kiosk = start_kiosk(settings_for(backend_server, tmp_path / "k"), camera="auto")
     kiosk.wait_for(lambda: not kiosk.app.flow.view.camera_ok, timeout=10, what="camera lost")
-    kiosk.pump(6.0)  # the demo video would have shown its card by now
+    # No waiting for a card that must not come: the source itself is a camera waiting to be
+    # plugged in, not the demo video, and no frame has reached the preview.
+    from kiosk.scanner.sources import CameraSource, VideoFileSource
+
+    source = kiosk.app.services.scanner.source
+    assert isinstance(source, CameraSource) and not isinstance(source, VideoFileSource)
+    assert kiosk.app.screens["welcome"].camera.frames_shown == 0
     assert kiosk.app.manager.current == "welcome"
     assert kiosk.tr("welcome.camera_lost") in kiosk.texts()

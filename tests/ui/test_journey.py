@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,14 +16,8 @@ from .conftest import Harness, settings_for
 pytestmark = pytest.mark.ui
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[BackendServer]:
-    with BackendServer(tmp_path / "backend") as running:
-        yield running
-
-
-def credential_in_database(server: BackendServer, member_id: str) -> tuple[str, str]:
-    with sqlite3.connect(server.database_path) as db:
+def credential_in_database(backend_server: BackendServer, member_id: str) -> tuple[str, str]:
+    with sqlite3.connect(backend_server.database_path) as db:
         rows = db.execute(
             "SELECT username, password FROM credentials WHERE member_id = ? AND revoked = 0",
             (member_id,),
@@ -32,8 +26,8 @@ def credential_in_database(server: BackendServer, member_id: str) -> tuple[str, 
     return rows[0]
 
 
-def visits_in_database(server: BackendServer) -> list[tuple[str, str]]:
-    with sqlite3.connect(server.database_path) as db:
+def visits_in_database(backend_server: BackendServer) -> list[tuple[str, str]]:
+    with sqlite3.connect(backend_server.database_path) as db:
         return db.execute("SELECT client_ref, member_id FROM visits ORDER BY id").fetchall()
 
 
@@ -49,9 +43,9 @@ def answer_new_member(kiosk: Harness) -> None:
 
 
 def test_member_types_number_signs_guestbook_and_sees_the_issued_credential(
-    server: BackendServer, start_kiosk: Callable[..., Harness], tmp_path: Path
+    backend_server: BackendServer, start_kiosk: Callable[..., Harness], tmp_path: Path
 ) -> None:
-    kiosk = start_kiosk(settings_for(server, tmp_path / "kiosk"))
+    kiosk = start_kiosk(settings_for(backend_server, tmp_path / "kiosk"))
     kiosk.wait_screen("welcome")
     kiosk.type_member("19000123")
     guestbook = kiosk.wait_screen("guestbook")
@@ -61,7 +55,7 @@ def test_member_types_number_signs_guestbook_and_sees_the_issued_credential(
     assert not guestbook.ids.submit.disabled
     kiosk.tap(guestbook.ids.submit)
     kiosk.wait_screen("credentials")
-    assert shown_credential(kiosk) == credential_in_database(server, "19000123")
+    assert shown_credential(kiosk) == credential_in_database(backend_server, "19000123")
 
     # The same member again: same credential, last answers preselected, one tap to submit.
     kiosk.tap(kiosk.button(kiosk.tr("common.done")))
@@ -75,14 +69,14 @@ def test_member_types_number_signs_guestbook_and_sees_the_issued_credential(
     kiosk.wait_screen("credentials")
     assert kiosk.taps - taps_before == 1
     assert kiosk.app.flow.view.credential.reused
-    assert shown_credential(kiosk) == credential_in_database(server, "19000123")
+    assert shown_credential(kiosk) == credential_in_database(backend_server, "19000123")
     assert kiosk.tr("credentials.title_reused") in kiosk.texts()
 
 
 def test_journey_in_english_after_the_language_toggle(
-    server: BackendServer, start_kiosk: Callable[..., Harness], tmp_path: Path
+    backend_server: BackendServer, start_kiosk: Callable[..., Harness], tmp_path: Path
 ) -> None:
-    kiosk = start_kiosk(settings_for(server, tmp_path / "kiosk"))
+    kiosk = start_kiosk(settings_for(backend_server, tmp_path / "kiosk"))
     kiosk.wait_screen("welcome")
     kiosk.tap(kiosk.button("English"))
     assert kiosk.app.language == "en"
@@ -102,9 +96,9 @@ def test_journey_in_english_after_the_language_toggle(
 
 
 def test_guestbook_only_visit_gets_thanks_and_no_credential(
-    server: BackendServer, start_kiosk: Callable[..., Harness], tmp_path: Path
+    backend_server: BackendServer, start_kiosk: Callable[..., Harness], tmp_path: Path
 ) -> None:
-    kiosk = start_kiosk(settings_for(server, tmp_path / "kiosk"))
+    kiosk = start_kiosk(settings_for(backend_server, tmp_path / "kiosk"))
     kiosk.type_member("19000126")
     guestbook = kiosk.wait_screen("guestbook")
     answer_new_member(kiosk)
@@ -112,7 +106,7 @@ def test_guestbook_only_visit_gets_thanks_and_no_credential(
     assert kiosk.app.flow.view.want_internet is False
     kiosk.tap(guestbook.ids.submit)
     kiosk.wait_screen("thanks")
-    with sqlite3.connect(server.database_path) as db:
+    with sqlite3.connect(backend_server.database_path) as db:
         assert db.execute(
             "SELECT count(*) FROM credentials WHERE member_id='19000126'"
         ).fetchone() == (0,)
@@ -125,13 +119,13 @@ def test_guestbook_only_visit_gets_thanks_and_no_credential(
     ("member", "banner"), [("19000124", "guestbook.expired"), ("19000125", "guestbook.blocked")]
 )
 def test_expired_or_blocked_member_signs_guestbook_without_internet(
-    server: BackendServer,
+    backend_server: BackendServer,
     start_kiosk: Callable[..., Harness],
     tmp_path: Path,
     member: str,
     banner: str,
 ) -> None:
-    kiosk = start_kiosk(settings_for(server, tmp_path / "kiosk"))
+    kiosk = start_kiosk(settings_for(backend_server, tmp_path / "kiosk"))
     kiosk.type_member(member)
     guestbook = kiosk.wait_screen("guestbook")
     assert kiosk.tr(banner) in kiosk.texts()
@@ -139,13 +133,13 @@ def test_expired_or_blocked_member_signs_guestbook_without_internet(
     answer_new_member(kiosk)
     kiosk.tap(guestbook.ids.submit)
     kiosk.wait_screen("thanks")
-    assert [m for _, m in visits_in_database(server)] == [member]
+    assert [m for _, m in visits_in_database(backend_server)] == [member]
 
 
 def test_unknown_member_number_gets_member_not_found(
-    server: BackendServer, start_kiosk: Callable[..., Harness], tmp_path: Path
+    backend_server: BackendServer, start_kiosk: Callable[..., Harness], tmp_path: Path
 ) -> None:
-    kiosk = start_kiosk(settings_for(server, tmp_path / "kiosk"))
+    kiosk = start_kiosk(settings_for(backend_server, tmp_path / "kiosk"))
     kiosk.type_member("19999999")
     kiosk.wait_screen("notice")
     assert kiosk.tr("notice.member_not_found.title") in kiosk.texts()
@@ -154,32 +148,35 @@ def test_unknown_member_number_gets_member_not_found(
 
 
 def test_backend_stopped_before_checkin_keeps_the_guestbook_and_sends_it_once(
-    server: BackendServer, start_kiosk: Callable[..., Harness], tmp_path: Path
+    backend_server: BackendServer, start_kiosk: Callable[..., Harness], tmp_path: Path
 ) -> None:
-    kiosk = start_kiosk(settings_for(server, tmp_path / "kiosk"))
+    kiosk = start_kiosk(settings_for(backend_server, tmp_path / "kiosk"))
     kiosk.type_member("19000123")
     guestbook = kiosk.wait_screen("guestbook")
     answer_new_member(kiosk)
-    server.stop()
+    backend_server.stop()
     kiosk.tap(guestbook.ids.submit)
     kiosk.wait_screen("notice")
     assert kiosk.tr("notice.backend_unreachable.title") in kiosk.texts()
     outbox = kiosk.app.services.outbox
     kiosk.wait_for(lambda: outbox.pending_count() == 1, what="the visit in the outbox")
-    server.start()
+    (kept,) = outbox.due(now=1e12)
+    backend_server.start()
     kiosk.app.services.sender.wake()
     kiosk.wait_for(lambda: outbox.pending_count() == 0, timeout=30, what="the outbox emptied")
-    assert [m for _, m in visits_in_database(server)] == ["19000123"]
+    assert [m for _, m in visits_in_database(backend_server)] == ["19000123"]
+    # The same entry sent again (a lost answer, a restored outbox) is a replay, not a visit.
+    outbox.put(kept.body)
     kiosk.app.services.sender.wake()
-    kiosk.pump(0.5)
-    assert len(visits_in_database(server)) == 1
+    kiosk.wait_for(lambda: outbox.pending_count() == 0, timeout=30, what="the resend answered")
+    assert len(visits_in_database(backend_server)) == 1
 
 
 def test_backend_down_at_lookup_still_keeps_the_guestbook(
-    server: BackendServer, start_kiosk: Callable[..., Harness], tmp_path: Path
+    backend_server: BackendServer, start_kiosk: Callable[..., Harness], tmp_path: Path
 ) -> None:
-    kiosk = start_kiosk(settings_for(server, tmp_path / "kiosk"))
-    server.stop()
+    kiosk = start_kiosk(settings_for(backend_server, tmp_path / "kiosk"))
+    backend_server.stop()
     kiosk.type_member("19000123")
     guestbook = kiosk.wait_screen("guestbook")
     assert kiosk.tr("guestbook.offline") in kiosk.texts()
@@ -190,9 +187,11 @@ def test_backend_down_at_lookup_still_keeps_the_guestbook(
 
 
 def test_idle_timeout_mid_guestbook_leaves_nothing_of_the_patron(
-    server: BackendServer, start_kiosk: Callable[..., Harness], tmp_path: Path
+    backend_server: BackendServer, start_kiosk: Callable[..., Harness], tmp_path: Path
 ) -> None:
-    settings = settings_for(server, tmp_path / "kiosk", kiosk={"timeouts": {"guestbook": 1.5}})
+    settings = settings_for(
+        backend_server, tmp_path / "kiosk", kiosk={"timeouts": {"guestbook": 1.5}}
+    )
     kiosk = start_kiosk(settings)
     kiosk.type_member("19000123")
     kiosk.wait_screen("guestbook")
@@ -209,9 +208,9 @@ def test_idle_timeout_mid_guestbook_leaves_nothing_of_the_patron(
 
 
 def test_escape_and_window_close_do_not_leave_the_kiosk(
-    server: BackendServer, start_kiosk: Callable[..., Harness], tmp_path: Path
+    backend_server: BackendServer, start_kiosk: Callable[..., Harness], tmp_path: Path
 ) -> None:
-    kiosk = start_kiosk(settings_for(server, tmp_path / "kiosk"))
+    kiosk = start_kiosk(settings_for(backend_server, tmp_path / "kiosk"))
     window: Any = kiosk.window
     assert window.dispatch("on_keyboard", 27, 0, "", []) is True
     assert window.dispatch("on_request_close") is True
@@ -220,13 +219,13 @@ def test_escape_and_window_close_do_not_leave_the_kiosk(
 
 
 def test_backend_that_accepts_and_never_replies_does_not_freeze_the_kiosk(
-    server: BackendServer, start_kiosk: Callable[..., Harness], tmp_path: Path
+    backend_server: BackendServer, start_kiosk: Callable[..., Harness], tmp_path: Path
 ) -> None:
     settings = settings_for(
-        server, tmp_path / "kiosk", kiosk={"read_timeout": 1.0, "timeouts": {"lookup": 3.0}}
+        backend_server, tmp_path / "kiosk", kiosk={"read_timeout": 1.0, "timeouts": {"lookup": 3.0}}
     )
     kiosk = start_kiosk(settings)
-    server.pause()  # SIGSTOP: connections are accepted, nothing is answered
+    backend_server.pause()  # SIGSTOP: connections are accepted, nothing is answered
     try:
         kiosk.type_member("19000123")
         started = time.monotonic()
@@ -243,7 +242,7 @@ def test_backend_that_accepts_and_never_replies_does_not_freeze_the_kiosk(
         kiosk.wait_screen("notice", timeout=20)
         kiosk.wait_for(lambda: kiosk.app.services.outbox.pending_count() == 1)
     finally:
-        server.resume()
+        backend_server.resume()
     kiosk.app.services.sender.wake()
     kiosk.wait_for(lambda: kiosk.app.services.outbox.pending_count() == 0, timeout=30)
-    assert [m for _, m in visits_in_database(server)] == ["19000123"]
+    assert [m for _, m in visits_in_database(backend_server)] == ["19000123"]
