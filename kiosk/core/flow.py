@@ -12,7 +12,7 @@ import datetime as dt
 import itertools
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from enum import StrEnum
 from typing import Any
 
@@ -105,41 +105,42 @@ class Credential:
         return f"Credential(username={self.username!r}, reused={self.reused})"
 
 
-@dataclass(frozen=True)
-class View:
-    """Everything a screen needs to draw the current state; nothing more."""
+@dataclass(kw_only=True)
+class _Shown:
+    """What one patron entered and was told: declared once, for the journey and its View."""
 
-    state: State
-    journey: int
-    deadline: float
     member_name: str = ""
     member_status: str = ""
     offline: bool = False  # the backend could not be reached: guestbook is kept locally
-    internet_allowed: bool = True
-    answers: Mapping[str, str] = field(default_factory=dict)
-    want_internet: bool = True
-    keypad_text: str = ""
-    credential: Credential | None = None
-    notice: Notice | None = None
-    camera_ok: bool = True
-
-
-@dataclass
-class _Journey:
-    """What one patron entered: dropped as a whole when the session ends."""
-
-    number: int
-    card: str = ""
-    client_ref: str = ""
-    member_name: str = ""
-    member_status: str = ""
-    offline: bool = False
     internet_allowed: bool = True
     answers: dict[str, str] = field(default_factory=dict)
     want_internet: bool = True
     keypad_text: str = ""
     credential: Credential | None = None
     notice: Notice | None = None
+
+
+@dataclass(kw_only=True)
+class View(_Shown):
+    """Everything a screen needs to draw the current state; nothing more. A copy made for
+    each change: screens read it and never write to it."""
+
+    state: State
+    journey: int
+    deadline: float
+    camera_ok: bool = True
+
+
+@dataclass
+class _Journey(_Shown):
+    """What one patron entered: dropped as a whole when the session ends."""
+
+    number: int
+    card: str = ""
+    client_ref: str = ""
+
+
+_SHOWN = tuple(f.name for f in fields(_Shown))
 
 
 MAX_KEYPAD_DIGITS = 20
@@ -184,19 +185,12 @@ class Flow:
     @property
     def view(self) -> View:
         j = self._journey
+        shown = {name: getattr(j, name) for name in _SHOWN}
         return View(
+            **shown | {"answers": dict(j.answers)},
             state=self._state,
             journey=j.number,
             deadline=self._deadline,
-            member_name=j.member_name,
-            member_status=j.member_status,
-            offline=j.offline,
-            internet_allowed=j.internet_allowed,
-            answers=dict(j.answers),
-            want_internet=j.want_internet,
-            keypad_text=j.keypad_text,
-            credential=j.credential,
-            notice=j.notice,
             camera_ok=self._camera_ok,
         )
 
