@@ -32,6 +32,7 @@ from kiosk.services import Services
 from kiosk.ui import theme
 from kiosk.ui.i18n import LANGUAGES, translate
 from kiosk.ui.kv import load_kv
+from kiosk.ui.sound import Beeper
 
 log = logging.getLogger("kiosk.ui")
 
@@ -86,7 +87,7 @@ class KioskApp(App):
         self._events: list[Any] = []
         self._frame_trigger = Clock.create_trigger(self._show_frame)
         self._last_frame_seq = -1
-        self._sound: Any = None
+        self._beeper = Beeper()
         services.bind(self)
         self.frame_ms: list[float] = []  # our own time per preview frame (benchmarks)
         self.journey_log: list[tuple[float, str]] = []  # (monotonic, state): benchmarks, tests
@@ -305,18 +306,7 @@ class KioskApp(App):
             self.screens[self.manager.current].tick()
 
     def _beep(self, kind: str) -> None:
-        if not self.settings.kiosk.sound:
-            return
-        try:
-            from kivy.core.audio import SoundLoader
-
-            if self._sound is None:
-                self._sound = SoundLoader.load(str(theme.ASSETS / "sounds" / "read.wav"))
-            if self._sound is not None:
-                self._sound.stop()
-                self._sound.play()
-        except Exception as exc:  # a kiosk without a sound card still works
-            log.info("no sound: %s", exc)
+        if self.settings.kiosk.sound and not self._beeper.beep(kind):
             self.settings = self.settings.with_overrides(kiosk={"sound": False})
 
     # ------------------------------------------------------ staff access

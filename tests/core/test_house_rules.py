@@ -29,14 +29,9 @@ KIOSK_SIDE = (
     "kiosk.doctor",
 )
 # Over a limit when this test was written (issue 10): backend/app.py and reconciling are
-# being split by the backend reshape; checkins, flow and ui/app grew past 400 lines with
-# this phase's features. Empty these as the splits land; nothing may be added.
-OVERSIZED_MODULES = {
-    "kiosk.backend.app",
-    "kiosk.backend.checkins",
-    "kiosk.core.flow",
-    "kiosk.ui.app",
-}
+# being split by the backend reshape; checkins and flow grew past 400 lines with this
+# phase's features. Empty these as the splits land; nothing may be added.
+OVERSIZED_MODULES = {"kiosk.backend.app", "kiosk.backend.checkins", "kiosk.core.flow"}
 LONG_FUNCTIONS = {
     "kiosk.backend.app:__call__",
     "kiosk.backend.app:create_app",
