@@ -37,6 +37,7 @@ from kiosk.backend.db import (
     read_session,
     write_session,
 )
+from kiosk.backend.guests import GuestDesk, GuestInternetUnavailable
 from kiosk.backend.kiosks import RegisteredTokens
 from kiosk.backend.library_link import LibraryUnavailable
 from kiosk.backend.provisioning import ProvisioningUnavailable, build_provisioner
@@ -49,6 +50,8 @@ from kiosk.protocol import (
     CheckinResponse,
     ErrorCode,
     ErrorEnvelope,
+    GuestVisitRequest,
+    GuestVisitResponse,
     HealthResponse,
     HeartbeatRequest,
     HeartbeatResponse,
@@ -75,7 +78,9 @@ CONSOLE_MAX_BODY = 8 * 1024 * 1024
 
 _ERROR_DESCRIPTIONS = {
     401: "missing or wrong bearer token (`unauthorized`)",
-    403: "expired or blocked member asking for internet (`member_expired`, `member_blocked`)",
+    403: "expired or blocked member asking for internet (`member_expired`, `member_blocked`);"
+    " a guest asking for internet when [guests] gives none or the day's vouchers are gone"
+    " (`guest_internet_unavailable`)",
     404: "`member_not_found`, or `not_found` for an unknown path",
     409: "`client_ref_conflict`: the client_ref was used with another body",
     413: "`payload_too_large`: body over [backend] max_body_bytes",
@@ -260,6 +265,7 @@ def create_app(
     engine = create_db_engine(backend.database_url)
     network = provisioner if provisioner is not None else build_provisioner(settings.provisioning)
     desk = CheckinDesk(engine, settings, network, clock)
+    guest_desk = GuestDesk(desk)
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -380,6 +386,20 @@ def create_app(
             answer.model_dump(mode="json"), status_code=200 if outcome.replay else 201
         )
 
+    @router.post(
+        "/guest-visits",
+        status_code=201,
+        response_model=GuestVisitResponse,
+        dependencies=auth,
+        responses={
+            200: {"model": GuestVisitResponse, "description": "replay of the same client_ref"},
+            **_errors(403, 409, 503),
+        },
+    )
+    def guest_visit(body: GuestVisitRequest) -> JSONResponse:
+        response, replay = guest_desk.record(body)
+        return JSONResponse(response.model_dump(mode="json"), status_code=200 if replay else 201)
+
     @router.get("/stats/today", response_model=StatsToday, dependencies=auth, responses=_errors())
     def stats_today() -> JSONResponse:
         with read_session(engine) as session:
@@ -447,6 +467,13 @@ def _install_error_handlers(app: FastAPI) -> None:
             )
         if isinstance(exc, ClientRefConflict):
             return error_response(409, ErrorCode.client_ref_conflict, str(exc))
+        if isinstance(exc, GuestInternetUnavailable):
+            log.info("guest internet refused: %s", exc)
+            return error_response(
+                403,
+                ErrorCode.guest_internet_unavailable,
+                "no internet for guests at this kiosk now; the desk can help",
+            )
         if isinstance(exc, AnswersTooLarge):
             return error_response(422, ErrorCode.invalid_request, str(exc))
         if isinstance(exc, LibraryUnavailable):
@@ -468,6 +495,7 @@ def _install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(RequestValidationError, invalid)
     for kind in (
+        GuestInternetUnavailable,
         MemberNotFound,
         MemberNotAllowed,
         ClientRefConflict,
