@@ -1,0 +1,111 @@
+"""The kiosk API's routes under /api/v1: health, member lookup, check-ins, visits, today's stats.
+
+Every answer is a JSONResponse: a returned model would be re-validated in another
+thread-pool hop for sync endpoints.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+
+from kiosk import __version__
+from kiosk.backend.db import check_database, read_session
+from kiosk.backend.deps import AUTHENTICATED, DeskDep, EngineDep, ProvisionerDep
+from kiosk.backend.errors import documented_errors
+from kiosk.backend.provisioning import ProvisioningUnavailable
+from kiosk.backend.reports import stats_for_day
+from kiosk.protocol import (
+    API_PREFIX,
+    CheckinRequest,
+    CheckinResponse,
+    HealthResponse,
+    LookupRequest,
+    LookupResponse,
+    StatsToday,
+    VisitRequest,
+    VisitResponse,
+)
+
+router = APIRouter(prefix=API_PREFIX)
+
+
+@router.get("/health", response_model=HealthResponse, responses={503: {"model": HealthResponse}})
+def health(engine: EngineDep, network: ProvisionerDep) -> JSONResponse:
+    database = check_database(engine)
+    try:
+        network.check()
+        provisioning = f"{network.name}: ok"
+    except ProvisioningUnavailable as exc:
+        provisioning = f"{network.name}: unavailable ({exc})"
+    if database != "ok":
+        status, code = "error", 503
+    elif provisioning.endswith(": ok"):
+        status, code = "ok", 200
+    else:
+        status, code = "degraded", 200
+    body = HealthResponse(
+        status=status,
+        version=__version__,
+        database=database,
+        provisioning=provisioning,
+        time=dt.datetime.now(dt.UTC),
+    )
+    return JSONResponse(body.model_dump(mode="json"), status_code=code)
+
+
+@router.post(
+    "/members/lookup",
+    response_model=LookupResponse,
+    dependencies=AUTHENTICATED,
+    responses=documented_errors(404),
+)
+def lookup(body: LookupRequest, desk: DeskDep) -> JSONResponse:
+    return JSONResponse(desk.lookup(body.card).model_dump(mode="json"))
+
+
+@router.post(
+    "/checkins",
+    status_code=201,
+    response_model=CheckinResponse,
+    dependencies=AUTHENTICATED,
+    responses={
+        200: {"model": CheckinResponse, "description": "replay of the same client_ref"},
+        **documented_errors(403, 404, 409, 503),
+    },
+)
+def checkin(body: CheckinRequest, desk: DeskDep) -> JSONResponse:
+    outcome = desk.record(body, allow_credential=True)
+    return JSONResponse(
+        outcome.response.model_dump(mode="json"), status_code=200 if outcome.replay else 201
+    )
+
+
+@router.post(
+    "/visits",
+    status_code=201,
+    response_model=VisitResponse,
+    dependencies=AUTHENTICATED,
+    responses={
+        200: {"model": VisitResponse, "description": "replay of the same client_ref"},
+        **documented_errors(404, 409),
+    },
+)
+def visit(body: VisitRequest, desk: DeskDep) -> JSONResponse:
+    outcome = desk.record(body, allow_credential=False)
+    answer = VisitResponse(visit=outcome.response.visit)
+    return JSONResponse(answer.model_dump(mode="json"), status_code=200 if outcome.replay else 201)
+
+
+@router.get(
+    "/stats/today",
+    response_model=StatsToday,
+    dependencies=AUTHENTICATED,
+    responses=documented_errors(),
+)
+def stats_today(engine: EngineDep, desk: DeskDep) -> JSONResponse:
+    with read_session(engine) as session:
+        stats = stats_for_day(session, desk.today(desk.clock()), desk.timezone)
+    return JSONResponse(stats.model_dump(mode="json"))
