@@ -68,9 +68,10 @@ def percentile(values: list[float], q: float) -> float:
 
 def main() -> int:
     from kiosk.config import load_settings
+    from kiosk.demo.footage import Sequence, video_codec, write_card_video
+    from kiosk.demo.membercard import MemberCard
     from kiosk.display import start_xvfb
     from kiosk.launch import configure_kivy, demo_settings, free_port, start_backend, write_config
-    from kiosk.scanner.democard import MemberCard, Sequence, video_codec, write_card_video
 
     work = Path(tempfile.mkdtemp(prefix="kiosk-bench-"))
     from kiosk.logs import setup_logging

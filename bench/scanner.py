@@ -17,7 +17,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import ModuleType
 from typing import TYPE_CHECKING
 
 from bench.report import write_section
@@ -26,7 +25,7 @@ if TYPE_CHECKING:
     import numpy as np
 
     from kiosk.config import ScannerSettings
-    from kiosk.scanner.decoders import DecoderChain
+    from kiosk.scanner.chain import DecoderChain
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLES = REPO.parent / "shared" / "testdata" / "barcodes" / "zxing-cpp"
@@ -41,7 +40,7 @@ CANDIDATE_CHAINS = (
 
 INTRO = """`make bench` (or `.venv/bin/python -m bench scanner`): pyzbar alone, zxing-cpp alone
 (both on the greyscale image, restricted to `[kiosk.scanner] formats`) and three candidate
-chains of `kiosk/scanner/decoders.py`, in one run, one core (`cv2.setNumThreads(1)`). A
+chains of `kiosk/scanner/chain.py`, in one run, one core (`cv2.setNumThreads(1)`). A
 chain runs the decoders in order, each followed by its preprocessing steps (deskewed and
 enlarged crops of bar-like regions, 2x upscale of small images, zxing-cpp's global
 binariser, contrast equalisation, inversion for pyzbar, a 640 px fit for WeChat), until
@@ -123,14 +122,10 @@ def main() -> int:
     import numpy as np
 
     from kiosk.config import ScannerSettings
-    from kiosk.scanner import democard
+    from kiosk.demo import footage, membercard
+    from kiosk.scanner.chain import build_chain
     from kiosk.scanner.commands import IMAGE_BUDGET_MS, load_gray
-    from kiosk.scanner.decoders import (
-        Decoder,
-        PyzbarDecoder,
-        ZxingDecoder,
-        build_chain,
-    )
+    from kiosk.scanner.decoders import Decoder, PyzbarDecoder, ZxingDecoder
 
     cv2.setNumThreads(1)
     settings = ScannerSettings()
@@ -144,7 +139,7 @@ def main() -> int:
     zxing = ZxingDecoder(settings.formats)
 
     def alone(decoder: Decoder) -> Callable[[np.ndarray], list[str]]:
-        return lambda image: [s.text for s in decoder.decode(democard_gray(image))]
+        return lambda image: [s.text for s in decoder.decode(as_gray(image))]
 
     def chained(chain: DecoderChain, budget: float | None) -> Callable[[np.ndarray], list[str]]:
         return lambda image: [s.text for s in chain.decode(image, budget).symbols]
@@ -210,16 +205,16 @@ def main() -> int:
     rng = np.random.default_rng(20261128)
     cards: list[tuple[str, str, np.ndarray]] = []
     for i in range(SYNTHETIC_FRAMES):
-        symbology = democard.SYMBOLOGIES[i % len(democard.SYMBOLOGIES)]
+        symbology = membercard.SYMBOLOGIES[i % len(membercard.SYMBOLOGIES)]
         colour = rng.integers(0, 160, 3)
-        card = democard.MemberCard(
+        card = membercard.MemberCard(
             member_id=str(19000000 + int(rng.integers(0, 999999))),
             name="Anggota Uji",
             symbology=symbology,
             light_on_dark=bool(rng.random() < 0.15),
             colour=(int(colour[0]), int(colour[1]), int(colour[2])),
         )
-        pose = democard.Pose(
+        pose = footage.Pose(
             centre=(float(rng.uniform(0.38, 0.62)), float(rng.uniform(0.4, 0.6))),
             width_fraction=float(rng.uniform(0.32, 0.7)),
             angle=float(rng.uniform(-40, 40)),
@@ -228,16 +223,16 @@ def main() -> int:
             brightness=float(rng.uniform(0.35, 1.1)),
             noise=float(rng.uniform(1, 6)),
         )
-        frame = democard.card_frame(card, pose, seed=i)
+        frame = footage.card_frame(card, pose, seed=i)
         cards.append((symbology, card.text, cv2.cvtColor(frame, cv2.COLOR_RGB2BGR)))
     empties = []
     for i in range(EMPTY_FRAMES):
-        pose = democard.Pose(
+        pose = footage.Pose(
             blur=float(rng.uniform(0, 1.5)),
             brightness=float(rng.uniform(0.4, 1.1)),
             noise=float(rng.uniform(1, 6)),
         )
-        scene = democard.compose_frame(None, pose, democard.scene_background(seed=1000 + i), i)
+        scene = footage.compose_frame(None, pose, footage.scene_background(seed=1000 + i), i)
         empties.append(cv2.cvtColor(scene, cv2.COLOR_RGB2BGR))
     emit(
         f"\n### generated 1280x720 card frames, one at a time within the frame budget "
@@ -248,7 +243,7 @@ def main() -> int:
     framewise = methods(None)
     emit(row("symbology", "frames", *framewise))
     emit("|---|---:|" + "---:|" * len(framewise))
-    by_symbology = {s: {n: Tally() for n in framewise} for s in democard.SYMBOLOGIES}
+    by_symbology = {s: {n: Tally() for n in framewise} for s in membercard.SYMBOLOGIES}
     card_ms: dict[str, list[float]] = {n: [] for n in framewise}
     on_empty = {n: Tally() for n in framewise}
     for name, method in framewise.items():
@@ -287,9 +282,7 @@ def main() -> int:
     )
     emit(row("chain", "p50 ms, card held", "p95", "p50 ms, empty", "p95", "frames read"))
     emit("|---|---:|---:|---:|---:|---:|")
-    for names_, (held_ms, empty_ms, reads) in worker_frames(
-        settings, democard, build_chain
-    ).items():
+    for names_, (held_ms, empty_ms, reads) in worker_frames(settings, build_chain).items():
         emit(
             row(
                 names_,
@@ -304,26 +297,28 @@ def main() -> int:
     return 0
 
 
-def democard_gray(image: np.ndarray) -> np.ndarray:
+def as_gray(image: np.ndarray) -> np.ndarray:
     import cv2
 
     return image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
 
 
 def worker_frames(
-    settings: ScannerSettings, democard: ModuleType, build_chain: Callable[..., DecoderChain]
+    settings: ScannerSettings, build_chain: Callable[..., DecoderChain]
 ) -> dict[str, tuple[list[float], list[float], str]]:
     """Per-frame decode time as the worker spends it, over clips of each symbology's card
     held still-ish: frames with the card held vs frames of the empty scene."""
     import cv2
 
-    sequence = democard.Sequence(empty_before=15, entering=0, held=25, leaving=0, empty_after=0)
+    from kiosk.demo import footage, membercard
+
+    sequence = footage.Sequence(empty_before=15, entering=0, held=25, leaving=0, empty_after=0)
     clips = []
-    for i, symbology in enumerate(democard.SYMBOLOGIES):
-        card = democard.MemberCard(symbology=symbology)
+    for i, symbology in enumerate(membercard.SYMBOLOGIES):
+        card = membercard.MemberCard(symbology=symbology)
         frames = [
             cv2.cvtColor(f, cv2.COLOR_RGB2BGR)
-            for f in democard.sequence_frames(card, sequence, seed=40 + i)
+            for f in footage.sequence_frames(card, sequence, seed=40 + i)
         ]
         clips.append((card.text, frames))
     out = {}

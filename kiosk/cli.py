@@ -27,8 +27,10 @@ HANDLERS: dict[str, str] = {
     "provisioning sync": "kiosk.backend.commands:cmd_provisioning_sync",
     "backup": "kiosk.backend.commands:cmd_backup",
     "decode": "kiosk.scanner.commands:cmd_decode",
+    "test-card": "kiosk.demo.printed_card:cmd_test_card",
     "set-pin": "kiosk.pin_command:cmd_set_pin",
     "doctor": "kiosk.doctor:cmd_doctor",
+    "staff": "kiosk.backend.console.staff_command:cmd_staff",
 }
 
 
@@ -99,6 +101,33 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--decoders", help="comma-separated chain, e.g. zxing-cpp,pyzbar")
     p.add_argument("--camera", help="read live from a camera index, device or video file")
     p.add_argument("--seconds", type=float, default=0, help="with --camera: stop after this")
+
+    staff = sub.add_parser("staff", help="staff console accounts")
+    ssub = staff.add_subparsers(dest="staff_command", metavar="ACTION", required=True)
+    for action, help_text in (
+        ("add", "add an account (password asked twice, or two lines on standard input)"),
+        ("passwd", "set an account's password"),
+        ("disable", "disable an account (its sessions end)"),
+        ("enable", "enable a disabled account"),
+        ("list", "list the accounts"),
+    ):
+        p = ssub.add_parser(action, help=help_text, description=help_text)
+        p.set_defaults(handler="staff")
+        add_config(p)
+        if action != "list":
+            p.add_argument("username")
+        if action == "add":
+            p.add_argument("--role", choices=["staff", "admin"], default="staff")
+
+    p = command("test-card", "print a member card to hold up to a new camera")
+    p.add_argument("member_id", metavar="MEMBER_ID", help="the member number the card carries")
+    p.add_argument(
+        "--format",
+        choices=["Codabar", "Code128", "Code39", "QR"],
+        default="Codabar",
+        help="the card's barcode (default: Codabar)",
+    )
+    p.add_argument("out", type=Path, metavar="OUT.png|OUT.pdf", help="file to write")
 
     command("set-pin", "set the staff PIN for maintenance mode")
     command("doctor", "check display, camera, zbar, backend, config and PIN")

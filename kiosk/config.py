@@ -13,6 +13,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from kiosk.members_config import MembersSettings
+
 DEFAULT_CONFIG_PATH = Path("config.toml")
 DEFAULT_CARD_PATTERN = (
     r"(?P<start>[A-D](?=[0-9]{4,20}[A-D]$))?(?P<id>[A-Z0-9][A-Z0-9-]{2,18}[A-Z0-9])(?(start)[A-D])"
@@ -69,6 +71,10 @@ class ScannerSettings(_Section):
     # Optional check digits (Code 39 mod 43, ITF) are verified only when true.
     verify_optional_checksums: bool = False
     loop_video: bool = True
+    # Decode only frames with something in front of the camera (a change, or a difference
+    # from the learned empty scene); with nothing there, once every idle_decode_seconds.
+    idle_gate: bool = True
+    idle_decode_seconds: float = Field(1.0, gt=0)
 
 
 class KioskSettings(_Section):
@@ -199,6 +205,8 @@ def _default_fields() -> list[GuestbookField]:
 
 class GuestbookSettings(_Section):
     fields: list[GuestbookField] = Field(default_factory=_default_fields)
+    # A member's further visits inside this window are not counted again (0: every visit).
+    repeat_window_minutes: int = Field(0, ge=0, le=1440)
     privacy_notice: Text = Text(
         id="Data kunjungan disimpan 1 tahun untuk statistik perpustakaan (UU PDP 27/2022).",
         en="Visit data is kept for 1 year for library statistics (Law 27/2022 on PDP).",
@@ -326,6 +334,7 @@ class Settings(_Section):
     backend: BackendSettings = Field(default_factory=BackendSettings)
     provisioning: ProvisioningSettings = Field(default_factory=ProvisioningSettings)
     maintenance: MaintenanceSettings = Field(default_factory=MaintenanceSettings)
+    members: MembersSettings = Field(default_factory=MembersSettings)
 
     def with_overrides(self, **sections: dict[str, Any]) -> Settings:
         """A copy with some keys of some sections replaced (validated again)."""

@@ -91,7 +91,8 @@ def build_services(
     if spec == "none":  # a keypad-only kiosk
         return services
     try:
-        from kiosk.scanner.decoders import build_chain
+        from kiosk.scanner.chain import build_chain
+        from kiosk.scanner.gate import build_gate
         from kiosk.scanner.sources import open_source
         from kiosk.scanner.worker import ScannerWorker
 
@@ -109,6 +110,7 @@ def build_services(
             debounce_seconds=scanner_settings.debounce_seconds,
             on_event=on_event,
             on_frame=on_frame,
+            gate=build_gate(scanner_settings),
         )
     except Exception as exc:  # the keypad still works without a camera
         log.error("camera %r not available: %s", spec, exc)

@@ -146,5 +146,26 @@ class StatsToday(_Model):
     credentials_reused: int
 
 
+class CameraState(StrEnum):
+    ok = "ok"
+    no_camera = "no_camera"
+    reconnecting = "reconnecting"
+    unknown = "unknown"
+
+
+class HeartbeatRequest(_Model):
+    """POST /kiosks/heartbeat: a kiosk says it is alive and how it is doing."""
+
+    kiosk_id: KioskId
+    outbox_depth: int = Field(0, ge=0)
+    dead_letters: int = Field(0, ge=0)
+    camera: CameraState = CameraState.unknown
+    version: str = Field("", max_length=32)
+
+
+class HeartbeatResponse(_Model):
+    received_at: dt.datetime
+
+
 def error_envelope(code: ErrorCode, message: str) -> dict[str, Any]:
     return {"error": {"code": code.value, "message": message}}

@@ -15,26 +15,26 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from kiosk.scanner import democard  # noqa: E402
+from kiosk.demo import footage, membercard  # noqa: E402
 
-DEMO_MEMBER = democard.MemberCard(member_id="19000123", name="Siti Aminah", symbology="Codabar")
+DEMO_MEMBER = membercard.MemberCard(member_id="19000123", name="Siti Aminah", symbology="Codabar")
 FPS = 15.0
-GESTURE = democard.Sequence(
+GESTURE = footage.Sequence(
     empty_before=24,
     entering=8,
     held=44,
     leaving=8,
     empty_after=14,
-    pose=democard.Pose(angle=6.0, tilt=0.06, blur=0.7, noise=1.0, width_fraction=0.52),
+    pose=footage.Pose(angle=6.0, tilt=0.06, blur=0.7, noise=1.0, width_fraction=0.52),
 )
 
 
 def main() -> int:
-    fourcc, suffix = democard.video_codec()
+    fourcc, suffix = footage.video_codec()
     target = REPO / "assets" / "demo" / f"demo-card{suffix}"
     for old in target.parent.glob("demo-card.*"):
         old.unlink()
-    democard.write_card_video(target, [DEMO_MEMBER], GESTURE, fps=FPS, seed=11)
+    footage.write_card_video(target, [DEMO_MEMBER], GESTURE, fps=FPS, seed=11)
     frames = GESTURE.empty_before + GESTURE.entering + GESTURE.held + GESTURE.leaving
     frames += GESTURE.empty_after
     size_kb = target.stat().st_size / 1024

@@ -13,9 +13,11 @@ from fastapi import FastAPI
 from kiosk import __version__
 from kiosk.backend.auth import RateLimiter, TokenCheck
 from kiosk.backend.checkins import CheckinDesk, Clock, utc_now
+from kiosk.backend.console.routes import install_console
 from kiosk.backend.db import create_db_engine, migrate
 from kiosk.backend.errors import install_error_handlers
 from kiosk.backend.guard import RequestGuard
+from kiosk.backend.kiosks import RegisteredTokens
 from kiosk.backend.provisioning import build_provisioner
 from kiosk.backend.provisioning.base import Provisioner
 from kiosk.backend.reconciling import reconcile_forever
@@ -80,13 +82,15 @@ def create_app(
     app.state.settings = settings
     app.state.engine = engine
     app.state.provisioner = network
-    app.state.desk = CheckinDesk(engine, settings, network, clock)
+    app.state.clock = clock
+    app.state.desk = desk = CheckinDesk(engine, settings, network, clock)
     app.include_router(router)
+    install_console(app, desk, clock)
     install_error_handlers(app)
     app.add_middleware(
         RequestGuard,
         max_body=backend.max_body_bytes,
-        tokens=TokenCheck(backend.api_tokens),
+        tokens=TokenCheck(backend.api_tokens, RegisteredTokens(engine)),
         limiter=RateLimiter(backend.rate_limit_per_minute),
     )
     return app

@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 
 class Unauthorized(Exception):
@@ -28,11 +29,17 @@ def token_id(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()[:8]
 
 
-class TokenCheck:
-    """Accepts exactly the configured tokens, comparing in constant time."""
+class RegisteredLookup(Protocol):
+    def kiosk_for(self, token: str) -> str | None: ...
 
-    def __init__(self, tokens: Sequence[str]) -> None:
+
+class TokenCheck:
+    """Accepts the configured tokens (compared in constant time) and the tokens of kiosks
+    registered in the console (stored hashed)."""
+
+    def __init__(self, tokens: Sequence[str], registered: RegisteredLookup | None = None) -> None:
         self._tokens = [token.encode("utf-8") for token in tokens]
+        self._registered = registered
 
     def verify(self, authorization: str | None) -> str:
         """The token of a valid `Authorization: Bearer ...` header, or Unauthorized."""
@@ -45,7 +52,8 @@ class TokenCheck:
         # Compare with every token so the time taken says nothing about which one is near.
         matches = [secrets.compare_digest(candidate, known) for known in self._tokens]
         if not any(matches):
-            raise Unauthorized("unknown token")
+            if self._registered is None or self._registered.kiosk_for(token.strip()) is None:
+                raise Unauthorized("unknown token")
         return token.strip()
 
 

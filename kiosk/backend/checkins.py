@@ -24,6 +24,7 @@ from kiosk.backend import credentials as policy
 from kiosk.backend.db import (
     CredentialRow,
     MemberRow,
+    VisitAnswerRow,
     VisitRow,
     lock_credential_issuing,
     read_session,
@@ -320,22 +321,26 @@ class CheckinDesk:
                 reused=reused,
             )
         response = CheckinResponse(visit=visit, credential=credential)
-        session.add(
-            VisitRow(
-                client_ref=str(request.client_ref),
-                member_id=entry.member_id,
-                kiosk_id=request.kiosk_id,
-                occurred_at=occurred_at,
-                received_at=now,
-                answers=entry.answers_json,
-                want_internet=request.want_internet,
-                credential_id=credential_row.id if credential_row is not None else None,
-                credential_reused=reused,
-                request_digest=entry.digest,
-                response=response.model_dump_json(),
-            )
+        local = occurred_at.astimezone(self.timezone)
+        row = VisitRow(
+            client_ref=str(request.client_ref),
+            member_id=entry.member_id,
+            kiosk_id=request.kiosk_id,
+            occurred_at=occurred_at,
+            received_at=now,
+            answers=entry.answers_json,
+            want_internet=request.want_internet,
+            credential_id=credential_row.id if credential_row is not None else None,
+            credential_reused=reused,
+            request_digest=entry.digest,
+            response=response.model_dump_json(),
+            local_day=local.date(),
+            local_hour=local.hour,
         )
+        session.add(row)
         session.flush()
+        if row.counted is not False:  # a repeat visit is kept but stays out of reports
+            session.add_all(answer_rows(row.id, request.answers, local.date()))
         log.info(
             "%s member=%s kiosk=%s client_ref=%s credential=%s",
             "checkin" if entry.allow_credential else "visit",
@@ -345,6 +350,15 @@ class CheckinDesk:
             "none" if credential_row is None else ("reused" if reused else "issued"),
         )
         return Outcome(response, False)
+
+
+def answer_rows(visit_id: int, answers: dict[str, Any], day: dt.date) -> list[VisitAnswerRow]:
+    """The report rows of a visit's answers (empty answers are not counted)."""
+    return [
+        VisitAnswerRow(visit_id=visit_id, field=key[:32], value=str(value)[:80], local_day=day)
+        for key, value in answers.items()
+        if value is not None and value != ""
+    ]
 
 
 @dataclass(frozen=True)

@@ -54,6 +54,8 @@ class MemberRow(Base):
     status: Mapped[str] = mapped_column(sa.String(16))
     expires_on: Mapped[dt.date | None] = mapped_column(sa.Date, nullable=True)
     institution: Mapped[str | None] = mapped_column(sa.String(200), nullable=True)
+    # From the library's system (SLiMS birth_date, INLISLite DateOfBirth); CSV leaves it empty.
+    birth_date: Mapped[dt.date | None] = mapped_column(sa.Date, nullable=True)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
 
@@ -76,7 +78,10 @@ class CredentialRow(Base):
 
 class VisitRow(Base):
     __tablename__ = "visits"
-    __table_args__ = (sa.Index("ix_visits_member_occurred", "member_id", "occurred_at"),)
+    __table_args__ = (
+        sa.Index("ix_visits_member_occurred", "member_id", "occurred_at"),
+        sa.Index("ix_visits_local_day", "local_day", "local_hour", "kiosk_id", "counted"),
+    )
 
     id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
     client_ref: Mapped[str] = mapped_column(sa.String(36), unique=True)
@@ -94,6 +99,64 @@ class VisitRow(Base):
     # What a replay of the same client_ref must match, and the first answer it gets back.
     request_digest: Mapped[str] = mapped_column(sa.String(64))
     response: Mapped[str] = mapped_column(sa.Text)
+    # The library's calendar day and hour of occurred_at ([backend] timezone), so reports
+    # group by plain indexed columns instead of converting every row's time.
+    local_day: Mapped[dt.date | None] = mapped_column(sa.Date, nullable=True)
+    local_hour: Mapped[int | None] = mapped_column(sa.SmallInteger, nullable=True)
+    # False for a repeat inside [guestbook] repeat_window_minutes: kept, not counted.
+    counted: Mapped[bool] = mapped_column(sa.Boolean, default=True)
+
+
+class VisitAnswerRow(Base):
+    """One guestbook answer of a visit (a choice key, or text cut to 80 characters)."""
+
+    __tablename__ = "visit_answers"
+    __table_args__ = (sa.Index("ix_visit_answers_field_day", "field", "local_day", "value"),)
+
+    visit_id: Mapped[int] = mapped_column(
+        sa.Integer, sa.ForeignKey("visits.id", ondelete="CASCADE"), primary_key=True
+    )
+    field: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    value: Mapped[str] = mapped_column(sa.String(80))
+    local_day: Mapped[dt.date] = mapped_column(sa.Date)
+
+
+class KioskRow(Base):
+    """A registered kiosk: its hashed API token and what its last heartbeat said."""
+
+    __tablename__ = "kiosks"
+
+    id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    token_hash: Mapped[str | None] = mapped_column(sa.String(64), nullable=True, unique=True)
+    registered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_contact: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    outbox_depth: Mapped[int] = mapped_column(sa.Integer, default=0)
+    dead_letters: Mapped[int] = mapped_column(sa.Integer, default=0)
+    camera: Mapped[str] = mapped_column(sa.String(32), default="unknown")
+    version: Mapped[str] = mapped_column(sa.String(32), default="")
+
+
+class WritebackRow(Base):
+    """A visit waiting to be written to the library's own guestbook table (SLiMS
+    visitor_count, INLISLite memberguesses); added in the visit's own transaction."""
+
+    __tablename__ = "library_writeback"
+    __table_args__ = (sa.Index("ix_library_writeback_state_id", "state", "id"),)
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    # One entry per visit, whatever replays the kiosk sends.
+    client_ref: Mapped[str] = mapped_column(sa.String(36), unique=True)
+    system: Mapped[str] = mapped_column(sa.String(16))
+    payload: Mapped[str] = mapped_column(sa.Text)
+    state: Mapped[str] = mapped_column(sa.String(8), default="waiting")  # waiting|written|failed
+    attempts: Mapped[int] = mapped_column(sa.Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    # A drainer's claim, so two backend instances never write the same entry at once.
+    claimed_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    written_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 # ------------------------------------------------------------------ engine

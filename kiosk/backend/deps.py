@@ -11,7 +11,7 @@ from fastapi import Depends, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.engine import Engine
 
-from kiosk.backend.checkins import CheckinDesk
+from kiosk.backend.checkins import CheckinDesk, Clock
 from kiosk.backend.provisioning.base import Provisioner
 from kiosk.config import Settings
 
@@ -33,6 +33,11 @@ async def get_provisioner(request: Request) -> Provisioner:
     return provisioner
 
 
+async def get_clock(request: Request) -> Clock:
+    clock: Clock = request.app.state.clock
+    return clock
+
+
 async def get_desk(request: Request) -> CheckinDesk:
     desk: CheckinDesk = request.app.state.desk
     return desk
@@ -48,5 +53,6 @@ async def documented_auth(
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 EngineDep = Annotated[Engine, Depends(get_engine)]
 ProvisionerDep = Annotated[Provisioner, Depends(get_provisioner)]
+ClockDep = Annotated[Clock, Depends(get_clock)]
 DeskDep = Annotated[CheckinDesk, Depends(get_desk)]
 AUTHENTICATED = [Depends(documented_auth)]

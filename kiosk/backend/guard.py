@@ -23,6 +23,7 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 HEALTH_PATH = f"{API_PREFIX}/health"
+CONSOLE_MAX_BODY = 8 * 1024 * 1024
 
 
 class RequestGuard:
@@ -35,6 +36,7 @@ class RequestGuard:
     ) -> None:
         self.app = app
         self.max_body = max_body
+        self.console_max_body = CONSOLE_MAX_BODY
         self.tokens = tokens
         self.limiter = limiter
 
@@ -81,11 +83,13 @@ class RequestGuard:
                         )
                     )
                     return
+            # The console takes member CSV files; the kiosk API keeps its small limit.
+            limit = self.console_max_body if path.startswith("/staff/") else self.max_body
             too_large = error_response(
-                413, ErrorCode.payload_too_large, f"body larger than {self.max_body} bytes"
+                413, ErrorCode.payload_too_large, f"body larger than {limit} bytes"
             )
             declared = headers.get("content-length", "")
-            if declared.isdigit() and int(declared) > self.max_body:
+            if declared.isdigit() and int(declared) > limit:
                 await reply(too_large)
                 return
             body_receive = receive
@@ -98,7 +102,7 @@ class RequestGuard:
                         return
                     chunk = message.get("body", b"")
                     size += len(chunk)
-                    if size > self.max_body:
+                    if size > limit:
                         await reply(too_large)
                         return
                     chunks.append(chunk)

@@ -1,4 +1,4 @@
-"""The kiosk API's routes under /api/v1: health, member lookup, check-ins, visits, today's stats.
+"""The kiosk API under /api/v1: health, lookup, check-ins, visits, today's stats, heartbeat.
 
 Every answer is a JSONResponse: a returned model would be re-validated in another
 thread-pool hop for sync endpoints.
@@ -12,8 +12,9 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from kiosk import __version__
-from kiosk.backend.db import check_database, read_session
-from kiosk.backend.deps import AUTHENTICATED, DeskDep, EngineDep, ProvisionerDep
+from kiosk.backend import kiosks
+from kiosk.backend.db import check_database, read_session, write_session
+from kiosk.backend.deps import AUTHENTICATED, ClockDep, DeskDep, EngineDep, ProvisionerDep
 from kiosk.backend.errors import documented_errors
 from kiosk.backend.provisioning import ProvisioningUnavailable
 from kiosk.backend.reports import stats_for_day
@@ -22,6 +23,8 @@ from kiosk.protocol import (
     CheckinRequest,
     CheckinResponse,
     HealthResponse,
+    HeartbeatRequest,
+    HeartbeatResponse,
     LookupRequest,
     LookupResponse,
     StatsToday,
@@ -105,7 +108,20 @@ def visit(body: VisitRequest, desk: DeskDep) -> JSONResponse:
     dependencies=AUTHENTICATED,
     responses=documented_errors(),
 )
-def stats_today(engine: EngineDep, desk: DeskDep) -> JSONResponse:
+def stats_today(engine: EngineDep, desk: DeskDep, clock: ClockDep) -> JSONResponse:
     with read_session(engine) as session:
-        stats = stats_for_day(session, desk.today(desk.clock()), desk.timezone)
+        stats = stats_for_day(session, desk.today(clock()), desk.timezone)
     return JSONResponse(stats.model_dump(mode="json"))
+
+
+@router.post(
+    "/kiosks/heartbeat",
+    response_model=HeartbeatResponse,
+    dependencies=AUTHENTICATED,
+    responses=documented_errors(),
+)
+def heartbeat(body: HeartbeatRequest, engine: EngineDep, clock: ClockDep) -> JSONResponse:
+    now = clock()
+    with write_session(engine) as session:
+        kiosks.record_heartbeat(session, body, now)
+    return JSONResponse(HeartbeatResponse(received_at=now).model_dump(mode="json"))

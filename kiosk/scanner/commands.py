@@ -15,7 +15,7 @@ import numpy as np
 
 from kiosk.config import ConfigError, Settings
 from kiosk.core.cards import CardReader
-from kiosk.scanner.decoders import DecoderChain, build_chain
+from kiosk.scanner.chain import DecoderChain, build_chain
 
 # A still image has no next frame to try the remaining steps on: it gets a longer budget.
 IMAGE_BUDGET_MS = 500.0
@@ -100,6 +100,7 @@ def cmd_decode(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _decode_live(args: argparse.Namespace, settings: Settings, chain: DecoderChain) -> int:
+    from kiosk.scanner.gate import build_gate
     from kiosk.scanner.sources import SourceUnavailable, open_source
     from kiosk.scanner.worker import ScanEvent, ScannerWorker
 
@@ -130,7 +131,12 @@ def _decode_live(args: argparse.Namespace, settings: Settings, chain: DecoderCha
         _print(record, args.json, sys.stdout)
 
     worker = ScannerWorker(
-        source, chain, cards, debounce_seconds=scanner.debounce_seconds, on_event=on_event
+        source,
+        chain,
+        cards,
+        debounce_seconds=scanner.debounce_seconds,
+        on_event=on_event,
+        gate=build_gate(scanner),
     )
     worker.start()
     deadline = time.monotonic() + args.seconds if args.seconds > 0 else None

@@ -14,7 +14,10 @@ import cv2
 import numpy as np
 
 from kiosk.core.cards import CardReader, NotAMemberCard
-from kiosk.scanner.decoders import SELF_CHECKING, DecoderChain, Symbol
+from kiosk.scanner.chain import DecoderChain
+from kiosk.scanner.checksums import SELF_CHECKING
+from kiosk.scanner.decoders import Symbol
+from kiosk.scanner.gate import IdleGate
 from kiosk.scanner.sources import EndOfStream, FrameSource
 
 log = logging.getLogger(__name__)
@@ -52,6 +55,8 @@ class ScannerStats:
     cards: int = 0
     rejected: int = 0
     checksum_failures: int = 0
+    implausible: int = 0
+    idle_frames: int = 0  # frames the idle gate left undecoded
 
     def snapshot(self) -> ScannerStats:
         return replace(self)
@@ -78,6 +83,7 @@ class ScannerWorker:
         on_event: Callable[[ScanEvent], None],
         on_frame: Callable[[], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
+        gate: IdleGate | None = None,
     ) -> None:
         self.source = source
         self.chain = chain
@@ -86,6 +92,7 @@ class ScannerWorker:
         self.on_event = on_event
         self.on_frame = on_frame
         self.stats = ScannerStats()
+        self.gate = gate  # None: decode every frame
         # Debounce time; tests pass a clock that follows the frames of a recorded video.
         self._clock = clock
         self._stop = threading.Event()
@@ -209,6 +216,9 @@ class ScannerWorker:
                 frame, decoded_seq, size = self._frame, self._seq, self._frame_size
             if frame is None:
                 continue
+            if self.gate is not None and not self.gate.wants(frame, self._clock()):
+                self.stats.idle_frames += 1
+                continue
             try:
                 result = self.chain.decode(frame, spread=True)
             except Exception:
@@ -221,6 +231,7 @@ class ScannerWorker:
             self.stats.decodes += 1
             self.stats.last_decode_ms = result.ms
             self.stats.checksum_failures += result.checksum_failures
+            self.stats.implausible += result.implausible
             if not self._paused:
                 for symbol in result.symbols:
                     self._consider(symbol, size, self._clock())

@@ -13,7 +13,7 @@ from scanner.fakes import CARD_PATTERN, FPS, ISBN, MEMBER, EventLog, FrameClock,
 
 from kiosk.config import ScannerSettings
 from kiosk.core.cards import CardReader
-from kiosk.scanner import democard
+from kiosk.demo import footage, membercard
 
 
 @pytest.fixture(scope="session")
@@ -26,8 +26,8 @@ def card_reader() -> CardReader:
     return CardReader(CARD_PATTERN)
 
 
-def _gesture(empty_before: int = 6, held: int = 24, empty_after: int = 6) -> democard.Sequence:
-    return democard.Sequence(
+def _gesture(empty_before: int = 6, held: int = 24, empty_after: int = 6) -> footage.Sequence:
+    return footage.Sequence(
         empty_before=empty_before, entering=3, held=held, leaving=3, empty_after=empty_after
     )
 
@@ -36,11 +36,11 @@ def _gesture(empty_before: int = 6, held: int = 24, empty_after: int = 6) -> dem
 def card_then_book_video(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The member's Codabar card held up, then a book's ISBN barcode (about 5 s at 15 fps)."""
     folder = tmp_path_factory.mktemp("video")
-    return democard.write_card_video(
-        folder / f"card-then-book{democard.video_codec()[1]}",
+    return footage.write_card_video(
+        folder / f"card-then-book{footage.video_codec()[1]}",
         [
-            democard.MemberCard(member_id=MEMBER, symbology="Codabar"),
-            democard.MemberCard(name="Buku", symbology="EAN13", payload=ISBN),
+            membercard.MemberCard(member_id=MEMBER, symbology="Codabar"),
+            membercard.MemberCard(name="Buku", symbology="EAN13", payload=ISBN),
         ],
         _gesture(),
         fps=FPS,
@@ -50,12 +50,12 @@ def card_then_book_video(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def twice_shown_frames() -> list[np.ndarray]:
     """BGR frames: the member's QR card held 2 s, 2 s of empty scene, held again 2 s."""
-    card = democard.MemberCard(member_id=MEMBER, symbology="QRCode")
+    card = membercard.MemberCard(member_id=MEMBER, symbology="QRCode")
     frames = list(
-        democard.sequence_frames(card, _gesture(empty_before=2, held=30, empty_after=30), seed=3)
+        footage.sequence_frames(card, _gesture(empty_before=2, held=30, empty_after=30), seed=3)
     )
     frames += list(
-        democard.sequence_frames(card, _gesture(empty_before=0, held=30, empty_after=4), seed=4)
+        footage.sequence_frames(card, _gesture(empty_before=0, held=30, empty_after=4), seed=4)
     )
     return [cv2.cvtColor(f, cv2.COLOR_RGB2BGR) for f in frames]
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import cv2
 import pytest
 
-from kiosk.scanner import democard
+from kiosk.demo import footage, membercard
 
 
 def _decode(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -27,7 +27,7 @@ def _decode(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 @pytest.fixture(scope="module")
 def card_photo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("photos") / "kartu anggota.jpg"
-    frame = democard.card_frame(democard.MemberCard(), democard.Pose(angle=18, blur=0.8))
+    frame = footage.card_frame(membercard.MemberCard(), footage.Pose(angle=18, blur=0.8))
     cv2.imwrite(str(path), cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
     return path
 

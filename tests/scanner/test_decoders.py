@@ -10,24 +10,13 @@ import numpy as np
 import pytest
 
 from kiosk.config import ConfigError, ScannerSettings
-from kiosk.scanner import decoders, democard
+from kiosk.demo import footage, membercard
+from kiosk.scanner import chain as chain_module
+from kiosk.scanner.chain import ChainResult, DecoderChain, Step, build_chain, drop_conflicts
+from kiosk.scanner.checksums import check_symbol, code39_mod43_valid, gtin_valid, upce_to_upca
 from kiosk.scanner.commands import IMAGE_BUDGET_MS, load_gray
-from kiosk.scanner.decoders import (
-    ChainResult,
-    Decoder,
-    DecoderChain,
-    Step,
-    Symbol,
-    WeChatDecoder,
-    ZxingDecoder,
-    build_chain,
-    check_symbol,
-    code39_mod43_valid,
-    drop_conflicts,
-    gtin_valid,
-    prepare_gray,
-    upce_to_upca,
-)
+from kiosk.scanner.decoders import Decoder, Symbol, WeChatDecoder, ZxingDecoder
+from kiosk.scanner.preprocessing import prepare_gray
 
 # Floors: the better of pyzbar 0.1.9 and zxing-cpp 3.1.1 alone on each group
 # (/work/shared/testdata/README.md, grey input, exact text), raised for QR where the chain
@@ -91,42 +80,42 @@ def test_false_positive_photos_give_no_read(zxing_samples: Path, still_chain: De
 
 
 HARD_POSES = {
-    "rotated": democard.Pose(angle=28, tilt=0.12, blur=0.8),
-    "blurred": democard.Pose(angle=-6, blur=1.8, noise=3),
-    "dimmed": democard.Pose(angle=12, brightness=0.35, noise=4),
-    "small": democard.Pose(angle=-20, width_fraction=0.38, blur=0.6),
+    "rotated": footage.Pose(angle=28, tilt=0.12, blur=0.8),
+    "blurred": footage.Pose(angle=-6, blur=1.8, noise=3),
+    "dimmed": footage.Pose(angle=12, brightness=0.35, noise=4),
+    "small": footage.Pose(angle=-20, width_fraction=0.38, blur=0.6),
 }
 
 
 @pytest.mark.parametrize("pose_name", sorted(HARD_POSES))
-@pytest.mark.parametrize("symbology", democard.SYMBOLOGIES)
+@pytest.mark.parametrize("symbology", membercard.SYMBOLOGIES)
 def test_generated_card_frame_is_read_with_its_text_and_corners_on_the_card(
     symbology: str, pose_name: str, scanner_settings: ScannerSettings
 ) -> None:
-    card = democard.MemberCard(symbology=symbology)
+    card = membercard.MemberCard(symbology=symbology)
     pose = HARD_POSES[pose_name]
-    frame = democard.card_frame(card, pose, seed=7)
+    frame = footage.card_frame(card, pose, seed=7)
     chain = build_chain(scanner_settings)
     result = chain.decode(cv2.cvtColor(frame, cv2.COLOR_RGB2BGR), IMAGE_BUDGET_MS)
     assert [s.text for s in result.symbols] == [card.text], result.steps
     assert result.symbols[0].format == symbology
-    card_size = (1000, round(1000 / democard.CARD_ASPECT))
-    outline = democard.card_corners(pose, card_size, democard.FRAME_SIZE)
+    card_size = (1000, round(1000 / membercard.CARD_ASPECT))
+    outline = footage.card_corners(pose, card_size, footage.FRAME_SIZE)
     for point in result.symbols[0].points:
         assert cv2.pointPolygonTest(outline.reshape(-1, 1, 2), point, True) > -3
 
 
 def test_light_on_dark_codabar_library_card_is_read(scanner_settings: ScannerSettings) -> None:
-    card = democard.MemberCard(symbology="Codabar", light_on_dark=True, colour=(30, 40, 90))
-    frame = democard.card_frame(card, democard.Pose(angle=5, blur=0.8, brightness=0.7), seed=2)
+    card = membercard.MemberCard(symbology="Codabar", light_on_dark=True, colour=(30, 40, 90))
+    frame = footage.card_frame(card, footage.Pose(angle=5, blur=0.8, brightness=0.7), seed=2)
     result = build_chain(scanner_settings, ["pyzbar"]).decode(frame, IMAGE_BUDGET_MS)
     assert [s.text for s in result.symbols] == ["A19000123B"]
     assert result.steps[-1] == "pyzbar+invert"  # ZBar itself reads dark-on-light only
 
 
 def test_wechat_reader_needs_no_model_files_and_reads_a_qr_card() -> None:
-    card = democard.MemberCard(symbology="QRCode")
-    gray = cv2.cvtColor(democard.card_frame(card, democard.Pose(angle=15)), cv2.COLOR_RGB2GRAY)
+    card = membercard.MemberCard(symbology="QRCode")
+    gray = cv2.cvtColor(footage.card_frame(card, footage.Pose(angle=15)), cv2.COLOR_RGB2GRAY)
     symbols = WeChatDecoder(["QRCode"]).decode(gray)
     assert [(s.text, s.format, len(s.points)) for s in symbols] == [("19000123", "QRCode", 4)]
 
@@ -134,8 +123,8 @@ def test_wechat_reader_needs_no_model_files_and_reads_a_qr_card() -> None:
 def test_empty_reading_room_frames_give_no_read(scanner_settings: ScannerSettings) -> None:
     chain = build_chain(scanner_settings, ["zxing-cpp", "pyzbar", "wechat"])
     for seed in range(4):
-        scene = democard.compose_frame(
-            None, democard.Pose(blur=0.5, noise=4), democard.scene_background(seed=seed), seed
+        scene = footage.compose_frame(
+            None, footage.Pose(blur=0.5, noise=4), footage.scene_background(seed=seed), seed
         )
         assert chain.decode(scene, IMAGE_BUDGET_MS).symbols == []
 
@@ -160,7 +149,7 @@ def test_optional_check_characters_are_verified_and_removed_only_when_configured
         ]
     )
     assert code39_mod43_valid(code39)
-    itf = "1900012" + democard.gtin_check_digit("1900012")
+    itf = membercard.gtin_complete("1900012")
     assert check_symbol(Symbol("19000123", "Code39", points), False) == Symbol(
         "19000123", "Code39", points
     )
@@ -207,7 +196,7 @@ class _Costly(Decoder):
 @pytest.fixture
 def fake_time(monkeypatch: pytest.MonkeyPatch) -> _FakeTime:
     clock = _FakeTime()
-    monkeypatch.setattr(decoders.time, "perf_counter", clock)
+    monkeypatch.setattr(chain_module.time, "perf_counter", clock)
     return clock
 
 
@@ -251,8 +240,8 @@ def test_unknown_decoder_or_format_in_the_configuration_is_a_clear_error() -> No
 
 
 def test_formats_limit_what_is_read(scanner_settings: ScannerSettings) -> None:
-    card = democard.MemberCard(symbology="Code128")
-    gray = cv2.cvtColor(democard.card_frame(card), cv2.COLOR_RGB2GRAY)
+    card = membercard.MemberCard(symbology="Code128")
+    gray = cv2.cvtColor(footage.card_frame(card), cv2.COLOR_RGB2GRAY)
     assert ZxingDecoder(["QRCode"]).decode(gray) == []
     only_qr = build_chain(scanner_settings.model_copy(update={"formats": ["QRCode"]}))
     assert only_qr.decode(gray, IMAGE_BUDGET_MS).symbols == []

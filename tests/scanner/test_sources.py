@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from scanner.fakes import ListSource
 
-from kiosk.scanner import democard
+from kiosk.demo import footage
 from kiosk.scanner.sources import (
     Backoff,
     CameraSource,
@@ -34,10 +34,10 @@ def short_video(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Six frames at 60 fps, each a different shade so that frames can be told apart."""
     frames = [np.full((72, 128, 3), 30 * i, np.uint8) for i in range(6)]
     folder = tmp_path_factory.mktemp("short")
-    return democard.write_video(folder / f"six{democard.video_codec()[1]}", frames, fps=60)
+    return footage.write_video(folder / f"six{footage.video_codec()[1]}", frames, fps=60)
 
 
-def test_video_written_by_democard_reads_back_frame_for_frame(short_video: Path) -> None:
+def test_video_written_by_footage_reads_back_frame_for_frame(short_video: Path) -> None:
     capture = cv2.VideoCapture(str(short_video))
     shades = []
     while True:

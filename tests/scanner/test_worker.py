@@ -13,7 +13,7 @@ from scanner.fakes import ISBN, MEMBER, EventLog, FrameClock, ListSource
 
 from kiosk.config import ScannerSettings
 from kiosk.core.cards import CardReader
-from kiosk.scanner.decoders import build_chain
+from kiosk.scanner.chain import build_chain
 from kiosk.scanner.sources import Backoff, VideoFileSource
 from kiosk.scanner.worker import ScanEvent, ScannerWorker
 

@@ -148,6 +148,22 @@ class BackendServer:
             )
         return result
 
+    def kiosk_with_input(self, text: str, *args: str) -> subprocess.CompletedProcess[str]:
+        """Like `kiosk`, with `text` on standard input (passwords for `kiosk staff`)."""
+        command = [sys.executable, "-m", "kiosk", *args, "--config", str(self.config_path)]
+        result = subprocess.run(
+            command,
+            input=text,
+            capture_output=True,
+            text=True,
+            cwd=self.dir,
+            env=self._environment(),
+            timeout=120,
+        )
+        if result.returncode != 0:
+            raise RuntimeError(f"{' '.join(args)} exited {result.returncode}:\n{result.stderr}")
+        return result
+
     def import_members(self, csv_path: Path | str, *extra: str) -> subprocess.CompletedProcess[str]:
         return self.kiosk("members", "import", str(csv_path), *extra)
 

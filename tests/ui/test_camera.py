@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from support.backend_server import BackendServer
 
-from kiosk.scanner.democard import MemberCard, Sequence, video_codec, write_card_video
+from kiosk.demo.footage import Sequence, video_codec, write_card_video
+from kiosk.demo.membercard import MemberCard
 
 from .conftest import Harness, settings_for
 

@@ -64,7 +64,8 @@ def small_touch_targets(kiosk: Harness) -> list[str]:
 
 
 def a_camera_frame() -> np.ndarray:
-    from kiosk.scanner.democard import MemberCard, card_frame
+    from kiosk.demo.footage import card_frame
+    from kiosk.demo.membercard import MemberCard
 
     frame: np.ndarray = card_frame(MemberCard())
     return frame

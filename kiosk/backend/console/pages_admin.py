@@ -1,0 +1,184 @@
+"""Admin pages of the console: Kiosks, Staff accounts (Staf) and the Audit log."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import Response
+
+from kiosk.backend import kiosks
+from kiosk.backend.console import accounts, audit
+from kiosk.backend.console.sessions import close_account_sessions
+from kiosk.backend.console.web import (
+    PREFIX,
+    changing,
+    console_of,
+    log_change,
+    render,
+    see_other,
+    staff_of,
+)
+from kiosk.backend.db import read_session, write_session
+
+_KIOSK_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+
+
+router = APIRouter(prefix=PREFIX)
+
+
+def kiosk_page(request: Request, status: int = 200, **extra: object) -> Response:
+    console = console_of(request)
+    staff = staff_of(console, request, admin=True)
+    with read_session(console.engine) as session:
+        rows = kiosks.all_kiosks(session)
+    context: dict[str, object] = {"errors": [], "new_token": "", "new_id": "", "notice": ""}
+    context.update(extra)
+    return render(
+        console,
+        request,
+        "kiosks.html",
+        staff,
+        status,
+        rows=rows,
+        now=console.clock(),
+        **context,
+    )
+
+
+@router.get("/kiosks")
+def kiosk_list(request: Request, notice: str = "") -> Response:
+    return kiosk_page(request, notice=notice)
+
+
+@router.post("/kiosks/register")
+def register(
+    request: Request, csrf: str = Form(""), kiosk_id: str = Form(""), name: str = Form("")
+) -> Response:
+    console = console_of(request)
+    staff = changing(console, request, csrf, admin=True)
+    kiosk_id = kiosk_id.strip().lower()
+    if not _KIOSK_ID.match(kiosk_id):
+        return kiosk_page(request, 400, errors=["kiosks.error.id"], new_id=kiosk_id)
+    try:
+        with write_session(console.engine) as session:
+            token = kiosks.register(session, kiosk_id, name.strip()[:200], console.clock())
+    except kiosks.KioskExists:
+        return kiosk_page(request, 400, errors=["kiosks.error.exists"], new_id=kiosk_id)
+    log_change(console, request, staff, "kiosk.register", f"kiosk={kiosk_id}")
+    return kiosk_page(request, new_token=token, new_id=kiosk_id)
+
+
+@router.post("/kiosks/revoke")
+def revoke(request: Request, csrf: str = Form(""), kiosk_id: str = Form("")) -> Response:
+    console = console_of(request)
+    staff = changing(console, request, csrf, admin=True)
+    with write_session(console.engine) as session:
+        done = kiosks.revoke(session, kiosk_id, console.clock())
+    log_change(console, request, staff, "kiosk.revoke", f"kiosk={kiosk_id} done={done}")
+    return see_other(f"{PREFIX}/kiosks?notice=kiosks.revoked")
+
+
+@router.post("/kiosks/rename")
+def rename(
+    request: Request, csrf: str = Form(""), kiosk_id: str = Form(""), name: str = Form("")
+) -> Response:
+    console = console_of(request)
+    staff = changing(console, request, csrf, admin=True)
+    if not name.strip():
+        return kiosk_page(request, 400, errors=["kiosks.error.name"])
+    with write_session(console.engine) as session:
+        kiosks.rename(session, kiosk_id, name.strip()[:200])
+    log_change(
+        console, request, staff, "kiosk.rename", f"kiosk={kiosk_id} name={name.strip()[:200]}"
+    )
+    return see_other(f"{PREFIX}/kiosks?notice=kiosks.renamed")
+
+
+def account_page(request: Request, status: int = 200, **extra: object) -> Response:
+    console = console_of(request)
+    staff = staff_of(console, request, admin=True)
+    with read_session(console.engine) as session:
+        rows = accounts.all_accounts(session)
+    context: dict[str, object] = {"errors": [], "notice": "", "username": ""}
+    context.update(extra)
+    return render(
+        console,
+        request,
+        "accounts.html",
+        staff,
+        status,
+        rows=rows,
+        roles=accounts.ROLES,
+        **context,
+    )
+
+
+@router.get("/accounts")
+def account_list(request: Request, notice: str = "") -> Response:
+    return account_page(request, notice=notice)
+
+
+@router.post("/accounts/add")
+def add(
+    request: Request,
+    csrf: str = Form(""),
+    username: str = Form(""),
+    password: str = Form(""),
+    role: str = Form("staff"),
+) -> Response:
+    console = console_of(request)
+    staff = changing(console, request, csrf, admin=True)
+    try:
+        with write_session(console.engine) as session:
+            accounts.add_account(session, username.strip().lower(), password, role, console.clock())
+    except accounts.AccountError as exc:
+        return account_page(request, 400, errors=[str(exc)], username=username)
+    log_change(
+        console,
+        request,
+        staff,
+        "account.add",
+        f"username={username.strip().lower()} role={role}",
+    )
+    return see_other(f"{PREFIX}/accounts?notice=accounts.added")
+
+
+@router.post("/accounts/disable")
+def disable(
+    request: Request, csrf: str = Form(""), username: str = Form(""), enable: str = Form("")
+) -> Response:
+    console = console_of(request)
+    staff = changing(console, request, csrf, admin=True)
+    if username == staff.username:
+        return account_page(request, 400, errors=["accounts.error.self"])
+    try:
+        with write_session(console.engine) as session:
+            accounts.set_disabled(session, username, not enable)
+            row = accounts.find_account(session, username)
+            if row is not None and not enable:
+                close_account_sessions(session, row.id)
+    except accounts.AccountError as exc:
+        return account_page(request, 400, errors=[str(exc)])
+    action = "account.enable" if enable else "account.disable"
+    log_change(console, request, staff, action, f"username={username}")
+    return see_other(f"{PREFIX}/accounts?notice=accounts.changed")
+
+
+@router.get("/audit")
+def audit_log(request: Request, page: int = 0) -> Response:
+    console = console_of(request)
+    staff = staff_of(console, request, admin=True)
+    page = max(page, 0)
+    with read_session(console.engine) as session:
+        rows, total = audit.recent(session, page)
+    return render(
+        console,
+        request,
+        "audit.html",
+        staff,
+        rows=rows,
+        total=total,
+        page=page,
+        pages=max((total - 1) // 50 + 1, 1),
+    )

@@ -1,0 +1,182 @@
+"""Console pages that read the guestbook: Today (Hari ini), Reports (Laporan), exports."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from kiosk.backend import kiosks
+from kiosk.backend.console.charts import bar_chart
+from kiosk.backend.console.exports import visits_csv, visits_xlsx
+from kiosk.backend.console.i18n import translator
+from kiosk.backend.console.web import PREFIX, console_of, language_of, render, staff_of
+from kiosk.backend.db import read_session
+from kiosk.backend.provisioning import ProvisioningUnavailable
+from kiosk.backend.reports import stats_for_day
+from kiosk.backend.visit_reports import (
+    BadPeriod,
+    Period,
+    named_period,
+    parse_period,
+    visit_report,
+)
+
+PERIODS = ("day", "month", "year", "custom")
+
+
+router = APIRouter(prefix=PREFIX)
+
+
+@router.get("/")
+def today(request: Request) -> Response:
+    console = console_of(request)
+    staff = staff_of(console, request)
+    day = console.today()
+    now = console.clock()
+    with read_session(console.engine) as session:
+        stats = stats_for_day(session, day, console.timezone)
+        report = visit_report(session, Period(day, day), console.choice_keys)
+        kiosk_rows = kiosks.all_kiosks(session)
+    alerts = kiosks.kiosk_alerts(kiosk_rows, now)
+    try:
+        console.desk.provisioner.check()
+        network_down = ""
+    except ProvisioningUnavailable as exc:
+        network_down = str(exc)
+    t = translator(language_of(request))
+    hours = [(f"{h:02d}", report.by_hour.get(h, 0)) for h in range(6, 22)]
+    return render(
+        console,
+        request,
+        "today.html",
+        staff,
+        day=day,
+        stats=stats,
+        report=report,
+        fields=console.choice_fields,
+        lang_code=language_of(request),
+        kiosks=kiosk_rows,
+        alerts=alerts,
+        network_down=network_down,
+        now=now,
+        silent_after=kiosks.SILENT_AFTER,
+        chart=bar_chart(hours, t("today.by_hour")),
+    )
+
+
+@router.get("/reports")
+def reports(
+    request: Request,
+    period: str = "month",
+    date: str = "",
+    start: str = "",
+    end: str = "",
+) -> Response:
+    console = console_of(request)
+    staff = staff_of(console, request)
+    kind = period if period in PERIODS else "month"
+    error = ""
+    try:
+        if kind == "custom":
+            chosen = parse_period(start or None, end or None, console.today())
+        else:
+            anchor = dt.date.fromisoformat(date) if date else console.today()
+            chosen = named_period(kind, anchor)
+    except (BadPeriod, ValueError):
+        error = "reports.error.period"
+        chosen = named_period("month", console.today())
+    with read_session(console.engine) as session:
+        report = visit_report(session, chosen, console.choice_keys)
+    t = translator(language_of(request))
+    charts = {
+        "day": bar_chart(
+            [(d.strftime("%d"), report.by_day.get(d, 0)) for d in chosen.days[:62]],
+            t("reports.by_day"),
+        )
+        if len(chosen.days) <= 62
+        else None,
+        "hour": bar_chart(
+            [(f"{h:02d}", report.by_hour.get(h, 0)) for h in range(24)], t("reports.by_hour")
+        ),
+        "weekday": bar_chart(
+            [(t(f"weekday.{n}"), report.by_weekday.get(n, 0)) for n in range(7)],
+            t("reports.by_weekday"),
+        ),
+    }
+    return render(
+        console,
+        request,
+        "reports.html",
+        staff,
+        status=400 if error else 200,
+        error=error,
+        kind=kind,
+        periods=PERIODS,
+        chosen=chosen,
+        date=date or console.today().isoformat(),
+        start=start or chosen.first.isoformat(),
+        end=end or chosen.last.isoformat(),
+        report=report,
+        fields=console.choice_fields,
+        lang_code=language_of(request),
+        charts=charts,
+    )
+
+
+def export(request: Request, start: str, end: str) -> tuple[Period, str] | Response:
+    console = console_of(request)
+    staff = staff_of(console, request)
+    try:
+        chosen = parse_period(start or None, end or None, console.today())
+    except BadPeriod as exc:
+        return Response(f"{exc}\n", status_code=400, media_type="text/plain; charset=utf-8")
+    del staff
+    return chosen, language_of(request)
+
+
+def download(data: bytes, media: str, name: str) -> Response:
+    return Response(
+        data,
+        media_type=media,
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+@router.get("/reports/visits.csv")
+def export_csv(request: Request, start: str = "", end: str = "") -> Response:
+    console = console_of(request)
+    chosen = export(
+        request, request.query_params.get("from", start), request.query_params.get("to", end)
+    )
+    if isinstance(chosen, Response):
+        return chosen
+    period, language = chosen
+    with read_session(console.engine) as session:
+        report = visit_report(session, period, console.choice_keys)
+    data = visits_csv(
+        report, console.settings.guestbook.fields, console.settings.library.name, language
+    )
+    return download(data, "text/csv; charset=utf-8", f"kunjungan-{period.first}-{period.last}.csv")
+
+
+@router.get("/reports/visits.xlsx")
+def export_xlsx(request: Request, start: str = "", end: str = "") -> Response:
+    console = console_of(request)
+    chosen = export(
+        request, request.query_params.get("from", start), request.query_params.get("to", end)
+    )
+    if isinstance(chosen, Response):
+        return chosen
+    period, language = chosen
+    with read_session(console.engine) as session:
+        report = visit_report(session, period, console.choice_keys)
+    data = visits_xlsx(
+        report, console.settings.guestbook.fields, console.settings.library.name, language
+    )
+    media = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return download(data, media, f"kunjungan-{period.first}-{period.last}.xlsx")

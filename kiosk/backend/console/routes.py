@@ -1,0 +1,40 @@
+"""Puts the console into the backend app: its pages, static files and error pages."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
+from fastapi.staticfiles import StaticFiles
+
+from kiosk.backend.checkins import CheckinDesk
+from kiosk.backend.console import login, pages_admin, pages_desk, pages_reports
+from kiosk.backend.console.web import (
+    HERE,
+    PREFIX,
+    Console,
+    Forbidden,
+    NotSignedIn,
+    console_of,
+    render,
+    to_login,
+)
+
+
+def install_console(app: FastAPI, desk: CheckinDesk, clock: Callable[[], dt.datetime]) -> None:
+    app.state.console = Console(desk.engine, desk.settings, clock, desk)
+    app.mount(f"{PREFIX}/static", StaticFiles(directory=HERE / "static"), name="console-static")
+    for router in (login.router, pages_reports.router, pages_desk.router, pages_admin.router):
+        app.include_router(router, include_in_schema=False)
+
+    async def not_signed_in(request: Request, _: Exception) -> Response:
+        return to_login(request)
+
+    async def forbidden(request: Request, exc: Exception) -> Response:
+        reason = str(exc)
+        return render(console_of(request), request, "forbidden.html", None, 403, reason=reason)
+
+    app.add_exception_handler(NotSignedIn, not_signed_in)
+    app.add_exception_handler(Forbidden, forbidden)

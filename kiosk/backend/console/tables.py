@@ -1,0 +1,50 @@
+"""Tables of the staff console: accounts, sessions and the audit log."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from kiosk.backend.db import Base, UTCDateTime
+
+
+class StaffAccountRow(Base):
+    __tablename__ = "staff_accounts"
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(sa.String(200))
+    role: Mapped[str] = mapped_column(sa.String(16))
+    disabled: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    failed_logins: Mapped[int] = mapped_column(sa.Integer, default=0)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    last_login: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class StaffSessionRow(Base):
+    """A signed-in browser; the cookie holds a secret whose SHA-256 is `id`."""
+
+    __tablename__ = "staff_sessions"
+
+    id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    account_id: Mapped[int] = mapped_column(
+        sa.Integer, sa.ForeignKey("staff_accounts.id", ondelete="CASCADE"), index=True
+    )
+    csrf: Mapped[str] = mapped_column(sa.String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    last_seen: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+    address: Mapped[str] = mapped_column(sa.String(64))
+
+
+class AuditRow(Base):
+    __tablename__ = "staff_audit"
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+    username: Mapped[str] = mapped_column(sa.String(64))
+    address: Mapped[str] = mapped_column(sa.String(64))
+    action: Mapped[str] = mapped_column(sa.String(64))
+    detail: Mapped[str] = mapped_column(sa.String(500))

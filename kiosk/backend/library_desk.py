@@ -1,0 +1,88 @@
+"""What the check-in desk asks of the library's system: live lookups through the local copy,
+repeat visits inside [guestbook] repeat_window_minutes, and visits queued for write-back."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from kiosk.backend import writeback
+from kiosk.backend.db import MemberRow, VisitRow
+from kiosk.backend.library_link import LibraryVisit, MemberCopy, MemberSource, build_source
+from kiosk.config import Settings
+
+
+class LibraryDesk:
+    def __init__(
+        self,
+        settings: Settings,
+        engine: Engine,
+        timezone: dt.tzinfo,
+        source: MemberSource | None = None,
+    ) -> None:
+        self.settings = settings
+        self.timezone = timezone
+        self.source = source if source is not None else build_source(settings.members, timezone)
+        self.copy = MemberCopy(self.source, engine) if self.source is not None else None
+        self.record_visits = self.source is not None and settings.members.record_visits()
+        self.window = dt.timedelta(minutes=settings.guestbook.repeat_window_minutes)
+
+    def lookup(self, member_id: str, now: dt.datetime) -> str:
+        """Where this lookup's answer comes from: 'local' (the CSV table), 'library' (asked
+        live, copy refreshed), 'copy' (the library did not answer), 'gone' (not there)."""
+        if self.copy is None:
+            return "local"
+        return self.copy.refresh(member_id, now)
+
+    def before_visit(self, session: Session, member_id: str, now: dt.datetime) -> None:
+        """A member not yet in the copy (no lookup reached the library) is asked for once."""
+        if self.copy is not None and session.get(MemberRow, member_id) is None:
+            self.copy.refresh(member_id, now)
+
+    def counted(self, session: Session, member_id: str, occurred_at: dt.datetime) -> bool:
+        """False for a repeat: an earlier counted visit inside the window (SLiMS's
+        time_visitor_limitation)."""
+        if not self.window:
+            return True
+        earlier = session.scalar(
+            sa.select(VisitRow.id)
+            .where(
+                VisitRow.member_id == member_id,
+                VisitRow.counted.is_(True),
+                VisitRow.occurred_at > occurred_at - self.window,
+                VisitRow.occurred_at <= occurred_at,
+            )
+            .limit(1)
+        )
+        return earlier is None
+
+    def visit_recorded(
+        self,
+        session: Session,
+        *,
+        client_ref: str,
+        member_id: str | None,
+        name: str,
+        institution: str | None,
+        occurred_at: dt.datetime,
+        kiosk_id: str,
+        answers: dict[str, Any],
+        now: dt.datetime,
+    ) -> None:
+        """Queue the visit for the library's guestbook, in the visit's own transaction.
+        Guest visits (member_id None) go through here too."""
+        if not self.record_visits or self.source is None:
+            return
+        local = occurred_at.astimezone(self.timezone).replace(tzinfo=None, microsecond=0)
+        visit = LibraryVisit(member_id, name, institution, local, kiosk_id, answers)
+        writeback.enqueue(session, self.source.name, client_ref, visit, now)
+
+    def state(self) -> str | None:
+        """For /health: None when members are local."""
+        if self.copy is None or self.source is None:
+            return None
+        return f"{self.source.name}: {self.copy.state()}"

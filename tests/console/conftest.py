@@ -1,0 +1,47 @@
+"""The staff console under test: a real backend on a loopback port with staff accounts, and
+one Debian Chromium (driven by Playwright) for the whole session."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from support.backend_server import BackendServer
+
+CHROMIUM = "/usr/bin/chromium"
+ADMIN = ("pustakawan", "kata-sandi-admin-1")
+STAFF = ("petugas", "kata-sandi-staf-12")
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "console"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-default-apps",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-features=Translate,OptimizationHints,MediaRouter",
+]
+
+
+@pytest.fixture(scope="module")
+def console_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BackendServer]:
+    server = BackendServer(tmp_path_factory.mktemp("console"))
+    for (name, password), role in ((ADMIN, "admin"), (STAFF, "staff")):
+        server.kiosk_with_input(f"{password}\n{password}\n", "staff", "add", name, "--role", role)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    if not Path(CHROMIUM).exists() or shutil.which("chromium") is None:
+        pytest.skip(f"Debian chromium not found at {CHROMIUM} (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()

@@ -1,0 +1,62 @@
+"""The console's id/en catalogs match and cover every key the pages use; `kiosk staff`
+adds, refuses short or differing passwords, lists and disables accounts."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from support.backend_server import BackendServer
+
+CONSOLE = Path(__file__).resolve().parents[2] / "kiosk" / "backend" / "console"
+
+
+def test_both_catalogs_have_the_same_keys_and_placeholders() -> None:
+    id_ = json.loads((CONSOLE / "i18n" / "id.json").read_text("utf-8"))
+    en = json.loads((CONSOLE / "i18n" / "en.json").read_text("utf-8"))
+    assert set(id_) == set(en)
+    for key in id_:
+        assert set(re.findall(r"{(\w+)}", id_[key])) == set(re.findall(r"{(\w+)}", en[key])), key
+        assert id_[key].strip() and en[key].strip(), key
+
+
+def test_every_literal_key_the_templates_and_pages_use_is_in_the_catalog() -> None:
+    keys = set(json.loads((CONSOLE / "i18n" / "id.json").read_text("utf-8")))
+    used: set[str] = set()
+    for template in (CONSOLE / "templates").glob("*.html"):
+        used |= set(re.findall(r't\("([a-z_.0-9]+)"\)', template.read_text("utf-8")))
+        used |= set(re.findall(r'\("/staff/[a-z]*", "([a-z_.]+)"\)', template.read_text("utf-8")))
+    for module in CONSOLE.glob("*.py"):
+        used |= set(
+            re.findall(
+                r'"((?:[a-z]+)\.(?:error|revoked|renamed|added|changed)[a-z_.]*)"',
+                module.read_text("utf-8"),
+            )
+        )
+    assert used - keys == set()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> BackendServer:
+    return BackendServer(tmp_path_factory.mktemp("staff-cli"), start=False)
+
+
+def test_staff_add_list_disable_and_password_rules(server: BackendServer) -> None:
+    server.kiosk_with_input(
+        "panjang-sekali-1\npanjang-sekali-1\n", "staff", "add", "Rina", "--role", "admin"
+    )
+    listing = server.kiosk("staff", "list").stdout
+    assert "rina\tadmin\tenabled" in listing
+    assert "panjang" not in listing
+    with pytest.raises(RuntimeError, match="at least 10 characters"):
+        server.kiosk_with_input("pendek\npendek\n", "staff", "add", "budi")
+    with pytest.raises(RuntimeError, match="differ"):
+        server.kiosk_with_input("panjang-sekali-1\npanjang-sekali-2\n", "staff", "passwd", "rina")
+    with pytest.raises(RuntimeError, match="already an account"):
+        server.kiosk_with_input("panjang-sekali-1\npanjang-sekali-1\n", "staff", "add", "rina")
+    server.kiosk("staff", "disable", "rina")
+    assert "rina\tadmin\tdisabled" in server.kiosk("staff", "list").stdout
+    stored = server.database_path.read_bytes()
+    assert b"panjang-sekali-1" not in stored and b"$argon2id$" in stored

@@ -1,0 +1,304 @@
+"""The staff console in Debian's Chromium against the real backend: sign-in, lockout, every
+page in both languages at both sizes (screenshots), CSV preview, revoke, kiosk registration,
+exports against the visits made here, CSRF, roles, and nothing loaded from another host."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import time
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import urlsplit
+
+import openpyxl
+import pytest
+import requests
+from support.backend_server import JAKARTA, BackendServer, checkin_body
+
+from .conftest import ADMIN, ARTIFACTS, STAFF
+
+SIZES = {"1366x768": (1366, 768), "768x1024": (768, 1024)}
+PAGES = ["", "reports", "visits", "members", "credentials", "kiosks", "accounts", "audit"]
+
+
+@pytest.fixture
+def context(browser: Any, console_server: BackendServer) -> Iterator[Any]:
+    ctx = browser.new_context(
+        viewport={"width": 1366, "height": 768}, base_url=console_server.base_url
+    )
+    yield ctx
+    ctx.close()
+
+
+def sign_in(ctx: Any, user: tuple[str, str] = ADMIN) -> Any:
+    page = ctx.new_page()
+    page.goto("/staff/login")
+    page.fill("#username", user[0])
+    page.fill("#password", user[1])
+    page.click("button[type=submit]")
+    page.wait_for_url("**/staff/")
+    return page
+
+
+def visit_at(
+    server: BackendServer, day: dt.date, hour: int, purpose: str, card: str = "19000123"
+) -> None:
+    moment = dt.datetime.combine(day, dt.time(hour, 15), tzinfo=JAKARTA)
+    body = checkin_body(
+        card,
+        want_internet=False,
+        answers={"purpose": purpose, "occupation": "pelajar"},
+        occurred_at=moment.isoformat(),
+    )
+    response = server.post("/visits", json=body)
+    assert response.status_code == 201, response.text
+
+
+def test_every_page_in_both_languages_at_both_sizes_loads_only_from_the_backend(
+    browser: Any, console_server: BackendServer
+) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    visit_at(console_server, dt.datetime.now(JAKARTA).date(), 9, "membaca")
+    hosts: set[str] = set()
+    ctx = browser.new_context(
+        viewport={"width": 1366, "height": 768}, base_url=console_server.base_url
+    )
+    try:
+        ctx.on("request", lambda request: hosts.add(urlsplit(request.url).netloc))
+        page = sign_in(ctx)
+        for language in ("id", "en"):
+            page.goto(f"/staff/language/{language}?next=/staff/")
+            for size, (width, height) in SIZES.items():
+                page.set_viewport_size({"width": width, "height": height})
+                for name in PAGES:
+                    response = page.goto(f"/staff/{name}")
+                    assert response is not None and response.status == 200, name
+                    assert page.locator("html").get_attribute("lang") == language
+                    page.screenshot(
+                        path=str(ARTIFACTS / f"{name or 'today'}-{language}-{size}.png"),
+                        full_page=True,
+                    )
+        page.goto("/staff/language/id?next=/staff/")
+        assert page.locator("nav.main").inner_text().split()[:3] == ["Hari", "ini", "Laporan"]
+    finally:
+        ctx.close()
+    assert hosts == {urlsplit(console_server.base_url).netloc}
+
+
+def test_session_cookie_is_httponly_strict_and_csrf_is_required(
+    context: Any, console_server: BackendServer
+) -> None:
+    sign_in(context)
+    cookie = next(c for c in context.cookies() if c["name"] == "kiosk_staff")
+    assert cookie["httpOnly"] is True and cookie["sameSite"] == "Strict"
+    assert cookie["secure"] is False  # plain HTTP on loopback; Secure over HTTPS
+    refused = context.request.post(
+        "/staff/accounts/add", form={"username": "mallory", "password": "x" * 12, "role": "admin"}
+    )
+    assert refused.status == 403
+    forged = context.request.post(
+        "/staff/accounts/add",
+        form={"csrf": "not-the-token", "username": "mallory", "password": "x" * 12},
+    )
+    assert forged.status == 403
+    assert "mallory" not in context.request.get("/staff/accounts").text()
+
+
+def test_wrong_password_stays_on_login_and_five_lock_the_account(
+    context: Any, console_server: BackendServer
+) -> None:
+    console_server.kiosk_with_input(
+        "sandi-yang-benar-1\nsandi-yang-benar-1\n", "staff", "add", "lupa"
+    )
+    page = context.new_page()
+    page.goto("/staff/login")
+    for attempt in range(5):
+        page.fill("#username", "lupa")
+        page.fill("#password", f"salah-{attempt}")
+        with page.expect_navigation():
+            page.click("button[type=submit]")
+        assert "/staff/login" in page.url
+    assert "dikunci" in page.locator(".error-summary").inner_text()
+    page.fill("#username", "lupa")
+    page.fill("#password", "sandi-yang-benar-1")
+    with page.expect_navigation():
+        page.click("button[type=submit]")
+    assert "/staff/login" in page.url and "dikunci" in page.locator(".error-summary").inner_text()
+    logs = "".join(p.read_text() for p in (console_server.dir / "log").glob("*.log"))
+    assert "account 'lupa' locked for 15 min after 5 wrong passwords" in logs
+
+
+def test_nothing_without_a_session_and_tokens_and_sessions_do_not_mix(
+    context: Any, console_server: BackendServer
+) -> None:
+    anonymous = requests.get(
+        f"{console_server.base_url}/staff/reports", allow_redirects=False, timeout=10
+    )
+    assert anonymous.status_code == 303 and "/staff/login" in anonymous.headers["location"]
+    with_token = requests.get(
+        f"{console_server.base_url}/staff/",
+        headers=console_server.headers,
+        allow_redirects=False,
+        timeout=10,
+    )
+    assert with_token.status_code == 303
+    sign_in(context)
+    api = context.request.get(f"{console_server.api_url}/stats/today")
+    assert api.status == 401
+
+
+def test_staff_role_sees_desk_pages_not_admin_pages(context: Any) -> None:
+    page = sign_in(context, STAFF)
+    assert page.locator("nav.main a[href='/staff/kiosks']").count() == 0
+    assert page.goto("/staff/kiosks").status == 403
+    assert page.goto("/staff/audit").status == 403
+    assert page.goto("/staff/members").status == 200
+
+
+def test_member_csv_upload_shows_bad_rows_before_importing(
+    context: Any, console_server: BackendServer, tmp_path: Any
+) -> None:
+    csv_file = tmp_path / "anggota.csv"
+    csv_file.write_text(
+        "member_id;name;status;expires_on\n"
+        "19007001;Siti Aminah;active;31/12/2027\n"
+        "19007002;;active;2027-01-01\n"
+        "19007003;Budi;aktif;2027-01-01\n"
+        "19007004;Rina;active;2027-02-30\n",
+        encoding="utf-8",
+    )
+    page = sign_in(context)
+    page.goto("/staff/members")
+    page.set_input_files("#file", str(csv_file))
+    with page.expect_navigation():
+        page.click("form[action='/staff/members/upload'] button")
+    rows = page.locator("#preview tr.bad")
+    assert rows.count() == 3
+    assert [rows.nth(i).locator("td").first.inner_text() for i in range(3)] == ["3", "4", "5"]
+    assert "name is empty" in rows.nth(0).inner_text()
+    # nothing imported by the preview
+    assert "Siti Aminah" not in context.request.get("/staff/members?q=19007001").text()
+    page.check("#skip_invalid")
+    with page.expect_navigation():
+        page.click("form[action='/staff/members/import'] button")
+    assert "1 ditambah" in page.locator("#import-result").inner_text()
+    page.goto("/staff/members?q=Siti")
+    assert "19007001" in page.content()
+    assert (
+        "members.import" in context.request.get("/staff/audit").text()
+        or "impor anggota" in context.request.get("/staff/audit").text()
+    )
+
+
+def test_revoke_a_credential_and_issue_one_at_the_desk(
+    context: Any, console_server: BackendServer
+) -> None:
+    issued = console_server.post("/checkins", json=checkin_body("19000123")).json()["credential"]
+    page = sign_in(context)
+    page.goto("/staff/credentials")
+    with page.expect_navigation():
+        page.click(f"button[aria-label='Cabut {issued['username']}']")
+    assert "dicabut" in page.locator(".notice").inner_text()
+    assert issued["username"] not in page.locator("table").inner_text()
+    assert (
+        console_server.post("/members/lookup", json={"card": "19000123"}).json()["has_credential"]
+        is False
+    )
+    page.fill("#member_id", "19000123")
+    with page.expect_navigation():
+        page.click("form[action='/staff/credentials/issue'] button")
+    username = page.locator("#slip-username").inner_text()
+    assert username and username != issued["username"]
+    assert page.locator(".qr svg").count() == 1
+    page.screenshot(path=str(ARTIFACTS / "slip-id-1366x768.png"), full_page=True)
+    again = console_server.post("/checkins", json=checkin_body("19000123")).json()["credential"]
+    assert again["username"] == username and again["reused"] is True
+
+
+def test_register_a_kiosk_its_token_works_once_shown_and_revoke_ends_it(
+    context: Any, console_server: BackendServer
+) -> None:
+    page = sign_in(context)
+    page.goto("/staff/kiosks")
+    page.fill("#kiosk_id", "kiosk-lantai-2")
+    page.fill("#name", "Kios lantai 2")
+    with page.expect_navigation():
+        page.click("form[action='/staff/kiosks/register'] button")
+    token = page.locator("#new-token").inner_text().strip()
+    assert len(token) >= 40
+    api = f"{console_server.api_url}/stats/today"
+    assert (
+        requests.get(api, headers={"Authorization": f"Bearer {token}"}, timeout=10).status_code
+        == 200
+    )
+    assert (
+        requests.get(api, headers=console_server.headers, timeout=10).status_code == 200
+    )  # config token
+    page.goto("/staff/kiosks")
+    assert token not in page.content()  # shown once
+    with page.expect_navigation():
+        page.click("form[action='/staff/kiosks/revoke'] button")
+    deadline = time.monotonic() + 10
+    while (
+        requests.get(api, headers={"Authorization": f"Bearer {token}"}, timeout=10).status_code
+        != 401
+    ):
+        assert time.monotonic() < deadline, "a revoked token still works after 10 s"
+        time.sleep(0.5)  # the token cache is refreshed every 5 s: poll it
+
+
+def test_heartbeat_shows_on_today_with_an_alert_for_dead_letters(
+    context: Any, console_server: BackendServer
+) -> None:
+    beat = {
+        "kiosk_id": "kiosk-pintu-utama",
+        "outbox_depth": 3,
+        "dead_letters": 2,
+        "camera": "ok",
+        "version": "0.1.0",
+    }
+    assert console_server.post("/kiosks/heartbeat", json=beat).status_code == 200
+    page = sign_in(context)
+    assert "kiosk-pintu-utama" in page.locator("table").first.inner_text()
+    assert "2 kunjungan yang gagal terkirim" in page.locator(".alerts").inner_text()
+
+
+def test_exports_count_the_visits_made_here(context: Any, console_server: BackendServer) -> None:
+    first = dt.date(2025, 3, 1)
+    plan = {
+        first: ["internet", "internet", "membaca"],
+        first + dt.timedelta(days=2): ["penelitian"],
+        first + dt.timedelta(days=4): ["lainnya", "internet"],
+    }
+    for day, purposes in plan.items():
+        for n, purpose in enumerate(purposes):
+            visit_at(console_server, day, 8 + n, purpose)
+    sign_in(context)
+    query = "from=2025-03-01&to=2025-03-05"
+    text = context.request.get(f"/staff/reports/visits.csv?{query}").text().lstrip("\ufeff")
+    lines = text.strip().splitlines()
+    assert lines[0].endswith("2025-03-01 - 2025-03-05")
+    assert lines[1] == "Tanggal,Internet,Membaca,Meminjam / mengembalikan,Penelitian,Lainnya,Total"
+    assert lines[2:] == [
+        "2025-03-01,2,1,0,0,0,3",
+        "2025-03-02,0,0,0,0,0,0",
+        "2025-03-03,0,0,0,1,0,1",
+        "2025-03-04,0,0,0,0,0,0",
+        "2025-03-05,1,0,0,0,1,2",
+        "Total,3,1,0,1,1,6",
+    ]
+    data = context.request.get(f"/staff/reports/visits.xlsx?{query}").body()
+    book = openpyxl.load_workbook(io.BytesIO(data))
+    first_sheet = book.worksheets[0]
+    rows = [list(row) for row in first_sheet.iter_rows(min_row=2, values_only=True)]
+    assert rows[0][-1] == "Total" and rows[-1] == ["Total", 3, 1, 0, 1, 1, 6]
+    assert rows[1] == ["2025-03-01", 2, 1, 0, 0, 0, 3]
+    assert len(book.worksheets) == 3  # purpose, then occupation and education
+    occupation = [list(r) for r in book.worksheets[1].iter_rows(min_row=2, values_only=True)]
+    assert occupation[-1][0] == "Total" and occupation[-1][1] == 6  # all six were 'pelajar'
+    bad = context.request.get("/staff/reports/visits.csv?from=2025-03-05&to=2025-03-01")
+    assert bad.status == 400
+    page = context.new_page()
+    page.goto("/staff/reports?period=custom&start=2025-03-01&end=2025-03-05")
+    assert page.locator("#report-total").inner_text() == "6"
