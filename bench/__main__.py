@@ -9,6 +9,7 @@ import sys
 PARTS = {
     "backend": "bench.backend",
     "scanner": "bench.scanner",
+    "scanner-live": "bench.scanner_live",
     "journey": "bench.journey",
     "soak": "bench.soak",
 }

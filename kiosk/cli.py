@@ -31,6 +31,7 @@ HANDLERS: dict[str, str] = {
     "set-pin": "kiosk.pin_command:cmd_set_pin",
     "doctor": "kiosk.doctor:cmd_doctor",
     "staff": "kiosk.backend.console.staff_command:cmd_staff",
+    "demo-visits": "kiosk.backend.demo_visits:cmd_demo_visits",
 }
 
 
@@ -128,6 +129,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="the card's barcode (default: Codabar)",
     )
     p.add_argument("out", type=Path, metavar="OUT.png|OUT.pdf", help="file to write")
+
+    p = command("demo-visits", "add made-up visits for the demo's console reports (demo only)")
+    p.add_argument("--days", type=int, default=21, help="how many past days (default 21)")
+    p.add_argument("--seed", type=int, default=7, help="random seed")
 
     command("set-pin", "set the staff PIN for maintenance mode")
     command("doctor", "check display, camera, zbar, backend, config and PIN")

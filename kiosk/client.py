@@ -191,6 +191,9 @@ class BackendClient:
     def stats_today(self) -> protocol.StatsToday:
         return self._call("GET", "/stats/today", None, protocol.StatsToday)
 
+    def heartbeat(self, beat: protocol.HeartbeatRequest) -> protocol.HeartbeatResponse:
+        return self._call("POST", "/kiosks/heartbeat", beat, protocol.HeartbeatResponse)
+
     def close(self) -> None:
         self.session.close()
 

@@ -27,6 +27,7 @@ REPO = Path(__file__).resolve().parents[1]
 DEMO_MEMBERS = REPO / "assets" / "demo" / "members.csv"
 DEMO_TOKEN = "demo-token-change-me-0001"
 DEMO_PIN = "2468"
+DEMO_STAFF = ("demo", "pustaka-demo-2026")
 
 
 def configure_kivy(
@@ -147,9 +148,21 @@ def run_kiosk(
         from kiosk.ui.autopilot import Autopilot
 
         Autopilot(app, **autopilot).install()
+    from kiosk.client import BackendClient
+    from kiosk.heartbeat import HeartbeatSender
+
+    heartbeat = HeartbeatSender(
+        BackendClient(settings.kiosk),
+        services.outbox,
+        settings.kiosk.kiosk_id,
+        lambda: services.scanner,
+    )
+    heartbeat.start()
     try:
         app.run()
     finally:
+        heartbeat.stop()
+        heartbeat.client.close()
         services.client.close()
         services.outbox.close()
     return app.exit_code
@@ -208,11 +221,27 @@ def start_backend(config: Path, port: int) -> subprocess.Popen[bytes]:
     import requests
 
     python = sys.executable
+    fresh = not (config.parent / "kiosk.db").exists()
     subprocess.run(
         [python, "-m", "kiosk", "members", "import", str(DEMO_MEMBERS), "--config", str(config)],
         check=True,
         stdout=subprocess.DEVNULL,
     )
+    # The staff console's demo: an admin account and three weeks of visits for the reports.
+    subprocess.run(
+        [python, "-m", "kiosk", "staff", "add", DEMO_STAFF[0], "--role", "admin"]
+        + ["--config", str(config)],
+        input=f"{DEMO_STAFF[1]}\n{DEMO_STAFF[1]}\n",
+        text=True,
+        check=False,  # already there from an earlier demo run
+        capture_output=True,
+    )
+    if fresh:
+        subprocess.run(
+            [python, "-m", "kiosk", "demo-visits", "--config", str(config)],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
     process = subprocess.Popen(
         [python, "-m", "kiosk", "backend", "--config", str(config), "--port", str(port)],
         stdout=subprocess.DEVNULL,
@@ -246,6 +275,10 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     backend = start_backend(config, port)
     print(f"demo backend: http://127.0.0.1:{port}/docs (token {settings.kiosk.api_token})")
     print(f"demo staff PIN (maintenance: hold the logo 3 s): {DEMO_PIN}")
+    print(
+        f"staff console: http://127.0.0.1:{port}/staff/ "
+        f"(user {DEMO_STAFF[0]}, password {DEMO_STAFF[1]})"
+    )
     try:
         if headless:
             screen = start_xvfb(1280, 800)

@@ -1,0 +1,95 @@
+"""The kiosk's heartbeat thread reaches the backend and shows on the console's Today page
+(outbox depth, dead letters, camera); `kiosk demo-visits` fills weeks the reports count."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import uuid
+from pathlib import Path
+
+import requests
+from support.backend_server import JAKARTA, BackendServer
+
+from kiosk.client import BackendClient
+from kiosk.config import load_settings
+from kiosk.heartbeat import HeartbeatSender
+from kiosk.outbox import Outbox
+from kiosk.protocol import VisitRequest
+
+from .conftest import ADMIN
+
+
+def signed_in(server: BackendServer) -> requests.Session:
+    session = requests.Session()
+    answer = session.post(
+        f"{server.base_url}/staff/login",
+        data={"username": ADMIN[0], "password": ADMIN[1]},
+        timeout=10,
+    )
+    assert answer.url.endswith("/staff/"), answer.text[:500]
+    return session
+
+
+def queued_visit() -> VisitRequest:
+    return VisitRequest(
+        client_ref=uuid.uuid4(),
+        card="19000123",
+        kiosk_id="kiosk-uji",
+        occurred_at=dt.datetime.now(JAKARTA),
+    )
+
+
+def test_heartbeat_thread_reports_outbox_and_camera(
+    tmp_path: Path, console_server: BackendServer
+) -> None:
+    settings = load_settings(console_server.config_path).kiosk
+    outbox = Outbox(tmp_path / "outbox.sqlite3")
+    outbox.put(queued_visit())
+    outbox.put(queued_visit())
+    dead = queued_visit()
+    outbox.put(dead)
+    outbox.mark_dead(str(dead.client_ref), "422 from the backend")
+    sender = HeartbeatSender(
+        BackendClient(settings), outbox, "kiosk-uji", lambda: None, interval=3600
+    )
+    sender.start()
+    try:
+        today = signed_in(console_server)
+        deadline = dt.datetime.now() + dt.timedelta(seconds=10)
+        while "kiosk-uji" not in (
+            page := today.get(f"{console_server.base_url}/staff/", timeout=10).text
+        ):
+            assert dt.datetime.now() < deadline, "no heartbeat within 10 s"
+        row = re.search(r"<tr><td>kiosk-uji.*?</tr>", page, re.S)
+        assert row is not None
+        cells = re.findall(r'<td class="num">(\d+)</td>', row.group(0))
+        assert cells == ["2", "1"]
+        assert "tidak ada" in row.group(0)  # no camera
+        assert "Kios kiosk-uji punya 1 kunjungan yang gagal terkirim" in page
+    finally:
+        sender.stop()
+        sender.client.close()
+        outbox.close()
+    assert sender.sent == 1
+
+
+def test_demo_visits_fill_the_reports(tmp_path: Path) -> None:
+    with BackendServer(tmp_path / "demo", start=False) as server:
+        out = server.kiosk("demo-visits", "--days", "8").stdout
+        count = int(re.search(r"(\d+) visits", out).group(1))  # type: ignore[union-attr]
+        assert count > 100
+        server.kiosk_with_input(
+            f"{ADMIN[1]}\n{ADMIN[1]}\n", "staff", "add", ADMIN[0], "--role", "admin"
+        )
+        server.start()
+        today = dt.datetime.now(JAKARTA).date()
+        start, end = today - dt.timedelta(days=8), today - dt.timedelta(days=1)
+        page = (
+            signed_in(server)
+            .get(
+                f"{server.base_url}/staff/reports?period=custom&start={start}&end={end}", timeout=10
+            )
+            .text
+        )
+        assert f'<strong id="report-total">{count}</strong>' in page
