@@ -12,6 +12,8 @@ PARTS = {
     "scanner-live": "bench.scanner_live",
     "journey": "bench.journey",
     "soak": "bench.soak",
+    "console": "bench.console",
+    "library": "bench.library",
 }
 
 

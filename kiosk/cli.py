@@ -24,6 +24,8 @@ HANDLERS: dict[str, str] = {
     "demo": "kiosk.launch:cmd_demo",
     "backend": "kiosk.backend.commands:cmd_backend",
     "members import": "kiosk.backend.commands:cmd_members_import",
+    "members sync": "kiosk.backend.library_commands:cmd_members_sync",
+    "members writeback": "kiosk.backend.library_commands:cmd_members_writeback",
     "provisioning sync": "kiosk.backend.commands:cmd_provisioning_sync",
     "backup": "kiosk.backend.commands:cmd_backup",
     "decode": "kiosk.scanner.commands:cmd_decode",
@@ -86,6 +88,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--skip-invalid", action="store_true", help="import the good rows anyway")
     p.add_argument("--replace", action="store_true", help="delete members not in the file")
     p.add_argument("--dry-run", action="store_true", help="validate only")
+    p = msub.add_parser("sync", help="copy every member of SLiMS / INLISLite into the local copy")
+    p.set_defaults(handler="members sync")
+    add_config(p)
+    p = msub.add_parser(
+        "writeback", help="visits waiting for the library's guestbook table (SLiMS / INLISLite)"
+    )
+    p.set_defaults(handler="members writeback")
+    add_config(p)
+    p.add_argument(
+        "--retry-failed", action="store_true", help="put visits set aside back in the queue"
+    )
 
     prov = sub.add_parser("provisioning", help="the network side of credentials")
     psub = prov.add_subparsers(dest="provisioning_command", metavar="ACTION", required=True)

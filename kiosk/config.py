@@ -13,6 +13,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from kiosk.guestbook_fields import Choice as Choice  # re-exported: config's vocabulary
+from kiosk.guestbook_fields import GuestbookField, Text, default_fields
+from kiosk.guests_config import GuestSettings
 from kiosk.members_config import MembersSettings
 
 DEFAULT_CONFIG_PATH = Path("config.toml")
@@ -29,16 +32,6 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class Text(_Section):
-    """A user-facing text in both languages of the kiosk."""
-
-    id: str
-    en: str
-
-    def get(self, language: str) -> str:
-        return self.en if language == "en" else self.id
-
-
 # ---------------------------------------------------------------- kiosk side
 
 
@@ -52,6 +45,9 @@ class Timeouts(_Section):
     thanks: float = Field(8.0, gt=0)
     notice: float = Field(10.0, gt=0)
     keypad: float = Field(45.0, gt=0)
+    # A "still there?" warning this many seconds before the guestbook or the keypad clears
+    # (at most 4/5 of that screen's timeout); one tap continues (WCAG 2.2.1).
+    warning: float = Field(20.0, gt=0)
 
 
 class ScannerSettings(_Section):
@@ -134,77 +130,8 @@ class CardSettings(_Section):
         return value
 
 
-class Choice(_Section):
-    key: str
-    label: Text
-
-
-class GuestbookField(_Section):
-    key: str = Field(pattern=r"^[a-z][a-z0-9_]{0,31}$")
-    label: Text
-    kind: Literal["choice", "text", "number"] = "choice"
-    required: bool = True
-    choices: list[Choice] = Field(default_factory=list)
-    max_length: int = Field(80, gt=0, le=500)
-
-
-def _default_fields() -> list[GuestbookField]:
-    def field(key: str, id_: str, en: str, choices: list[tuple[str, str, str]]) -> GuestbookField:
-        return GuestbookField(
-            key=key,
-            label=Text(id=id_, en=en),
-            choices=[Choice(key=k, label=Text(id=i, en=e)) for k, i, e in choices],
-        )
-
-    return [
-        field(
-            "purpose",
-            "Tujuan kunjungan",
-            "Purpose of visit",
-            [
-                ("internet", "Internet", "Internet"),
-                ("membaca", "Membaca", "Reading"),
-                ("meminjam", "Meminjam / mengembalikan", "Borrow / return"),
-                ("penelitian", "Penelitian", "Research"),
-                ("lainnya", "Lainnya", "Other"),
-            ],
-        ),
-        field(
-            "occupation",
-            "Pekerjaan",
-            "Occupation",
-            [
-                ("pelajar", "Pelajar", "School student"),
-                ("mahasiswa", "Mahasiswa", "University student"),
-                ("pns", "PNS / TNI / Polri", "Civil servant / military / police"),
-                ("swasta", "Swasta", "Private sector"),
-                ("lainnya", "Lainnya", "Other"),
-            ],
-        ),
-        field(
-            "education",
-            "Pendidikan terakhir",
-            "Education",
-            [
-                ("sd", "SD", "Primary"),
-                ("smp", "SMP", "Junior high"),
-                ("sma", "SMA / SMK", "Senior high"),
-                ("diploma", "D1-D4", "Diploma"),
-                ("s1", "S1", "Bachelor"),
-                ("s2", "S2 / S3", "Master / PhD"),
-            ],
-        ),
-        GuestbookField(
-            key="institution",
-            label=Text(id="Instansi / sekolah", en="Institution / school"),
-            kind="text",
-            required=False,
-        ),
-    ]
-
-
 class GuestbookSettings(_Section):
-    fields: list[GuestbookField] = Field(default_factory=_default_fields)
+    fields: list[GuestbookField] = Field(default_factory=default_fields)
     # A member's further visits inside this window are not counted again (0: every visit).
     repeat_window_minutes: int = Field(0, ge=0, le=1440)
     privacy_notice: Text = Text(
@@ -243,7 +170,8 @@ class GuestbookSettings(_Section):
 
 class CredentialSettings(_Section):
     valid_days: int = Field(1, ge=1, le=3650)
-    password_length: int = Field(8, ge=6, le=64)
+    # 9 or more: at least 40 bits from the 26-character alphabet (backend/credentials.py).
+    password_length: int = Field(10, ge=9, le=64)
     # "random": a prefix plus random letters/digits, not guessable from the member id;
     # "member-id": the member id itself (guessable: only where the library wants it).
     username_style: Literal["random", "member-id"] = "random"
@@ -335,6 +263,7 @@ class Settings(_Section):
     provisioning: ProvisioningSettings = Field(default_factory=ProvisioningSettings)
     maintenance: MaintenanceSettings = Field(default_factory=MaintenanceSettings)
     members: MembersSettings = Field(default_factory=MembersSettings)
+    guests: GuestSettings = Field(default_factory=GuestSettings)
 
     def with_overrides(self, **sections: dict[str, Any]) -> Settings:
         """A copy with some keys of some sections replaced (validated again)."""

@@ -17,6 +17,7 @@ from kiosk.backend.console.routes import install_console
 from kiosk.backend.db import create_db_engine, migrate
 from kiosk.backend.errors import install_error_handlers
 from kiosk.backend.guard import RequestGuard
+from kiosk.backend.guests import GuestDesk
 from kiosk.backend.kiosks import RegisteredTokens
 from kiosk.backend.provisioning import build_provisioner
 from kiosk.backend.provisioning.base import Provisioner
@@ -45,6 +46,7 @@ def create_app(
         )
     engine = create_db_engine(backend.database_url)
     network = provisioner if provisioner is not None else build_provisioner(settings.provisioning)
+    desk = CheckinDesk(engine, settings, network, clock)
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -53,6 +55,7 @@ def create_app(
         loop_task = asyncio.create_task(
             reconcile_forever(engine, network, clock, settings.provisioning.reconcile_seconds)
         )
+        drain_task = asyncio.create_task(desk.library.drain_forever(clock))
         log.info(
             "backend %s ready: database %s, provisioning %s",
             __version__,
@@ -62,10 +65,12 @@ def create_app(
         try:
             yield
         finally:
-            loop_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await loop_task
+            for task in (loop_task, drain_task):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             network.close()
+            desk.library.close()
             engine.dispose()
 
     app = FastAPI(
@@ -83,7 +88,8 @@ def create_app(
     app.state.engine = engine
     app.state.provisioner = network
     app.state.clock = clock
-    app.state.desk = desk = CheckinDesk(engine, settings, network, clock)
+    app.state.desk = desk
+    app.state.guest_desk = GuestDesk(desk)
     app.include_router(router)
     install_console(app, desk, clock)
     install_error_handlers(app)

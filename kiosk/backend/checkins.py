@@ -7,7 +7,6 @@ the exceptions below to the error envelope.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import logging
 import time
@@ -23,6 +22,7 @@ from sqlalchemy.orm import Session
 from kiosk.backend import credentials as policy
 from kiosk.backend.db import (
     CredentialRow,
+    GuestVisitRow,
     MemberRow,
     VisitAnswerRow,
     VisitRow,
@@ -30,12 +30,15 @@ from kiosk.backend.db import (
     read_session,
     write_session,
 )
+from kiosk.backend.library_desk import LibraryDesk
+from kiosk.backend.library_link import LibraryUnavailable
 from kiosk.backend.members import effective_status
 from kiosk.backend.provisioning.base import (
     NetworkCredential,
     Provisioner,
     ProvisioningUnavailable,
 )
+from kiosk.backend.replay_digest import request_digest
 from kiosk.config import Settings
 from kiosk.core.cards import CardReader, NotAMemberCard
 from kiosk.protocol import (
@@ -108,6 +111,7 @@ class CheckinDesk:
         self.clock = clock
         self.cards = CardReader(settings.cards.pattern)
         self.timezone = ZoneInfo(settings.backend.timezone)
+        self.library = LibraryDesk(settings, engine, self.timezone)
         # Called while waiting for another check-in's pending credential (tests watch it).
         self.pause: Callable[[float], None] = time.sleep
 
@@ -129,9 +133,12 @@ class CheckinDesk:
     def lookup(self, card: str) -> LookupResponse:
         member_id = self.member_id(card)
         now = self.clock()
+        served_from = self.library.lookup(member_id, now)
         with read_session(self.engine) as session:
             row = session.get(MemberRow, member_id)
-            if row is None:
+            if row is None and served_from == "copy":
+                raise LibraryUnavailable(f"member {member_id} not in the local copy yet")
+            if row is None or served_from == "gone":
                 raise MemberNotFound(f"no member {member_id}")
             has_credential = policy.valid_credential(session, member_id, now) is not None
             last = session.scalars(
@@ -144,6 +151,7 @@ class CheckinDesk:
                 member=self.member_model(row, now),
                 has_credential=has_credential,
                 last_answers=json.loads(last) if last is not None else None,
+                served_from=served_from,
             )
 
     # ------------------------------------------------------------ visits
@@ -163,6 +171,8 @@ class CheckinDesk:
         entry = _Entry(
             request, member_id, answers_json, request_digest(request, member_id), allow_credential
         )
+        with read_session(self.engine) as session:
+            self.library.before_visit(session, member_id, self.clock())
         deadline = time.monotonic() + PENDING_WAIT_SECONDS
         waited = False
         while True:
@@ -285,6 +295,11 @@ class CheckinDesk:
             sa.select(VisitRow).where(VisitRow.client_ref == client_ref)
         ).first()
         if earlier is None:
+            guest = session.scalar(
+                sa.select(GuestVisitRow.id).where(GuestVisitRow.client_ref == client_ref)
+            )
+            if guest is not None:
+                raise ClientRefConflict(f"client_ref {client_ref} was already used for a guest")
             return None
         if earlier.request_digest != entry.digest:
             raise ClientRefConflict(
@@ -321,6 +336,9 @@ class CheckinDesk:
                 reused=reused,
             )
         response = CheckinResponse(visit=visit, credential=credential)
+        counted = self.library.counted(session, entry.member_id, occurred_at)
+        if counted:
+            self.library.member_visit(session, request, entry.member_id, occurred_at, now)
         local = occurred_at.astimezone(self.timezone)
         row = VisitRow(
             client_ref=str(request.client_ref),
@@ -336,6 +354,7 @@ class CheckinDesk:
             response=response.model_dump_json(),
             local_day=local.date(),
             local_hour=local.hour,
+            counted=counted,
         )
         session.add(row)
         session.flush()
@@ -383,19 +402,3 @@ class _Reserved:
 
     credential_id: int
     network: NetworkCredential
-
-
-_Step = Outcome | _Reserved | _WaitForPending
-
-
-def request_digest(request: VisitRequest, member_id: str) -> str:
-    """What makes two requests 'the same body' for a client_ref replay."""
-    canonical: dict[str, Any] = {
-        "member_id": member_id,
-        "answers": request.answers,
-        "want_internet": request.want_internet,
-        "kiosk_id": request.kiosk_id,
-        "occurred_at": request.occurred_at.astimezone(dt.UTC).isoformat(),
-    }
-    text = json.dumps(canonical, sort_keys=True, ensure_ascii=False)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -12,6 +12,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.engine import Engine
 
 from kiosk.backend.checkins import CheckinDesk, Clock
+from kiosk.backend.guests import GuestDesk
 from kiosk.backend.provisioning.base import Provisioner
 from kiosk.config import Settings
 
@@ -43,6 +44,11 @@ async def get_desk(request: Request) -> CheckinDesk:
     return desk
 
 
+async def get_guest_desk(request: Request) -> GuestDesk:
+    guest_desk: GuestDesk = request.app.state.guest_desk
+    return guest_desk
+
+
 async def documented_auth(
     _: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)],
 ) -> None:
@@ -55,4 +61,5 @@ EngineDep = Annotated[Engine, Depends(get_engine)]
 ProvisionerDep = Annotated[Provisioner, Depends(get_provisioner)]
 ClockDep = Annotated[Clock, Depends(get_clock)]
 DeskDep = Annotated[CheckinDesk, Depends(get_desk)]
+GuestDeskDep = Annotated[GuestDesk, Depends(get_guest_desk)]
 AUTHENTICATED = [Depends(documented_auth)]

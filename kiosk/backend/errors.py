@@ -16,6 +16,8 @@ from kiosk.backend.checkins import (
     MemberNotAllowed,
     MemberNotFound,
 )
+from kiosk.backend.guests import GuestInternetUnavailable
+from kiosk.backend.library_link import LibraryUnavailable
 from kiosk.backend.provisioning import ProvisioningUnavailable
 from kiosk.protocol import ErrorCode, ErrorEnvelope, MemberStatus, error_envelope
 
@@ -23,14 +25,18 @@ log = logging.getLogger("kiosk.backend")
 
 _ERROR_DESCRIPTIONS = {
     401: "missing or wrong bearer token (`unauthorized`)",
-    403: "expired or blocked member asking for internet (`member_expired`, `member_blocked`)",
+    403: "expired or blocked member asking for internet (`member_expired`, `member_blocked`);"
+    " a guest asking for internet when [guests] gives none or the day's vouchers are gone"
+    " (`guest_internet_unavailable`)",
     404: "`member_not_found`, or `not_found` for an unknown path",
     409: "`client_ref_conflict`: the client_ref was used with another body",
     413: "`payload_too_large`: body over [backend] max_body_bytes",
     422: "`invalid_request`: malformed JSON or a wrong field (the message names it)",
     429: "`rate_limited`: see Retry-After",
     500: "`internal_error`",
-    503: "`provisioning_unavailable`: the network side cannot take the credential",
+    503: "`provisioning_unavailable`: the network side cannot take the credential; "
+    "`library_unavailable`: the library's member database is down and the member is not "
+    "in the local copy",
 }
 
 
@@ -110,8 +116,22 @@ async def _domain(_: Request, exc: Exception) -> JSONResponse:
         )
     if isinstance(exc, ClientRefConflict):
         return error_response(409, ErrorCode.client_ref_conflict, str(exc))
+    if isinstance(exc, GuestInternetUnavailable):
+        log.info("guest internet refused: %s", exc)
+        return error_response(
+            403,
+            ErrorCode.guest_internet_unavailable,
+            "no internet for guests at this kiosk now; the desk can help",
+        )
     if isinstance(exc, AnswersTooLarge):
         return error_response(422, ErrorCode.invalid_request, str(exc))
+    if isinstance(exc, LibraryUnavailable):
+        return error_response(
+            503,
+            ErrorCode.library_unavailable,
+            "the library's member database does not answer and this member is not in "
+            "the local copy yet",
+        )
     if isinstance(exc, ProvisioningUnavailable):
         log.warning("provisioning unavailable: %s", exc)
         return error_response(
@@ -127,10 +147,12 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _invalid)
     for kind in (
+        GuestInternetUnavailable,
         MemberNotFound,
         MemberNotAllowed,
         ClientRefConflict,
         AnswersTooLarge,
         ProvisioningUnavailable,
+        LibraryUnavailable,
     ):
         app.add_exception_handler(kind, _domain)

@@ -66,6 +66,9 @@ class InlisliteSource:
             birth_date=m["DateOfBirth"],
         )
 
+    def close(self) -> None:
+        self.engine.dispose()
+
     def find(self, member_id: str) -> LibraryMember | None:
         with self.engine.connect() as connection:
             row = connection.execute(

@@ -3,17 +3,30 @@ repeat visits inside [guestbook] repeat_window_minutes, and visits queued for wr
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import logging
+from collections.abc import Callable
 from typing import Any
 
+import anyio.to_thread
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from kiosk.backend import writeback
 from kiosk.backend.db import MemberRow, VisitRow
-from kiosk.backend.library_link import LibraryVisit, MemberCopy, MemberSource, build_source
+from kiosk.backend.library_link import (
+    LibraryUnavailable,
+    LibraryVisit,
+    MemberCopy,
+    MemberSource,
+    build_source,
+)
 from kiosk.config import Settings
+from kiosk.protocol import VisitRequest
+
+log = logging.getLogger("kiosk.backend.writeback")
 
 
 class LibraryDesk:
@@ -25,6 +38,7 @@ class LibraryDesk:
         source: MemberSource | None = None,
     ) -> None:
         self.settings = settings
+        self.engine = engine
         self.timezone = timezone
         self.source = source if source is not None else build_source(settings.members, timezone)
         self.copy = MemberCopy(self.source, engine) if self.source is not None else None
@@ -41,7 +55,9 @@ class LibraryDesk:
     def before_visit(self, session: Session, member_id: str, now: dt.datetime) -> None:
         """A member not yet in the copy (no lookup reached the library) is asked for once."""
         if self.copy is not None and session.get(MemberRow, member_id) is None:
-            self.copy.refresh(member_id, now)
+            if self.copy.refresh(member_id, now) == "copy":
+                # Not a 404: the kiosk's outbox keeps the visit and tries again later.
+                raise LibraryUnavailable(f"member {member_id} not in the local copy yet")
 
     def counted(self, session: Session, member_id: str, occurred_at: dt.datetime) -> bool:
         """False for a repeat: an earlier counted visit inside the window (SLiMS's
@@ -59,6 +75,29 @@ class LibraryDesk:
             .limit(1)
         )
         return earlier is None
+
+    def member_visit(
+        self,
+        session: Session,
+        request: VisitRequest,
+        member_id: str,
+        occurred_at: dt.datetime,
+        now: dt.datetime,
+    ) -> None:
+        member = session.get(MemberRow, member_id)
+        if member is None:
+            return
+        self.visit_recorded(
+            session,
+            client_ref=str(request.client_ref),
+            member_id=member.id,
+            name=member.name,
+            institution=member.institution,
+            occurred_at=occurred_at,
+            kiosk_id=request.kiosk_id,
+            answers=request.answers,
+            now=now,
+        )
 
     def visit_recorded(
         self,
@@ -86,3 +125,45 @@ class LibraryDesk:
         if self.copy is None or self.source is None:
             return None
         return f"{self.source.name}: {self.copy.state()}"
+
+    def health(self) -> dict[str, Any]:
+        """The /health fields: the library database's state and the write-back backlog."""
+        state = self.state()
+        if state is None:
+            return {}
+        fields: dict[str, Any] = {"library": state}
+        if self.record_visits:
+            waiting = writeback.backlog(self.engine)
+            fields |= {"writeback_waiting": waiting.waiting, "writeback_failed": waiting.failed}
+        return fields
+
+    def drain(self, now: Callable[[], dt.datetime]) -> writeback.DrainReport | None:
+        if not self.record_visits or self.source is None:
+            return None
+        return writeback.drain_once(
+            self.engine, self.source, now, max_attempts=self.settings.members.writeback_attempts
+        )
+
+    async def drain_forever(self, now: Callable[[], dt.datetime]) -> None:
+        """Every [members] writeback_seconds: write waiting visits to the library's table."""
+        if not self.record_visits:
+            return
+        while True:
+            try:
+                report = await anyio.to_thread.run_sync(self.drain, now)
+            except Exception as exc:  # keep draining; the next round may succeed
+                log.error("writeback failed: %s: %s", type(exc).__name__, exc)
+            else:
+                if report is not None and (report.written or report.set_aside):
+                    log.info(
+                        "writeback to %s: %s written, %s already there, %s set aside",
+                        self.settings.members.source,
+                        report.written,
+                        report.already_there,
+                        report.set_aside,
+                    )
+            await asyncio.sleep(self.settings.members.writeback_seconds)
+
+    def close(self) -> None:
+        if self.source is not None:
+            self.source.close()

@@ -1,4 +1,4 @@
-"""The kiosk API under /api/v1: health, lookup, check-ins, visits, today's stats, heartbeat.
+"""The /api/v1 routes: health, lookup, check-ins, visits, guest visits, stats, heartbeat.
 
 Every answer is a JSONResponse: a returned model would be re-validated in another
 thread-pool hop for sync endpoints.
@@ -14,7 +14,14 @@ from fastapi.responses import JSONResponse
 from kiosk import __version__
 from kiosk.backend import kiosks
 from kiosk.backend.db import check_database, read_session, write_session
-from kiosk.backend.deps import AUTHENTICATED, ClockDep, DeskDep, EngineDep, ProvisionerDep
+from kiosk.backend.deps import (
+    AUTHENTICATED,
+    ClockDep,
+    DeskDep,
+    EngineDep,
+    GuestDeskDep,
+    ProvisionerDep,
+)
 from kiosk.backend.errors import documented_errors
 from kiosk.backend.provisioning import ProvisioningUnavailable
 from kiosk.backend.reports import stats_for_day
@@ -22,6 +29,8 @@ from kiosk.protocol import (
     API_PREFIX,
     CheckinRequest,
     CheckinResponse,
+    GuestVisitRequest,
+    GuestVisitResponse,
     HealthResponse,
     HeartbeatRequest,
     HeartbeatResponse,
@@ -36,16 +45,17 @@ router = APIRouter(prefix=API_PREFIX)
 
 
 @router.get("/health", response_model=HealthResponse, responses={503: {"model": HealthResponse}})
-def health(engine: EngineDep, network: ProvisionerDep) -> JSONResponse:
+def health(engine: EngineDep, network: ProvisionerDep, desk: DeskDep) -> JSONResponse:
     database = check_database(engine)
     try:
         network.check()
         provisioning = f"{network.name}: ok"
     except ProvisioningUnavailable as exc:
         provisioning = f"{network.name}: unavailable ({exc})"
+    library = desk.library.health() if database == "ok" else {}
     if database != "ok":
         status, code = "error", 503
-    elif provisioning.endswith(": ok"):
+    elif provisioning.endswith(": ok") and library.get("library", ": ok").endswith(": ok"):
         status, code = "ok", 200
     else:
         status, code = "degraded", 200
@@ -55,6 +65,7 @@ def health(engine: EngineDep, network: ProvisionerDep) -> JSONResponse:
         database=database,
         provisioning=provisioning,
         time=dt.datetime.now(dt.UTC),
+        **library,
     )
     return JSONResponse(body.model_dump(mode="json"), status_code=code)
 
@@ -63,7 +74,7 @@ def health(engine: EngineDep, network: ProvisionerDep) -> JSONResponse:
     "/members/lookup",
     response_model=LookupResponse,
     dependencies=AUTHENTICATED,
-    responses=documented_errors(404),
+    responses=documented_errors(404, 503),
 )
 def lookup(body: LookupRequest, desk: DeskDep) -> JSONResponse:
     return JSONResponse(desk.lookup(body.card).model_dump(mode="json"))
@@ -93,13 +104,28 @@ def checkin(body: CheckinRequest, desk: DeskDep) -> JSONResponse:
     dependencies=AUTHENTICATED,
     responses={
         200: {"model": VisitResponse, "description": "replay of the same client_ref"},
-        **documented_errors(404, 409),
+        **documented_errors(404, 409, 503),
     },
 )
 def visit(body: VisitRequest, desk: DeskDep) -> JSONResponse:
     outcome = desk.record(body, allow_credential=False)
     answer = VisitResponse(visit=outcome.response.visit)
     return JSONResponse(answer.model_dump(mode="json"), status_code=200 if outcome.replay else 201)
+
+
+@router.post(
+    "/guest-visits",
+    status_code=201,
+    response_model=GuestVisitResponse,
+    dependencies=AUTHENTICATED,
+    responses={
+        200: {"model": GuestVisitResponse, "description": "replay of the same client_ref"},
+        **documented_errors(403, 409, 503),
+    },
+)
+def guest_visit(body: GuestVisitRequest, guest_desk: GuestDeskDep) -> JSONResponse:
+    response, replay = guest_desk.record(body)
+    return JSONResponse(response.model_dump(mode="json"), status_code=200 if replay else 201)
 
 
 @router.get(

@@ -65,6 +65,9 @@ class SlimsSource:
             birth_date=m["birth_date"],
         )
 
+    def close(self) -> None:
+        self.engine.dispose()
+
     def find(self, member_id: str) -> LibraryMember | None:
         with self.engine.connect() as connection:
             row = connection.execute(

@@ -28,6 +28,9 @@ SUCCESS = "#1B6E3C"
 WARNING_BG = "#FFF1CC"  # banner background
 WARNING_INK = "#5C3D00"
 OVERLAY = "#1C2730"
+TILE_EDGE = "#8FA3AE"  # outlines: a credential group's tile, a disabled button (not text)
+DISABLED_BG = "#E1E6E9"  # a button that cannot be pressed yet
+DISABLED_INK = MUTED
 
 CONTRAST_PAIRS = [
     (INK, PAPER),
@@ -40,6 +43,7 @@ CONTRAST_PAIRS = [
     (ON_PRIMARY, SUCCESS),
     (WARNING_INK, WARNING_BG),
     (ON_PRIMARY, OVERLAY),
+    (DISABLED_INK, DISABLED_BG),
 ]
 
 # Type scale, in pixels at the reference size (the shorter side of the window = 1080 px);

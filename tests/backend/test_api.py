@@ -15,7 +15,7 @@ from support.backend_server import checkin_body as make_body
 
 from kiosk.backend.credentials import PASSWORD_ALPHABET
 
-LOOKALIKES = set("0Oo1lI")
+LOOKALIKES = set("0Oo1lIizZsSqQuvUV")
 Body = Callable[..., dict[str, Any]]
 
 
@@ -229,11 +229,11 @@ def test_first_checkin_issues_a_credential_and_the_next_reuses_it(
 def test_issued_credential_follows_the_library_rules(shared_server: BackendServer) -> None:
     response = shared_server.post("checkins", json=make_body("19000107"))
     credential = response.json()["credential"]
-    assert len(credential["password"]) == 8
+    assert len(credential["password"]) == 10
     assert set(credential["password"]) <= set(PASSWORD_ALPHABET)
     assert not set(credential["password"]) & LOOKALIKES
     assert "19000107" not in credential["username"]
-    assert re.fullmatch(r"p[a-z2-9]{6}", credential["username"])
+    assert re.fullmatch(r"p[a-hjkmnprtwxy2-9]{6}", credential["username"])
     expires = dt.datetime.fromisoformat(credential["expires_at"])
     received = dt.datetime.fromisoformat(response.json()["visit"]["received_at"])
     assert expires - received == dt.timedelta(days=1)

@@ -19,13 +19,16 @@ from kiosk.backend.credentials import (
     credential_expiry,
     end_of_membership,
     generate_password,
+    password_bits,
 )
 from kiosk.backend.members import effective_status
 from kiosk.config import CredentialSettings
 from kiosk.protocol import MemberStatus
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
-LOOKALIKES = set("0Oo1lI")
+# Characters patrons confuse: by case, or with a digit or letter that looks alike
+# (0/o, 1/l/i, 2/z, 5/s, 9/q, u/v: the digit stays, the letter goes).
+LOOKALIKES = set("0Oo1lIizZsSqQuvUV")
 
 
 # ---------------------------------------------------------------- member status
@@ -82,10 +85,19 @@ def test_end_of_membership_is_midnight_after_the_last_day() -> None:
 def test_password_alphabet_has_no_lookalikes() -> None:
     assert not set(PASSWORD_ALPHABET) & LOOKALIKES
     assert not set(USERNAME_ALPHABET) & LOOKALIKES
-    assert len(set(PASSWORD_ALPHABET)) == len(PASSWORD_ALPHABET) == 56
+    assert len(set(PASSWORD_ALPHABET)) == len(PASSWORD_ALPHABET) == 26
+    assert PASSWORD_ALPHABET == PASSWORD_ALPHABET.lower()  # no letter differs only by case
 
 
-@given(st.integers(min_value=6, max_value=64))
+def test_every_allowed_password_length_keeps_40_bits() -> None:
+    shortest = CredentialSettings.model_fields["password_length"].metadata[0].ge
+    assert password_bits(shortest) >= 40
+    assert password_bits(CredentialSettings().password_length) == pytest.approx(47.0, abs=0.05)
+    with pytest.raises(ValueError, match="password_length"):
+        CredentialSettings(password_length=8)
+
+
+@given(st.integers(min_value=9, max_value=64))
 def test_password_has_the_configured_length_and_alphabet(length: int) -> None:
     password = generate_password(length)
     assert len(password) == length
@@ -93,7 +105,7 @@ def test_password_has_the_configured_length_and_alphabet(length: int) -> None:
 
 
 def test_passwords_use_the_whole_alphabet_and_do_not_repeat() -> None:
-    passwords = [generate_password(8) for _ in range(2000)]
+    passwords = [generate_password(10) for _ in range(2000)]
     assert len(set(passwords)) == len(passwords)
     assert set("".join(passwords)) == set(PASSWORD_ALPHABET)
 

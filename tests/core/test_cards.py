@@ -9,7 +9,14 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from kiosk.config import DEFAULT_CARD_PATTERN
-from kiosk.core.cards import MAX_CARD_TEXT, CardReader, NotAMemberCard, normalise_member_id
+from kiosk.core.cards import (
+    MAX_CARD_TEXT,
+    CardReader,
+    NotAMemberCard,
+    NumberShape,
+    normalise_member_id,
+    number_shape,
+)
 
 LIBRARY_PATTERN = r"(?P<start>[A-D])?(?P<id>19\d{6})(?(start)[A-D])"
 DEFAULT = CardReader(DEFAULT_CARD_PATTERN)
@@ -92,3 +99,28 @@ def test_enormous_scans_are_refused_without_matching() -> None:
 def test_a_pattern_without_an_id_group_is_refused() -> None:
     with pytest.raises(ValueError, match="named group"):
         CardReader(r"19\d{6}")
+
+
+# ------------------------------------------------- how a typed number looks
+
+
+@pytest.mark.parametrize(
+    ("pattern", "shape"),
+    [
+        (r"(?P<start>[A-D])?(?P<id>19\d{6})(?(start)[A-D])", NumberShape(8, 8, "19")),
+        (DEFAULT_CARD_PATTERN, NumberShape(4, 20, "")),
+        (r"(?P<id>190\d{5}|191\d{5})", NumberShape(8, 8, "19")),
+        (r"(?P<id>(19|20)\d{6})", NumberShape(8, 8, "")),
+        (r"(?P<id>12\d{2}(?:-\d)?)", NumberShape(4, 4, "12")),  # the dash cannot be typed
+        (r"(?P<id>\d{6,9})", NumberShape(6, 9, "")),
+    ],
+)
+def test_number_shape_says_how_many_digits_and_how_they_start(
+    pattern: str, shape: NumberShape
+) -> None:
+    assert number_shape(pattern) == shape
+
+
+@pytest.mark.parametrize("pattern", [r"(?P<id>\d+)", r"(?P<id>BB\d{4})", r"(?P<id>[^x]{4})"])
+def test_number_shape_is_none_when_it_cannot_say_or_no_digits_fit(pattern: str) -> None:
+    assert number_shape(pattern) is None

@@ -11,8 +11,18 @@ from kiosk.ui.widgets.qr import QRCode  # noqa: F401  (used in the .kv)
 
 
 def groups(text: str, size: int = 4) -> list[str]:
-    """ "Hq4tZ8wa" -> ["Hq4t", "Z8wa"]: read aloud in chunks, shown with gaps, typed without."""
-    return [text[i : i + size] for i in range(0, len(text), size)]
+    """ "k7pa3mwr9x" -> ["k7pa", "3mw", "r9x"]: read aloud in chunks of at most `size`, as
+    even as they come (no lone last character), shown as separate tiles, typed without."""
+    if not text:
+        return []
+    count = -(-len(text) // size)
+    base, extra = divmod(len(text), count)
+    parts, start = [], 0
+    for i in range(count):
+        end = start + base + (1 if i < extra else 0)
+        parts.append(text[start:end])
+        start = end
+    return parts
 
 
 class CredentialsScreen(KioskScreen):

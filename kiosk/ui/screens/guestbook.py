@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from kivy.app import App
 from kivy.factory import Factory
-from kivy.properties import NumericProperty, StringProperty
+from kivy.properties import BooleanProperty, ListProperty, NumericProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.modalview import ModalView
 
 from kiosk.ui.screens import KioskScreen
 from kiosk.ui.widgets.chips import ChoiceChips
 from kiosk.ui.widgets.keypads import NumberPad, TextKeyboard  # noqa: F401  (used in the .kv)
+from kiosk.ui.widgets.still_there import TimeoutWatch
 
 
 class FieldRow(BoxLayout):
@@ -50,18 +51,34 @@ class PrivacyNotice(ModalView):
 
 
 class GuestbookScreen(KioskScreen):
+    # The member's last answers were preselected when the guestbook opened (not: the
+    # patron has tapped something), so "your previous answers are selected" is true.
+    prefilled = BooleanProperty(False)
+    # Labels of the required fields still unanswered: what "Kirim" is waiting for.
+    missing = ListProperty([])
+
     def __init__(self, fields, **kwargs):
         super().__init__(**kwargs)
         self.fields = fields
         self._built_for: tuple[int, str] | None = None
+        self._opened_for = -1
         self._rows: dict[str, FieldRow] = {}
+        self.still_there = TimeoutWatch(lambda app: app.settings.kiosk.timeouts.guestbook)
 
     def show(self, view) -> None:
         super().show(view)
         app = App.get_running_app()
+        if self._opened_for != view.journey:
+            self._opened_for = view.journey
+            self.prefilled = bool(view.answers) and not view.offline
         if self._built_for != (view.journey, app.language):
             self._build(app)
             self._built_for = (view.journey, app.language)
+        self.missing = [
+            f.label.get(app.language)
+            for f in self.fields
+            if f.required and not view.answers.get(f.key)
+        ]
         for key, row in self._rows.items():
             row.value = view.answers.get(key, "")
             chips = row.ids.get("chips")
@@ -113,7 +130,11 @@ class GuestbookScreen(KioskScreen):
         self.privacy_popup = PrivacyNotice()
         self.privacy_popup.open()
 
+    def on_enter(self, *args) -> None:
+        self.still_there.start()
+
     def on_leave(self, *args) -> None:
+        self.still_there.stop()
         # Nothing of this patron stays on a popup after the screen is gone.
         for name in ("entry_popup", "privacy_popup"):
             popup = getattr(self, name, None)

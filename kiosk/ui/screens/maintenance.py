@@ -175,7 +175,7 @@ class MaintenanceScreen(KioskScreen):
             app.tr(
                 "maintenance.dead_letter",
                 when=time.strftime("%d/%m %H:%M", time.localtime(entry.created_at)),
-                card=entry.body.card,
+                card=getattr(entry.body, "card", None) or getattr(entry.body, "name", ""),
                 reason=entry.last_error[:60],
             )
             for entry in dead[-3:]

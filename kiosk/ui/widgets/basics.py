@@ -33,6 +33,38 @@ class Banner(Label):
     bg = ColorProperty(hex_colour(WARNING_BG))
 
 
+class FitLabel(Label):
+    """A label that takes a smaller type size rather than cutting its text: at most
+    `max_lines` lines at `largest` px or less, never under `smallest` (the library's name in
+    the top bar, whose room depends on the language button beside it)."""
+
+    largest = NumericProperty(40)
+    smallest = NumericProperty(16)
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)
+        self._fit_trigger = Clock.create_trigger(self._fit)
+        for name in ("text", "size", "largest", "smallest", "max_lines"):
+            self.bind(**{name: self._fit_trigger})
+
+    def _fit(self, *_args: object) -> None:
+        from kivy.core.text import Label as CoreLabel
+
+        if not self.text or self.width <= 1 or self.height <= 1:
+            return
+        lines = max(1, int(self.max_lines or 1))
+        size = float(self.largest)
+        while size > self.smallest:
+            probe = CoreLabel(
+                text=self.text, font_size=size, bold=self.bold, text_size=(self.width, None)
+            )
+            probe.refresh()
+            if len(probe._cached_lines) <= lines and probe.content_height <= self.height:
+                break
+            size *= 0.94
+        self.font_size = max(size, float(self.smallest))
+
+
 class MessageLayout(BoxLayout):
     band = ColorProperty(hex_colour(PRIMARY))
     title = StringProperty("")

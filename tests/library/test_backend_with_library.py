@@ -1,0 +1,186 @@
+"""End to end: the real backend with [members] source = slims / inlislite on a real MariaDB,
+through the restricted account: live lookups, the local copy in an outage, visits written
+back exactly once."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from support.backend_server import BackendServer, checkin_body
+from support.mariadb_server import Library, MariaDB
+
+
+def wait_for(condition: Callable[[], Any], timeout: float = 20.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.1)  # the drainer runs on its own clock: poll with a bound
+    raise AssertionError(f"not true within {timeout} s")
+
+
+def slims_backend(tmp_path: Path, library: Library, **members: Any) -> BackendServer:
+    slims = {"database_url": library.server.url(library.slims), "record_visits": True}
+    slims |= members.pop("slims", {})
+    return BackendServer(
+        tmp_path,
+        members_csv=None,
+        members={"source": "slims", "writeback_seconds": 0.2, "slims": slims, **members},
+    )
+
+
+def visitor_rows(library: Library) -> list[list[str]]:
+    return library.slims_sql(
+        "SELECT IFNULL(member_id,'NULL'), member_name, IFNULL(institution,'NULL'), "
+        "IFNULL(room_code,'NULL'), checkin_date FROM visitor_count ORDER BY visitor_id"
+    )
+
+
+def test_slims_members_live_copy_in_outage_and_visits_written_once(
+    tmp_path: Path, mariadb: MariaDB
+) -> None:
+    library = Library(mariadb)
+    with slims_backend(tmp_path, library, slims={"room_code": "LT1"}) as server:
+        library.slims_sql(
+            "INSERT INTO member (member_id, member_name, inst_name, birth_date, expire_date) "
+            "VALUES ('19000301', 'Siti Rahayu', 'SMAN 1', '2001-04-17', '2020-01-31')"
+        )
+        answer = server.post("members/lookup", json={"card": "19000301"})
+        assert answer.status_code == 200, answer.text
+        member = answer.json()
+        assert member["served_from"] == "library"
+        assert member["member"]["name"] == "Siti Rahayu"
+        assert member["member"]["status"] == "expired"
+
+        library.slims_sql("UPDATE member SET expire_date = '2031-01-31' WHERE member_id='19000301'")
+        member = server.post("members/lookup", json={"card": "19000301"}).json()
+        assert (member["member"]["status"], member["member"]["expires_on"]) == (
+            "active",
+            "2031-01-31",
+        )
+
+        first = checkin_body("19000301", want_internet=False)
+        assert server.post("visits", json=first).status_code == 201
+        wait_for(lambda: len(visitor_rows(library)) == 1)
+        row = visitor_rows(library)[0]
+        assert row[:4] == ["19000301", "Siti Rahayu", "SMAN 1", "LT1"]
+        assert server.post("visits", json=first).status_code == 200  # a replay
+
+        mariadb.stop()
+        try:
+            member = server.post("members/lookup", json={"card": "19000301"}).json()
+            assert member["served_from"] == "copy" and member["member"]["status"] == "active"
+            never_seen = server.post("members/lookup", json={"card": "19000399"})
+            assert never_seen.status_code == 503
+            assert never_seen.json()["error"]["code"] == "library_unavailable"
+            health = server.get("health").json()
+            assert health["status"] == "degraded"
+            assert "serving the local copy" in health["library"]
+            queued = [checkin_body("19000301", want_internet=False) for _ in range(3)]
+            for index, body in enumerate(queued):
+                body["occurred_at"] = body["occurred_at"][:17] + f"{10 + index:02d}+07:00"
+                assert server.post("visits", json=body).status_code == 201
+            waiting = wait_for(lambda: server.get("health").json()["writeback_waiting"] == 3)
+            assert waiting
+            server.stop()  # a backend restart while the library is down
+            server.start()
+            assert server.get("health").json()["writeback_waiting"] == 3
+        finally:
+            mariadb.start()
+        wait_for(lambda: server.get("health").json()["writeback_waiting"] == 0)
+        for body in [first, *queued]:
+            assert server.post("visits", json=body).status_code == 200  # replays
+        time.sleep(0.6)  # three drain rounds (writeback_seconds 0.2): nothing may come
+        rows = visitor_rows(library)
+        assert len(rows) == 4
+        assert [r[4][-2:] for r in rows[1:]] == ["10", "11", "12"]  # in order
+        assert server.get("health").json()["writeback_failed"] == 0
+
+
+def test_repeat_inside_the_window_is_not_written_again(tmp_path: Path, mariadb: MariaDB) -> None:
+    library = Library(mariadb)
+    library.slims_sql(
+        "INSERT INTO member (member_id, member_name, expire_date) "
+        "VALUES ('19000302', 'Budi', '2031-01-31')"
+    )
+    with BackendServer(
+        tmp_path,
+        members_csv=None,
+        guestbook={"repeat_window_minutes": 60},
+        members={
+            "source": "slims",
+            "writeback_seconds": 0.2,
+            "slims": {"database_url": mariadb.url(library.slims), "record_visits": True},
+        },
+    ) as server:
+        first = server.post("checkins", json=checkin_body("19000302"))
+        assert first.status_code == 201
+        again = server.post("checkins", json=checkin_body("19000302"))
+        assert again.status_code == 201
+        assert again.json()["credential"]["username"] == first.json()["credential"]["username"]
+        wait_for(lambda: server.get("health").json()["writeback_waiting"] == 0)
+        assert len(visitor_rows(library)) == 1
+        assert server.get("stats/today").json()["visits"] == 1
+
+
+def test_inlislite_visit_goes_to_memberguesses(tmp_path: Path, mariadb: MariaDB) -> None:
+    library = Library(mariadb)
+    library.inlis_sql(
+        "INSERT INTO members (MemberNo, Fullname, EndDate, StatusAnggota_id) "
+        "VALUES ('19000303', 'Agus Salim', '2031-01-31', 3), ('19000304', 'Rina', NULL, 5)"
+    )
+    inlis = {
+        "database_url": mariadb.url(library.inlis),
+        "record_visits": True,
+        "location_id": 4,
+    }
+    with BackendServer(
+        tmp_path,
+        members_csv=None,
+        members={"source": "inlislite", "writeback_seconds": 0.2, "inlislite": inlis},
+    ) as server:
+        blocked = server.post("members/lookup", json={"card": "19000304"}).json()
+        assert blocked["member"]["status"] == "blocked"
+        assert server.post("checkins", json=checkin_body("19000304")).status_code == 403
+        assert server.post("visits", json=checkin_body("19000303")).status_code == 201
+        wait_for(lambda: server.get("health").json()["writeback_waiting"] == 0)
+        assert library.inlis_sql(
+            "SELECT NoAnggota, Nama, Profesi_id, Location_Id FROM memberguesses"
+        ) == [["19000303", "Agus Salim", "10", "4"]]
+
+
+def test_members_sync_copies_every_member_and_reports_counts(
+    tmp_path: Path, mariadb: MariaDB
+) -> None:
+    library = Library(mariadb)
+    library.slims_sql(
+        "INSERT INTO member (member_id, member_name, expire_date, is_pending) VALUES "
+        + ",".join(f"('19001{n:03d}', 'Anggota {n}', '2031-01-31', {n % 2})" for n in range(7))
+    )
+    server = BackendServer(
+        tmp_path,
+        members_csv=None,
+        start=False,
+        members={"source": "slims", "slims": {"database_url": mariadb.url(library.slims)}},
+    )
+    first = server.kiosk("members", "sync")
+    assert "7 member(s): 7 added, 0 updated, 0 unchanged" in first.stdout
+    library.slims_sql("UPDATE member SET member_name = 'Anggota Baru' WHERE member_id='19001003'")
+    again = server.kiosk("members", "sync")
+    assert "7 member(s): 0 added, 1 updated, 6 unchanged" in again.stdout
+    backlog = server.kiosk("members", "writeback")
+    assert "0 waiting" in backlog.stdout and "0 set aside" in backlog.stdout
+    mariadb.stop()
+    try:
+        refused = server.kiosk("members", "sync", check=False)
+        assert refused.returncode == 1 and "slims database" in refused.stderr
+        server.start()
+        answer = server.post("members/lookup", json={"card": "19001001"}).json()
+        assert answer["served_from"] == "copy" and answer["member"]["status"] == "blocked"
+    finally:
+        server.stop()
+        mariadb.start()
