@@ -156,7 +156,7 @@ def check_library(settings: Settings) -> Check:
         return Check(
             "library database",
             False,
-            f"{state.system} does not answer: {state.detail}; {backlog}",
+            f"{state.label} does not answer: {state.detail}; {backlog}",
             f"is the library's MariaDB/MySQL server up? check [members.{state.system}] "
             "database_url on the backend; visits are written once it answers",
         )
@@ -164,11 +164,11 @@ def check_library(settings: Settings) -> Check:
         return Check(
             "library database",
             False,
-            f"{state.system} answers; {backlog}, {state.failed} refused and set aside",
+            f"{state.label} answers; {backlog}, {state.failed} refused and set aside",
             "on the backend: kiosk members writeback (shows the error), fix it (often a "
             "missing GRANT), then kiosk members writeback --retry-failed",
         )
-    return Check("library database", True, f"{state.system} answers; {backlog}")
+    return Check("library database", True, f"{state.label} answers; {backlog}")
 
 
 def check_pin(settings: Settings) -> Check:
