@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import time
+import uuid
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
@@ -299,6 +300,20 @@ def test_exports_count_the_visits_made_here(context: Any, console_server: Backen
     assert occupation[-1][0] == "Total" and occupation[-1][1] == 6  # all six were 'pelajar'
     bad = context.request.get("/staff/reports/visits.csv?from=2025-03-05&to=2025-03-01")
     assert bad.status == 400
+    for name, size in (("Tamu Umum", 1), ("SMA 1 Pangkalpinang", 12)):
+        guest = {
+            "client_ref": str(uuid.uuid4()),
+            "name": name,
+            "kiosk_id": "kiosk-pintu-utama",
+            "occurred_at": dt.datetime.combine(first, dt.time(10), tzinfo=JAKARTA).isoformat(),
+            "group_size": size,
+            "answers": {"purpose": "membaca"},
+        }
+        answer = console_server.post("/guest-visits", json=guest)
+        assert answer.status_code == 201, answer.text
     page = context.new_page()
     page.goto("/staff/reports?period=custom&start=2025-03-01&end=2025-03-05")
-    assert page.locator("#report-total").inner_text() == "6"
+    assert page.locator("#report-total").inner_text() == "6"  # members' visits
+    assert page.locator("#report-guests").inner_text() == "1"
+    assert page.locator("#report-groups").inner_text() == "1"
+    assert "12 orang" in page.content()
