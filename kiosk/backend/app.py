@@ -98,6 +98,7 @@ def create_app(
         max_body=backend.max_body_bytes,
         tokens=TokenCheck(backend.api_tokens, RegisteredTokens(engine)),
         limiter=RateLimiter(backend.rate_limit_per_minute),
+        failures=RateLimiter(backend.auth_failures_per_minute),
     )
     return app
 
