@@ -6,6 +6,7 @@ import logging
 import logging.handlers
 import re
 from pathlib import Path
+from typing import Any
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 
@@ -14,6 +15,42 @@ _SECRET = re.compile(
     r"(?i)\b(password|passwd|pin|token|secret|authorization)(\"?\s*[:=]\s*\"?)([^\s\",}]+)"
 )
 _OURS: list[logging.Handler] = []
+# Line breaks, NUL, ANSI escapes, other control and bidi/format characters: any of them
+# in a logged value (a path, a header, a name) could forge or hide a line.
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def escape_for_log(text: str) -> str:
+    """`text` on one line with nothing that a terminal or a log reader would act on:
+    CR/LF/TAB as \\r \\n \\t, other control and format characters as \\xNN / \\uNNNN."""
+
+    def visible(match: re.Match[str]) -> str:
+        ch = match.group()
+        if ch in _NAMED:
+            return _NAMED[ch]
+        return f"\\x{ord(ch):02x}" if ord(ch) < 256 else f"\\u{ord(ch):04x}"
+
+    return _UNSAFE.sub(visible, text)
+
+
+class OperatorFormatter(logging.Formatter):
+    """One line per record, every value escaped; a traceback follows on lines indented
+    with `  | ` so none of them can pass for a record of its own."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802 (logging's name)
+        record.message = escape_for_log(record.message)
+        return super().formatMessage(record)
+
+    def formatException(self, ei: Any) -> str:  # noqa: N802 (logging's name)
+        return _indented(super().formatException(ei))
+
+    def formatStack(self, stack_info: str) -> str:  # noqa: N802 (logging's name)
+        return _indented(super().formatStack(stack_info))
+
+
+def _indented(text: str) -> str:
+    return "\n".join(f"  | {escape_for_log(line)}" for line in text.splitlines())
 
 
 class RedactSecrets(logging.Filter):
@@ -43,7 +80,7 @@ def setup_logging(log_dir: Path | str, name: str, level: int = logging.INFO) -> 
     )
     stream_handler = logging.StreamHandler()
     for handler in (file_handler, stream_handler):
-        handler.setFormatter(logging.Formatter(FORMAT))
+        handler.setFormatter(OperatorFormatter(FORMAT))
         handler.addFilter(RedactSecrets())
         _OURS.append(handler)
         root.addHandler(handler)

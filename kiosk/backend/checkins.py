@@ -39,6 +39,7 @@ from kiosk.backend.provisioning.base import (
     ProvisioningUnavailable,
 )
 from kiosk.backend.replay_digest import request_digest
+from kiosk.backend.visit_window import check_occurred_at
 from kiosk.config import Settings
 from kiosk.core.cards import CardReader, NotAMemberCard
 from kiosk.protocol import (
@@ -163,6 +164,7 @@ class CheckinDesk:
         while the network side (a router, RADIUS) is slow: reserve it as pending, issue it,
         confirm it together with the visit. Other check-ins of the same member wait for
         the pending one and then reuse it; everyone else goes on meanwhile."""
+        check_occurred_at(request.occurred_at, self.clock(), self.settings.privacy.retention_days)
         member_id = self.member_id(request.card)
         answers_json = json.dumps(request.answers, ensure_ascii=False, sort_keys=True)
         limit = self.settings.backend.max_answers_bytes

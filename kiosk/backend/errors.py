@@ -19,6 +19,7 @@ from kiosk.backend.checkins import (
 from kiosk.backend.guests import GuestInternetUnavailable
 from kiosk.backend.library_link import LibraryUnavailable
 from kiosk.backend.provisioning import ProvisioningUnavailable
+from kiosk.backend.visit_window import OccurredAtOutOfRange
 from kiosk.protocol import ErrorCode, ErrorEnvelope, MemberStatus, error_envelope
 
 log = logging.getLogger("kiosk.backend")
@@ -123,7 +124,7 @@ async def _domain(_: Request, exc: Exception) -> JSONResponse:
             ErrorCode.guest_internet_unavailable,
             "no internet for guests at this kiosk now; the desk can help",
         )
-    if isinstance(exc, AnswersTooLarge):
+    if isinstance(exc, AnswersTooLarge | OccurredAtOutOfRange):
         return error_response(422, ErrorCode.invalid_request, str(exc))
     if isinstance(exc, LibraryUnavailable):
         return error_response(
@@ -152,6 +153,7 @@ def install_error_handlers(app: FastAPI) -> None:
         MemberNotAllowed,
         ClientRefConflict,
         AnswersTooLarge,
+        OccurredAtOutOfRange,
         ProvisioningUnavailable,
         LibraryUnavailable,
     ):
