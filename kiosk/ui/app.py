@@ -9,6 +9,7 @@ that the scanner worker fires.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import time
 from collections.abc import Callable
@@ -29,7 +30,17 @@ from kiosk import protocol
 from kiosk.client import BackendClient, BackendError, BackendRejected, RateLimited
 from kiosk.config import Settings
 from kiosk.core.cards import CardReader
-from kiosk.core.flow import Beep, Checkin, Command, Credential, Flow, Lookup, QueueVisit, State
+from kiosk.core.flow import (
+    Beep,
+    Checkin,
+    Command,
+    Credential,
+    Flow,
+    Lookup,
+    QueueVisit,
+    SendGuestVisit,
+    State,
+)
 from kiosk.kiosk_state import KioskState
 from kiosk.outbox import Outbox, OutboxError, OutboxSender
 from kiosk.ui import theme
@@ -228,6 +239,8 @@ class KioskApp(App):
                 self._pool.submit(self._guarded, self._lookup, command, "lookup_failed")
             elif isinstance(command, Checkin):
                 self._pool.submit(self._guarded, self._checkin, command, "checkin_failed")
+            elif isinstance(command, SendGuestVisit):
+                self._pool.submit(self._guarded, self._guest_visit, command, "guest_failed")
             elif isinstance(command, QueueVisit):
                 self._disk.submit(self._guarded, self._queue, command, "queue_failed")
             elif isinstance(command, Beep):
@@ -284,9 +297,23 @@ class KioskApp(App):
         log.info("check-in recorded: credential=%s", "none" if credential is None else "shown")
         self._on_main(lambda: self.flow.checkin_succeeded(command.journey, credential))
 
+    def _guest_visit(self, command: SendGuestVisit) -> None:
+        try:
+            request = protocol.GuestVisitRequest.model_validate(command.body)
+            answer = self.services.client.send_guest_visit(request)
+        except BackendError as exc:
+            code = exc.code if isinstance(exc, BackendRejected) and exc.status == 403 else "x"
+            log.info("guest visit failed: %s", exc.code)
+            self._on_main(lambda: self.flow.guest_failed(command.journey, code))
+            return
+        c = answer.credential
+        voucher = None if c is None else Credential(c.username, c.password, c.expires_at, False)
+        log.info("guest visit recorded: voucher=%s", "none" if voucher is None else "shown")
+        self._on_main(lambda: self.flow.guest_succeeded(command.journey, voucher))
+
     def _queue(self, command: QueueVisit) -> None:
         try:
-            self.services.outbox.put(protocol.VisitRequest.model_validate(command.body))
+            self.services.outbox.put(protocol.stored_visit(json.dumps(command.body)))
         except OutboxError as exc:
             log.error("outbox could not keep a visit: %s", exc)
             self._on_main(lambda: self.flow.queue_failed(command.journey))
