@@ -266,8 +266,9 @@ thread CPU time is the figure to compare):
   own options (binarizers, is_pure, try_downscale, crops by contour, a second scale) are
   compared in the table below.
 
-zxing-cpp's own options on 60 further hard frames (seed 4242; a one-off script, not part of make bench, run 2026-12-01 23:20,
-load average about 8; thread CPU ms p50), zxing-cpp alone unless said:
+zxing-cpp's own options on 60 further hard frames (seed 4242; a one-off script, not part
+of make bench, run 2026-12-01 23:20, load average about 8; thread CPU ms p50), zxing-cpp
+alone unless said:
 
 | variant | read | p50 ms |
 |---|---:|---:|

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from kiosk import protocol
 from kiosk.config import GuestbookField
 from kiosk.core import guest_entry
 from kiosk.core.guest_entry import GuestEntry
@@ -28,7 +29,7 @@ class GuestJourney:
         _wall_clock: Callable[[], dt.datetime]
         _guest_fields: list[GuestbookField]
         _guest_internet: bool
-        _pending_body: dict[str, Any]
+        _pending_guest: protocol.GuestVisitRequest | None
 
         def _enter(self, state: State) -> None: ...
         def _touch(self) -> None: ...
@@ -115,9 +116,10 @@ class GuestJourney:
             occurred_at=self._wall_clock().isoformat(),
             want_internet=j.want_internet,
         )
-        self._pending_body = body
+        request = protocol.GuestVisitRequest.model_validate(body)
+        self._pending_guest = request
         self._enter(State.sending_guest)
-        return [SendGuestVisit(j.number, body)]
+        return [SendGuestVisit(j.number, request)]
 
     def guest_succeeded(self, journey: int, credential: Credential | None) -> list[Command]:
         from kiosk.core.flow import State
@@ -139,7 +141,9 @@ class GuestJourney:
 
         if not self._current(journey, State.sending_guest):
             return []
-        body = {**self._pending_body, "want_internet": False}
+        if self._pending_guest is None:
+            return []
+        body = self._pending_guest.model_copy(update={"want_internet": False})
         if code == "guest_internet_unavailable":
             self._show_notice(Notice.guest_internet_unavailable)
         else:

@@ -42,6 +42,6 @@ class WelcomeScreen(KioskScreen):
     def type_first(self, key: str) -> None:
         """A key on Welcome's pad: the keypad screen opens with that digit typed."""
         app = App.get_running_app()
-        app.event("keypad_open")
+        app.act(app.flow.keypad_open)
         if key != "back":
-            app.event("keypad_press", key)
+            app.act(app.flow.keypad_press, key)
