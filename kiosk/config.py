@@ -188,6 +188,7 @@ class BackendSettings(_Section):
     port: int = Field(8080, ge=1, le=65535)
     timezone: str = "Asia/Jakarta"
     rate_limit_per_minute: int = Field(600, ge=1)
+    auth_failures_per_minute: int = Field(30, ge=1)
     max_body_bytes: int = Field(16_384, ge=1024)
     max_answers_bytes: int = Field(4_096, ge=256)
     workers: int = Field(1, ge=1, le=64)

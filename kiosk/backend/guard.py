@@ -1,7 +1,8 @@
-"""The outermost ASGI layer: body size, bearer token, rate limit, last-resort 500, access log."""
+"""The outermost ASGI layer: body size, bearer token, rate limits, last-resort 500, access log."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -32,13 +33,21 @@ class RequestGuard:
     request. Auth comes first so a request without a token learns nothing else."""
 
     def __init__(
-        self, app: ASGIApp, *, max_body: int, tokens: TokenCheck, limiter: RateLimiter
+        self,
+        app: ASGIApp,
+        *,
+        max_body: int,
+        tokens: TokenCheck,
+        limiter: RateLimiter,
+        failures: RateLimiter,
     ) -> None:
         self.app = app
         self.max_body = max_body
         self.console_max_body = CONSOLE_MAX_BODY
         self.tokens = tokens
         self.limiter = limiter
+        # Failed authentication per client address: guessing tokens earns 429, not answers.
+        self.failures = failures
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -62,11 +71,19 @@ class RequestGuard:
                 k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]
             }
             if path.startswith(API_PREFIX + "/") and path != HEALTH_PATH:
+                address = (scope.get("client") or ("-", 0))[0]
                 try:
+                    blocked = self.failures.waiting(address)
+                    if blocked is not None:
+                        raise RateLimited(blocked)
                     token = self.tokens.verify(headers.get("authorization"))
                     caller = token_id(token)
                     self.limiter.take(token)
                 except Unauthorized as exc:
+                    with contextlib.suppress(RateLimited):
+                        self.failures.take(address)
+                    if self.failures.waiting(address) is not None:  # that was the last one
+                        log.warning("failed authentication limit reached for %s", address)
                     await reply(
                         error_response(
                             401, ErrorCode.unauthorized, str(exc), {"WWW-Authenticate": "Bearer"}

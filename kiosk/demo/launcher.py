@@ -24,7 +24,7 @@ DEMO_STAFF = ("demo", "pustaka-demo-2026")
 
 
 def write_config(settings: Settings, path: Path) -> None:
-    data = settings.model_dump(mode="json")
+    data = settings.model_dump(mode="json", exclude_none=True)  # TOML has no null
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(tomlkit.dumps(data), encoding="utf-8")
 
