@@ -18,6 +18,7 @@ from typing import Any
 
 import tomlkit
 
+from kiosk.child_process import die_with_parent
 from kiosk.config import Settings, load_settings
 from kiosk.display import VirtualDisplay, have_display, start_xvfb
 from kiosk.logs import setup_logging
@@ -31,7 +32,12 @@ DEMO_STAFF = ("demo", "pustaka-demo-2026")
 
 
 def configure_kivy(
-    data_dir: Path, *, fullscreen: bool, size: tuple[int, int], touch_devices: bool = True
+    data_dir: Path,
+    *,
+    fullscreen: bool,
+    size: tuple[int, int],
+    touch_devices: bool = True,
+    position: tuple[int, int] | None = None,
 ) -> None:
     """Environment and Config for kiosk mode; must run before the first Kivy import."""
     kivy_home = data_dir / "kivy"
@@ -41,6 +47,9 @@ def configure_kivy(
     os.environ.setdefault("KIVY_NO_FILELOG", "1")
     os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")
     os.environ.setdefault("KIVY_WINDOW", "sdl2")
+    # SDL turns SIGTERM and SIGINT into a window-close request, which a kiosk refuses:
+    # the launcher's own handlers stop the kiosk cleanly instead.
+    os.environ.setdefault("SDL_NO_SIGNAL_HANDLERS", "1")
     from kivy.config import Config
 
     Config.set("kivy", "exit_on_escape", "0")
@@ -49,6 +58,10 @@ def configure_kivy(
     Config.set("graphics", "width", str(size[0]))
     Config.set("graphics", "height", str(size[1]))
     Config.set("graphics", "resizable", "0")
+    if position is not None:
+        Config.set("graphics", "position", "custom")
+        Config.set("graphics", "left", str(position[0]))
+        Config.set("graphics", "top", str(position[1]))
     if fullscreen:
         Config.set("graphics", "fullscreen", "auto")
         Config.set("graphics", "borderless", "1")
@@ -130,7 +143,10 @@ def run_kiosk(
 ) -> int:
     data = Path(settings.kiosk.data_dir)
     setup_logging(data / "log", "kiosk")
-    configure_kivy(data, fullscreen=fullscreen, size=size, touch_devices=autopilot is None)
+    size, position = window_geometry(fullscreen, size)
+    configure_kivy(
+        data, fullscreen=fullscreen, size=size, touch_devices=autopilot is None, position=position
+    )
     # The scanner calls back into the app, which needs the services first: a late binding.
     holder: dict[str, Any] = {}
     services = build_services(
@@ -148,6 +164,11 @@ def run_kiosk(
         from kiosk.ui.autopilot import Autopilot
 
         Autopilot(app, **autopilot).install()
+    from kiosk.ui.screen_fit import ScreenFit
+
+    fit = ScreenFit(cover=fullscreen)
+    app.bind(on_start=lambda *_: fit.start(), on_stop=lambda *_: fit.stop())
+    stopped_by = stop_on_signals(app)
     from kiosk.client import BackendClient
     from kiosk.heartbeat import HeartbeatSender
 
@@ -165,7 +186,47 @@ def run_kiosk(
         heartbeat.client.close()
         services.client.close()
         services.outbox.close()
+    if stopped_by:
+        log.info("kiosk stopped by %s; outbox closed", stopped_by[0])
+        return 130 if stopped_by[0] == "SIGINT" else 0
     return app.exit_code
+
+
+def window_geometry(
+    fullscreen: bool, size: tuple[int, int]
+) -> tuple[tuple[int, int], tuple[int, int] | None]:
+    """Fullscreen: the real screen's size from the first frame. Windowed (the demo): a window
+    that fits the screen it gets, in its orientation, centred on it."""
+    from kiosk.screen_size import screen_size, window_within
+
+    screen = screen_size()
+    if screen is None:
+        return size, None
+    if fullscreen:
+        return screen, (0, 0)
+    fitted = window_within(screen, size)
+    return fitted, ((screen[0] - fitted[0]) // 2, (screen[1] - fitted[1]) // 2)
+
+
+def stop_on_signals(app: Any) -> list[str]:
+    """SIGTERM (systemd stop) and SIGINT (Ctrl-C) stop the kiosk as staff's "exit" does: on
+    the Kivy loop, so on_stop stops the scanner and the sender and finishes an outbox write.
+    Returns the list that receives the signal's name."""
+    import signal
+
+    from kivy.clock import Clock
+
+    received: list[str] = []
+
+    def handle(number: int, _frame: Any) -> None:
+        if not received:
+            received.append(signal.Signals(number).name)
+            log.info("%s received: stopping the kiosk", received[0])
+            Clock.schedule_once(lambda _dt: app.stop(), 0)
+
+    for number in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(number, handle)
+    return received
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
@@ -188,7 +249,7 @@ def free_port() -> int:
 
 
 def write_config(settings: Settings, path: Path) -> None:
-    data = settings.model_dump(mode="json")
+    data = settings.model_dump(mode="json", exclude_none=True)  # TOML has no null
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(tomlkit.dumps(data), encoding="utf-8")
 
@@ -246,6 +307,7 @@ def start_backend(config: Path, port: int) -> subprocess.Popen[bytes]:
         [python, "-m", "kiosk", "backend", "--config", str(config), "--port", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        preexec_fn=die_with_parent(),  # never outlives the demo, even after a SIGKILL
     )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:

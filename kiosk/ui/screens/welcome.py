@@ -21,6 +21,12 @@ class WelcomeScreen(KioskScreen):
             self.keypad_only = keypad_only
             self._place_pad_or_camera()
 
+    def on_touch_down(self, touch) -> bool:
+        # Someone is at the kiosk: the card of the journey that just ended counts again.
+        if self.collide_point(*touch.pos):
+            App.get_running_app().event("touch")
+        return bool(super().on_touch_down(touch))
+
     def _place_pad_or_camera(self) -> None:
         holder = self.ids.holder
         holder.clear_widgets()
