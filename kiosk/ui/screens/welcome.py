@@ -29,9 +29,11 @@ class WelcomeScreen(KioskScreen):
 
     def _place_pad_or_camera(self) -> None:
         holder = self.ids.holder
+        # kv ids are weak: keep the camera view alive while it is off the screen.
+        self._camera_view = getattr(self, "_camera_view", None) or self.ids.camera.__self__
         holder.clear_widgets()
         if not self.keypad_only:
-            holder.add_widget(self.camera)
+            holder.add_widget(self._camera_view)
             return
         # The words first, then the pad (as on the keypad screen): read, then type.
         parent = holder.parent
