@@ -13,6 +13,7 @@ PARTS = {
     "journey": "bench.journey",
     "soak": "bench.soak",
     "console": "bench.console",
+    "library": "bench.library",
 }
 
 

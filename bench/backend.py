@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.report import write_section
-from kiosk.launch import free_port
+from kiosk.ports import free_port
 
 REPO = Path(__file__).resolve().parents[1]
 TOKEN = "bench-token-0123456789abcdef"

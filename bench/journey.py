@@ -68,10 +68,12 @@ def percentile(values: list[float], q: float) -> float:
 
 def main() -> int:
     from kiosk.config import load_settings
+    from kiosk.demo.display import start_xvfb
     from kiosk.demo.footage import Sequence, video_codec, write_card_video
+    from kiosk.demo.launcher import demo_settings, start_backend, write_config
     from kiosk.demo.membercard import MemberCard
-    from kiosk.display import start_xvfb
-    from kiosk.launch import configure_kivy, demo_settings, free_port, start_backend, write_config
+    from kiosk.ports import free_port
+    from kiosk.ui.kivy_config import configure_kivy
 
     work = Path(tempfile.mkdtemp(prefix="kiosk-bench-"))
     from kiosk.logs import setup_logging
@@ -116,21 +118,14 @@ def run(settings: Any, video: Path, card_frames: range, length: int) -> int:
     from kivy.clock import Clock
     from kivy.core.window import Window
 
-    from kiosk.launch import build_services
+    from kiosk.services import build_services
     from kiosk.ui.app import KioskApp
     from kiosk.ui.autopilot import Autopilot
 
-    holder: dict[str, Any] = {}
-    services = build_services(
-        settings,
-        str(video),
-        on_event=lambda event: holder["app"].scanner_event(event),
-        on_frame=lambda: holder["app"].scanner_frame(),
-    )
+    services = build_services(settings, str(video))
     timed = TimedSource(services.scanner.source, card_frames, length)
     services.scanner.source = timed
     app = KioskApp(settings, services)
-    holder["app"] = app
     pilot = Autopilot(app, journeys=10**6, exit_when_done=False, switch_language=False)
     pilot.install()
 

@@ -21,7 +21,7 @@ Handler = Callable[[argparse.Namespace, Settings], int]
 # subcommand -> "module:function"
 HANDLERS: dict[str, str] = {
     "run": "kiosk.launch:cmd_run",
-    "demo": "kiosk.launch:cmd_demo",
+    "demo": "kiosk.demo.launcher:cmd_demo",
     "backend": "kiosk.backend.commands:cmd_backend",
     "members import": "kiosk.backend.commands:cmd_members_import",
     "members sync": "kiosk.backend.library_commands:cmd_members_sync",
@@ -59,7 +59,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--camera", help="camera source (default: a camera if found, else the demo video)"
     )
-    p.add_argument("--windowed", action="store_true", help="a window instead of full screen")
     p.add_argument(
         "--autopilot",
         choices=["auto", "on", "off"],

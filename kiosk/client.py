@@ -67,6 +67,10 @@ class Health:
     latency_ms: float
     version: str | None
     detail: str
+    # [members] source slims/inlislite: 'slims: ok' or why the local copy serves (None: CSV).
+    library: str | None = None
+    writeback_waiting: int | None = None
+    writeback_failed: int | None = None
 
 
 def _retry(
@@ -174,9 +178,22 @@ class BackendClient:
             log.exception("health check failed unexpectedly")
             return Health(ok=False, latency_ms=latency, version=None, detail=str(exc))
         latency = (time.monotonic() - started) * 1000
-        ok = answer.status == "ok"
+        # The library's database being down is reported on its own line, not as the backend.
+        ok = answer.status == "ok" or (
+            answer.status == "degraded"
+            and answer.provisioning.endswith(": ok")
+            and answer.library is not None
+        )
         detail = f"database {answer.database}, provisioning {answer.provisioning}"
-        return Health(ok=ok, latency_ms=latency, version=answer.version, detail=detail)
+        return Health(
+            ok=ok,
+            latency_ms=latency,
+            version=answer.version,
+            detail=detail,
+            library=answer.library,
+            writeback_waiting=answer.writeback_waiting,
+            writeback_failed=answer.writeback_failed,
+        )
 
     def lookup(self, card: str) -> protocol.LookupResponse:
         body = protocol.LookupRequest(card=card)
@@ -187,6 +204,9 @@ class BackendClient:
 
     def send_visit(self, request: protocol.VisitRequest) -> protocol.VisitResponse:
         return self._call("POST", "/visits", request, protocol.VisitResponse)
+
+    def send_guest_visit(self, request: protocol.GuestVisitRequest) -> protocol.GuestVisitResponse:
+        return self._call("POST", "/guest-visits", request, protocol.GuestVisitResponse)
 
     def stats_today(self) -> protocol.StatsToday:
         return self._call("GET", "/stats/today", None, protocol.StatsToday)

@@ -13,6 +13,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from kiosk.guestbook_fields import Choice as Choice  # re-exported: config's vocabulary
+from kiosk.guestbook_fields import GuestbookField, Text, default_fields
+from kiosk.guests_config import GuestSettings
 from kiosk.members_config import MembersSettings
 
 DEFAULT_CONFIG_PATH = Path("config.toml")
@@ -27,16 +30,6 @@ class ConfigError(Exception):
 
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Text(_Section):
-    """A user-facing text in both languages of the kiosk."""
-
-    id: str
-    en: str
-
-    def get(self, language: str) -> str:
-        return self.en if language == "en" else self.id
 
 
 # ---------------------------------------------------------------- kiosk side
@@ -140,77 +133,8 @@ class CardSettings(_Section):
         return value
 
 
-class Choice(_Section):
-    key: str
-    label: Text
-
-
-class GuestbookField(_Section):
-    key: str = Field(pattern=r"^[a-z][a-z0-9_]{0,31}$")
-    label: Text
-    kind: Literal["choice", "text", "number"] = "choice"
-    required: bool = True
-    choices: list[Choice] = Field(default_factory=list)
-    max_length: int = Field(80, gt=0, le=500)
-
-
-def _default_fields() -> list[GuestbookField]:
-    def field(key: str, id_: str, en: str, choices: list[tuple[str, str, str]]) -> GuestbookField:
-        return GuestbookField(
-            key=key,
-            label=Text(id=id_, en=en),
-            choices=[Choice(key=k, label=Text(id=i, en=e)) for k, i, e in choices],
-        )
-
-    return [
-        field(
-            "purpose",
-            "Tujuan kunjungan",
-            "Purpose of visit",
-            [
-                ("internet", "Internet", "Internet"),
-                ("membaca", "Membaca", "Reading"),
-                ("meminjam", "Meminjam / mengembalikan", "Borrow / return"),
-                ("penelitian", "Penelitian", "Research"),
-                ("lainnya", "Lainnya", "Other"),
-            ],
-        ),
-        field(
-            "occupation",
-            "Pekerjaan",
-            "Occupation",
-            [
-                ("pelajar", "Pelajar", "School student"),
-                ("mahasiswa", "Mahasiswa", "University student"),
-                ("pns", "PNS / TNI / Polri", "Civil servant / military / police"),
-                ("swasta", "Swasta", "Private sector"),
-                ("lainnya", "Lainnya", "Other"),
-            ],
-        ),
-        field(
-            "education",
-            "Pendidikan terakhir",
-            "Education",
-            [
-                ("sd", "SD", "Primary"),
-                ("smp", "SMP", "Junior high"),
-                ("sma", "SMA / SMK", "Senior high"),
-                ("diploma", "D1-D4", "Diploma"),
-                ("s1", "S1", "Bachelor"),
-                ("s2", "S2 / S3", "Master / PhD"),
-            ],
-        ),
-        GuestbookField(
-            key="institution",
-            label=Text(id="Instansi / sekolah", en="Institution / school"),
-            kind="text",
-            required=False,
-        ),
-    ]
-
-
 class GuestbookSettings(_Section):
-    fields: list[GuestbookField] = Field(default_factory=_default_fields)
+    fields: list[GuestbookField] = Field(default_factory=default_fields)
     # A member's further visits inside this window are not counted again (0: every visit).
     repeat_window_minutes: int = Field(0, ge=0, le=1440)
     privacy_notice: Text = Text(
@@ -265,6 +189,7 @@ class BackendSettings(_Section):
     port: int = Field(8080, ge=1, le=65535)
     timezone: str = "Asia/Jakarta"
     rate_limit_per_minute: int = Field(600, ge=1)
+    auth_failures_per_minute: int = Field(30, ge=1)
     max_body_bytes: int = Field(16_384, ge=1024)
     max_answers_bytes: int = Field(4_096, ge=256)
     workers: int = Field(1, ge=1, le=64)
@@ -342,6 +267,7 @@ class Settings(_Section):
     provisioning: ProvisioningSettings = Field(default_factory=ProvisioningSettings)
     maintenance: MaintenanceSettings = Field(default_factory=MaintenanceSettings)
     members: MembersSettings = Field(default_factory=MembersSettings)
+    guests: GuestSettings = Field(default_factory=GuestSettings)
 
     def with_overrides(self, **sections: dict[str, Any]) -> Settings:
         """A copy with some keys of some sections replaced (validated again)."""

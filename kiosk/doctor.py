@@ -1,5 +1,5 @@
-"""`kiosk doctor`: checks display, camera, decoders, backend, config, PIN, clock and outbox,
-and says what to do for each problem. Exit 0 when all is well, 1 otherwise."""
+"""`kiosk doctor`: checks display, camera, decoders, backend, the library's database, config,
+PIN, clock and outbox, and says what to do for each problem. Exit 0 when all is well."""
 
 from __future__ import annotations
 
@@ -136,6 +136,41 @@ def check_backend(settings: Settings) -> Check:
     )
 
 
+def check_library(settings: Settings) -> Check:
+    """Whether the library's own database (SLiMS, INLISLite) answers the backend, and how
+    many visits wait to be written to its guestbook table."""
+    from kiosk.client import BackendClient
+    from kiosk.library_health import library_state
+
+    with BackendClient(settings.kiosk) as client:
+        health = client.health()
+    if health.library is None and not health.ok:
+        return Check(
+            "library database", True, "cannot tell: the backend does not answer", warning=True
+        )
+    state = library_state(health)
+    if state is None:
+        return Check("library database", True, "members from the backend's own table (CSV import)")
+    backlog = f"{state.waiting} visit(s) waiting to be written"
+    if not state.answers:
+        return Check(
+            "library database",
+            False,
+            f"{state.label} does not answer: {state.detail}; {backlog}",
+            f"is the library's MariaDB/MySQL server up? check [members.{state.system}] "
+            "database_url on the backend; visits are written once it answers",
+        )
+    if state.failed:
+        return Check(
+            "library database",
+            False,
+            f"{state.label} answers; {backlog}, {state.failed} refused and set aside",
+            "on the backend: kiosk members writeback (shows the error), fix it (often a "
+            "missing GRANT), then kiosk members writeback --retry-failed",
+        )
+    return Check("library database", True, f"{state.label} answers; {backlog}")
+
+
 def check_pin(settings: Settings) -> Check:
     from kiosk.core.pin import is_pin_hash
 
@@ -194,12 +229,14 @@ def run_checks(settings: Settings) -> list[Check]:
         lambda: check_decoders(settings),
         lambda: check_camera(settings),
         lambda: check_backend(settings),
+        lambda: check_library(settings),
         lambda: check_pin(settings),
         check_clock,
         lambda: check_outbox(settings),
     ]
     results = []
-    names = ["config", "display", "decoders", "camera", "backend", "staff PIN", "clock", "outbox"]
+    names = ["config", "display", "decoders", "camera", "backend", "library database"]
+    names += ["staff PIN", "clock", "outbox"]
     for name, check in zip(names, checks, strict=True):
         try:
             results.append(check())

@@ -1,5 +1,6 @@
 """The outbox: guestbook entries that could not reach the backend, kept in SQLite, sent later
-to POST /visits under their original client_ref (a resend is a replay, never a second visit)."""
+to POST /visits (a guest's or group's: /guest-visits) under their original client_ref (a
+resend is a replay, never a second visit)."""
 
 from __future__ import annotations
 
@@ -60,7 +61,7 @@ class OutboxFull(OutboxError):
 @dataclass(frozen=True)
 class OutboxEntry:
     client_ref: str
-    body: protocol.VisitRequest
+    body: protocol.VisitRequest | protocol.GuestVisitRequest
     attempts: int
     last_error: str
     created_at: float
@@ -118,7 +119,9 @@ class Outbox:
             except sqlite3.Error as exc:
                 raise _wrap(exc, doing) from exc
 
-    def put(self, visit: protocol.VisitRequest, *, now: float | None = None) -> None:
+    def put(
+        self, visit: protocol.VisitRequest | protocol.GuestVisitRequest, *, now: float | None = None
+    ) -> None:
         """Store a visit to send later; on disk (fsynced) when this returns. Putting the same
         client_ref again keeps the first entry."""
         at = time.time() if now is None else now
@@ -149,7 +152,7 @@ class Outbox:
     def _entry(self, row: tuple[Any, ...]) -> OutboxEntry | None:
         client_ref, body, attempts, last_error, created_at, next_try_at = row
         try:
-            visit = protocol.VisitRequest.model_validate_json(body)
+            visit = protocol.stored_visit(body)
         except ValidationError as exc:
             # Only a hand-edited or damaged file gets here; keep the row for staff to see.
             self.mark_dead(client_ref, f"stored entry unreadable: {exc.errors()[0]['msg']}")
@@ -203,7 +206,7 @@ class Outbox:
         entries = []
         for client_ref, body, attempts, last_error, created_at, next_try_at in rows:
             try:
-                visit = protocol.VisitRequest.model_validate_json(body)
+                visit = protocol.stored_visit(body)
             except ValidationError:
                 continue
             entries.append(
@@ -346,7 +349,10 @@ class OutboxSender:
     def _send(self, entry: OutboxEntry) -> bool:
         """Send one entry; False when the pass should stop (backend down or limiting us)."""
         try:
-            self.client.send_visit(entry.body)
+            if isinstance(entry.body, protocol.GuestVisitRequest):
+                self.client.send_guest_visit(entry.body)
+            else:
+                self.client.send_visit(entry.body)
         except RateLimited as exc:
             delay = max(exc.retry_after, 0.5)
             self.outbox.retry_later(entry.client_ref, "rate limited", delay)

@@ -7,6 +7,7 @@ parses answers with them. Neither side imports the other: they meet here.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
 from enum import StrEnum
 from typing import Annotated, Any, Literal
@@ -17,6 +18,8 @@ API_PREFIX = "/api/v1"
 
 MAX_CARD_LENGTH = 256
 MAX_ANSWER_KEYS = 32
+MAX_GUEST_NAME = 80
+MAX_GROUP_SIZE = 500
 
 
 class MemberStatus(StrEnum):
@@ -33,6 +36,7 @@ class ErrorCode(StrEnum):
     invalid_request = "invalid_request"
     client_ref_conflict = "client_ref_conflict"
     provisioning_unavailable = "provisioning_unavailable"
+    guest_internet_unavailable = "guest_internet_unavailable"
     # The library's database (SLiMS, INLISLite) is down and the member is not in the copy.
     library_unavailable = "library_unavailable"
     rate_limited = "rate_limited"
@@ -52,6 +56,28 @@ AwareDatetime = Annotated[dt.datetime, AfterValidator(_aware)]
 CardText = Annotated[str, StringConstraints(min_length=1, max_length=MAX_CARD_LENGTH)]
 KioskId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 AnswerValue = str | int | float | bool | None
+
+
+def _no_control_characters(value: str) -> str:
+    if any(ord(ch) < 32 or 127 <= ord(ch) < 160 for ch in value):
+        raise ValueError("must not contain control characters")
+    if value != value.strip() or not value:
+        raise ValueError("must not be empty or start or end with spaces")
+    return value
+
+
+def _no_control_or_blank(value: str) -> str:
+    return _no_control_characters(value) if value else value
+
+
+GuestName = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=MAX_GUEST_NAME),
+    AfterValidator(_no_control_characters),
+]
+GuestInstitution = Annotated[
+    str, StringConstraints(max_length=MAX_GUEST_NAME), AfterValidator(_no_control_or_blank)
+]
 
 
 class _Model(BaseModel):
@@ -80,6 +106,20 @@ class CheckinRequest(VisitRequest):
     """A check-in: a visit that may also ask for an internet credential."""
 
     want_internet: bool = True
+
+
+class GuestVisitRequest(_Model):
+    """A non-member's guestbook entry, or a group's (rombongan) led by `name`: the body
+    of POST /guest-visits. `client_ref` shares one namespace with /visits and /checkins."""
+
+    client_ref: uuid.UUID
+    name: GuestName
+    institution: GuestInstitution = ""
+    answers: dict[str, AnswerValue] = Field(default_factory=dict, max_length=MAX_ANSWER_KEYS)
+    want_internet: bool = False
+    kiosk_id: KioskId
+    occurred_at: AwareDatetime
+    group_size: int = Field(1, ge=1, le=MAX_GROUP_SIZE)
 
 
 # ------------------------------------------------------------------- answers
@@ -136,6 +176,23 @@ class VisitResponse(_Model):
     visit: Visit
 
 
+class GuestVisit(_Model):
+    client_ref: uuid.UUID
+    name: str
+    institution: str
+    group_size: int
+    kiosk_id: str
+    occurred_at: dt.datetime
+    received_at: dt.datetime
+    answers: dict[str, AnswerValue]
+    want_internet: bool
+
+
+class GuestVisitResponse(_Model):
+    visit: GuestVisit
+    credential: Credential | None = None
+
+
 class HealthResponse(_Model):
     status: str = "ok"
     version: str
@@ -154,6 +211,9 @@ class StatsToday(_Model):
     visits: int
     credentials_issued: int
     credentials_reused: int
+    # People who signed as guests (a group counts by its size), and groups among them.
+    guests: int = 0
+    groups: int = 0
 
 
 class CameraState(StrEnum):
@@ -175,6 +235,18 @@ class HeartbeatRequest(_Model):
 
 class HeartbeatResponse(_Model):
     received_at: dt.datetime
+
+
+def stored_visit(body: str) -> VisitRequest | GuestVisitRequest:
+    """A visit kept as JSON (the kiosk's outbox) back as its request: a member's carries a
+    card, a guest's or group's a name."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        data = None
+    if isinstance(data, dict) and "card" not in data and "name" in data:
+        return GuestVisitRequest.model_validate_json(body)
+    return VisitRequest.model_validate_json(body)
 
 
 def error_envelope(code: ErrorCode, message: str) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from kiosk.backend import credentials as policy
 from kiosk.backend.db import (
     CredentialRow,
+    GuestVisitRow,
     MemberRow,
     VisitAnswerRow,
     VisitRow,
@@ -294,6 +295,11 @@ class CheckinDesk:
             sa.select(VisitRow).where(VisitRow.client_ref == client_ref)
         ).first()
         if earlier is None:
+            guest = session.scalar(
+                sa.select(GuestVisitRow.id).where(GuestVisitRow.client_ref == client_ref)
+            )
+            if guest is not None:
+                raise ClientRefConflict(f"client_ref {client_ref} was already used for a guest")
             return None
         if earlier.request_digest != entry.digest:
             raise ClientRefConflict(

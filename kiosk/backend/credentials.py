@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from kiosk.backend.db import CredentialRow
+from kiosk.backend.db import CredentialRow, GuestVisitRow
 from kiosk.backend.provisioning.base import NetworkCredential
 from kiosk.config import CredentialSettings
 
@@ -108,7 +108,17 @@ def pending_credential(session: Session, member_id: str) -> CredentialRow | None
 
 def username_taken(session: Session, username: str) -> bool:
     query = sa.select(CredentialRow.id).where(CredentialRow.username == username).limit(1)
-    return session.scalar(query) is not None
+    if session.scalar(query) is not None:
+        return True
+    guest = sa.select(GuestVisitRow.id).where(GuestVisitRow.username == username).limit(1)
+    return session.scalar(guest) is not None
+
+
+def _guest_network(row: GuestVisitRow) -> NetworkCredential:
+    assert row.username is not None and row.password is not None and row.expires_at is not None
+    return NetworkCredential(
+        username=row.username, password=row.password, expires_at=row.expires_at
+    )
 
 
 def to_network(row: CredentialRow) -> NetworkCredential:
@@ -127,7 +137,16 @@ def active_credentials(session: Session, now: dt.datetime) -> list[NetworkCreden
         .where(CredentialRow.revoked.is_(False), CredentialRow.expires_at > now)
         .order_by(CredentialRow.id)
     )
-    return [to_network(row) for row in rows]
+    guests = session.scalars(
+        sa.select(GuestVisitRow)
+        .where(
+            GuestVisitRow.username.is_not(None),
+            GuestVisitRow.revoked.is_(False),
+            GuestVisitRow.expires_at > now,
+        )
+        .order_by(GuestVisitRow.id)
+    )
+    return [to_network(row) for row in rows] + [_guest_network(row) for row in guests]
 
 
 def expired_credentials(
@@ -139,7 +158,16 @@ def expired_credentials(
     query = sa.select(CredentialRow).where(condition, CredentialRow.pending.is_(False))
     if since is not None:
         query = query.where(CredentialRow.expires_at > since)
-    return [to_network(row) for row in session.scalars(query.order_by(CredentialRow.id))]
+    members = [to_network(row) for row in session.scalars(query.order_by(CredentialRow.id))]
+    guest_condition = sa.or_(GuestVisitRow.revoked.is_(True), GuestVisitRow.expires_at <= now)
+    guests = sa.select(GuestVisitRow).where(
+        GuestVisitRow.username.is_not(None), guest_condition, GuestVisitRow.pending.is_(False)
+    )
+    if since is not None:
+        guests = guests.where(GuestVisitRow.expires_at > since)
+    return members + [
+        _guest_network(row) for row in session.scalars(guests.order_by(GuestVisitRow.id))
+    ]
 
 
 def revoke(session: Session, username: str) -> int:
@@ -149,4 +177,9 @@ def revoke(session: Session, username: str) -> int:
         .where(CredentialRow.username == username, CredentialRow.revoked.is_(False))
         .values(revoked=True)
     )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    guests = session.execute(
+        sa.update(GuestVisitRow)
+        .where(GuestVisitRow.username == username, GuestVisitRow.revoked.is_(False))
+        .values(revoked=True)
+    )
+    return int(result.rowcount or 0) + int(guests.rowcount or 0)  # type: ignore[attr-defined]

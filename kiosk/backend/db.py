@@ -107,6 +107,34 @@ class VisitRow(Base):
     counted: Mapped[bool] = mapped_column(sa.Boolean, default=True)
 
 
+class GuestVisitRow(Base):
+    """A non-member's or a group's guestbook entry (POST /guest-visits), with the guest's
+    Wi-Fi voucher when [guests] internet = "voucher" gave one. Kept apart from `visits`
+    so members, guests and groups are counted separately (group_size > 1: a group)."""
+
+    __tablename__ = "guest_visits"
+    __table_args__ = (sa.Index("ix_guest_visits_kiosk_received", "kiosk_id", "received_at"),)
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    client_ref: Mapped[str] = mapped_column(sa.String(36), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(80))
+    institution: Mapped[str] = mapped_column(sa.String(80))
+    group_size: Mapped[int] = mapped_column(sa.Integer, default=1)
+    kiosk_id: Mapped[str] = mapped_column(sa.String(64))
+    occurred_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+    received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    answers: Mapped[str] = mapped_column(sa.Text)
+    want_internet: Mapped[bool] = mapped_column(sa.Boolean)
+    # The voucher (all NULL when none was given); reconciliation hands it to the network.
+    username: Mapped[str | None] = mapped_column(sa.String(64), nullable=True, index=True)
+    password: Mapped[str | None] = mapped_column(sa.String(128), nullable=True)
+    expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    revoked: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    pending: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    request_digest: Mapped[str] = mapped_column(sa.String(64))
+    response: Mapped[str] = mapped_column(sa.Text)
+
+
 class VisitAnswerRow(Base):
     """One guestbook answer of a visit (a choice key, or text cut to 80 characters)."""
 

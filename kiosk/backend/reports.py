@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from kiosk.backend.db import CredentialRow, VisitRow
+from kiosk.backend.db import CredentialRow, GuestVisitRow, VisitRow
 from kiosk.protocol import StatsToday
 
 
@@ -41,8 +41,17 @@ def stats_for_day(session: Session, day: dt.date, timezone: ZoneInfo) -> StatsTo
             CredentialRow.pending.is_(False),
         )
     )
+    in_guest_day = sa.and_(GuestVisitRow.occurred_at >= start, GuestVisitRow.occurred_at < end)
+    guests, groups = session.execute(
+        sa.select(
+            sa.func.coalesce(sa.func.sum(GuestVisitRow.group_size), 0),
+            sa.func.coalesce(sa.func.sum(sa.case((GuestVisitRow.group_size > 1, 1), else_=0)), 0),
+        ).where(in_guest_day)
+    ).one()
     return StatsToday(
         date=day,
+        guests=int(guests or 0),
+        groups=int(groups or 0),
         visits=int(visits or 0),
         credentials_issued=int(issued or 0),
         credentials_reused=int(reused or 0),

@@ -1,8 +1,8 @@
 """The patron session as a state machine: card -> lookup -> guestbook -> check-in -> credential.
 
 Pure Python, driven by events and a clock. It never does I/O itself: a transition returns
-commands (look up, check in, queue a visit) that the UI runs off its main thread, and the
-results come back as events tagged with the journey they belong to, so an answer that
+commands (look up, check in, queue a visit) that kiosk.journey runs off the main thread, and
+the results come back as events tagged with the journey they belong to, so an answer that
 arrives after the patron left (timeout, Selesai) is dropped.
 """
 
@@ -16,6 +16,9 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
+from pydantic import ValidationError
+
+from kiosk import protocol
 from kiosk.config import GuestbookField, Timeouts
 from kiosk.core.guestbook import initial_answers, is_complete, validate_answers
 
@@ -69,7 +72,7 @@ class Lookup:
 @dataclass(frozen=True)
 class Checkin:
     journey: int
-    body: dict[str, Any]  # a protocol.CheckinRequest as plain JSON-able data
+    body: protocol.CheckinRequest
 
 
 @dataclass(frozen=True)
@@ -77,7 +80,7 @@ class QueueVisit:
     """Keep the guestbook entry in the outbox; it goes to POST /visits later."""
 
     journey: int
-    body: dict[str, Any]
+    body: protocol.VisitRequest
 
 
 @dataclass(frozen=True)
@@ -176,7 +179,7 @@ class Flow:
         self._deadline = float("inf")
         self._camera_ok = True
         self._out_of_service = False
-        self._pending_body: dict[str, Any] = {}
+        self._pending_body: protocol.CheckinRequest | None = None
         self._ended_card = ""  # the card of the journey that just ended, and until when
         self._ended_until = 0.0
 
@@ -356,14 +359,20 @@ class Flow:
         if not self.can_submit():
             return []
         j = self._journey
-        body = {
-            "client_ref": j.client_ref,
-            "card": j.card,
-            "answers": validate_answers(self._fields, j.answers),
-            "want_internet": j.want_internet,
-            "kiosk_id": self._kiosk_id,
-            "occurred_at": self._wall_clock().isoformat(),
-        }
+        try:
+            body = protocol.CheckinRequest(
+                client_ref=uuid.UUID(j.client_ref),
+                card=j.card,
+                answers=validate_answers(self._fields, j.answers),
+                want_internet=j.want_internet,
+                kiosk_id=self._kiosk_id,
+                occurred_at=self._wall_clock(),
+            )
+        except ValidationError:
+            # Nothing the backend or the outbox would take (it cannot happen with a card
+            # the pattern accepted): staff must look, as when the outbox cannot keep it.
+            self._show_notice(Notice.busy)
+            return []
         if j.offline:
             self._show_notice(Notice.backend_unreachable)
             return [QueueVisit(j.number, body)]
@@ -395,7 +404,7 @@ class Flow:
         # The same body under the same client_ref: if the backend did record the check-in
         # (its answer was lost), /visits answers it as a replay and nothing is counted twice.
         self._show_notice(NOTICE_FOR_CODE.get(code, Notice.backend_unreachable))
-        return [QueueVisit(journey, body)]
+        return [] if body is None else [QueueVisit(journey, body)]
 
     def queue_failed(self, journey: int) -> list[Command]:
         """The outbox could not keep the entry (disk full): tell the patron to see staff."""
@@ -452,7 +461,7 @@ class Flow:
 
     def _new_journey(self) -> None:
         self._journey = _Journey(next(_JOURNEYS), client_ref=str(uuid.uuid4()))
-        self._pending_body = {}
+        self._pending_body = None
 
     def _start_lookup(self, card: str) -> list[Command]:
         self._new_journey()
@@ -477,7 +486,7 @@ class Flow:
             self._ended_card = self._journey.card
             self._ended_until = self._now() + self._timeouts.same_card
         self._journey = _Journey(self._journey.number)
-        self._pending_body = {}
+        self._pending_body = None
         if self._out_of_service:
             self._state = State.out_of_service
             self._deadline = float("inf")

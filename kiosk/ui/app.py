@@ -1,9 +1,9 @@
 """The kiosk App: window settings, the screens, and the wiring between the flow (core),
-the scanner worker, the backend client and the outbox.
+the scanner worker and the journey runner.
 
-The main thread never blocks: HTTP calls and outbox writes run on a small thread pool and
-hand their results back with Clock.schedule_once; camera frames arrive by a Clock trigger
-that the scanner worker fires.
+The main thread never blocks: kiosk.journey runs HTTP calls and outbox writes on its
+threads and hands their results back with Clock.schedule_once; camera frames arrive by a
+Clock trigger that the scanner worker fires.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ import logging
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -25,13 +24,11 @@ from kivy.properties import BooleanProperty, NumericProperty, ObjectProperty, St
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
-from kiosk import protocol
-from kiosk.client import BackendClient, BackendError, BackendRejected, RateLimited
 from kiosk.config import Settings
 from kiosk.core.cards import CardReader
-from kiosk.core.flow import Beep, Checkin, Command, Credential, Flow, Lookup, QueueVisit, State
-from kiosk.kiosk_state import KioskState
-from kiosk.outbox import Outbox, OutboxError, OutboxSender
+from kiosk.core.flow import Command, Flow, State
+from kiosk.journey import JourneyRunner
+from kiosk.services import Services
 from kiosk.ui import theme
 from kiosk.ui.i18n import LANGUAGES, translate
 from kiosk.ui.kv import load_kv
@@ -49,17 +46,6 @@ SCREEN_FOR_STATE = {
     State.notice: "notice",
     State.out_of_service: "out_of_service",
 }
-
-
-@dataclass
-class Services:
-    """What the app talks to; built by the launcher (or a test) and closed on stop."""
-
-    client: BackendClient
-    outbox: Outbox
-    sender: OutboxSender | None = None
-    scanner: Any = None  # kiosk.scanner.worker.ScannerWorker, or None without a camera
-    state: KioskState | None = None
 
 
 class KioskRoot(BoxLayout):
@@ -93,15 +79,15 @@ class KioskApp(App):
         self.title = settings.library.name
         self.language = settings.kiosk.language
         self.flow = self._new_flow(settings)
-        # Patrons' calls, outbox writes and staff screens each have their own threads, so
-        # a backend that hangs for one of them cannot hold up the others.
-        self._pool = ThreadPoolExecutor(max_workers=3, thread_name_prefix="kiosk-io")
-        self._disk = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kiosk-outbox")
+        self.journeys = JourneyRunner(services, lambda: self.flow, _on_main, self._beep)
+        # The staff screens have their own thread, so a backend that hangs for a patron
+        # cannot hold them up (nor they the patrons: see kiosk.journey).
         self.staff_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kiosk-staff")
         self._events: list[Any] = []
         self._frame_trigger = Clock.create_trigger(self._show_frame)
         self._last_frame_seq = -1
         self._sound: Any = None
+        services.bind(self)
         self.frame_ms: list[float] = []  # our own time per preview frame (benchmarks)
         self.journey_log: list[tuple[float, str]] = []  # (monotonic, state): benchmarks, tests
 
@@ -190,9 +176,8 @@ class KioskApp(App):
             services.scanner.stop()
         if services.sender is not None:
             services.sender.stop()
-        for pool in (self._pool, self.staff_pool):
-            pool.shutdown(wait=False, cancel_futures=True)
-        self._disk.shutdown(wait=True)  # an outbox write in progress is finished, not cut
+        self.staff_pool.shutdown(wait=False, cancel_futures=True)
+        self.journeys.shutdown()  # an outbox write in progress is finished, not cut
         log.info("kiosk stopped")
 
     # ----------------------------------------------------- translations
@@ -217,87 +202,13 @@ class KioskApp(App):
 
     # ------------------------------------------------------------ events
 
-    def event(self, name: str, *args: Any) -> None:
-        """A patron's action from a screen: passed to the flow, its commands run."""
-        handler: Callable[..., list[Command]] = getattr(self.flow, name)
-        self.run_commands(handler(*args))
+    def act(self, event: Callable[..., list[Command]], *args: Any) -> None:
+        """A patron's action from a screen: a flow event method (app.flow.submit, ...), called
+        with `args`; the commands it returns run."""
+        self.run_commands(event(*args))
 
     def run_commands(self, commands: list[Command]) -> None:
-        for command in commands:
-            if isinstance(command, Lookup):
-                self._pool.submit(self._guarded, self._lookup, command, "lookup_failed")
-            elif isinstance(command, Checkin):
-                self._pool.submit(self._guarded, self._checkin, command, "checkin_failed")
-            elif isinstance(command, QueueVisit):
-                self._disk.submit(self._guarded, self._queue, command, "queue_failed")
-            elif isinstance(command, Beep):
-                self._beep(command.kind)
-
-    def _on_main(self, action: Callable[[], list[Command]]) -> None:
-        Clock.schedule_once(lambda _dt: self.run_commands(action()), 0)
-
-    # Worker-thread side: only these touch the network or the disk.
-
-    def _guarded(self, task: Callable[[Any], None], command: Any, failed: str) -> None:
-        """Run a background task; an unexpected error is logged and reaches the flow as a
-        failure (the patron is told, the guestbook kept), never lost in a future."""
-        try:
-            task(command)
-        except Exception:
-            log.exception("%s failed unexpectedly", task.__name__.lstrip("_"))
-            handler = getattr(self.flow, failed)
-            args = (command.journey,) if failed == "queue_failed" else (command.journey, "error")
-            self._on_main(lambda: handler(*args))
-
-    def _lookup(self, command: Lookup) -> None:
-        try:
-            answer = self.services.client.lookup(command.card)
-        except BackendError as exc:
-            code = "unreachable" if self._unreachable(exc) else exc.code
-            log.info("lookup failed: %s", code)
-            self._on_main(lambda: self.flow.lookup_failed(command.journey, code))
-            return
-        member = answer.member
-        log.info("lookup: member found, status=%s", member.status.value)
-        self._on_main(
-            lambda: self.flow.lookup_succeeded(
-                command.journey,
-                name=member.name,
-                status=member.status.value,
-                last_answers=answer.last_answers,
-            )
-        )
-
-    def _checkin(self, command: Checkin) -> None:
-        try:
-            request = protocol.CheckinRequest.model_validate(command.body)
-            answer = self.services.client.checkin(request)
-        except BackendError as exc:
-            code = "unreachable" if self._unreachable(exc) else exc.code
-            log.info("check-in failed: %s", code)
-            self._on_main(lambda: self.flow.checkin_failed(command.journey, code))
-            return
-        credential = None
-        if answer.credential is not None:
-            c = answer.credential
-            credential = Credential(c.username, c.password, c.expires_at, c.reused)
-        log.info("check-in recorded: credential=%s", "none" if credential is None else "shown")
-        self._on_main(lambda: self.flow.checkin_succeeded(command.journey, credential))
-
-    def _queue(self, command: QueueVisit) -> None:
-        try:
-            self.services.outbox.put(protocol.VisitRequest.model_validate(command.body))
-        except OutboxError as exc:
-            log.error("outbox could not keep a visit: %s", exc)
-            self._on_main(lambda: self.flow.queue_failed(command.journey))
-            return
-        log.info("visit kept in the outbox")
-        if self.services.sender is not None:
-            self.services.sender.wake()
-
-    @staticmethod
-    def _unreachable(exc: BackendError) -> bool:
-        return not isinstance(exc, BackendRejected) or isinstance(exc, RateLimited)
+        self.journeys.run(commands)
 
     # ------------------------------------------------------------ scanner
 
@@ -489,3 +400,7 @@ class KioskApp(App):
     def _keyboard(self, _window: Any, key: int, *_args: Any) -> bool:
         # Escape (27) must never leave the kiosk; everything else is ignored too.
         return key == 27
+
+
+def _on_main(action: Callable[[], None]) -> None:
+    Clock.schedule_once(lambda _dt: action(), 0)

@@ -40,7 +40,9 @@ OPERATIONS = [
     "POST /api/v1/members/lookup",
     "POST /api/v1/checkins",
     "POST /api/v1/visits",
+    "POST /api/v1/guest-visits",
     "GET /api/v1/stats/today",
+    "POST /api/v1/kiosks/heartbeat",
 ]
 
 

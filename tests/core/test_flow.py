@@ -7,6 +7,7 @@ import uuid
 
 import pytest
 
+from kiosk import protocol
 from kiosk.config import Settings, Timeouts
 from kiosk.core.flow import (
     Beep,
@@ -115,21 +116,22 @@ def test_new_member_cannot_submit_until_required_fields_are_answered(flow: Flow)
 def test_submit_sends_checkin_with_one_client_ref_and_aware_time(flow: Flow) -> None:
     checkin = submitted(flow)
     body = checkin.body
-    uuid.UUID(body["client_ref"])
-    assert body["card"] == "A19000123B"
-    assert body["want_internet"] is True
-    assert body["kiosk_id"] == "kiosk-test"
-    assert dt.datetime.fromisoformat(body["occurred_at"]).utcoffset() is not None
-    assert body["answers"]["purpose"] == "internet"
+    assert isinstance(body, protocol.CheckinRequest), "a protocol model, not a dict"
+    assert isinstance(body.client_ref, uuid.UUID)
+    assert body.card == "A19000123B"
+    assert body.want_internet is True
+    assert body.kiosk_id == "kiosk-test"
+    assert body.occurred_at.utcoffset() is not None
+    assert body.answers["purpose"] == "internet"
     assert flow.state is State.checking_in
 
 
 def test_each_journey_has_its_own_client_ref(flow: Flow) -> None:
-    first = submitted(flow).body["client_ref"]
+    first = submitted(flow).body.client_ref
     flow.checkin_succeeded(flow.view.journey, CRED)
     flow.cancel()
     flow.touch()  # the next patron taps Welcome (else the same card is ignored a while)
-    second = submitted(flow).body["client_ref"]
+    second = submitted(flow).body.client_ref
     assert first != second
 
 
@@ -146,7 +148,7 @@ def test_guestbook_only_visit_gets_thanks_not_credentials(flow: Flow) -> None:
     looked_up(flow, last=LAST)
     flow.set_want_internet(False)
     checkin = flow.submit()[0]
-    assert isinstance(checkin, Checkin) and checkin.body["want_internet"] is False
+    assert isinstance(checkin, Checkin) and checkin.body.want_internet is False
     flow.checkin_succeeded(checkin.journey, None)
     assert flow.state is State.thanks
 
@@ -181,7 +183,7 @@ def test_expired_or_blocked_member_signs_guestbook_without_internet(
     flow.set_want_internet(True)
     assert flow.view.want_internet is False
     checkin = flow.submit()[0]
-    assert isinstance(checkin, Checkin) and checkin.body["want_internet"] is False
+    assert isinstance(checkin, Checkin) and checkin.body.want_internet is False
 
 
 def test_backend_unreachable_at_lookup_keeps_guestbook_offline(flow: Flow) -> None:
@@ -194,7 +196,7 @@ def test_backend_unreachable_at_lookup_keeps_guestbook_offline(flow: Flow) -> No
         flow.answer(key, value)
     commands = flow.submit()
     assert len(commands) == 1 and isinstance(commands[0], QueueVisit)
-    assert commands[0].body["card"] == "A19000123B"
+    assert commands[0].body.card == "A19000123B"
     assert flow.view.notice is Notice.backend_unreachable
 
 
@@ -202,7 +204,7 @@ def test_backend_unreachable_at_checkin_queues_the_same_client_ref(flow: Flow) -
     checkin = submitted(flow)
     commands = flow.checkin_failed(checkin.journey, "unreachable")
     assert len(commands) == 1 and isinstance(commands[0], QueueVisit)
-    assert commands[0].body["client_ref"] == checkin.body["client_ref"]
+    assert commands[0].body.client_ref == checkin.body.client_ref
     assert flow.view.notice is Notice.backend_unreachable
     assert flow.view.answers == {}
 
@@ -353,7 +355,7 @@ def test_checkin_timeout_queues_visit(flow: Flow, clock: Clock) -> None:
     clock.advance(TIMEOUTS.checkin)
     commands = flow.tick()
     assert isinstance(commands[0], QueueVisit)
-    assert commands[0].body["client_ref"] == checkin.body["client_ref"]
+    assert commands[0].body.client_ref == checkin.body.client_ref
     # the real answer arriving afterwards changes nothing
     assert flow.checkin_succeeded(checkin.journey, CRED) == []
     assert flow.view.credential is None

@@ -25,7 +25,7 @@ import requests
 import tomlkit
 
 from kiosk.config import merge_sections
-from kiosk.launch import free_port
+from kiosk.ports import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 DEMO_MEMBERS = REPO / "assets" / "demo" / "members.csv"

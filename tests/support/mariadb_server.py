@@ -13,7 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from kiosk.launch import free_port
+from kiosk.ports import free_port
 
 KIOSK_USER = "kiosk"
 KIOSK_PASSWORD = "kiosk-test-pass"

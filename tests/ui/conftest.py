@@ -17,7 +17,7 @@ import pytest
 from support.backend_server import BackendServer
 
 from kiosk.config import Settings, load_settings
-from kiosk.display import start_xvfb
+from kiosk.demo.display import start_xvfb
 
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "tests" / "artifacts"
@@ -28,7 +28,7 @@ SIZES = {"landscape": (1920, 1080), "portrait": (1080, 1920), "small": (1280, 80
 def kivy_window(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     display = start_xvfb(1920, 1920)
     os.environ["DISPLAY"] = display.display
-    from kiosk.launch import configure_kivy
+    from kiosk.ui.kivy_config import configure_kivy
 
     configure_kivy(
         tmp_path_factory.mktemp("kivy"), fullscreen=False, size=(1280, 800), touch_devices=False
@@ -158,29 +158,21 @@ def start_kiosk(kivy_window: Any, tmp_path: Path) -> Iterator[Callable[..., Harn
         app.dispatch("on_stop")
         for child in list(kivy_window.children):
             kivy_window.remove_widget(child)
-        app.services.client.close()
-        app.services.outbox.close()
+        app.services.close()
         App._running_app = None
 
     def start(
         settings: Settings, camera: str | None = None, size: tuple[int, int] = (1280, 800)
     ) -> Harness:
-        from kiosk.launch import build_services
+        from kiosk.services import build_services
         from kiosk.ui.app import KioskApp
 
         while started:  # one kiosk at a time: a second start is a restart
             stop(started.pop())
 
         kivy_window.size = size
-        holder: dict[str, Any] = {}
-        services = build_services(
-            settings,
-            camera or "none",
-            on_event=lambda event: holder["app"].scanner_event(event),
-            on_frame=lambda: holder["app"].scanner_frame(),
-        )
+        services = build_services(settings, camera or "none")
         app = KioskApp(settings, services, reload_settings=lambda: settings)
-        holder["app"] = app
         app._run_prepare()
         started.append(app)
         harness = Harness(app, kivy_window)

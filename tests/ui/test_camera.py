@@ -57,7 +57,13 @@ def test_card_in_view_greets_the_member_and_shows_the_issued_credential(
 ) -> None:
     kiosk = start_kiosk(settings_for(server, tmp_path / "k"), camera=str(videos["member"]))
     welcome = kiosk.app.screens["welcome"]
-    kiosk.wait_for(lambda: welcome.camera.frames_shown > 3, what="the live preview")
+    # On a loaded machine the card (in view after 0.4 s of video) may be read before the
+    # preview has shown four frames: the preview must have shown some, then the greeting.
+    kiosk.wait_for(
+        lambda: welcome.camera.frames_shown > 3 or kiosk.app.manager.current != "welcome",
+        what="the live preview",
+    )
+    assert welcome.camera.frames_shown > 0
     guestbook = kiosk.wait_screen("guestbook", timeout=20)
     assert "Siti Aminah" in kiosk.texts()
     for field, choice in (("purpose", "internet"), ("occupation", "pelajar"), ("education", "sma")):

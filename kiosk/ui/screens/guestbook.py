@@ -35,15 +35,16 @@ class TextEntry(ModalView):
     max_length = NumericProperty(80)
 
     def press(self, key: str) -> None:
+        app = App.get_running_app()
         if key == "done":
-            App.get_running_app().event("answer", self.key, self.text.strip())
+            app.act(app.flow.answer, self.key, self.text.strip())
             self.dismiss()
             return
         if key == "back":
             self.text = self.text[:-1]
         elif len(self.text) < self.max_length:
             self.text += " " if key == "space" else key
-        App.get_running_app().event("touch")
+        app.act(app.flow.touch)
 
 
 class PrivacyNotice(ModalView):
@@ -101,7 +102,9 @@ class GuestbookScreen(KioskScreen):
                     font_px=26 * app.u,
                     chip_height=app.touch * 0.9,
                 )
-                chips.bind(on_choose=lambda _w, value, k=field.key: app.event("answer", k, value))
+                chips.bind(
+                    on_choose=lambda _w, value, k=field.key: app.act(app.flow.answer, k, value)
+                )
                 row.ids.holder.add_widget(chips)
                 row.ids["chips"] = chips
             else:
@@ -114,7 +117,7 @@ class GuestbookScreen(KioskScreen):
 
     def open_entry(self, field) -> None:
         app = App.get_running_app()
-        app.event("touch")
+        app.act(app.flow.touch)
         popup = TextEntry(
             key=field.key,
             kind=field.kind,
@@ -126,7 +129,8 @@ class GuestbookScreen(KioskScreen):
         self.entry_popup = popup
 
     def open_privacy(self) -> None:
-        App.get_running_app().event("touch")
+        app = App.get_running_app()
+        app.act(app.flow.touch)
         self.privacy_popup = PrivacyNotice()
         self.privacy_popup.open()
 

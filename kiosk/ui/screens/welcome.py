@@ -24,7 +24,8 @@ class WelcomeScreen(KioskScreen):
     def on_touch_down(self, touch) -> bool:
         # Someone is at the kiosk: the card of the journey that just ended counts again.
         if self.collide_point(*touch.pos):
-            App.get_running_app().event("touch")
+            app = App.get_running_app()
+            app.act(app.flow.touch)
         return bool(super().on_touch_down(touch))
 
     def _place_pad_or_camera(self) -> None:
@@ -50,6 +51,6 @@ class WelcomeScreen(KioskScreen):
     def type_first(self, key: str) -> None:
         """A key on Welcome's pad: the keypad screen opens with that digit typed."""
         app = App.get_running_app()
-        app.event("keypad_open")
+        app.act(app.flow.keypad_open)
         if key != "back":
-            app.event("keypad_press", key)
+            app.act(app.flow.keypad_press, key)

@@ -28,7 +28,8 @@ class StillThere(ModalView):
     seconds = NumericProperty(0)
 
     def keep_going(self) -> None:
-        App.get_running_app().event("touch")
+        app = App.get_running_app()
+        app.act(app.flow.touch)
 
 
 class TimeoutWatch:

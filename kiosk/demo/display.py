@@ -1,4 +1,4 @@
-"""A virtual X display (Xvfb) for servers without a screen: the demo and the UI tests."""
+"""A virtual X display (Xvfb) for machines without a screen: demo, UI tests, bench."""
 
 from __future__ import annotations
 
