@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 import tomlkit
 
-from kiosk.display import VirtualDisplay, start_xvfb
-from kiosk.launch import free_port
+from kiosk.demo.display import VirtualDisplay, start_xvfb
+from kiosk.ports import free_port
 
 pytestmark = [
     pytest.mark.ui,
@@ -175,8 +175,9 @@ def test_demo_fits_the_screen_and_its_backend_never_outlives_it(
     )
     ended = False
     try:
-        pid = wait_until(lambda: backend_pid(port), 60, "the embedded backend")
-        window = wait_until(lambda: kiosk_window(display.display), 60, "the demo window")
+        # The demo imports members and seeds three weeks of visits first: slow on a busy machine.
+        pid = wait_until(lambda: backend_pid(port), 180, "the embedded backend")
+        window = wait_until(lambda: kiosk_window(display.display), 120, "the demo window")
         width, height = SCREENS[orientation]
         x, y, w, h = geometry(display.display, window)  # type: ignore[arg-type]
         assert 0 <= x and x + w <= width and 0 <= y and y + h <= height, (x, y, w, h)
