@@ -12,7 +12,6 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -24,7 +23,6 @@ from kiosk.backend.db import (
     CredentialRow,
     GuestVisitRow,
     MemberRow,
-    VisitAnswerRow,
     VisitRow,
     lock_credential_issuing,
     read_session,
@@ -39,6 +37,7 @@ from kiosk.backend.provisioning.base import (
     ProvisioningUnavailable,
 )
 from kiosk.backend.replay_digest import request_digest
+from kiosk.backend.visit_reports import answer_rows
 from kiosk.config import Settings
 from kiosk.core.cards import CardReader, NotAMemberCard
 from kiosk.protocol import (
@@ -369,15 +368,6 @@ class CheckinDesk:
             "none" if credential_row is None else ("reused" if reused else "issued"),
         )
         return Outcome(response, False)
-
-
-def answer_rows(visit_id: int, answers: dict[str, Any], day: dt.date) -> list[VisitAnswerRow]:
-    """The report rows of a visit's answers (empty answers are not counted)."""
-    return [
-        VisitAnswerRow(visit_id=visit_id, field=key[:32], value=str(value)[:80], local_day=day)
-        for key, value in answers.items()
-        if value is not None and value != ""
-    ]
 
 
 @dataclass(frozen=True)

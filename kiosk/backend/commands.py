@@ -41,7 +41,15 @@ def cmd_backend(args: argparse.Namespace, settings: Settings) -> int:
         migrate(engine)
     finally:
         engine.dispose()
-    common = {"host": host, "port": port, "log_config": None, "access_log": False}
+    from kiosk.backend.nodelay import NoDelayHttpToolsProtocol
+
+    common = {
+        "host": host,
+        "port": port,
+        "log_config": None,
+        "access_log": False,
+        "http": NoDelayHttpToolsProtocol,
+    }
     if workers == 1:
         uvicorn.run(create_app(settings, run_migrations=False), **common)  # type: ignore[arg-type]
         return 0

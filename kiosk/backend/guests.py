@@ -58,6 +58,18 @@ class GuestDesk:
             if request.want_internet:
                 self._reserve_voucher(session, row, now)
             session.add(row)
+            if request.group_size == 1:  # a group belongs in INLISLite's groupguesses: not yet
+                self.desk.library.visit_recorded(
+                    session,
+                    client_ref=row.client_ref,
+                    member_id=None,
+                    name=row.name,
+                    institution=row.institution or None,
+                    occurred_at=row.occurred_at,
+                    kiosk_id=row.kiosk_id,
+                    answers=request.answers,
+                    now=now,
+                )
             session.flush()
             row_id = row.id
             network = _network(row)

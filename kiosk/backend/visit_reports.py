@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -138,3 +139,12 @@ def _count_guests(session: Session, report: VisitReport, timezone: ZoneInfo) -> 
             report.groups, report.group_people = int(count), int(people or 0)
         else:
             report.guests = int(count)
+
+
+def answer_rows(visit_id: int, answers: dict[str, Any], day: dt.date) -> list[VisitAnswerRow]:
+    """The report rows of a visit's answers (empty answers are not counted)."""
+    return [
+        VisitAnswerRow(visit_id=visit_id, field=key[:32], value=str(value)[:80], local_day=day)
+        for key, value in answers.items()
+        if value is not None and value != ""
+    ]

@@ -51,7 +51,9 @@ def console_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backend
     server.stop()
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: Playwright's sync API keeps an asyncio loop running in this
+# thread while it is open, and later tests' asyncio.run() would fail. One module uses it.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     if not Path(CHROMIUM).exists() or shutil.which("chromium") is None:
         pytest.skip(f"Debian chromium not found at {CHROMIUM} (apt-get install chromium)")
