@@ -8,6 +8,7 @@ arrives after the patron left (timeout, Selesai) is dropped.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import itertools
 import uuid
@@ -20,6 +21,8 @@ from pydantic import ValidationError
 
 from kiosk import protocol
 from kiosk.config import GuestbookField, Timeouts
+from kiosk.core.guest_entry import GuestEntry
+from kiosk.core.guest_flow import GuestJourney
 from kiosk.core.guestbook import initial_answers, is_complete, validate_answers
 
 
@@ -32,6 +35,8 @@ class State(StrEnum):
     credentials = "credentials"  # username and password on screen
     thanks = "thanks"  # guestbook only, no internet asked
     notice = "notice"  # a side exit, in plain words
+    guest = "guest"  # a non-member or a group leader fills in the guest form
+    sending_guest = "sending_guest"
     out_of_service = "out_of_service"
 
 
@@ -42,6 +47,7 @@ class Notice(StrEnum):
     member_blocked = "member_blocked"
     backend_unreachable = "backend_unreachable"  # guestbook entry kept, sent later
     provisioning_unavailable = "provisioning_unavailable"  # visit recorded, no credential
+    guest_internet_unavailable = "guest_internet_unavailable"  # visit kept, no voucher
     busy = "busy"  # something went wrong that staff should see (e.g. outbox full)
 
 
@@ -80,7 +86,13 @@ class QueueVisit:
     """Keep the guestbook entry in the outbox; it goes to POST /visits later."""
 
     journey: int
-    body: protocol.VisitRequest
+    body: protocol.VisitRequest | protocol.GuestVisitRequest
+
+
+@dataclass(frozen=True)
+class SendGuestVisit:
+    journey: int
+    body: protocol.GuestVisitRequest
 
 
 @dataclass(frozen=True)
@@ -88,7 +100,7 @@ class Beep:
     kind: str  # "read", "rejected"
 
 
-Command = Lookup | Checkin | QueueVisit | Beep
+Command = Lookup | Checkin | QueueVisit | SendGuestVisit | Beep
 
 
 # ---------------------------------------------------------------------- view
@@ -122,6 +134,7 @@ class View:
     credential: Credential | None = None
     notice: Notice | None = None
     camera_ok: bool = True
+    guest: GuestEntry | None = None  # the guest form's entry (a copy), in State.guest
 
 
 @dataclass
@@ -140,12 +153,13 @@ class _Journey:
     keypad_text: str = ""
     credential: Credential | None = None
     notice: Notice | None = None
+    guest: GuestEntry = field(default_factory=GuestEntry)
 
 
 MAX_KEYPAD_DIGITS = 20
 
 
-class Flow:
+class Flow(GuestJourney):
     """The patron session. Call the event methods; read `view`; run the returned commands."""
 
     def __init__(
@@ -158,7 +172,12 @@ class Flow:
         wall_clock: Callable[[], dt.datetime] | None = None,
         on_change: Callable[[View], None] | None = None,
         card_check: Callable[[str], bool] | None = None,
+        guest_fields: list[GuestbookField] | None = None,
+        guest_internet: bool = False,
     ) -> None:
+        self._guest_fields = list(guest_fields or [])
+        self._pending_guest: protocol.GuestVisitRequest | None = None
+        self._guest_internet = guest_internet
         self._fields = fields
         self._timeouts = timeouts
         self._kiosk_id = kiosk_id
@@ -198,6 +217,7 @@ class Flow:
             credential=j.credential,
             notice=j.notice,
             camera_ok=self._camera_ok,
+            guest=copy.deepcopy(j.guest) if self._state is State.guest else None,
         )
 
     def seconds_left(self) -> float:
@@ -258,7 +278,12 @@ class Flow:
 
     def cancel(self) -> list[Command]:
         """The patron pressed "back"/"Selesai": the session ends, nothing of it stays."""
-        if self._state in (State.looking_up, State.checking_in, State.out_of_service):
+        if self._state in (
+            State.looking_up,
+            State.checking_in,
+            State.sending_guest,
+            State.out_of_service,
+        ):
             return []
         self._to_idle()
         return []
@@ -396,6 +421,8 @@ class Flow:
             return self.lookup_failed(self._journey.number, "unreachable")
         if self._state is State.checking_in:
             return self.checkin_failed(self._journey.number, "unreachable")
+        if self._state is State.sending_guest:
+            return self.guest_failed(self._journey.number, "unreachable")
         self._to_idle()
         return []
 
@@ -462,7 +489,7 @@ class Flow:
         self._changed()
 
     def _touch(self) -> None:
-        if self._state in (State.guestbook, State.keypad):
+        if self._state in (State.guestbook, State.keypad, State.guest):
             self._deadline = self._now() + self._timeout_for(self._state)
         self._changed()
 
@@ -472,6 +499,8 @@ class Flow:
             State.keypad: t.keypad,
             State.looking_up: t.lookup,
             State.guestbook: t.guestbook,
+            State.guest: t.guestbook,
+            State.sending_guest: t.checkin,
             State.checking_in: t.checkin,
             State.credentials: t.credentials,
             State.thanks: t.thanks,
