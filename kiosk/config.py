@@ -49,6 +49,9 @@ class Timeouts(_Section):
     # A "still there?" warning this many seconds before the guestbook or the keypad clears
     # (at most 4/5 of that screen's timeout); one tap continues (WCAG 2.2.1).
     warning: float = Field(20.0, gt=0)
+    # After a journey ends, the same card again is ignored this long (a patron still holding
+    # it up, a looping demo video) unless another card or a tap on Welcome comes first.
+    same_card: float = Field(30.0, ge=0)
 
 
 class ScannerSettings(_Section):

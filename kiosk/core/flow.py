@@ -151,12 +151,18 @@ class _Journey:
     answers: dict[str, str] = field(default_factory=dict)
     want_internet: bool = True
     keypad_text: str = ""
+    typed: bool = False  # the number came from the keypad (a typo can be corrected)
     credential: Credential | None = None
     notice: Notice | None = None
     guest: GuestEntry = field(default_factory=GuestEntry)
 
 
 MAX_KEYPAD_DIGITS = 20
+# States that end with the patron's card having been read: leaving them starts the while
+# in which the same card again is ignored.
+_CARD_SESSION = frozenset(
+    {"guestbook", "credentials", "thanks", "notice", "checking_in", "looking_up"}
+)
 
 
 class Flow(GuestJourney):
@@ -193,6 +199,8 @@ class Flow(GuestJourney):
         self._camera_ok = True
         self._out_of_service = False
         self._pending_body: protocol.CheckinRequest | None = None
+        self._ended_card = ""  # the card of the journey that just ended, and until when
+        self._ended_until = 0.0
 
     # ------------------------------------------------------------ reading
 
@@ -230,6 +238,10 @@ class Flow(GuestJourney):
         ignored while another patron is in a session."""
         if self._state not in (State.idle, State.notice, State.keypad):
             return []
+        card = text.strip()
+        if card == self._ended_card and self._now() < self._ended_until:
+            return []  # still held up after "Selesai", or a demo video looping
+        self._ended_card = ""
         return [Beep("read"), *self._start_lookup(text)]
 
     def card_rejected(self, text: str) -> list[Command]:
@@ -254,6 +266,17 @@ class Flow(GuestJourney):
         self._enter(State.keypad)
         return []
 
+    def keypad_retry(self) -> list[Command]:
+        """From "member not found" after a typed number: back to the keypad, the number
+        still there to correct."""
+        if self._state is not State.notice or not self._journey.keypad_text:
+            return []
+        text = self._journey.keypad_text
+        self._new_journey()
+        self._journey.keypad_text = text
+        self._enter(State.keypad)
+        return []
+
     def keypad_press(self, key: str) -> list[Command]:
         """A digit or letter, "back" or "clear"."""
         if self._state is not State.keypad:
@@ -271,10 +294,14 @@ class Flow(GuestJourney):
     def keypad_submit(self) -> list[Command]:
         if self._state is not State.keypad or not self._journey.keypad_text:
             return []
-        if self._card_check is not None and not self._card_check(self._journey.keypad_text):
-            self._show_notice(Notice.member_not_found)
+        text = self._journey.keypad_text
+        if self._card_check is not None and not self._card_check(text):
+            self._show_notice(Notice.member_not_found, keep_number=text)
             return []
-        return self._start_lookup(self._journey.keypad_text)
+        commands = self._start_lookup(text)
+        self._journey.typed = True
+        self._journey.keypad_text = text
+        return commands
 
     def cancel(self) -> list[Command]:
         """The patron pressed "back"/"Selesai": the session ends, nothing of it stays."""
@@ -325,7 +352,9 @@ class Flow(GuestJourney):
             j.answers = initial_answers(self._fields, None)
             self._enter(State.guestbook)
             return []
-        self._show_notice(NOTICE_FOR_CODE[code])
+        notice = NOTICE_FOR_CODE[code]
+        typed = self._journey.keypad_text if self._journey.typed else ""
+        self._show_notice(notice, keep_number=typed if notice is Notice.member_not_found else "")
         return []
 
     # --------------------------------------------------- the guestbook
@@ -427,7 +456,10 @@ class Flow(GuestJourney):
         return []
 
     def touch(self) -> list[Command]:
-        """Any touch on a patron screen: the patron is still there."""
+        """Any touch on a patron screen: the patron is still there (on Welcome: someone is,
+        so the card of the journey that just ended counts again)."""
+        if self._state is State.idle:
+            self._ended_card = ""
         self._touch()
         return []
 
@@ -464,14 +496,22 @@ class Flow(GuestJourney):
         self._enter(State.looking_up)
         return [Lookup(self._journey.number, self._journey.card)]
 
-    def _show_notice(self, notice: Notice) -> None:
-        # A notice keeps nothing the patron entered: only which notice it is.
+    def _show_notice(self, notice: Notice, keep_number: str = "") -> None:
+        # A notice keeps nothing the patron entered: only which notice it is (and a typed
+        # number that was not found, to be corrected rather than typed again).
         self._journey = replace(
-            _Journey(self._journey.number), notice=notice, client_ref=self._journey.client_ref
+            _Journey(self._journey.number),
+            notice=notice,
+            client_ref=self._journey.client_ref,
+            card=self._journey.card,
+            keypad_text=keep_number,
         )
         self._enter(State.notice)
 
     def _to_idle(self) -> None:
+        if self._journey.card and not self._journey.typed and self._state in _CARD_SESSION:
+            self._ended_card = self._journey.card
+            self._ended_until = self._now() + self._timeouts.same_card
         self._journey = _Journey(self._journey.number)
         self._pending_body = None
         if self._out_of_service:
