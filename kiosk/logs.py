@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import logging.handlers
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -64,10 +65,30 @@ class RedactSecrets(logging.Filter):
         return True
 
 
+class OwnerOnlyFileHandler(logging.handlers.RotatingFileHandler):
+    """A rotated log file created 0600 (logs name members and kiosks), rotations too."""
+
+    def _open(self) -> Any:
+        fd = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        return open(fd, self.mode, encoding=self.encoding, errors=self.errors)  # noqa: SIM115
+
+
+def _make_owner_only_dirs(directory: Path) -> None:
+    """Create `directory` and any missing parents 0700; existing ones are left as they are."""
+    missing = []
+    for path in (directory, *directory.parents):
+        if path.exists():
+            break
+        missing.append(path)
+    for path in reversed(missing):
+        path.mkdir(mode=0o700, exist_ok=True)
+    directory.mkdir(parents=True, exist_ok=True)
+
+
 def setup_logging(log_dir: Path | str, name: str, level: int = logging.INFO) -> Path:
     """Log to `log_dir/name.log` (rotated at 5 MB, 5 kept) and to stderr."""
     directory = Path(log_dir)
-    directory.mkdir(parents=True, exist_ok=True)
+    _make_owner_only_dirs(directory)
     path = directory / f"{name}.log"
     root = logging.getLogger()
     root.setLevel(level)
@@ -75,7 +96,7 @@ def setup_logging(log_dir: Path | str, name: str, level: int = logging.INFO) -> 
         old = _OURS.pop()
         root.removeHandler(old)
         old.close()
-    file_handler = logging.handlers.RotatingFileHandler(
+    file_handler = OwnerOnlyFileHandler(
         path, maxBytes=5 * 1024 * 1024, backupCount=5, encoding="utf-8"
     )
     stream_handler = logging.StreamHandler()
