@@ -60,6 +60,10 @@ def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+def _none(_: str) -> None:
+    return None  # NaN/Infinity kept by a database from before they were refused
+
+
 # How long a check-in waits for another check-in of the same member that is at the
 # network side, and when a pending credential counts as abandoned by a dead request.
 PENDING_WAIT_SECONDS = 20.0
@@ -150,7 +154,7 @@ class CheckinDesk:
             return LookupResponse(
                 member=self.member_model(row, now),
                 has_credential=has_credential,
-                last_answers=json.loads(last) if last is not None else None,
+                last_answers=json.loads(last, parse_constant=_none) if last is not None else None,
                 served_from=served_from,
             )
 

@@ -164,3 +164,20 @@ def test_no_logged_value_forges_a_line(server: BackendServer) -> None:
     for line in text.splitlines():
         assert not line.startswith("2026-12-01 10:00:00,000 INFO kiosk.backend FORGED")
         assert "\x1b" not in line and "\x00" not in line and "\u202e" not in line
+
+
+def test_a_non_finite_answer_stored_before_the_fix_does_not_break_the_lookup(
+    server: BackendServer,
+) -> None:
+    """Databases written before non-finite answers were refused may hold one: the member's
+    lookup answers, with that answer empty."""
+    body = checkin_body(card="19000124", want_internet=False)
+    assert server.post("visits", body).status_code == 201
+    with sqlite3.connect(server.database_path) as db:
+        db.execute(
+            "UPDATE visits SET answers = ? WHERE client_ref = ?",
+            ('{"purpose": "membaca", "score": Infinity, "n": NaN}', body["client_ref"]),
+        )
+    response = server.post("members/lookup", {"card": "19000124"})
+    assert response.status_code == 200, response.text
+    assert response.json()["last_answers"] == {"purpose": "membaca", "score": None, "n": None}
