@@ -7,12 +7,15 @@ window), so this module imports nothing of Kivy at the top.
 from __future__ import annotations
 
 import argparse
+import logging
 from pathlib import Path
 from typing import Any
 
 from kiosk.config import Settings, load_settings
 from kiosk.logs import setup_logging
 from kiosk.services import build_services
+
+log = logging.getLogger("kiosk.launch")
 
 
 def run_kiosk(
@@ -29,7 +32,10 @@ def run_kiosk(
     setup_logging(data / "log", "kiosk")
     from kiosk.ui.kivy_config import configure_kivy
 
-    configure_kivy(data, fullscreen=fullscreen, size=size, touch_devices=autopilot is None)
+    size, position = window_geometry(fullscreen, size)
+    configure_kivy(
+        data, fullscreen=fullscreen, size=size, touch_devices=autopilot is None, position=position
+    )
     services = build_services(settings, camera, demo_fallback=demo)
     from kiosk.ui.app import KioskApp
 
@@ -38,6 +44,11 @@ def run_kiosk(
         from kiosk.ui.autopilot import Autopilot
 
         Autopilot(app, **autopilot).install()
+    from kiosk.ui.screen_fit import ScreenFit
+
+    fit = ScreenFit(cover=fullscreen)
+    app.bind(on_start=lambda *_: fit.start(), on_stop=lambda *_: fit.stop())
+    stopped_by = stop_on_signals(app)
     from kiosk.client import BackendClient
     from kiosk.heartbeat import HeartbeatSender
 
@@ -52,7 +63,47 @@ def run_kiosk(
         app.run()
     finally:
         services.close()
+    if stopped_by:
+        log.info("kiosk stopped by %s; outbox closed", stopped_by[0])
+        return 130 if stopped_by[0] == "SIGINT" else 0
     return app.exit_code
+
+
+def window_geometry(
+    fullscreen: bool, size: tuple[int, int]
+) -> tuple[tuple[int, int], tuple[int, int] | None]:
+    """Fullscreen: the real screen's size from the first frame. Windowed (the demo): a window
+    that fits the screen it gets, in its orientation, centred on it."""
+    from kiosk.screen_size import screen_size, window_within
+
+    screen = screen_size()
+    if screen is None:
+        return size, None
+    if fullscreen:
+        return screen, (0, 0)
+    fitted = window_within(screen, size)
+    return fitted, ((screen[0] - fitted[0]) // 2, (screen[1] - fitted[1]) // 2)
+
+
+def stop_on_signals(app: Any) -> list[str]:
+    """SIGTERM (systemd stop) and SIGINT (Ctrl-C) stop the kiosk as staff's "exit" does: on
+    the Kivy loop, so on_stop stops the scanner and the sender and finishes an outbox write.
+    Returns the list that receives the signal's name."""
+    import signal
+
+    from kivy.clock import Clock
+
+    received: list[str] = []
+
+    def handle(number: int, _frame: Any) -> None:
+        if not received:
+            received.append(signal.Signals(number).name)
+            log.info("%s received: stopping the kiosk", received[0])
+            Clock.schedule_once(lambda _dt: app.stop(), 0)
+
+    for number in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(number, handle)
+    return received
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:

@@ -12,6 +12,7 @@ from kiosk.config import Settings
 from kiosk.core.cards import CardReader
 from kiosk.kiosk_state import KioskState
 from kiosk.outbox import Outbox, OutboxSender
+from kiosk.outbox_file import open_outbox
 
 if TYPE_CHECKING:
     from kiosk.scanner.worker import ScanEvent, ScannerWorker
@@ -69,7 +70,7 @@ def build_services(
     """Client, outbox and its sender, scanner worker, kiosk state; bind() them to the app."""
     data = Path(settings.kiosk.data_dir)
     data.mkdir(parents=True, exist_ok=True)
-    outbox = Outbox(data / "outbox.sqlite3")
+    outbox = open_outbox(data / "outbox.sqlite3")
     services = Services(
         client=BackendClient(settings.kiosk),
         outbox=outbox,

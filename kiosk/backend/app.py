@@ -11,6 +11,7 @@ import anyio.to_thread
 from fastapi import FastAPI
 
 from kiosk import __version__
+from kiosk.backend.apidocs import install_api_docs
 from kiosk.backend.auth import RateLimiter, TokenCheck
 from kiosk.backend.checkins import CheckinDesk, Clock, utc_now
 from kiosk.backend.console.routes import install_console
@@ -83,6 +84,8 @@ def create_app(
             '<token>`; errors are `{"error": {"code", "message"}}`.'
         ),
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
     # What kiosk.backend.deps hands to the routes.
     app.state.settings = settings
@@ -93,6 +96,7 @@ def create_app(
     app.state.guest_desk = GuestDesk(desk)
     app.include_router(router)
     app.include_router(metrics_router(engine, backend.metrics_allow))
+    install_api_docs(app)
     install_console(app, desk, clock)
     install_error_handlers(app)
     app.add_middleware(

@@ -99,6 +99,13 @@ def cmd_members_import(args: argparse.Namespace, settings: Settings) -> int:
             file=sys.stderr,
         )
         return 1
+    if args.replace and not parsed.records:
+        print(
+            f"{path}: nothing imported: the file has no members, and --replace would delete "
+            "every member; check that it is the right file",
+            file=sys.stderr,
+        )
+        return 1
     engine = create_db_engine(settings.backend.database_url, pool_size=1)
     try:
         migrate(engine)

@@ -20,6 +20,7 @@ from kiosk.backend.guests import GuestInternetUnavailable
 from kiosk.backend.library_link import LibraryUnavailable
 from kiosk.backend.metrics import PROVISIONING_ERRORS
 from kiosk.backend.provisioning import ProvisioningUnavailable
+from kiosk.backend.visit_window import OccurredAtOutOfRange
 from kiosk.protocol import ErrorCode, ErrorEnvelope, MemberStatus, error_envelope
 
 log = logging.getLogger("kiosk.backend")
@@ -124,7 +125,7 @@ async def _domain(_: Request, exc: Exception) -> JSONResponse:
             ErrorCode.guest_internet_unavailable,
             "no internet for guests at this kiosk now; the desk can help",
         )
-    if isinstance(exc, AnswersTooLarge):
+    if isinstance(exc, AnswersTooLarge | OccurredAtOutOfRange):
         return error_response(422, ErrorCode.invalid_request, str(exc))
     if isinstance(exc, LibraryUnavailable):
         return error_response(
@@ -154,6 +155,7 @@ def install_error_handlers(app: FastAPI) -> None:
         MemberNotAllowed,
         ClientRefConflict,
         AnswersTooLarge,
+        OccurredAtOutOfRange,
         ProvisioningUnavailable,
         LibraryUnavailable,
     ):

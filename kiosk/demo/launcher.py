@@ -11,6 +11,7 @@ from pathlib import Path
 
 import tomlkit
 
+from kiosk.child_process import die_with_parent
 from kiosk.config import Settings
 from kiosk.demo.display import VirtualDisplay, have_display, start_xvfb
 from kiosk.launch import run_kiosk
@@ -82,6 +83,7 @@ def start_backend(config: Path, port: int) -> subprocess.Popen[bytes]:
         [python, "-m", "kiosk", "backend", "--config", str(config), "--port", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        preexec_fn=die_with_parent(),  # never outlives the demo, even after a SIGKILL
     )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
