@@ -31,6 +31,9 @@ Model = TypeVar("Model", bound=BaseModel)
 MAX_ANSWER_BYTES = 1024 * 1024
 # A 429 whose Retry-After is this short is waited out once, so a patron barely notices.
 RATE_LIMIT_WAIT = 1.0
+# No Retry-After pauses the outbox longer than this: a hostile or broken answer of
+# "99999999999" would otherwise stop sending for millennia (issue 11, item 11).
+MAX_RETRY_AFTER = 300.0
 
 
 class BackendError(Exception):
@@ -113,16 +116,17 @@ WRITE_RETRY = _retry(connect=1, read=0, status=0, methods=frozenset({"GET"}))
 
 
 def parse_retry_after(value: str | None, default: float = 1.0) -> float:
-    """Seconds from a Retry-After header (delta-seconds or an HTTP date); default if absent."""
+    """Seconds from a Retry-After header (delta-seconds or an HTTP date), at most
+    MAX_RETRY_AFTER; default if absent or unreadable."""
     if value is None:
         return default
     value = value.strip()
     if value.isdigit():
-        return float(value)
+        return min(float(value), MAX_RETRY_AFTER)
     parsed = email.utils.parsedate_tz(value)
     if parsed is None:
         return default
-    return max(0.0, email.utils.mktime_tz(parsed) - time.time())
+    return min(max(0.0, email.utils.mktime_tz(parsed) - time.time()), MAX_RETRY_AFTER)
 
 
 class BackendClient:

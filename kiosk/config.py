@@ -24,6 +24,7 @@ from kiosk.guestbook_fields import Choice as Choice  # re-exported: config's voc
 from kiosk.guestbook_fields import GuestbookField, Text, default_fields
 from kiosk.guests_config import GuestSettings
 from kiosk.members_config import MembersSettings
+from kiosk.protocol import KIOSK_ID_PATTERN
 
 DEFAULT_CONFIG_PATH = Path("config.toml")
 DEFAULT_CARD_PATTERN = (
@@ -70,6 +71,9 @@ class Timeouts(_Section):
     # A "still there?" warning this many seconds before the guestbook or the keypad clears
     # (at most 4/5 of that screen's timeout); one tap continues (WCAG 2.2.1).
     warning: float = Field(20.0, gt=0)
+    # After a journey ends, the same card again is ignored this long (a patron still holding
+    # it up, a looping demo video) unless another card or a tap on Welcome comes first.
+    same_card: float = Field(30.0, ge=0)
 
 
 class ScannerSettings(_Section):
@@ -98,7 +102,8 @@ class ScannerSettings(_Section):
 class KioskSettings(_Section):
     backend_url: str = "http://127.0.0.1:8080"
     api_token: str = ""
-    kiosk_id: str = Field("kiosk-1", min_length=1, max_length=64)
+    # Letters, digits and -_.: (up to 64): the backend refuses any other kiosk id.
+    kiosk_id: str = Field("kiosk-1", pattern=KIOSK_ID_PATTERN)
     language: Literal["id", "en"] = "id"
     # A CA bundle for a library's own TLS certificate; empty = the system's.
     ca_file: str = ""
@@ -208,10 +213,25 @@ class BackendSettings(_Section):
     port: int = Field(8080, ge=1, le=65535)
     timezone: TimeZone = "Asia/Jakarta"
     rate_limit_per_minute: int = Field(600, ge=1)
+    auth_failures_per_minute: int = Field(30, ge=1)
     max_body_bytes: int = Field(16_384, ge=1024)
     max_answers_bytes: int = Field(4_096, ge=256)
     workers: int = Field(1, ge=1, le=64)
     log_dir: str = "var/log"
+    # Addresses or networks that may read GET /metrics (no token needed or accepted).
+    metrics_allow: list[str] = Field(default_factory=lambda: ["127.0.0.0/8", "::1"])
+
+    @field_validator("metrics_allow")
+    @classmethod
+    def _networks(cls, entries: list[str]) -> list[str]:
+        import ipaddress
+
+        for entry in entries:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError as exc:
+                raise ValueError(f"{entry!r} is not an address or network") from exc
+        return entries
 
     @field_validator("api_tokens")
     @classmethod
@@ -252,6 +272,11 @@ class MaintenanceSettings(_Section):
     gesture_seconds: float = Field(3.0, gt=0)
 
 
+class PrivacySettings(_Section):
+    # Visits are kept this long; the backend refuses a visit whose occurred_at is older.
+    retention_days: int = Field(365, ge=1, le=3650)
+
+
 class Settings(_Section):
     kiosk: KioskSettings = Field(default_factory=KioskSettings)
     library: LibrarySettings = Field(default_factory=LibrarySettings)
@@ -263,6 +288,7 @@ class Settings(_Section):
     maintenance: MaintenanceSettings = Field(default_factory=MaintenanceSettings)
     members: MembersSettings = Field(default_factory=MembersSettings)
     guests: GuestSettings = Field(default_factory=GuestSettings)
+    privacy: PrivacySettings = Field(default_factory=PrivacySettings)
 
     def with_overrides(self, **sections: dict[str, Any]) -> Settings:
         """A copy with some keys of some sections replaced (validated again)."""

@@ -155,7 +155,7 @@ def check_library(settings: Settings) -> Check:
         return Check(
             "library database",
             False,
-            f"{state.system} does not answer: {state.detail}; {backlog}",
+            f"{state.label} does not answer: {state.detail}; {backlog}",
             f"is the library's MariaDB/MySQL server up? check [members.{state.system}] "
             "database_url on the backend; visits are written once it answers",
         )
@@ -163,11 +163,11 @@ def check_library(settings: Settings) -> Check:
         return Check(
             "library database",
             False,
-            f"{state.system} answers; {backlog}, {state.failed} refused and set aside",
+            f"{state.label} answers; {backlog}, {state.failed} refused and set aside",
             "on the backend: kiosk members writeback (shows the error), fix it (often a "
             "missing GRANT), then kiosk members writeback --retry-failed",
         )
-    return Check("library database", True, f"{state.system} answers; {backlog}")
+    return Check("library database", True, f"{state.label} answers; {backlog}")
 
 
 def check_pin(settings: Settings) -> Check:
@@ -201,16 +201,35 @@ def check_clock() -> Check:
 
 
 def check_outbox(settings: Settings) -> Check:
-    path = Path(settings.kiosk.data_dir) / "outbox.sqlite3"
-    if not path.exists():
-        return Check("outbox", True, "empty")
     from kiosk.outbox import Outbox
+    from kiosk.outbox_file import outbox_damage, set_aside_outboxes
 
-    outbox = Outbox(path)
-    try:
-        pending, dead = outbox.pending_count(), len(outbox.dead_letters())
-    finally:
-        outbox.close()
+    path = Path(settings.kiosk.data_dir) / "outbox.sqlite3"
+    damage = outbox_damage(path)
+    if damage is not None:
+        return Check(
+            "outbox",
+            False,
+            f"{path.name} is damaged ({damage})",
+            "kiosk run sets it aside as outbox.corrupt-<time>.sqlite3 and starts a fresh one",
+        )
+    aside = [p.name for p in set_aside_outboxes(path)]
+    pending = dead = 0
+    if path.exists():
+        outbox = Outbox(path)
+        try:
+            pending, dead = outbox.pending_count(), len(outbox.dead_letters())
+        finally:
+            outbox.close()
+    detail = f"{pending} waiting" if path.exists() else "empty"
+    if aside:
+        return Check(
+            "outbox",
+            False,
+            f"{detail}; damaged outbox set aside: {', '.join(aside[-3:])}",
+            "visits in it were not sent: keep it for the developers (var/log/kiosk.log says "
+            "when), delete it once looked into",
+        )
     if dead:
         return Check(
             "outbox",
@@ -218,7 +237,7 @@ def check_outbox(settings: Settings) -> Check:
             f"{pending} waiting, {dead} refused by the backend",
             "see the failed visits in maintenance mode and the kiosk log (var/log/kiosk.log)",
         )
-    return Check("outbox", True, f"{pending} waiting")
+    return Check("outbox", True, detail)
 
 
 def run_checks(settings: Settings) -> list[Check]:

@@ -13,7 +13,16 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from kiosk.client import BackendError, BackendRejected, RateLimited
-from kiosk.core.flow import Beep, Checkin, Command, Credential, Flow, Lookup, QueueVisit
+from kiosk.core.flow import (
+    Beep,
+    Checkin,
+    Command,
+    Credential,
+    Flow,
+    Lookup,
+    QueueVisit,
+    SendGuestVisit,
+)
 from kiosk.outbox import OutboxError
 from kiosk.services import Services
 
@@ -50,6 +59,9 @@ class JourneyRunner:
             elif isinstance(command, Checkin):
                 failed = _checkin_failed(command.journey)
                 self._pool.submit(self._guarded, self._checkin, command, failed)
+            elif isinstance(command, SendGuestVisit):
+                failed = _guest_failed(command.journey)
+                self._pool.submit(self._guarded, self._guest_visit, command, failed)
             elif isinstance(command, QueueVisit):
                 failed = _queue_failed(command.journey)
                 self._disk.submit(self._guarded, self._queue, command, failed)
@@ -109,6 +121,19 @@ class JourneyRunner:
         log.info("check-in recorded: credential=%s", "none" if credential is None else "shown")
         self._on_main(lambda flow: flow.checkin_succeeded(command.journey, credential))
 
+    def _guest_visit(self, command: SendGuestVisit) -> None:
+        try:
+            answer = self.services.client.send_guest_visit(command.body)
+        except BackendError as exc:
+            code = "unreachable" if unreachable(exc) else exc.code
+            log.info("guest visit failed: %s", code)
+            self._on_main(lambda flow: flow.guest_failed(command.journey, code))
+            return
+        c = answer.credential
+        voucher = None if c is None else Credential(c.username, c.password, c.expires_at, False)
+        log.info("guest visit recorded: voucher=%s", "none" if voucher is None else "shown")
+        self._on_main(lambda flow: flow.guest_succeeded(command.journey, voucher))
+
     def _queue(self, command: QueueVisit) -> None:
         try:
             self.services.outbox.put(command.body)
@@ -132,6 +157,10 @@ def _lookup_failed(journey: int) -> FlowEvent:
 
 def _checkin_failed(journey: int) -> FlowEvent:
     return lambda flow: flow.checkin_failed(journey, "error")
+
+
+def _guest_failed(journey: int) -> FlowEvent:
+    return lambda flow: flow.guest_failed(journey, "error")
 
 
 def _queue_failed(journey: int) -> FlowEvent:

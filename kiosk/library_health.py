@@ -16,6 +16,11 @@ class LibraryState:
     waiting: int  # visits waiting to be written to the library's guestbook table
     failed: int  # visits the library's database kept refusing (set aside for staff)
 
+    @property
+    def label(self) -> str:
+        """The system's name as librarians write it."""
+        return {"slims": "SLiMS", "inlislite": "INLISLite"}.get(self.system, self.system)
+
 
 def library_state(health: Health) -> LibraryState | None:
     """None when members come from the local CSV table, or the backend did not answer."""

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import logging
 import logging.handlers
+import os
 import re
 from pathlib import Path
+from typing import Any
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 
@@ -14,6 +16,42 @@ _SECRET = re.compile(
     r"(?i)\b(password|passwd|pin|token|secret|authorization)(\"?\s*[:=]\s*\"?)([^\s\",}]+)"
 )
 _OURS: list[logging.Handler] = []
+# Line breaks, NUL, ANSI escapes, other control and bidi/format characters: any of them
+# in a logged value (a path, a header, a name) could forge or hide a line.
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def escape_for_log(text: str) -> str:
+    """`text` on one line with nothing that a terminal or a log reader would act on:
+    CR/LF/TAB as \\r \\n \\t, other control and format characters as \\xNN / \\uNNNN."""
+
+    def visible(match: re.Match[str]) -> str:
+        ch = match.group()
+        if ch in _NAMED:
+            return _NAMED[ch]
+        return f"\\x{ord(ch):02x}" if ord(ch) < 256 else f"\\u{ord(ch):04x}"
+
+    return _UNSAFE.sub(visible, text)
+
+
+class OperatorFormatter(logging.Formatter):
+    """One line per record, every value escaped; a traceback follows on lines indented
+    with `  | ` so none of them can pass for a record of its own."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802 (logging's name)
+        record.message = escape_for_log(record.message)
+        return super().formatMessage(record)
+
+    def formatException(self, ei: Any) -> str:  # noqa: N802 (logging's name)
+        return _indented(super().formatException(ei))
+
+    def formatStack(self, stack_info: str) -> str:  # noqa: N802 (logging's name)
+        return _indented(super().formatStack(stack_info))
+
+
+def _indented(text: str) -> str:
+    return "\n".join(f"  | {escape_for_log(line)}" for line in text.splitlines())
 
 
 class RedactSecrets(logging.Filter):
@@ -27,10 +65,30 @@ class RedactSecrets(logging.Filter):
         return True
 
 
+class OwnerOnlyFileHandler(logging.handlers.RotatingFileHandler):
+    """A rotated log file created 0600 (logs name members and kiosks), rotations too."""
+
+    def _open(self) -> Any:
+        fd = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        return open(fd, self.mode, encoding=self.encoding, errors=self.errors)  # noqa: SIM115
+
+
+def _make_owner_only_dirs(directory: Path) -> None:
+    """Create `directory` and any missing parents 0700; existing ones are left as they are."""
+    missing = []
+    for path in (directory, *directory.parents):
+        if path.exists():
+            break
+        missing.append(path)
+    for path in reversed(missing):
+        path.mkdir(mode=0o700, exist_ok=True)
+    directory.mkdir(parents=True, exist_ok=True)
+
+
 def setup_logging(log_dir: Path | str, name: str, level: int = logging.INFO) -> Path:
     """Log to `log_dir/name.log` (rotated at 5 MB, 5 kept) and to stderr."""
     directory = Path(log_dir)
-    directory.mkdir(parents=True, exist_ok=True)
+    _make_owner_only_dirs(directory)
     path = directory / f"{name}.log"
     root = logging.getLogger()
     root.setLevel(level)
@@ -38,12 +96,12 @@ def setup_logging(log_dir: Path | str, name: str, level: int = logging.INFO) -> 
         old = _OURS.pop()
         root.removeHandler(old)
         old.close()
-    file_handler = logging.handlers.RotatingFileHandler(
+    file_handler = OwnerOnlyFileHandler(
         path, maxBytes=5 * 1024 * 1024, backupCount=5, encoding="utf-8"
     )
     stream_handler = logging.StreamHandler()
     for handler in (file_handler, stream_handler):
-        handler.setFormatter(logging.Formatter(FORMAT))
+        handler.setFormatter(OperatorFormatter(FORMAT))
         handler.addFilter(RedactSecrets())
         _OURS.append(handler)
         root.addHandler(handler)

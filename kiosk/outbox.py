@@ -46,7 +46,8 @@ class OutboxFull(OutboxError):
 @dataclass(frozen=True)
 class OutboxEntry:
     client_ref: str
-    body: protocol.VisitRequest | protocol.GuestVisitRequest
+    # None only for a dead letter whose stored body cannot be read (a damaged row).
+    body: protocol.VisitRequest | protocol.GuestVisitRequest | None
     attempts: int
     last_error: str
     created_at: float
@@ -191,9 +192,10 @@ class Outbox:
         entries = []
         for client_ref, body, attempts, last_error, created_at, next_try_at in rows:
             try:
+                visit: protocol.VisitRequest | protocol.GuestVisitRequest | None
                 visit = protocol.stored_visit(body)
             except ValidationError:
-                continue
+                visit = None  # staff still see it: when, and last_error says why
             entries.append(
                 OutboxEntry(client_ref, visit, attempts, last_error, created_at, next_try_at)
             )

@@ -159,7 +159,7 @@ class OutboxSender:
         try:
             if isinstance(entry.body, protocol.GuestVisitRequest):
                 self.client.send_guest_visit(entry.body)
-            else:
+            elif entry.body is not None:  # due() gives only readable entries
                 self.client.send_visit(entry.body)
         except RateLimited as exc:
             delay = max(exc.retry_after, 0.5)

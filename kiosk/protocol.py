@@ -12,7 +12,14 @@ import uuid
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+)
 
 API_PREFIX = "/api/v1"
 
@@ -30,6 +37,8 @@ class MemberStatus(StrEnum):
 
 class ErrorCode(StrEnum):
     unauthorized = "unauthorized"
+    # GET /metrics from an address outside [backend] metrics_allow.
+    forbidden = "forbidden"
     member_not_found = "member_not_found"
     member_expired = "member_expired"
     member_blocked = "member_blocked"
@@ -46,16 +55,34 @@ class ErrorCode(StrEnum):
     internal_error = "internal_error"
 
 
-def _aware(value: dt.datetime) -> dt.datetime:
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError("must carry a UTC offset, e.g. 2026-11-28T09:30:00+07:00")
+KIOSK_ID_PATTERN = r"^[A-Za-z0-9_.:-]{1,64}$"
+_TIME_EXAMPLE = "e.g. 2026-11-28T09:30:00+07:00"
+
+
+def _time_text(value: object) -> object:
+    # A number would be taken as seconds since 1970: a kiosk always sends ISO 8601 text.
+    if isinstance(value, int | float):
+        raise ValueError(f"must be an ISO 8601 time with a UTC offset, {_TIME_EXAMPLE}")
     return value
 
 
-AwareDatetime = Annotated[dt.datetime, AfterValidator(_aware)]
+def _aware(value: dt.datetime) -> dt.datetime:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"must carry a UTC offset, {_TIME_EXAMPLE}")
+    try:
+        value.astimezone(dt.UTC)
+    except OverflowError:
+        raise ValueError("is outside the calendar once turned into UTC") from None
+    return value
+
+
+AwareDatetime = Annotated[dt.datetime, BeforeValidator(_time_text), AfterValidator(_aware)]
 CardText = Annotated[str, StringConstraints(min_length=1, max_length=MAX_CARD_LENGTH)]
-KioskId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
-AnswerValue = str | int | float | bool | None
+# Letters, digits and -_.: only: a kiosk id is written into logs and reports.
+KioskId = Annotated[str, StringConstraints(pattern=KIOSK_ID_PATTERN)]
+# 1e400 parses as infinity, and Python's json takes NaN/Infinity: none can be answered.
+FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
+AnswerValue = str | int | FiniteFloat | bool | None
 
 
 def _no_control_characters(value: str) -> str:

@@ -11,6 +11,7 @@ from kiosk.client import BackendClient
 from kiosk.config import Settings
 from kiosk.core.cards import CardReader
 from kiosk.outbox import Outbox
+from kiosk.outbox_file import open_outbox
 from kiosk.outbox_sender import OutboxSender
 from kiosk.state import KioskState
 
@@ -70,7 +71,7 @@ def build_services(
     """Client, outbox and its sender, scanner worker, kiosk state; bind() them to the app."""
     data = Path(settings.kiosk.data_dir)
     data.mkdir(parents=True, exist_ok=True)
-    outbox = Outbox(data / "outbox.sqlite3")
+    outbox = open_outbox(data / "outbox.sqlite3")
     services = Services(
         client=BackendClient(settings.kiosk),
         outbox=outbox,

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from support.backend_server import BackendServer
+from support.mariadb_server import MariaDB
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_TESTDATA = REPO.parent / "shared" / "testdata"
@@ -40,3 +43,25 @@ def backend_server(tmp_path: Path) -> Iterator[BackendServer]:
     """A fresh real backend (subprocess, demo members, temp SQLite) for one test."""
     with BackendServer(tmp_path / "backend") as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def mariadb() -> Iterator[MariaDB]:
+    """One real MariaDB for the whole test session (started on first use), SLiMS and
+    INLISLite databases made per test in it."""
+    missing = [b for b in ("mariadbd", "mariadb-install-db", "mariadb") if not shutil.which(b)]
+    if missing:
+        pytest.skip(f"MariaDB server binaries not found: {', '.join(missing)} (mariadb-server)")
+    if os.geteuid() == 0:
+        import pwd
+
+        try:
+            pwd.getpwnam("mysql")
+        except KeyError:
+            pytest.skip("running as root and there is no 'mysql' account to run MariaDB")
+    server = MariaDB()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.close()

@@ -76,6 +76,18 @@ class RateLimiter:
         self._buckets: dict[str, _Bucket] = {}
         self._lock = threading.Lock()
 
+    def waiting(self, key: str) -> int | None:
+        """The seconds until `key` may spend again, or None when it may now (spends nothing)."""
+        now = self._clock()
+        with self._lock:
+            bucket = self._buckets.get(key)
+            if bucket is None:
+                return None
+            tokens = min(self.capacity, bucket.tokens + (now - bucket.updated) * self.rate)
+            if tokens >= 1.0:
+                return None
+            return max(1, math.ceil((1.0 - tokens) / self.rate))
+
     def take(self, key: str) -> None:
         """Spend one request of `key`, or raise RateLimited with the seconds to wait."""
         now = self._clock()

@@ -12,7 +12,6 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -24,7 +23,6 @@ from kiosk.backend.db import (
     CredentialRow,
     GuestVisitRow,
     MemberRow,
-    VisitAnswerRow,
     VisitRow,
     lock_credential_issuing,
     read_session,
@@ -33,12 +31,15 @@ from kiosk.backend.db import (
 from kiosk.backend.library_desk import LibraryDesk
 from kiosk.backend.library_link import LibraryUnavailable
 from kiosk.backend.members import effective_status
+from kiosk.backend.metrics import CREDENTIALS_ISSUED
 from kiosk.backend.provisioning.base import (
     NetworkCredential,
     Provisioner,
     ProvisioningUnavailable,
 )
 from kiosk.backend.replay_digest import request_digest
+from kiosk.backend.visit_reports import answer_rows
+from kiosk.backend.visit_window import check_occurred_at
 from kiosk.config import Settings
 from kiosk.core.cards import CardReader, NotAMemberCard
 from kiosk.protocol import (
@@ -58,6 +59,10 @@ Clock = Callable[[], dt.datetime]
 
 def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+def _none(_: str) -> None:
+    return None  # NaN/Infinity kept by a database from before they were refused
 
 
 # How long a check-in waits for another check-in of the same member that is at the
@@ -150,7 +155,7 @@ class CheckinDesk:
             return LookupResponse(
                 member=self.member_model(row, now),
                 has_credential=has_credential,
-                last_answers=json.loads(last) if last is not None else None,
+                last_answers=json.loads(last, parse_constant=_none) if last is not None else None,
                 served_from=served_from,
             )
 
@@ -163,6 +168,7 @@ class CheckinDesk:
         while the network side (a router, RADIUS) is slow: reserve it as pending, issue it,
         confirm it together with the visit. Other check-ins of the same member wait for
         the pending one and then reuse it; everyone else goes on meanwhile."""
+        check_occurred_at(request.occurred_at, self.clock(), self.settings.privacy.retention_days)
         member_id = self.member_id(request.card)
         answers_json = json.dumps(request.answers, ensure_ascii=False, sort_keys=True)
         limit = self.settings.backend.max_answers_bytes
@@ -197,6 +203,7 @@ class CheckinDesk:
         except BaseException:
             self._release(step.credential_id)
             raise
+        CREDENTIALS_ISSUED.inc()
         try:
             return self._confirm(entry, step)
         except sa.exc.IntegrityError:
@@ -369,15 +376,6 @@ class CheckinDesk:
             "none" if credential_row is None else ("reused" if reused else "issued"),
         )
         return Outcome(response, False)
-
-
-def answer_rows(visit_id: int, answers: dict[str, Any], day: dt.date) -> list[VisitAnswerRow]:
-    """The report rows of a visit's answers (empty answers are not counted)."""
-    return [
-        VisitAnswerRow(visit_id=visit_id, field=key[:32], value=str(value)[:80], local_day=day)
-        for key, value in answers.items()
-        if value is not None and value != ""
-    ]
 
 
 @dataclass(frozen=True)

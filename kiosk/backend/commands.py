@@ -41,19 +41,34 @@ def cmd_backend(args: argparse.Namespace, settings: Settings) -> int:
         migrate(engine)
     finally:
         engine.dispose()
-    common = {"host": host, "port": port, "log_config": None, "access_log": False}
+    from kiosk.backend.nodelay import NoDelayHttpToolsProtocol
+
+    common = {
+        "host": host,
+        "port": port,
+        "log_config": None,
+        "access_log": False,
+        "http": NoDelayHttpToolsProtocol,
+    }
     if workers == 1:
         uvicorn.run(create_app(settings, run_migrations=False), **common)  # type: ignore[arg-type]
         return 0
+    from kiosk.backend.metrics import end_multiprocess_dir, start_multiprocess_dir
+
     config_path = Path(args.config) if args.config else Path("config.toml")
     if config_path.exists():
         os.environ["KIOSK_CONFIG"] = str(config_path.resolve())
-    uvicorn.run(
-        "kiosk.backend.app:app_from_environment",
-        factory=True,
-        workers=workers,
-        **common,  # type: ignore[arg-type]
-    )
+    # Every worker counts into files here; a scrape of any worker sums them all.
+    metrics_dir = start_multiprocess_dir(Path(backend.log_dir).parent)
+    try:
+        uvicorn.run(
+            "kiosk.backend.app:app_from_environment",
+            factory=True,
+            workers=workers,
+            **common,  # type: ignore[arg-type]
+        )
+    finally:
+        end_multiprocess_dir(metrics_dir)
     return 0
 
 
@@ -81,6 +96,13 @@ def cmd_members_import(args: argparse.Namespace, settings: Settings) -> int:
         print(
             f"{path}: nothing imported: --replace would delete the members on the "
             f"{len(parsed.problems)} bad row(s); fix the file first",
+            file=sys.stderr,
+        )
+        return 1
+    if args.replace and not parsed.records:
+        print(
+            f"{path}: nothing imported: the file has no members, and --replace would delete "
+            "every member; check that it is the right file",
             file=sys.stderr,
         )
         return 1
@@ -124,9 +146,6 @@ def cmd_provisioning_sync(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         provisioner.close()
         engine.dispose()
-    if report is None:
-        print("provisioning sync: this installation has no reconciliation yet", file=sys.stderr)
-        return 1
     print(f"provisioning sync ({provisioner.name}): {report}")
     return 0
 

@@ -27,6 +27,7 @@ from kiosk.backend.checkins import (
 from kiosk.backend.db import GuestVisitRow, VisitRow, lock_credential_issuing, write_session
 from kiosk.backend.provisioning.base import NetworkCredential
 from kiosk.backend.reports import day_bounds
+from kiosk.backend.visit_window import check_occurred_at
 from kiosk.protocol import Credential, GuestVisit, GuestVisitRequest, GuestVisitResponse
 
 log = logging.getLogger("kiosk.backend.guests")
@@ -44,6 +45,8 @@ class GuestDesk:
 
     def record(self, request: GuestVisitRequest) -> tuple[GuestVisitResponse, bool]:
         """The answer and whether it is a replay (200) rather than a new visit (201)."""
+        settings = self.desk.settings
+        check_occurred_at(request.occurred_at, self.desk.clock(), settings.privacy.retention_days)
         answers_json = json.dumps(request.answers, ensure_ascii=False, sort_keys=True)
         limit = self.desk.settings.backend.max_answers_bytes
         if len(answers_json.encode("utf-8")) > limit:
@@ -58,6 +61,18 @@ class GuestDesk:
             if request.want_internet:
                 self._reserve_voucher(session, row, now)
             session.add(row)
+            if request.group_size == 1:  # a group belongs in INLISLite's groupguesses: not yet
+                self.desk.library.visit_recorded(
+                    session,
+                    client_ref=row.client_ref,
+                    member_id=None,
+                    name=row.name,
+                    institution=row.institution or None,
+                    occurred_at=row.occurred_at,
+                    kiosk_id=row.kiosk_id,
+                    answers=request.answers,
+                    now=now,
+                )
             session.flush()
             row_id = row.id
             network = _network(row)

@@ -9,6 +9,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -92,6 +93,15 @@ def parse_members_csv(data: bytes, card_reader: CardReader) -> ParsedFile:
         ) from None
     first_line = text.split("\n", 1)[0]
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(first_line))
+    try:
+        return _parse_rows(reader, card_reader)
+    except csv.Error as exc:  # a field over csv's limit (131072): usually a missing quote
+        raise MemberFileError(
+            f"line {reader.line_num}: {exc}; is a closing quote missing?"
+        ) from None
+
+
+def _parse_rows(reader: Any, card_reader: CardReader) -> ParsedFile:
     try:
         header = [column.strip().lower() for column in next(reader)]
     except StopIteration:

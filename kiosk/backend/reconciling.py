@@ -1,29 +1,46 @@
-"""Hands the database's active credentials to provisioning's reconcile() (loop and CLI)."""
+"""Reconciliation's one home: hands the database's active credentials to provisioning's
+reconcile(), once (CLI) or every [provisioning] reconcile_seconds (the app's loop)."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
-import importlib
-from typing import Any
+import logging
+from collections.abc import Callable
 
+import anyio.to_thread
 from sqlalchemy.engine import Engine
 
 from kiosk.backend.credentials import active_credentials
 from kiosk.backend.db import read_session
-from kiosk.backend.provisioning.base import Provisioner
+from kiosk.backend.provisioning.base import Provisioner, ProvisioningUnavailable
+from kiosk.backend.provisioning.reconcile import ReconcileReport, reconcile
 
-RECONCILE_MODULE = "kiosk.backend.provisioning.reconcile"
+log = logging.getLogger("kiosk.backend")
 
 
-def reconcile_once(engine: Engine, provisioner: Provisioner, now: dt.datetime) -> Any | None:
-    """Run `reconcile(provisioner, active, now)` once and return its report, or None when
-    the provisioning package has no reconcile module (yet)."""
-    try:
-        module = importlib.import_module(RECONCILE_MODULE)
-    except ModuleNotFoundError as exc:
-        if exc.name == RECONCILE_MODULE:
-            return None
-        raise
+def reconcile_once(engine: Engine, provisioner: Provisioner, now: dt.datetime) -> ReconcileReport:
+    """Run `reconcile(provisioner, active, now)` once and return its report."""
     with read_session(engine) as session:
         active = active_credentials(session, now)
-    return module.reconcile(provisioner, active, now)
+    return reconcile(provisioner, active, now)
+
+
+async def reconcile_forever(
+    engine: Engine,
+    provisioner: Provisioner,
+    clock: Callable[[], dt.datetime],
+    interval: float,
+) -> None:
+    """Every `interval` seconds: make the network side match the database (until cancelled)."""
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            report = await anyio.to_thread.run_sync(reconcile_once, engine, provisioner, clock())
+        except ProvisioningUnavailable as exc:
+            log.warning("reconcile: provisioning unavailable: %s", exc)
+            continue
+        except Exception as exc:  # keep the loop alive; the next round may succeed
+            log.error("reconcile failed: %s: %s", type(exc).__name__, exc)
+            continue
+        log.info("reconcile: %s", report)

@@ -5,11 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from kiosk.backend.db import VisitAnswerRow, VisitRow
+from kiosk.backend.db import GuestVisitRow, VisitAnswerRow, VisitRow
 
 MAX_PERIOD_DAYS = 3700
 
@@ -70,9 +72,15 @@ class VisitReport:
     # field key -> answer value -> count, and field key -> (day, value) -> count
     by_answer: dict[str, Counter[str]] = field(default_factory=dict)
     by_day_answer: dict[str, Counter[tuple[dt.date, str]]] = field(default_factory=dict)
+    # Guest visits (POST /guest-visits) of one person, and groups with their head count.
+    guests: int = 0
+    groups: int = 0
+    group_people: int = 0
 
 
-def visit_report(session: Session, period: Period, fields: list[str]) -> VisitReport:
+def visit_report(
+    session: Session, period: Period, fields: list[str], timezone: ZoneInfo | None = None
+) -> VisitReport:
     """Every breakdown of the period from one grouped query over visits and one per field
     over visit_answers (both read covering indexes)."""
     report = VisitReport(period)
@@ -94,6 +102,8 @@ def visit_report(session: Session, period: Period, fields: list[str]) -> VisitRe
         report.by_hour[int(hour)] += count
         report.by_weekday[day.weekday()] += count
         report.by_kiosk[kiosk_id] += count
+    if timezone is not None:
+        _count_guests(session, report, timezone)
     for key in fields:
         per_value: Counter[str] = Counter()
         per_day: Counter[tuple[dt.date, str]] = Counter()
@@ -112,3 +122,29 @@ def visit_report(session: Session, period: Period, fields: list[str]) -> VisitRe
         report.by_answer[key] = per_value
         report.by_day_answer[key] = per_day
     return report
+
+
+def _count_guests(session: Session, report: VisitReport, timezone: ZoneInfo) -> None:
+    """Guests and groups of the period, apart from members' visits (guest_visits is small)."""
+    start = dt.datetime.combine(report.period.first, dt.time(), tzinfo=timezone)
+    end = dt.datetime.combine(report.period.last + dt.timedelta(days=1), dt.time(), tzinfo=timezone)
+    is_group = GuestVisitRow.group_size > 1
+    rows = session.execute(
+        sa.select(is_group, sa.func.count(), sa.func.sum(GuestVisitRow.group_size))
+        .where(GuestVisitRow.occurred_at >= start, GuestVisitRow.occurred_at < end)
+        .group_by(is_group)
+    )
+    for group, count, people in rows:
+        if group:
+            report.groups, report.group_people = int(count), int(people or 0)
+        else:
+            report.guests = int(count)
+
+
+def answer_rows(visit_id: int, answers: dict[str, Any], day: dt.date) -> list[VisitAnswerRow]:
+    """The report rows of a visit's answers (empty answers are not counted)."""
+    return [
+        VisitAnswerRow(visit_id=visit_id, field=key[:32], value=str(value)[:80], local_day=day)
+        for key, value in answers.items()
+        if value is not None and value != ""
+    ]

@@ -8,11 +8,12 @@ arrives after the patron left (timeout, Selesai) is dropped.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import itertools
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
@@ -20,6 +21,8 @@ from pydantic import ValidationError
 
 from kiosk import protocol
 from kiosk.config import GuestbookField, Timeouts
+from kiosk.core.guest_entry import GuestEntry
+from kiosk.core.guest_flow import GuestJourney
 from kiosk.core.guestbook import initial_answers, is_complete, validate_answers
 
 
@@ -32,6 +35,8 @@ class State(StrEnum):
     credentials = "credentials"  # username and password on screen
     thanks = "thanks"  # guestbook only, no internet asked
     notice = "notice"  # a side exit, in plain words
+    guest = "guest"  # a non-member or a group leader fills in the guest form
+    sending_guest = "sending_guest"
     out_of_service = "out_of_service"
 
 
@@ -42,6 +47,7 @@ class Notice(StrEnum):
     member_blocked = "member_blocked"
     backend_unreachable = "backend_unreachable"  # guestbook entry kept, sent later
     provisioning_unavailable = "provisioning_unavailable"  # visit recorded, no credential
+    guest_internet_unavailable = "guest_internet_unavailable"  # visit kept, no voucher
     busy = "busy"  # something went wrong that staff should see (e.g. outbox full)
 
 
@@ -80,7 +86,13 @@ class QueueVisit:
     """Keep the guestbook entry in the outbox; it goes to POST /visits later."""
 
     journey: int
-    body: protocol.VisitRequest
+    body: protocol.VisitRequest | protocol.GuestVisitRequest
+
+
+@dataclass(frozen=True)
+class SendGuestVisit:
+    journey: int
+    body: protocol.GuestVisitRequest
 
 
 @dataclass(frozen=True)
@@ -88,7 +100,7 @@ class Beep:
     kind: str  # "read", "rejected"
 
 
-Command = Lookup | Checkin | QueueVisit | Beep
+Command = Lookup | Checkin | QueueVisit | SendGuestVisit | Beep
 
 
 # ---------------------------------------------------------------------- view
@@ -105,48 +117,55 @@ class Credential:
         return f"Credential(username={self.username!r}, reused={self.reused})"
 
 
-@dataclass(kw_only=True)
-class _Shown:
-    """What one patron entered and was told: declared once, for the journey and its View."""
-
-    member_name: str = ""
-    member_status: str = ""
-    offline: bool = False  # the backend could not be reached: guestbook is kept locally
-    internet_allowed: bool = True
-    answers: dict[str, str] = field(default_factory=dict)
-    want_internet: bool = True
-    keypad_text: str = ""
-    credential: Credential | None = None
-    notice: Notice | None = None
-
-
-@dataclass(kw_only=True)
-class View(_Shown):
-    """Everything a screen needs to draw the current state; nothing more. A copy made for
-    each change: screens read it and never write to it."""
+@dataclass(frozen=True)
+class View:
+    """Everything a screen needs to draw the current state; nothing more."""
 
     state: State
     journey: int
     deadline: float
+    member_name: str = ""
+    member_status: str = ""
+    offline: bool = False  # the backend could not be reached: guestbook is kept locally
+    internet_allowed: bool = True
+    answers: Mapping[str, str] = field(default_factory=dict)
+    want_internet: bool = True
+    keypad_text: str = ""
+    credential: Credential | None = None
+    notice: Notice | None = None
     camera_ok: bool = True
+    guest: GuestEntry | None = None  # the guest form's entry (a copy), in State.guest
 
 
 @dataclass
-class _Journey(_Shown):
+class _Journey:
     """What one patron entered: dropped as a whole when the session ends."""
 
     number: int
     card: str = ""
     client_ref: str = ""
-
-
-_SHOWN = tuple(f.name for f in fields(_Shown))
+    member_name: str = ""
+    member_status: str = ""
+    offline: bool = False
+    internet_allowed: bool = True
+    answers: dict[str, str] = field(default_factory=dict)
+    want_internet: bool = True
+    keypad_text: str = ""
+    typed: bool = False  # the number came from the keypad (a typo can be corrected)
+    credential: Credential | None = None
+    notice: Notice | None = None
+    guest: GuestEntry = field(default_factory=GuestEntry)
 
 
 MAX_KEYPAD_DIGITS = 20
+# States that end with the patron's card having been read: leaving them starts the while
+# in which the same card again is ignored.
+_CARD_SESSION = frozenset(
+    {"guestbook", "credentials", "thanks", "notice", "checking_in", "looking_up"}
+)
 
 
-class Flow:
+class Flow(GuestJourney):
     """The patron session. Call the event methods; read `view`; run the returned commands."""
 
     def __init__(
@@ -159,7 +178,12 @@ class Flow:
         wall_clock: Callable[[], dt.datetime] | None = None,
         on_change: Callable[[View], None] | None = None,
         card_check: Callable[[str], bool] | None = None,
+        guest_fields: list[GuestbookField] | None = None,
+        guest_internet: bool = False,
     ) -> None:
+        self._guest_fields = list(guest_fields or [])
+        self._pending_guest: protocol.GuestVisitRequest | None = None
+        self._guest_internet = guest_internet
         self._fields = fields
         self._timeouts = timeouts
         self._kiosk_id = kiosk_id
@@ -175,6 +199,8 @@ class Flow:
         self._camera_ok = True
         self._out_of_service = False
         self._pending_body: protocol.CheckinRequest | None = None
+        self._ended_card = ""  # the card of the journey that just ended, and until when
+        self._ended_until = 0.0
 
     # ------------------------------------------------------------ reading
 
@@ -185,13 +211,21 @@ class Flow:
     @property
     def view(self) -> View:
         j = self._journey
-        shown = {name: getattr(j, name) for name in _SHOWN}
         return View(
-            **shown | {"answers": dict(j.answers)},
             state=self._state,
             journey=j.number,
             deadline=self._deadline,
+            member_name=j.member_name,
+            member_status=j.member_status,
+            offline=j.offline,
+            internet_allowed=j.internet_allowed,
+            answers=dict(j.answers),
+            want_internet=j.want_internet,
+            keypad_text=j.keypad_text,
+            credential=j.credential,
+            notice=j.notice,
             camera_ok=self._camera_ok,
+            guest=copy.deepcopy(j.guest) if self._state is State.guest else None,
         )
 
     def seconds_left(self) -> float:
@@ -204,6 +238,10 @@ class Flow:
         ignored while another patron is in a session."""
         if self._state not in (State.idle, State.notice, State.keypad):
             return []
+        card = text.strip()
+        if card == self._ended_card and self._now() < self._ended_until:
+            return []  # still held up after "Selesai", or a demo video looping
+        self._ended_card = ""
         return [Beep("read"), *self._start_lookup(text)]
 
     def card_rejected(self, text: str) -> list[Command]:
@@ -228,6 +266,17 @@ class Flow:
         self._enter(State.keypad)
         return []
 
+    def keypad_retry(self) -> list[Command]:
+        """From "member not found" after a typed number: back to the keypad, the number
+        still there to correct."""
+        if self._state is not State.notice or not self._journey.keypad_text:
+            return []
+        text = self._journey.keypad_text
+        self._new_journey()
+        self._journey.keypad_text = text
+        self._enter(State.keypad)
+        return []
+
     def keypad_press(self, key: str) -> list[Command]:
         """A digit or letter, "back" or "clear"."""
         if self._state is not State.keypad:
@@ -245,14 +294,23 @@ class Flow:
     def keypad_submit(self) -> list[Command]:
         if self._state is not State.keypad or not self._journey.keypad_text:
             return []
-        if self._card_check is not None and not self._card_check(self._journey.keypad_text):
-            self._show_notice(Notice.member_not_found)
+        text = self._journey.keypad_text
+        if self._card_check is not None and not self._card_check(text):
+            self._show_notice(Notice.member_not_found, keep_number=text)
             return []
-        return self._start_lookup(self._journey.keypad_text)
+        commands = self._start_lookup(text)
+        self._journey.typed = True
+        self._journey.keypad_text = text
+        return commands
 
     def cancel(self) -> list[Command]:
         """The patron pressed "back"/"Selesai": the session ends, nothing of it stays."""
-        if self._state in (State.looking_up, State.checking_in, State.out_of_service):
+        if self._state in (
+            State.looking_up,
+            State.checking_in,
+            State.sending_guest,
+            State.out_of_service,
+        ):
             return []
         self._to_idle()
         return []
@@ -294,7 +352,9 @@ class Flow:
             j.answers = initial_answers(self._fields, None)
             self._enter(State.guestbook)
             return []
-        self._show_notice(NOTICE_FOR_CODE[code])
+        notice = NOTICE_FOR_CODE[code]
+        typed = self._journey.keypad_text if self._journey.typed else ""
+        self._show_notice(notice, keep_number=typed if notice is Notice.member_not_found else "")
         return []
 
     # --------------------------------------------------- the guestbook
@@ -390,11 +450,16 @@ class Flow:
             return self.lookup_failed(self._journey.number, "unreachable")
         if self._state is State.checking_in:
             return self.checkin_failed(self._journey.number, "unreachable")
+        if self._state is State.sending_guest:
+            return self.guest_failed(self._journey.number, "unreachable")
         self._to_idle()
         return []
 
     def touch(self) -> list[Command]:
-        """Any touch on a patron screen: the patron is still there."""
+        """Any touch on a patron screen: the patron is still there (on Welcome: someone is,
+        so the card of the journey that just ended counts again)."""
+        if self._state is State.idle:
+            self._ended_card = ""
         self._touch()
         return []
 
@@ -431,14 +496,22 @@ class Flow:
         self._enter(State.looking_up)
         return [Lookup(self._journey.number, self._journey.card)]
 
-    def _show_notice(self, notice: Notice) -> None:
-        # A notice keeps nothing the patron entered: only which notice it is.
+    def _show_notice(self, notice: Notice, keep_number: str = "") -> None:
+        # A notice keeps nothing the patron entered: only which notice it is (and a typed
+        # number that was not found, to be corrected rather than typed again).
         self._journey = replace(
-            _Journey(self._journey.number), notice=notice, client_ref=self._journey.client_ref
+            _Journey(self._journey.number),
+            notice=notice,
+            client_ref=self._journey.client_ref,
+            card=self._journey.card,
+            keypad_text=keep_number,
         )
         self._enter(State.notice)
 
     def _to_idle(self) -> None:
+        if self._journey.card and not self._journey.typed and self._state in _CARD_SESSION:
+            self._ended_card = self._journey.card
+            self._ended_until = self._now() + self._timeouts.same_card
         self._journey = _Journey(self._journey.number)
         self._pending_body = None
         if self._out_of_service:
@@ -456,7 +529,7 @@ class Flow:
         self._changed()
 
     def _touch(self) -> None:
-        if self._state in (State.guestbook, State.keypad):
+        if self._state in (State.guestbook, State.keypad, State.guest):
             self._deadline = self._now() + self._timeout_for(self._state)
         self._changed()
 
@@ -466,6 +539,8 @@ class Flow:
             State.keypad: t.keypad,
             State.looking_up: t.lookup,
             State.guestbook: t.guestbook,
+            State.guest: t.guestbook,
+            State.sending_guest: t.checkin,
             State.checking_in: t.checkin,
             State.credentials: t.credentials,
             State.thanks: t.thanks,

@@ -7,6 +7,8 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 
+from kiosk.child_process import die_with_parent
+
 
 class NoDisplay(RuntimeError):
     """Neither a display nor Xvfb is available."""
@@ -54,6 +56,7 @@ def start_xvfb(width: int = 1920, height: int = 1920, depth: int = 24) -> Virtua
             "GLX",
         ],
         pass_fds=(write_end,),
+        preexec_fn=die_with_parent(),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

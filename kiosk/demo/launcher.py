@@ -11,6 +11,7 @@ from pathlib import Path
 
 import tomlkit
 
+from kiosk.child_process import die_with_parent
 from kiosk.config import Settings
 from kiosk.demo.display import VirtualDisplay, have_display, start_xvfb
 from kiosk.launch import run_kiosk
@@ -24,7 +25,7 @@ DEMO_STAFF = ("demo", "pustaka-demo-2026")
 
 
 def write_config(settings: Settings, path: Path) -> None:
-    data = settings.model_dump(mode="json")
+    data = settings.model_dump(mode="json", exclude_none=True)  # TOML has no null
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(tomlkit.dumps(data), encoding="utf-8")
 
@@ -82,6 +83,7 @@ def start_backend(config: Path, port: int) -> subprocess.Popen[bytes]:
         [python, "-m", "kiosk", "backend", "--config", str(config), "--port", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        preexec_fn=die_with_parent(),  # never outlives the demo, even after a SIGKILL
     )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:

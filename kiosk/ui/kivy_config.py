@@ -7,7 +7,12 @@ from pathlib import Path
 
 
 def configure_kivy(
-    data_dir: Path, *, fullscreen: bool, size: tuple[int, int], touch_devices: bool = True
+    data_dir: Path,
+    *,
+    fullscreen: bool,
+    size: tuple[int, int],
+    touch_devices: bool = True,
+    position: tuple[int, int] | None = None,
 ) -> None:
     """Environment and Config for kiosk mode; must run before the first Kivy import (which
     opens a window), so this module imports Kivy only inside."""
@@ -18,6 +23,9 @@ def configure_kivy(
     os.environ.setdefault("KIVY_NO_FILELOG", "1")
     os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")
     os.environ.setdefault("KIVY_WINDOW", "sdl2")
+    # SDL turns SIGTERM and SIGINT into a window-close request, which a kiosk refuses:
+    # the launcher's own handlers stop the kiosk cleanly instead.
+    os.environ.setdefault("SDL_NO_SIGNAL_HANDLERS", "1")
     from kivy.config import Config
 
     Config.set("kivy", "exit_on_escape", "0")
@@ -26,6 +34,10 @@ def configure_kivy(
     Config.set("graphics", "width", str(size[0]))
     Config.set("graphics", "height", str(size[1]))
     Config.set("graphics", "resizable", "0")
+    if position is not None:
+        Config.set("graphics", "position", "custom")
+        Config.set("graphics", "left", str(position[0]))
+        Config.set("graphics", "top", str(position[1]))
     if fullscreen:
         Config.set("graphics", "fullscreen", "auto")
         Config.set("graphics", "borderless", "1")

@@ -206,7 +206,7 @@ def test_reconcile_once_hands_active_credentials_to_the_network(engine: Engine) 
     network.held.clear()  # the router lost its users (reset, replaced)
     network.held["pstale1"] = NetworkCredential("pstale1", "x", NOW)
     report = reconcile_once(engine, network, NOW)
-    assert report is not None
+    assert report.created == 1 and report.removed == 1
     assert set(network.held) == {credential.username}
 
 

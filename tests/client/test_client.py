@@ -18,6 +18,7 @@ import pytest
 
 from kiosk import protocol
 from kiosk.client import (
+    MAX_RETRY_AFTER,
     BackendClient,
     BackendRejected,
     BackendUnreachable,
@@ -459,3 +460,19 @@ def test_no_token_in_any_log_line(
     assert caplog.records, "failures are logged"
     assert kiosk_token not in caplog.text
     assert "A19000101B" not in caplog.text, "no member card in the logs"
+
+
+def test_an_absurd_retry_after_pauses_at_most_five_minutes(
+    fault_server: FaultHTTPServer, client_for: MakeClient
+) -> None:
+    """Issue 11, item 11: `Retry-After: 99999999999` once paused the outbox for 3,171 years."""
+    far = time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime(time.time() + 10**9))
+    for header in ("99999999999", far):
+        fault_server.on(
+            "POST",
+            "/members/lookup",
+            json_answer(429, envelope("rate_limited"), {"Retry-After": header}),
+        )
+        with client_for(fault_server.url) as client, pytest.raises(RateLimited) as caught:
+            client.lookup("19000101")
+        assert caught.value.retry_after == MAX_RETRY_AFTER == 300.0

@@ -3,6 +3,7 @@ one Debian Chromium (driven by Playwright) for the whole session."""
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,6 +11,9 @@ from typing import Any
 
 import pytest
 from support.backend_server import BackendServer
+
+from kiosk.backend.console import accounts
+from kiosk.backend.db import create_db_engine, migrate, write_session
 
 CHROMIUM = "/usr/bin/chromium"
 ADMIN = ("pustakawan", "kata-sandi-admin-1")
@@ -26,16 +30,30 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="module")
+def add_account(server: BackendServer, username: str, password: str, role: str = "staff") -> None:
+    """Straight into the server's database (`kiosk staff add` has its own test): a
+    subprocess per account would cost seconds each."""
+    engine = create_db_engine(f"sqlite:///{server.database_path}", pool_size=1)
+    try:
+        migrate(engine)
+        with write_session(engine) as session:
+            accounts.add_account(session, username, password, role, dt.datetime.now(dt.UTC))
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(scope="session")
 def console_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BackendServer]:
     server = BackendServer(tmp_path_factory.mktemp("console"))
     for (name, password), role in ((ADMIN, "admin"), (STAFF, "staff")):
-        server.kiosk_with_input(f"{password}\n{password}\n", "staff", "add", name, "--role", role)
+        add_account(server, name, password, role)
     yield server
     server.stop()
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: Playwright's sync API keeps an asyncio loop running in this
+# thread while it is open, and later tests' asyncio.run() would fail. One module uses it.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     if not Path(CHROMIUM).exists() or shutil.which("chromium") is None:
         pytest.skip(f"Debian chromium not found at {CHROMIUM} (apt-get install chromium)")

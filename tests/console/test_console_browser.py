@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import time
+import uuid
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
@@ -16,7 +17,7 @@ import pytest
 import requests
 from support.backend_server import JAKARTA, BackendServer, checkin_body
 
-from .conftest import ADMIN, ARTIFACTS, STAFF
+from .conftest import ADMIN, ARTIFACTS, STAFF, add_account
 
 SIZES = {"1366x768": (1366, 768), "768x1024": (768, 1024)}
 PAGES = ["", "reports", "visits", "members", "credentials", "kiosks", "accounts", "audit"]
@@ -108,9 +109,7 @@ def test_session_cookie_is_httponly_strict_and_csrf_is_required(
 def test_wrong_password_stays_on_login_and_five_lock_the_account(
     context: Any, console_server: BackendServer
 ) -> None:
-    console_server.kiosk_with_input(
-        "sandi-yang-benar-1\nsandi-yang-benar-1\n", "staff", "add", "lupa"
-    )
+    add_account(console_server, "lupa", "sandi-yang-benar-1")
     page = context.new_page()
     page.goto("/staff/login")
     for attempt in range(5):
@@ -120,6 +119,7 @@ def test_wrong_password_stays_on_login_and_five_lock_the_account(
             page.click("button[type=submit]")
         assert "/staff/login" in page.url
     assert "dikunci" in page.locator(".error-summary").inner_text()
+    page.screenshot(path=str(ARTIFACTS / "login-locked-id-1366x768.png"), full_page=True)
     page.fill("#username", "lupa")
     page.fill("#password", "sandi-yang-benar-1")
     with page.expect_navigation():
@@ -173,6 +173,7 @@ def test_member_csv_upload_shows_bad_rows_before_importing(
     page.set_input_files("#file", str(csv_file))
     with page.expect_navigation():
         page.click("form[action='/staff/members/upload'] button")
+    page.screenshot(path=str(ARTIFACTS / "members-preview-id-1366x768.png"), full_page=True)
     rows = page.locator("#preview tr.bad")
     assert rows.count() == 3
     assert [rows.nth(i).locator("td").first.inner_text() for i in range(3)] == ["3", "4", "5"]
@@ -299,6 +300,20 @@ def test_exports_count_the_visits_made_here(context: Any, console_server: Backen
     assert occupation[-1][0] == "Total" and occupation[-1][1] == 6  # all six were 'pelajar'
     bad = context.request.get("/staff/reports/visits.csv?from=2025-03-05&to=2025-03-01")
     assert bad.status == 400
+    for name, size in (("Tamu Umum", 1), ("SMA 1 Pangkalpinang", 12)):
+        guest = {
+            "client_ref": str(uuid.uuid4()),
+            "name": name,
+            "kiosk_id": "kiosk-pintu-utama",
+            "occurred_at": dt.datetime.combine(first, dt.time(10), tzinfo=JAKARTA).isoformat(),
+            "group_size": size,
+            "answers": {"purpose": "membaca"},
+        }
+        answer = console_server.post("/guest-visits", json=guest)
+        assert answer.status_code == 201, answer.text
     page = context.new_page()
     page.goto("/staff/reports?period=custom&start=2025-03-01&end=2025-03-05")
-    assert page.locator("#report-total").inner_text() == "6"
+    assert page.locator("#report-total").inner_text() == "6"  # members' visits
+    assert page.locator("#report-guests").inner_text() == "1"
+    assert page.locator("#report-groups").inner_text() == "1"
+    assert "12 orang" in page.content()

@@ -17,7 +17,7 @@ from kiosk.heartbeat import HeartbeatSender
 from kiosk.outbox import Outbox
 from kiosk.protocol import VisitRequest
 
-from .conftest import ADMIN
+from .conftest import ADMIN, add_account
 
 
 def signed_in(server: BackendServer) -> requests.Session:
@@ -79,9 +79,7 @@ def test_demo_visits_fill_the_reports(tmp_path: Path) -> None:
         out = server.kiosk("demo-visits", "--days", "8").stdout
         count = int(re.search(r"(\d+) visits", out).group(1))  # type: ignore[union-attr]
         assert count > 100
-        server.kiosk_with_input(
-            f"{ADMIN[1]}\n{ADMIN[1]}\n", "staff", "add", ADMIN[0], "--role", "admin"
-        )
+        add_account(server, ADMIN[0], ADMIN[1], "admin")
         server.start()
         today = dt.datetime.now(JAKARTA).date()
         start, end = today - dt.timedelta(days=8), today - dt.timedelta(days=1)

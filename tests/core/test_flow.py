@@ -22,7 +22,7 @@ from kiosk.core.flow import (
 )
 
 TIMEOUTS = Timeouts(
-    lookup=8, guestbook=90, checkin=12, credentials=60, thanks=8, notice=10, keypad=45
+    lookup=8, guestbook=90, checkin=12, credentials=60, thanks=8, notice=10, keypad=45, same_card=30
 )
 LAST = {"purpose": "internet", "occupation": "mahasiswa", "education": "s1", "institution": "UBB"}
 CRED = Credential("pk7m3x", "Hq4tZ8wa", dt.datetime(2026, 11, 29, tzinfo=dt.UTC), reused=False)
@@ -130,6 +130,7 @@ def test_each_journey_has_its_own_client_ref(flow: Flow) -> None:
     first = submitted(flow).body.client_ref
     flow.checkin_succeeded(flow.view.journey, CRED)
     flow.cancel()
+    flow.touch()  # the next patron taps Welcome (else the same card is ignored a while)
     second = submitted(flow).body.client_ref
     assert first != second
 
@@ -457,3 +458,84 @@ def test_every_change_is_published(flow: Flow, views: list[View]) -> None:
 
 def test_credential_repr_hides_the_password() -> None:
     assert "Hq4tZ8wa" not in repr(CRED)
+
+
+# ------------------------------------------------- the same card after "Selesai"
+
+
+def test_same_card_right_after_selesai_is_ignored_for_a_while(flow: Flow, clock: Clock) -> None:
+    flow.checkin_succeeded(submitted(flow).journey, CRED)
+    flow.cancel()
+    clock.advance(4)
+    assert flow.card_read(" A19000123B ") == []  # still held up
+    assert flow.state is State.idle
+    clock.advance(TIMEOUTS.same_card)
+    assert any(isinstance(c, Lookup) for c in flow.card_read("A19000123B"))
+
+
+def test_same_card_after_a_guestbook_timeout_is_ignored_too(flow: Flow, clock: Clock) -> None:
+    looked_up(flow)
+    clock.advance(TIMEOUTS.guestbook)
+    flow.tick()
+    assert flow.state is State.idle
+    assert flow.card_read("A19000123B") == []  # a looping demo video: no endless guestbooks
+
+
+def test_another_card_or_a_tap_ends_the_while(flow: Flow, clock: Clock) -> None:
+    flow.checkin_succeeded(submitted(flow).journey, CRED)
+    flow.cancel()
+    flow.touch()
+    assert any(isinstance(c, Lookup) for c in flow.card_read("A19000123B"))
+    flow.cancel()  # ignored while looking up: time out into the offline guestbook, then leave
+    clock.advance(TIMEOUTS.lookup)
+    flow.tick()
+    flow.cancel()
+    assert flow.card_read("A19000123B") == []
+    assert any(isinstance(c, Lookup) for c in flow.card_read("A19000124B"))  # another card
+    clock.advance(TIMEOUTS.lookup)
+    flow.tick()
+    flow.cancel()
+    flow.touch()
+    assert any(isinstance(c, Lookup) for c in flow.card_read("A19000123B"))
+
+
+def test_a_typed_number_is_never_ignored(flow: Flow) -> None:
+    flow.keypad_open()
+    for key in "19000123":
+        flow.keypad_press(key)
+    journey = flow.keypad_submit()[0].journey  # type: ignore[union-attr]
+    flow.lookup_succeeded(journey, name="Siti Aminah", status="active", last_answers=None)
+    flow.cancel()
+    flow.keypad_open()
+    for key in "19000123":
+        flow.keypad_press(key)
+    assert isinstance(flow.keypad_submit()[0], Lookup)
+
+
+# ------------------------------------------------------------- a typo
+
+
+def test_member_not_found_after_typing_goes_back_to_the_keypad_with_the_number(
+    flow: Flow,
+) -> None:
+    flow.keypad_open()
+    for key in "19000132":
+        flow.keypad_press(key)
+    lookup = flow.keypad_submit()[0]
+    assert isinstance(lookup, Lookup)
+    flow.lookup_failed(lookup.journey, "member_not_found")
+    assert flow.view.notice is Notice.member_not_found
+    assert flow.view.keypad_text == "19000132"
+    flow.keypad_retry()
+    assert flow.state is State.keypad and flow.view.keypad_text == "19000132"
+    flow.keypad_press("back")
+    flow.keypad_press("3")
+    assert isinstance(flow.keypad_submit()[0], Lookup)
+    assert flow.view.journey != lookup.journey  # a new journey: the old answer is dropped
+
+
+def test_a_scanned_card_not_found_offers_no_keypad(flow: Flow) -> None:
+    lookup = flow.card_read("A19000999B")[1]
+    flow.lookup_failed(lookup.journey, "member_not_found")  # type: ignore[union-attr]
+    assert flow.view.keypad_text == ""
+    assert flow.keypad_retry() == [] and flow.state is State.notice

@@ -4,12 +4,14 @@ back exactly once."""
 
 from __future__ import annotations
 
+import datetime as dt
 import time
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from support.backend_server import BackendServer, checkin_body
+from support.backend_server import JAKARTA, BackendServer, checkin_body
 from support.mariadb_server import Library, MariaDB
 
 
@@ -81,8 +83,9 @@ def test_slims_members_live_copy_in_outage_and_visits_written_once(
             assert health["status"] == "degraded"
             assert "serving the local copy" in health["library"]
             queued = [checkin_body("19000301", want_internet=False) for _ in range(3)]
-            for index, body in enumerate(queued):
-                body["occurred_at"] = body["occurred_at"][:17] + f"{10 + index:02d}+07:00"
+            start = dt.datetime.now(JAKARTA).replace(microsecond=0) - dt.timedelta(seconds=30)
+            for index, body in enumerate(queued):  # seconds apart, in the past, in order
+                body["occurred_at"] = (start + dt.timedelta(seconds=index)).isoformat()
                 assert server.post("visits", json=body).status_code == 201
             waiting = wait_for(lambda: server.get("health").json()["writeback_waiting"] == 3)
             assert waiting
@@ -97,8 +100,23 @@ def test_slims_members_live_copy_in_outage_and_visits_written_once(
         time.sleep(0.6)  # three drain rounds (writeback_seconds 0.2): nothing may come
         rows = visitor_rows(library)
         assert len(rows) == 4
-        assert [r[4][-2:] for r in rows[1:]] == ["10", "11", "12"]  # in order
+        expected = [
+            (start + dt.timedelta(seconds=n)).strftime("%Y-%m-%d %H:%M:%S") for n in range(3)
+        ]
+        assert [r[4] for r in rows[1:]] == expected  # in order, in the library's time zone
         assert server.get("health").json()["writeback_failed"] == 0
+
+        guest = {
+            "client_ref": str(uuid.uuid4()),
+            "name": "Tamu Umum",
+            "institution": "Universitas Terbuka",
+            "kiosk_id": "kiosk-pintu-utama",
+            "occurred_at": first["occurred_at"],
+        }
+        assert server.post("guest-visits", json=guest).status_code == 201
+        assert server.post("guest-visits", json=guest).status_code == 200
+        wait_for(lambda: len(visitor_rows(library)) == 5)
+        assert visitor_rows(library)[4][:3] == ["NULL", "Tamu Umum", "Universitas Terbuka"]
 
 
 def test_repeat_inside_the_window_is_not_written_again(tmp_path: Path, mariadb: MariaDB) -> None:

@@ -73,7 +73,7 @@ def test_kiosk_sees_whether_the_library_answers_and_the_backlog(
                 mariadb.start()
     line = next(x for x in result.stdout.splitlines() if "library database" in x)
     assert line.startswith("FAIL"), result.stdout
-    assert "slims does not answer" in line and "1 visit(s) waiting" in line
+    assert "SLiMS does not answer" in line and "1 visit(s) waiting" in line
     assert "is the library's MariaDB/MySQL server up?" in result.stdout
     backend = next(x for x in result.stdout.splitlines() if x.split()[1:2] == ["backend"])
     assert backend.startswith("OK"), result.stdout

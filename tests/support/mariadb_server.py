@@ -117,14 +117,14 @@ class MariaDB:
             stderr=subprocess.DEVNULL,
             start_new_session=True,
         )
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"mariadbd exited: {self.error_log()}")
             if self.sql("SELECT 1", check=False).returncode == 0:
                 return
             time.sleep(0.1)  # a server starting: poll with a bound
-        raise RuntimeError(f"mariadbd did not answer in 30 s: {self.error_log()}")
+        raise RuntimeError(f"mariadbd did not answer in 90 s: {self.error_log()}")
 
     def stop(self) -> None:
         if self.process is None or self.process.poll() is not None:

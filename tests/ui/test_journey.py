@@ -143,7 +143,9 @@ def test_unknown_member_number_gets_member_not_found(
     kiosk.type_member("19999999")
     kiosk.wait_screen("notice")
     assert kiosk.tr("notice.member_not_found.title") in kiosk.texts()
-    kiosk.tap(kiosk.button(kiosk.tr("notice.ok")))
+    kiosk.tap(kiosk.button(kiosk.tr("notice.fix_number", number="19999999")))
+    kiosk.wait_screen("keypad")
+    kiosk.tap(kiosk.button(kiosk.tr("common.cancel")))
     kiosk.wait_screen("welcome")
 
 

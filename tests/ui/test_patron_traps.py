@@ -240,9 +240,59 @@ def test_keypad_says_how_a_number_looks_and_continues_only_for_a_possible_one(
     assert drawn_contrast(path, keypad.ids.ok, kiosk.window) >= 4.5
     for _ in range(3):
         kiosk.tap(next(w for w in keypad.pad.children if getattr(w, "key", None) == "back"))
-    press(kiosk, keypad, "19000123")
+    press(kiosk, keypad, "19000132")  # a typo: 32 for 23
     assert not keypad.ids.ok.disabled
     kiosk.tap(keypad.ids.ok)
+    kiosk.wait_screen("notice")
+    assert kiosk.tr("notice.member_not_found.title") in kiosk.texts()
+    shot(kiosk, layout, "notice-not-found-typed")
+    taps = kiosk.taps
+    kiosk.tap(kiosk.button(kiosk.tr("notice.fix_number", number="19000132")))
+    kiosk.wait_screen("keypad")
+    assert kiosk.app.flow.view.keypad_text == "19000132"  # still there to correct
+    back = next(w for w in keypad.pad.children if getattr(w, "key", None) == "back")
+    kiosk.tap(back)
+    kiosk.tap(back)
+    press(kiosk, keypad, "23")
+    kiosk.tap(keypad.ids.ok)
+    kiosk.wait_screen("guestbook")
+    assert kiosk.taps - taps == 6  # not 11 again
+
+
+# ---------------------------------------------------------- 8: the same card again
+
+
+def test_same_card_right_after_selesai_is_ignored_until_a_tap(
+    server: BackendServer,
+    start_kiosk: Callable[..., Harness],
+    tmp_path: Path,
+    layout: tuple[str, str],
+) -> None:
+    from kiosk.scanner.worker import ScanEvent
+
+    kiosk = open_kiosk(start_kiosk, server, tmp_path / "kiosk", layout)
+    app = kiosk.app
+
+    def show_card(text: str) -> None:  # as the scanner thread reports a read
+        app.scanner_event(ScanEvent("card", text, text[1:-1], "Codabar", (), (1280, 720)))
+        kiosk.pump(0.1)
+
+    card = "A19000105B" if layout[1] == "en" else "A19000106B"
+    show_card(card)
+    guestbook = kiosk.wait_screen("guestbook")
+    kiosk.tap(kiosk.chip("purpose", "membaca"))
+    kiosk.tap(kiosk.chip("occupation", "pelajar"))
+    kiosk.tap(kiosk.chip("education", "sma"))
+    kiosk.tap(guestbook.ids.internet)  # guestbook only
+    kiosk.tap(guestbook.ids.submit)
+    kiosk.wait_screen("thanks")
+    kiosk.tap(kiosk.button(kiosk.tr("common.done")))
+    kiosk.wait_screen("welcome")
+    show_card(card)  # the patron still holds the card up
+    kiosk.pump(0.5)
+    assert app.manager.current == "welcome" and app.flow.state.value == "idle"
+    kiosk.tap(app.screens["welcome"].ids.holder)  # someone taps the screen
+    show_card(card)
     kiosk.wait_screen("guestbook")
 
 

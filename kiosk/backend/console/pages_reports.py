@@ -37,7 +37,7 @@ def today(request: Request) -> Response:
     now = console.clock()
     with read_session(console.engine) as session:
         stats = stats_for_day(session, day, console.timezone)
-        report = visit_report(session, Period(day, day), console.choice_keys)
+        report = visit_report(session, Period(day, day), console.choice_keys, console.timezone)
         kiosk_rows = kiosks.all_kiosks(session)
     alerts = kiosks.kiosk_alerts(kiosk_rows, now)
     try:
@@ -88,7 +88,7 @@ def reports(
         error = "reports.error.period"
         chosen = named_period("month", console.today())
     with read_session(console.engine) as session:
-        report = visit_report(session, chosen, console.choice_keys)
+        report = visit_report(session, chosen, console.choice_keys, console.timezone)
     t = translator(language_of(request))
     charts = {
         "day": bar_chart(

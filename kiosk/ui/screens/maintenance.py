@@ -14,6 +14,7 @@ from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 
 from kiosk import __version__
 from kiosk.core.pin import PinLock, is_pin_hash
+from kiosk.library_health import library_state
 from kiosk.ui.screens import KioskScreen
 from kiosk.ui.widgets.camera_view import CameraView  # noqa: F401  (used in the .kv)
 from kiosk.ui.widgets.keypads import NumberPad  # noqa: F401  (used in the .kv)
@@ -108,6 +109,7 @@ class MaintenanceScreen(KioskScreen):
     queue_text = StringProperty("")
     dead_text = StringProperty("")  # the visits the backend refused: for staff to follow up
     today_text = StringProperty("")
+    library_text = StringProperty("")  # SLiMS / INLISLite: answers or not, visits waiting
     last_read = StringProperty("")
     closes_in = NumericProperty(60)
     out_of_service = BooleanProperty(False)
@@ -196,12 +198,23 @@ class MaintenanceScreen(KioskScreen):
             backend = app.tr("maintenance.backend_ok", ms=f"{health.latency_ms:.0f}")
         else:
             backend = app.tr("maintenance.backend_down", detail=health.detail)
+        library = self._library_text(app, health)
 
         def show(_dt: float) -> None:
             self.backend_text, self.today_text = backend, today
+            self.library_text = library
             self.queue_text, self.dead_text = queue, dead_text
 
         Clock.schedule_once(show, 0)
+
+    @staticmethod
+    def _library_text(app, health) -> str:
+        state = library_state(health)
+        if state is None:
+            key = "maintenance.library_local" if health.ok else "maintenance.unknown"
+            return app.tr(key)
+        key = "maintenance.library_ok" if state.answers else "maintenance.library_down"
+        return app.tr(key, system=state.label, waiting=state.waiting, failed=state.failed)
 
     def scanner_event(self, event) -> None:
         if event.kind in ("card", "rejected"):

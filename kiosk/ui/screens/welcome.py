@@ -21,11 +21,20 @@ class WelcomeScreen(KioskScreen):
             self.keypad_only = keypad_only
             self._place_pad_or_camera()
 
+    def on_touch_down(self, touch) -> bool:
+        # Someone is at the kiosk: the card of the journey that just ended counts again.
+        if self.collide_point(*touch.pos):
+            app = App.get_running_app()
+            app.act(app.flow.touch)
+        return bool(super().on_touch_down(touch))
+
     def _place_pad_or_camera(self) -> None:
         holder = self.ids.holder
+        # kv ids are weak: keep the camera view alive while it is off the screen.
+        self._camera_view = getattr(self, "_camera_view", None) or self.ids.camera.__self__
         holder.clear_widgets()
         if not self.keypad_only:
-            holder.add_widget(self.camera)
+            holder.add_widget(self._camera_view)
             return
         # The words first, then the pad (as on the keypad screen): read, then type.
         parent = holder.parent

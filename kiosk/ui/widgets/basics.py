@@ -71,6 +71,7 @@ class MessageLayout(BoxLayout):
     body = StringProperty("")
     footer = StringProperty("")
     button = StringProperty("")
+    action = StringProperty("cancel")  # the flow event the button sends
 
 
 class HoldArea(Widget):

@@ -1,0 +1,164 @@
+"""The outermost ASGI layer: body size, bearer token, rate limits, last-resort 500, access log."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+import sqlalchemy as sa
+from fastapi.responses import JSONResponse
+
+from kiosk.backend.auth import RateLimited, RateLimiter, TokenCheck, Unauthorized, token_id
+from kiosk.backend.errors import error_response
+from kiosk.backend.metrics import DATABASE_ERRORS, REQUEST_SECONDS, route_label
+from kiosk.protocol import API_PREFIX, ErrorCode
+
+log = logging.getLogger("kiosk.backend")
+access_log = logging.getLogger("kiosk.backend.access")
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+HEALTH_PATH = f"{API_PREFIX}/health"
+CONSOLE_MAX_BODY = 8 * 1024 * 1024
+
+
+class RequestGuard:
+    """Outermost layer: body size limit, bearer token and rate limit for /api/v1 (health
+    excepted), an `internal_error` envelope for anything unhandled, and one log line per
+    request. Auth comes first so a request without a token learns nothing else."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_body: int,
+        tokens: TokenCheck,
+        limiter: RateLimiter,
+        failures: RateLimiter,
+    ) -> None:
+        self.app = app
+        self.max_body = max_body
+        self.console_max_body = CONSOLE_MAX_BODY
+        self.tokens = tokens
+        self.limiter = limiter
+        # Failed authentication per client address: guessing tokens earns 429, not answers.
+        self.failures = failures
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        state = {"status": 0}
+        caller = "-"
+
+        async def send_logged(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                state["status"] = int(message["status"])
+            await send(message)
+
+        async def reply(response: JSONResponse) -> None:
+            await response(scope, receive, send_logged)
+
+        try:
+            path: str = scope.get("path", "")
+            headers = {
+                k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]
+            }
+            if path.startswith(API_PREFIX + "/") and path != HEALTH_PATH:
+                address = (scope.get("client") or ("-", 0))[0]
+                try:
+                    blocked = self.failures.waiting(address)
+                    if blocked is not None:
+                        raise RateLimited(blocked)
+                    token = self.tokens.verify(headers.get("authorization"))
+                    caller = token_id(token)
+                    self.limiter.take(token)
+                except Unauthorized as exc:
+                    with contextlib.suppress(RateLimited):
+                        self.failures.take(address)
+                    if self.failures.waiting(address) is not None:  # that was the last one
+                        log.warning("failed authentication limit reached for %s", address)
+                    await reply(
+                        error_response(
+                            401, ErrorCode.unauthorized, str(exc), {"WWW-Authenticate": "Bearer"}
+                        )
+                    )
+                    return
+                except RateLimited as exc:
+                    await reply(
+                        error_response(
+                            429,
+                            ErrorCode.rate_limited,
+                            str(exc),
+                            {"Retry-After": str(exc.retry_after)},
+                        )
+                    )
+                    return
+            # The console takes member CSV files; the kiosk API keeps its small limit.
+            limit = self.console_max_body if path.startswith("/staff/") else self.max_body
+            too_large = error_response(
+                413, ErrorCode.payload_too_large, f"body larger than {limit} bytes"
+            )
+            declared = headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > limit:
+                await reply(too_large)
+                return
+            body_receive = receive
+            if scope.get("method") in ("POST", "PUT", "PATCH"):
+                chunks: list[bytes] = []
+                size = 0
+                while True:
+                    message = await receive()
+                    if message["type"] == "http.disconnect":
+                        return
+                    chunk = message.get("body", b"")
+                    size += len(chunk)
+                    if size > limit:
+                        await reply(too_large)
+                        return
+                    chunks.append(chunk)
+                    if not message.get("more_body", False):
+                        break
+                body = b"".join(chunks)
+                delivered = False
+
+                async def replay_body() -> Message:
+                    nonlocal delivered
+                    if not delivered:
+                        delivered = True
+                        return {"type": "http.request", "body": body, "more_body": False}
+                    return await receive()
+
+                body_receive = replay_body
+            await self.app(scope, body_receive, send_logged)
+        except Exception as exc:  # the last net: no stack trace ever reaches a client
+            if isinstance(exc, sa.exc.SQLAlchemyError):
+                DATABASE_ERRORS.inc()
+            log.error(
+                "internal error on %s %s: %s: %s",
+                scope.get("method"),
+                scope.get("path"),
+                type(exc).__name__,
+                exc,
+            )
+            if state["status"] == 0:
+                await reply(error_response(500, ErrorCode.internal_error, "internal error"))
+        finally:
+            elapsed = time.perf_counter() - started
+            REQUEST_SECONDS.labels(scope.get("method", "-"), route_label(scope)).observe(elapsed)
+            access_log.info(
+                "%s %s %s %.1fms caller=%s",
+                scope.get("method"),
+                scope.get("path"),
+                state["status"] or "-",
+                elapsed * 1000,
+                caller,
+            )
