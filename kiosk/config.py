@@ -196,6 +196,20 @@ class BackendSettings(_Section):
     max_answers_bytes: int = Field(4_096, ge=256)
     workers: int = Field(1, ge=1, le=64)
     log_dir: str = "var/log"
+    # Addresses or networks that may read GET /metrics (no token needed or accepted).
+    metrics_allow: list[str] = Field(default_factory=lambda: ["127.0.0.0/8", "::1"])
+
+    @field_validator("metrics_allow")
+    @classmethod
+    def _networks(cls, entries: list[str]) -> list[str]:
+        import ipaddress
+
+        for entry in entries:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError as exc:
+                raise ValueError(f"{entry!r} is not an address or network") from exc
+        return entries
 
     @field_validator("api_tokens")
     @classmethod

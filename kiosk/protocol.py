@@ -37,6 +37,8 @@ class MemberStatus(StrEnum):
 
 class ErrorCode(StrEnum):
     unauthorized = "unauthorized"
+    # GET /metrics from an address outside [backend] metrics_allow.
+    forbidden = "forbidden"
     member_not_found = "member_not_found"
     member_expired = "member_expired"
     member_blocked = "member_blocked"

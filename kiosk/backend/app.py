@@ -20,6 +20,7 @@ from kiosk.backend.errors import install_error_handlers
 from kiosk.backend.guard import RequestGuard
 from kiosk.backend.guests import GuestDesk
 from kiosk.backend.kiosks import RegisteredTokens
+from kiosk.backend.metrics import metrics_router
 from kiosk.backend.provisioning import build_provisioner
 from kiosk.backend.provisioning.base import Provisioner
 from kiosk.backend.reconciling import reconcile_forever
@@ -94,6 +95,7 @@ def create_app(
     app.state.desk = desk
     app.state.guest_desk = GuestDesk(desk)
     app.include_router(router)
+    app.include_router(metrics_router(engine, backend.metrics_allow))
     install_api_docs(app)
     install_console(app, desk, clock)
     install_error_handlers(app)

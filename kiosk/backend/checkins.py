@@ -31,6 +31,7 @@ from kiosk.backend.db import (
 from kiosk.backend.library_desk import LibraryDesk
 from kiosk.backend.library_link import LibraryUnavailable
 from kiosk.backend.members import effective_status
+from kiosk.backend.metrics import CREDENTIALS_ISSUED
 from kiosk.backend.provisioning.base import (
     NetworkCredential,
     Provisioner,
@@ -202,6 +203,7 @@ class CheckinDesk:
         except BaseException:
             self._release(step.credential_id)
             raise
+        CREDENTIALS_ISSUED.inc()
         try:
             return self._confirm(entry, step)
         except sa.exc.IntegrityError:

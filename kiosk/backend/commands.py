@@ -53,15 +53,22 @@ def cmd_backend(args: argparse.Namespace, settings: Settings) -> int:
     if workers == 1:
         uvicorn.run(create_app(settings, run_migrations=False), **common)  # type: ignore[arg-type]
         return 0
+    from kiosk.backend.metrics import end_multiprocess_dir, start_multiprocess_dir
+
     config_path = Path(args.config) if args.config else Path("config.toml")
     if config_path.exists():
         os.environ["KIOSK_CONFIG"] = str(config_path.resolve())
-    uvicorn.run(
-        "kiosk.backend.app:app_from_environment",
-        factory=True,
-        workers=workers,
-        **common,  # type: ignore[arg-type]
-    )
+    # Every worker counts into files here; a scrape of any worker sums them all.
+    metrics_dir = start_multiprocess_dir(Path(backend.log_dir).parent)
+    try:
+        uvicorn.run(
+            "kiosk.backend.app:app_from_environment",
+            factory=True,
+            workers=workers,
+            **common,  # type: ignore[arg-type]
+        )
+    finally:
+        end_multiprocess_dir(metrics_dir)
     return 0
 
 

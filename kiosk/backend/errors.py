@@ -18,6 +18,7 @@ from kiosk.backend.checkins import (
 )
 from kiosk.backend.guests import GuestInternetUnavailable
 from kiosk.backend.library_link import LibraryUnavailable
+from kiosk.backend.metrics import PROVISIONING_ERRORS
 from kiosk.backend.provisioning import ProvisioningUnavailable
 from kiosk.backend.visit_window import OccurredAtOutOfRange
 from kiosk.protocol import ErrorCode, ErrorEnvelope, MemberStatus, error_envelope
@@ -135,6 +136,7 @@ async def _domain(_: Request, exc: Exception) -> JSONResponse:
         )
     if isinstance(exc, ProvisioningUnavailable):
         log.warning("provisioning unavailable: %s", exc)
+        PROVISIONING_ERRORS.inc()
         return error_response(
             503,
             ErrorCode.provisioning_unavailable,

@@ -8,10 +8,12 @@ import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
+import sqlalchemy as sa
 from fastapi.responses import JSONResponse
 
 from kiosk.backend.auth import RateLimited, RateLimiter, TokenCheck, Unauthorized, token_id
 from kiosk.backend.errors import error_response
+from kiosk.backend.metrics import DATABASE_ERRORS, REQUEST_SECONDS, route_label
 from kiosk.protocol import API_PREFIX, ErrorCode
 
 log = logging.getLogger("kiosk.backend")
@@ -138,6 +140,8 @@ class RequestGuard:
                 body_receive = replay_body
             await self.app(scope, body_receive, send_logged)
         except Exception as exc:  # the last net: no stack trace ever reaches a client
+            if isinstance(exc, sa.exc.SQLAlchemyError):
+                DATABASE_ERRORS.inc()
             log.error(
                 "internal error on %s %s: %s: %s",
                 scope.get("method"),
@@ -148,11 +152,13 @@ class RequestGuard:
             if state["status"] == 0:
                 await reply(error_response(500, ErrorCode.internal_error, "internal error"))
         finally:
+            elapsed = time.perf_counter() - started
+            REQUEST_SECONDS.labels(scope.get("method", "-"), route_label(scope)).observe(elapsed)
             access_log.info(
                 "%s %s %s %.1fms caller=%s",
                 scope.get("method"),
                 scope.get("path"),
                 state["status"] or "-",
-                (time.perf_counter() - started) * 1000,
+                elapsed * 1000,
                 caller,
             )

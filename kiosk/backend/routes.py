@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 
 from kiosk import __version__
 from kiosk.backend import kiosks
+from kiosk.backend.checkins import CheckinDesk, Outcome
 from kiosk.backend.db import check_database, read_session, write_session
 from kiosk.backend.deps import (
     AUTHENTICATED,
@@ -23,6 +24,7 @@ from kiosk.backend.deps import (
     ProvisionerDep,
 )
 from kiosk.backend.errors import documented_errors
+from kiosk.backend.metrics import CHECKINS, LOOKUPS, result_of
 from kiosk.backend.provisioning import ProvisioningUnavailable
 from kiosk.backend.reports import stats_for_day
 from kiosk.protocol import (
@@ -77,7 +79,24 @@ def health(engine: EngineDep, network: ProvisionerDep, desk: DeskDep) -> JSONRes
     responses=documented_errors(404, 503),
 )
 def lookup(body: LookupRequest, desk: DeskDep) -> JSONResponse:
-    return JSONResponse(desk.lookup(body.card).model_dump(mode="json"))
+    try:
+        answer = desk.lookup(body.card)
+    except Exception as exc:
+        LOOKUPS.labels(result=result_of(exc)).inc()
+        raise
+    LOOKUPS.labels(result="found").inc()
+    return JSONResponse(answer.model_dump(mode="json"))
+
+
+def counted_record(desk: CheckinDesk, body: VisitRequest, *, allow_credential: bool) -> Outcome:
+    """desk.record, counted in kiosk_checkins_total by result."""
+    try:
+        outcome = desk.record(body, allow_credential=allow_credential)
+    except Exception as exc:
+        CHECKINS.labels(result=result_of(exc)).inc()
+        raise
+    CHECKINS.labels(result="replay" if outcome.replay else "recorded").inc()
+    return outcome
 
 
 @router.post(
@@ -91,7 +110,7 @@ def lookup(body: LookupRequest, desk: DeskDep) -> JSONResponse:
     },
 )
 def checkin(body: CheckinRequest, desk: DeskDep) -> JSONResponse:
-    outcome = desk.record(body, allow_credential=True)
+    outcome = counted_record(desk, body, allow_credential=True)
     return JSONResponse(
         outcome.response.model_dump(mode="json"), status_code=200 if outcome.replay else 201
     )
@@ -108,7 +127,7 @@ def checkin(body: CheckinRequest, desk: DeskDep) -> JSONResponse:
     },
 )
 def visit(body: VisitRequest, desk: DeskDep) -> JSONResponse:
-    outcome = desk.record(body, allow_credential=False)
+    outcome = counted_record(desk, body, allow_credential=False)
     answer = VisitResponse(visit=outcome.response.visit)
     return JSONResponse(answer.model_dump(mode="json"), status_code=200 if outcome.replay else 201)
 
