@@ -71,8 +71,10 @@ def screen_size() -> tuple[int, int] | None:
 
 def window_within(screen: tuple[int, int], wanted: tuple[int, int]) -> tuple[int, int]:
     """A window for a screen of `screen` pixels: `wanted` turned to the screen's orientation
-    (a portrait screen gets a portrait window), shrunk to fit with a margin if needed."""
+    (a portrait screen gets a portrait window), shrunk to fit with a margin if needed.
+    Both sides are whole multiples of 4: a row of RGB pixels then fills whole 4-byte words,
+    which is how OpenGL packs a screenshot (an odd width such as 1177 came out sheared)."""
     sw, sh = screen
     w, h = sorted(wanted, reverse=sw >= sh)
     scale = min(1.0, sw * 0.96 / w, sh * 0.92 / h)
-    return int(w * scale), int(h * scale)
+    return int(w * scale) // 4 * 4, int(h * scale) // 4 * 4
