@@ -57,6 +57,11 @@ def small_touch_targets(kiosk: Harness) -> list[str]:
     return small
 
 
+# Notices a patron can meet on screen today. The guest journey's refusal of a voucher waits
+# for the guest screens (issue 16: the flow and backend have it, the screens do not yet).
+PATRON_NOTICES = [n for n in Notice if n is not Notice.guest_internet_unavailable]
+
+
 def reach_notice(flow: Any, notice: Notice) -> None:
     """Each notice the way a patron meets it, through the flow's events only."""
     if notice is Notice.card_not_recognised:
@@ -170,7 +175,7 @@ def photograph_every_screen(kiosk: Harness, out: Path, size: str, language: str)
     flow.cancel()
     flow.touch()  # a tap on Welcome: the same card counts again
 
-    for number, notice in enumerate(Notice, start=12):
+    for number, notice in enumerate(PATRON_NOTICES, start=12):
         reach_notice(flow, notice)
         kiosk.wait_screen("notice")
         shot(f"{number}-notice-{notice.value}")
@@ -238,7 +243,7 @@ def test_screenshots_of_every_screen_in_both_languages(
             shots += photograph_every_screen(kiosk, SCREENS, size, language)
     sheet = contact_sheet(shots, SCREENS / "contact-sheet.png")
     assert sheet.stat().st_size > 10_000
-    assert len(shots) == len(sizes) * 2 * (14 + len(Notice))
+    assert len(shots) == len(sizes) * 2 * (14 + len(PATRON_NOTICES))
 
 
 def test_provisioning_refusing_shows_see_staff_and_records_the_visit(
