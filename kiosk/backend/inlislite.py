@@ -9,11 +9,9 @@ from collections.abc import Iterator
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from kiosk.backend.library_link import LibraryMember, LibraryVisit
+from kiosk.backend.library_link import LibraryMember, LibraryVisit, find_member, page_members
 from kiosk.backend.library_status import inlislite_stored_status
 from kiosk.members_config import InlisliteSettings
-
-PAGE = 1000
 
 MEMBERS = sa.Table(
     "members",
@@ -70,27 +68,10 @@ class InlisliteSource:
         self.engine.dispose()
 
     def find(self, member_id: str) -> LibraryMember | None:
-        with self.engine.connect() as connection:
-            row = connection.execute(
-                sa.select(MEMBERS).where(MEMBERS.c.MemberNo == member_id).limit(1)
-            ).first()
-        return None if row is None else self._to_member(row)
+        return find_member(self.engine, MEMBERS.c.MemberNo, member_id, self._to_member)
 
     def members(self) -> Iterator[LibraryMember]:
-        last = ""
-        while True:
-            with self.engine.connect() as connection:
-                rows = connection.execute(
-                    sa.select(MEMBERS)
-                    .where(MEMBERS.c.MemberNo > last)
-                    .order_by(MEMBERS.c.MemberNo)
-                    .limit(PAGE)
-                ).all()
-            for row in rows:
-                yield self._to_member(row)
-            if len(rows) < PAGE:
-                return
-            last = str(rows[-1]._mapping["MemberNo"])
+        return page_members(self.engine, MEMBERS.c.MemberNo, self._to_member)
 
     def guest_row(self, visit: LibraryVisit) -> dict[str, object]:
         """The memberguesses row: answers through [members.inlislite] *_ids (unmapped: NULL)."""

@@ -7,7 +7,7 @@ import datetime as dt
 import logging
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -73,6 +73,35 @@ class MemberSource(Protocol):
     def write_visit(self, visit: LibraryVisit) -> bool:
         """Insert unless the same visit is already there; True when a row was written."""
         ...
+
+
+MEMBER_PAGE = 1000  # rows per query of a sync: keyset pages, so a big member table streams
+
+
+def find_member(
+    engine: Engine, key: sa.Column[Any], member_id: str, to_member: Callable[[Any], LibraryMember]
+) -> LibraryMember | None:
+    """The member whose `key` column (the card's number) equals member_id, or None."""
+    with engine.connect() as connection:
+        row = connection.execute(sa.select(key.table).where(key == member_id).limit(1)).first()
+    return None if row is None else to_member(row)
+
+
+def page_members(
+    engine: Engine, key: sa.Column[Any], to_member: Callable[[Any], LibraryMember]
+) -> Iterator[LibraryMember]:
+    """Every member of `key`'s table in key order, MEMBER_PAGE rows per query."""
+    last = ""
+    while True:
+        with engine.connect() as connection:
+            rows = connection.execute(
+                sa.select(key.table).where(key > last).order_by(key).limit(MEMBER_PAGE)
+            ).all()
+        for row in rows:
+            yield to_member(row)
+        if len(rows) < MEMBER_PAGE:
+            return
+        last = str(rows[-1]._mapping[key.name])
 
 
 def classify(exc: sa.exc.SQLAlchemyError) -> Exception:

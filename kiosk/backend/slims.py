@@ -10,11 +10,9 @@ from collections.abc import Iterator
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from kiosk.backend.library_link import LibraryMember, LibraryVisit
+from kiosk.backend.library_link import LibraryMember, LibraryVisit, find_member, page_members
 from kiosk.backend.library_status import slims_stored_status
 from kiosk.members_config import SlimsSettings
-
-PAGE = 1000
 
 
 def member_table(name: str) -> sa.Table:
@@ -69,27 +67,10 @@ class SlimsSource:
         self.engine.dispose()
 
     def find(self, member_id: str) -> LibraryMember | None:
-        with self.engine.connect() as connection:
-            row = connection.execute(
-                sa.select(self.member).where(self.member.c.member_id == member_id)
-            ).first()
-        return None if row is None else self._to_member(row)
+        return find_member(self.engine, self.member.c.member_id, member_id, self._to_member)
 
     def members(self) -> Iterator[LibraryMember]:
-        last = ""
-        while True:
-            with self.engine.connect() as connection:
-                rows = connection.execute(
-                    sa.select(self.member)
-                    .where(self.member.c.member_id > last)
-                    .order_by(self.member.c.member_id)
-                    .limit(PAGE)
-                ).all()
-            for row in rows:
-                yield self._to_member(row)
-            if len(rows) < PAGE:
-                return
-            last = str(rows[-1]._mapping["member_id"])
+        return page_members(self.engine, self.member.c.member_id, self._to_member)
 
     def visitor(self) -> sa.Table:
         """visitor_count, with room_code when this SLiMS has it (asked once)."""
