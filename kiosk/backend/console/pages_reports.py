@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -147,25 +148,28 @@ def download(data: bytes, media: str, name: str) -> Response:
     )
 
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
 @router.get("/reports/visits.csv")
 def export_csv(request: Request, start: str = "", end: str = "") -> Response:
-    console = console_of(request)
-    chosen = export(
-        request, request.query_params.get("from", start), request.query_params.get("to", end)
-    )
-    if isinstance(chosen, Response):
-        return chosen
-    period, language = chosen
-    with read_session(console.engine) as session:
-        report = visit_report(session, period, console.choice_keys)
-    data = visits_csv(
-        report, console.settings.guestbook.fields, console.settings.library.name, language
-    )
-    return download(data, "text/csv; charset=utf-8", f"kunjungan-{period.first}-{period.last}.csv")
+    return export_visits(request, start, end, visits_csv, "text/csv; charset=utf-8", "csv")
 
 
 @router.get("/reports/visits.xlsx")
 def export_xlsx(request: Request, start: str = "", end: str = "") -> Response:
+    return export_visits(request, start, end, visits_xlsx, XLSX, "xlsx")
+
+
+def export_visits(
+    request: Request,
+    start: str,
+    end: str,
+    write: Callable[..., bytes],
+    media: str,
+    suffix: str,
+) -> Response:
+    """The period's visit report as a download (?from=YYYY-MM-DD&to=YYYY-MM-DD)."""
     console = console_of(request)
     chosen = export(
         request, request.query_params.get("from", start), request.query_params.get("to", end)
@@ -175,8 +179,5 @@ def export_xlsx(request: Request, start: str = "", end: str = "") -> Response:
     period, language = chosen
     with read_session(console.engine) as session:
         report = visit_report(session, period, console.choice_keys)
-    data = visits_xlsx(
-        report, console.settings.guestbook.fields, console.settings.library.name, language
-    )
-    media = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    return download(data, media, f"kunjungan-{period.first}-{period.last}.xlsx")
+    data = write(report, console.settings.guestbook.fields, console.settings.library.name, language)
+    return download(data, media, f"kunjungan-{period.first}-{period.last}.{suffix}")
