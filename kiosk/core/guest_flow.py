@@ -14,9 +14,15 @@ from kiosk import protocol
 from kiosk.config import GuestbookField
 from kiosk.core import guest_entry
 from kiosk.core.guest_entry import GuestEntry
-
-if TYPE_CHECKING:
-    from kiosk.core.flow import Command, Credential, Notice, State, _Journey
+from kiosk.core.patron_session import (
+    Command,
+    Credential,
+    Journey,
+    Notice,
+    QueueVisit,
+    SendGuestVisit,
+    State,
+)
 
 
 class GuestJourney:
@@ -24,7 +30,7 @@ class GuestJourney:
 
     if TYPE_CHECKING:
         _state: State
-        _journey: _Journey
+        _journey: Journey
         _kiosk_id: str
         _wall_clock: Callable[[], dt.datetime]
         _guest_fields: list[GuestbookField]
@@ -39,8 +45,6 @@ class GuestJourney:
 
     def guest_open(self, group: bool = False) -> list[Command]:
         """ "Bukan anggota?" on Welcome or on "card not recognised"; group: a rombongan."""
-        from kiosk.core.flow import State
-
         if self._state not in (State.idle, State.notice):
             return []
         self._new_journey()
@@ -52,8 +56,6 @@ class GuestJourney:
         return []
 
     def _guest(self) -> GuestEntry | None:
-        from kiosk.core.flow import State
-
         return self._journey.guest if self._state is State.guest else None
 
     def guest_press(self, key: str) -> list[Command]:
@@ -102,8 +104,6 @@ class GuestJourney:
         return entry is not None and guest_entry.can_send(entry, self._guest_fields)
 
     def guest_submit(self) -> list[Command]:
-        from kiosk.core.flow import SendGuestVisit, State
-
         entry = self._guest()
         if entry is None or not guest_entry.can_send(entry, self._guest_fields):
             return []
@@ -122,8 +122,6 @@ class GuestJourney:
         return [SendGuestVisit(j.number, request)]
 
     def guest_succeeded(self, journey: int, credential: Credential | None) -> list[Command]:
-        from kiosk.core.flow import State
-
         if not self._current(journey, State.sending_guest):
             return []
         self._journey.guest = GuestEntry()
@@ -137,8 +135,6 @@ class GuestJourney:
     def guest_failed(self, journey: int, code: str) -> list[Command]:
         """Any failure keeps the visit: it goes to the outbox without internet (a guest
         voucher is for now, not for later), under the same client_ref."""
-        from kiosk.core.flow import Notice, QueueVisit, State
-
         if not self._current(journey, State.sending_guest):
             return []
         if self._pending_guest is None:

@@ -26,7 +26,8 @@ from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from kiosk.config import Settings
 from kiosk.core.cards import CardReader
-from kiosk.core.flow import Command, Flow, State
+from kiosk.core.flow import Flow
+from kiosk.core.patron_session import Command, State
 from kiosk.journey import JourneyRunner
 from kiosk.services import Services
 from kiosk.ui import theme

@@ -8,8 +8,9 @@ import pytest
 
 from kiosk.config import Settings, Timeouts
 from kiosk.core import guest_entry
-from kiosk.core.flow import Credential, Flow, Notice, QueueVisit, SendGuestVisit, State
+from kiosk.core.flow import Flow
 from kiosk.core.guest_entry import GuestEntry
+from kiosk.core.patron_session import Credential, Notice, QueueVisit, SendGuestVisit, State
 
 TIMEOUTS = Timeouts(
     lookup=8, guestbook=90, checkin=12, credentials=60, thanks=8, notice=10, keypad=45
