@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse
 
 from kiosk import __version__
 from kiosk.backend import kiosks
-from kiosk.backend.checkins import CheckinDesk, Outcome
+from kiosk.backend.checkins import CheckinDesk
 from kiosk.backend.db import check_database, read_session, write_session
 from kiosk.backend.deps import (
     AUTHENTICATED,
@@ -23,6 +23,7 @@ from kiosk.backend.deps import (
     GuestDeskDep,
     ProvisionerDep,
 )
+from kiosk.backend.desk_outcomes import Outcome
 from kiosk.backend.errors import documented_errors
 from kiosk.backend.metrics import CHECKINS, LOOKUPS, result_of
 from kiosk.backend.provisioning import ProvisioningUnavailable
