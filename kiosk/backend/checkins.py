@@ -39,6 +39,12 @@ from kiosk.backend.library_desk import LibraryDesk
 from kiosk.backend.library_link import LibraryUnavailable
 from kiosk.backend.members import effective_status
 from kiosk.backend.metrics import CREDENTIALS_ISSUED
+from kiosk.backend.pending import (
+    PENDING_POLL_SECONDS,
+    PENDING_WAIT_SECONDS,
+    lease_kept,
+    lease_lapsed,
+)
 from kiosk.backend.provisioning.base import (
     NetworkCredential,
     Provisioner,
@@ -70,13 +76,6 @@ def utc_now() -> dt.datetime:
 
 def _none(_: str) -> None:
     return None  # NaN/Infinity kept by a database from before they were refused
-
-
-# How long a check-in waits for another check-in of the same member that is at the
-# network side, and when a pending credential counts as abandoned by a dead request.
-PENDING_WAIT_SECONDS = 20.0
-PENDING_POLL_SECONDS = 0.02
-PENDING_ABANDONED_AFTER = dt.timedelta(seconds=120)
 
 
 class CheckinDesk:
@@ -178,7 +177,8 @@ class CheckinDesk:
         if isinstance(step, Outcome):
             return step
         try:
-            self.provisioner.issue(step.network)
+            with lease_kept(self.engine, step.credential_id, self.clock):
+                self.provisioner.issue(step.network)
         except BaseException:
             self._release(step.credential_id)
             raise
@@ -212,20 +212,24 @@ class CheckinDesk:
                 raise MemberNotAllowed(status)
             pending = policy.pending_credential(session, member.id)
             if pending is not None:
-                if now - pending.issued_at < PENDING_ABANDONED_AFTER:
+                silent = lease_lapsed(pending, now)
+                if silent is None:
                     return _WaitForPending()
-                # Its request died between reserving and confirming (a crash, a kill).
+                # Its owner died between reserving and confirming (a crash, a kill).
+                log.warning(
+                    "checkin member=%s: took over a reservation, silent %s", member.id, silent
+                )
                 session.delete(pending)
             existing = policy.valid_credential(session, member.id, now)
             if existing is not None:
                 return self._add_visit(session, entry, now, existing, reused=True)
-            if after_waiting:
+            if after_waiting and pending is None:
                 # The check-in we waited for could not get its credential to the network.
                 raise ProvisioningUnavailable(
                     f"member {member.id}: the network side refused the credential just now"
                 )
             row = self._reserve(session, member, request, now)
-            return _Reserved(row.id, policy.to_network(row))
+            return _Reserved(row.id, policy.to_network(row), now)
 
     def _reserve(
         self, session: Session, member: MemberRow, request: VisitRequest, now: dt.datetime
@@ -257,15 +261,21 @@ class CheckinDesk:
             row = session.get(CredentialRow, reserved.credential_id)
             replay = self._replay(session, entry)
             if replay is not None or row is None:
-                # Another member's request took this client_ref meanwhile, or the member
-                # was deleted: the credential goes (reconciliation removes it upstream).
+                # Another member's request took this client_ref meanwhile, the member was
+                # deleted, or another instance took the reservation over (our lease had
+                # lapsed): this credential goes (reconciliation removes it upstream).
                 if row is not None:
                     session.delete(row)
                 if replay is not None:
                     return replay
-                raise MemberNotFound(f"no member {entry.member_id}")
+                if session.get(MemberRow, entry.member_id) is None:
+                    raise MemberNotFound(f"no member {entry.member_id}")
+                raise ProvisioningUnavailable(
+                    f"member {entry.member_id}: the reservation was taken over meanwhile"
+                )
             row.pending = False
-            return self._add_visit(session, entry, row.issued_at, row, reused=False)
+            row.issued_at = reserved.issued_at  # it held the lease's last renewal
+            return self._add_visit(session, entry, reserved.issued_at, row, reused=False)
 
     def _release(self, credential_id: int) -> None:
         with write_session(self.engine) as session:
@@ -379,3 +389,4 @@ class _Reserved:
 
     credential_id: int
     network: NetworkCredential
+    issued_at: dt.datetime

@@ -15,6 +15,7 @@ import socket
 import ssl
 import subprocess
 import threading
+import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -118,6 +119,10 @@ class FakeRouterOS:
         self.state = RouterState(profiles)
         # A login without RouterOS's `sensitive` policy is not shown users' passwords.
         self.hide_passwords = False
+        # A router slow to make users: each create (PUT) waits this long before it is made,
+        # and `creating` is set when one arrives.
+        self.create_delay = 0.0
+        self.creating = threading.Event()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self.port = 0
@@ -326,6 +331,9 @@ class _Handler(BaseHTTPRequestHandler):
             except ValueError:
                 raise _bad("JSON parse error") from None
             split = urlsplit(self.path)
+            if self.command == "PUT" and self.router.create_delay:
+                self.router.creating.set()
+                time.sleep(self.router.create_delay)
             status, answer = self.router.handle(
                 self.command, split.path, dict(parse_qsl(split.query)), body
             )
@@ -341,7 +349,10 @@ class _Handler(BaseHTTPRequestHandler):
         if payload:
             self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
+        try:
+            self.end_headers()
+            self.wfile.write(payload)
+        except (OSError, ssl.SSLError):
+            self.close_connection = True  # the client died waiting (a killed backend)
 
     do_GET = do_PUT = do_PATCH = do_DELETE = do_POST = _serve
