@@ -35,6 +35,9 @@ HANDLERS: dict[str, str] = {
     "doctor": "kiosk.commands:cmd_doctor",
     "staff": "kiosk.backend.console.staff_command:cmd_staff",
     "demo-visits": "kiosk.backend.demo_visits:cmd_demo_visits",
+    "privacy purge": "kiosk.backend.privacy_commands:cmd_privacy_purge",
+    "privacy export": "kiosk.backend.privacy_commands:cmd_privacy_export",
+    "privacy erase": "kiosk.backend.privacy_commands:cmd_privacy_erase",
 }
 
 
@@ -121,8 +124,8 @@ def add_service_commands(sub: Any) -> None:
 
 
 def add_tool_commands(sub: Any) -> None:
-    """The installer's and the staff's tools: decode, staff, test-card, demo-visits, set-pin,
-    doctor."""
+    """The installer's and the staff's tools: decode, staff, privacy, test-card, demo-visits,
+    set-pin, doctor."""
     p = command(sub, "decode", "decode barcodes in images, a camera or a video")
     p.add_argument("images", nargs="*", type=Path, metavar="IMAGE")
     p.add_argument("--json", action="store_true", help="one JSON object per line")
@@ -147,6 +150,8 @@ def add_tool_commands(sub: Any) -> None:
         if action == "add":
             p.add_argument("--role", choices=["staff", "admin"], default="staff")
 
+    add_privacy_commands(sub)
+
     p = command(sub, "test-card", "print a member card to hold up to a new camera")
     p.add_argument("member_id", metavar="MEMBER_ID", help="the member number the card carries")
     p.add_argument(
@@ -168,6 +173,24 @@ def add_tool_commands(sub: Any) -> None:
 
     command(sub, "set-pin", "set the staff PIN for maintenance mode")
     command(sub, "doctor", "check display, camera, zbar, backend, config and PIN")
+
+
+def add_privacy_commands(sub: Any) -> None:
+    """`kiosk privacy purge|export|erase`: what the library keeps about members (UU PDP)."""
+    privacy = sub.add_parser("privacy", help="members' personal data: retention, export, erasure")
+    psub = privacy.add_subparsers(dest="privacy_command", metavar="ACTION", required=True)
+    for action, help_text in (
+        ("purge", "apply [privacy] retention_days now and print what was removed"),
+        ("export", "print everything held about a member as JSON (no passwords)"),
+        ("erase", "remove a member's data and revoke their credential on the network side"),
+    ):
+        p = psub.add_parser(action, help=help_text, description=help_text)
+        p.set_defaults(handler=f"privacy {action}")
+        add_config(p)
+        if action == "purge":
+            p.add_argument("--dry-run", action="store_true", help="count only, change nothing")
+        else:
+            p.add_argument("member_id", metavar="MEMBER_ID", help="the member number")
 
 
 def add_config(parser: argparse.ArgumentParser) -> None:

@@ -18,12 +18,14 @@ from pydantic import (
     Field,
     ValidationError,
     field_validator,
+    model_validator,
 )
 
 from kiosk.guestbook_fields import Choice as Choice  # re-exported: config's vocabulary
 from kiosk.guestbook_fields import GuestbookField, Text, default_fields
 from kiosk.guests_config import GuestSettings
 from kiosk.members_config import MembersSettings
+from kiosk.privacy_notice import PRIVACY_NOTICE, PRIVACY_NOTICE_FULL, with_retention
 from kiosk.protocol import KIOSK_ID_PATTERN
 
 DEFAULT_CONFIG_PATH = Path("config.toml")
@@ -161,24 +163,9 @@ class GuestbookSettings(_Section):
     fields: list[GuestbookField] = Field(default_factory=default_fields)
     # A member's further visits inside this window are not counted again (0: every visit).
     repeat_window_minutes: int = Field(0, ge=0, le=1440)
-    privacy_notice: Text = Text(
-        id="Data kunjungan disimpan 1 tahun untuk statistik perpustakaan (UU PDP 27/2022).",
-        en="Visit data is kept for 1 year for library statistics (Law 27/2022 on PDP).",
-    )
-    privacy_notice_full: Text = Text(
-        id=(
-            "Perpustakaan mencatat nomor anggota, waktu kunjungan dan jawaban buku tamu "
-            "untuk laporan statistik kunjungan. Data disimpan paling lama 1 tahun, tidak "
-            "dibagikan kepada pihak lain, dan dapat Anda minta untuk dilihat atau dihapus "
-            "di meja layanan (UU No. 27 Tahun 2022 tentang Pelindungan Data Pribadi)."
-        ),
-        en=(
-            "The library records your member number, the time of your visit and your "
-            "guestbook answers for its visitor statistics. The data is kept for at most "
-            "1 year, is not shared with anyone, and you may ask at the desk to see or delete "
-            "it (Law No. 27 of 2022 on Personal Data Protection)."
-        ),
-    )
+    # "{retention}" becomes [privacy] retention_days in words ("1 tahun", "6 months").
+    privacy_notice: Text = Text(**PRIVACY_NOTICE)
+    privacy_notice_full: Text = Text(**PRIVACY_NOTICE_FULL)
 
     @field_validator("fields")
     @classmethod
@@ -289,6 +276,11 @@ class Settings(_Section):
     members: MembersSettings = Field(default_factory=MembersSettings)
     guests: GuestSettings = Field(default_factory=GuestSettings)
     privacy: PrivacySettings = Field(default_factory=PrivacySettings)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _notice_follows_retention(cls, data: Any) -> Any:
+        return with_retention(data) if isinstance(data, dict) else data
 
     def with_overrides(self, **sections: dict[str, Any]) -> Settings:
         """A copy with some keys of some sections replaced (validated again)."""

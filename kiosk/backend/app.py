@@ -21,6 +21,7 @@ from kiosk.backend.guard import RequestGuard
 from kiosk.backend.guests import GuestDesk
 from kiosk.backend.kiosks import RegisteredTokens
 from kiosk.backend.metrics import metrics_router
+from kiosk.backend.privacy import purge_forever
 from kiosk.backend.provisioning import build_provisioner
 from kiosk.backend.provisioning.base import Provisioner
 from kiosk.backend.reconciling import reconcile_forever
@@ -58,6 +59,9 @@ def create_app(
             reconcile_forever(engine, network, clock, settings.provisioning.reconcile_seconds)
         )
         drain_task = asyncio.create_task(desk.library.drain_forever(clock))
+        purge_task = asyncio.create_task(
+            purge_forever(engine, settings.privacy.retention_days, clock)
+        )
         log.info(
             "backend %s ready: database %s, provisioning %s",
             __version__,
@@ -67,7 +71,7 @@ def create_app(
         try:
             yield
         finally:
-            for task in (loop_task, drain_task):
+            for task in (loop_task, drain_task, purge_task):
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task

@@ -50,6 +50,7 @@ from kiosk.backend.provisioning.base import (
     Provisioner,
     ProvisioningUnavailable,
 )
+from kiosk.backend.replay_answer import checkin_replay
 from kiosk.backend.replay_digest import request_digest
 from kiosk.backend.visit_reports import answer_rows
 from kiosk.backend.visit_window import check_occurred_at
@@ -301,7 +302,7 @@ class CheckinDesk:
             raise ClientRefConflict(
                 f"client_ref {client_ref} was already used with a different body"
             )
-        return Outcome(CheckinResponse.model_validate_json(earlier.response), True)
+        return Outcome(checkin_replay(session, earlier, self.clock()), True)
 
     def _add_visit(
         self,

@@ -50,7 +50,7 @@ class GuestDesk:
             raise AnswersTooLarge(f"answers: larger than {limit} bytes")
         digest = guest_digest(request)
         with write_session(self.desk.engine) as session:
-            earlier = _replay(session, request, digest)
+            earlier = _replay(session, request, digest, self.desk.clock())
             if earlier is not None:
                 return earlier, True
             now = self.desk.clock()
@@ -169,9 +169,11 @@ def _network(row: GuestVisitRow) -> NetworkCredential | None:
     )
 
 
-def _response(row: GuestVisitRow) -> GuestVisitResponse:
+def _response(row: GuestVisitRow, valid_at: dt.datetime | None = None) -> GuestVisitResponse:
+    """The answer for the row; with `valid_at`, the voucher only while it is valid then."""
     credential = None
-    if row.username is not None and row.password is not None and row.expires_at is not None:
+    gone = valid_at is not None and (row.revoked or (row.expires_at or valid_at) <= valid_at)
+    if not gone and row.username and row.password is not None and row.expires_at is not None:
         credential = Credential(
             username=row.username, password=row.password, expires_at=row.expires_at, reused=False
         )
@@ -189,7 +191,9 @@ def _response(row: GuestVisitRow) -> GuestVisitResponse:
     return GuestVisitResponse(visit=visit, credential=credential)
 
 
-def _replay(session: Session, request: GuestVisitRequest, digest: str) -> GuestVisitResponse | None:
+def _replay(
+    session: Session, request: GuestVisitRequest, digest: str, now: dt.datetime
+) -> GuestVisitResponse | None:
     client_ref = str(request.client_ref)
     member_visit = session.scalar(sa.select(VisitRow.id).where(VisitRow.client_ref == client_ref))
     if member_visit is not None:
@@ -201,6 +205,8 @@ def _replay(session: Session, request: GuestVisitRequest, digest: str) -> GuestV
         return None
     if earlier.request_digest != digest:
         raise ClientRefConflict(f"client_ref {client_ref} was already used with a different body")
+    if not earlier.response:  # cleared by the privacy purge after 48 h: rebuilt
+        return _response(earlier, valid_at=now)
     return GuestVisitResponse.model_validate_json(earlier.response)
 
 

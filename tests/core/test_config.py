@@ -80,3 +80,23 @@ def test_the_command_line_prints_one_line_and_exits_2(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert result.stderr.strip().count("\n") == 0
     assert "backend.port = 99999" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("days", "id_words", "en_words"),
+    [(365, "1 tahun", "1 year"), (730, "2 tahun", "2 years"), (180, "6 bulan", "6 months"),
+     (45, "45 hari", "45 days")],
+)  # fmt: skip
+def test_the_privacy_notice_says_how_long_privacy_retention_days_keeps_visits(
+    days: int, id_words: str, en_words: str
+) -> None:
+    guestbook = parse_settings({"privacy": {"retention_days": days}}).guestbook
+    assert f"disimpan {id_words} untuk" in guestbook.privacy_notice.get("id")
+    assert f"kept for {en_words} for" in guestbook.privacy_notice.get("en")
+    assert f"paling lama {id_words}," in guestbook.privacy_notice_full.get("id")
+    assert f"at most {en_words}," in guestbook.privacy_notice_full.get("en")
+    own = {"id": "Disimpan {retention}.", "en": "Kept {retention}."}
+    custom = parse_settings(
+        {"privacy": {"retention_days": days}, "guestbook": {"privacy_notice": own}}
+    )
+    assert custom.guestbook.privacy_notice.get("en") == f"Kept {en_words}."

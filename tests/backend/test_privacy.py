@@ -1,0 +1,238 @@
+"""Members' privacy (issue 11, UU PDP 27/2022) against the real server and its SQLite file:
+`kiosk privacy purge` run a year and more later (Debian's faketime), the backend's own daily
+purge (the running server's clock moved on by faketime), replays once their stored answer is
+cleared, and `kiosk privacy export` / `erase` as an operator runs them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import shutil
+import sqlite3
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from support.backend_server import JAKARTA, BackendServer, checkin_body
+
+from kiosk.backend.db import create_db_engine, read_session
+from kiosk.backend.visit_reports import named_period, visit_report
+
+FAKETIME_LIB = Path("/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1")
+STAFF = ("pustakawan", "kata-sandi-admin-1")
+FIELDS = ["purpose", "occupation", "education", "institution"]
+
+pytestmark = pytest.mark.skipif(
+    shutil.which("faketime") is None or not FAKETIME_LIB.exists(),
+    reason="Debian's faketime is needed (apt-get install faketime)",
+)
+
+
+def kiosk_later(server: BackendServer, offset: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """`kiosk ARGS` as if run `offset` from now (faketime '+400 days')."""
+    command = ["faketime", offset, sys.executable, "-m", "kiosk", *args]
+    return subprocess.run(
+        [*command, "--config", str(server.config_path)],
+        capture_output=True,
+        text=True,
+        cwd=server.dir,
+        env=server._environment(),
+        timeout=120,
+    )
+
+
+def guest_body(name: str, institution: str, size: int = 1) -> dict[str, Any]:
+    return {
+        "client_ref": str(uuid.uuid4()),
+        "name": name,
+        "institution": institution,
+        "group_size": size,
+        "answers": {"purpose": "membaca"},
+        "want_internet": False,
+        "kiosk_id": "kiosk-pintu-utama",
+        "occurred_at": dt.datetime.now(dt.UTC).astimezone(JAKARTA).isoformat(),
+    }
+
+
+def rows(server: BackendServer, query: str) -> list[tuple[Any, ...]]:
+    with sqlite3.connect(server.database_path) as conn:
+        return conn.execute(query).fetchall()
+
+
+def signed_in(server: BackendServer) -> requests.Session:
+    server.kiosk_with_input(f"{STAFF[1]}\n{STAFF[1]}\n", "staff", "add", STAFF[0])
+    browser = requests.Session()
+    answer = browser.post(
+        f"{server.base_url}/staff/login",
+        data={"username": STAFF[0], "password": STAFF[1]},
+        timeout=10,
+    )
+    assert answer.url.endswith("/staff/"), answer.text[:300]
+    return browser
+
+
+def month_reports(server: BackendServer, browser: requests.Session) -> tuple[str, Any]:
+    """This month as the Dinas's CSV from the console, and as the report behind it."""
+    month = named_period("month", dt.datetime.now(JAKARTA).date())
+    query = f"from={month.first}&to={month.last}"
+    csv = browser.get(f"{server.base_url}/staff/reports/visits.csv?{query}", timeout=10)
+    assert csv.status_code == 200, csv.text[:300]
+    engine = create_db_engine(f"sqlite:///{server.database_path}", pool_size=1)
+    try:
+        with read_session(engine) as session:
+            report = visit_report(session, month, FIELDS, JAKARTA)  # type: ignore[arg-type]
+    finally:
+        engine.dispose()
+    return csv.text, (report.total, report.by_day, report.by_answer, report.visitors)
+
+
+def test_purge_a_year_later_unlinks_visits_and_keeps_the_month_report(
+    backend_server: BackendServer,
+) -> None:
+    server = backend_server
+    checkin = checkin_body("19000123")
+    issued = server.post("/checkins", json=checkin).json()["credential"]
+    visit = checkin_body("19000126", want_internet=False)
+    assert server.post("/visits", json=visit).status_code == 201
+    for body in (
+        guest_body("Budi Santoso", "Warga Pangkalpinang"),
+        guest_body("Rombongan", "SMAN 2 Sungailiat", 12),
+    ):
+        assert server.post("/guest-visits", json=body).status_code == 201
+    browser = signed_in(server)
+    before = month_reports(server, browser)
+
+    dry = kiosk_later(server, "+400 days", "privacy", "purge", "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    assert "dry run" in dry.stdout and re.search(r"\b2  visits older than 365 days", dry.stdout)
+    assert rows(server, "SELECT count(*) FROM visits WHERE member_id != ''") == [(2,)]
+
+    done = kiosk_later(server, "+400 days", "privacy", "purge")
+    assert done.returncode == 0, done.stderr
+    counts = {what: int(n) for n, what in re.findall(r"^\s+(\d+)  (.+)$", done.stdout, re.M)}
+    assert counts == {
+        "visits older than 365 days unlinked from the member": 2,
+        "guest visits older than 365 days: name removed": 2,
+        "passwords of credentials expired over a day ago cleared": 1,
+        "credentials ended over 365 days ago deleted": 1,
+        "stored replay answers older than 48 h cleared": 4,
+        "library write-back entries cleared or deleted": 0,
+    }, done.stdout
+    assert rows(
+        server, "SELECT member_id, credential_id, response, request_digest FROM visits"
+    ) == [
+        ("", None, "", ""),
+        ("", None, "", ""),
+    ]
+    assert rows(server, "SELECT count(*) FROM credentials") == [(0,)]
+    assert rows(server, "SELECT name, institution FROM guest_visits ORDER BY id") == [
+        ("", ""),  # a lone guest's institution goes with the name
+        ("", "SMAN 2 Sungailiat"),  # a school's group stays a statistic
+    ]
+    # The month's report has the same numbers: days, answers, guests and groups.
+    assert month_reports(server, browser) == before
+    log = (server.dir / "log" / "backend.log").read_text(encoding="utf-8")
+    assert "privacy purge (command): visits unlinked 2" in log
+    assert "Budi" not in log and issued["password"] not in log
+
+    again = kiosk_later(server, "+400 days", "privacy", "purge")
+    assert all(n == "0" for n, _ in re.findall(r"^\s+(\d+)  (.+)$", again.stdout, re.M))
+    lookup = server.post("/members/lookup", json={"card": "19000123"}).json()
+    assert lookup["last_answers"] is None  # nothing links the member to those visits
+
+
+def test_a_replay_after_its_answer_was_cleared_gets_the_visit_and_a_valid_credential(
+    tmp_path: Path,
+) -> None:
+    with BackendServer(tmp_path / "b", credentials={"valid_days": 7}) as server:
+        body = checkin_body("19000123")
+        first = server.post("/checkins", json=body).json()
+        short = checkin_body("19000126", want_internet=False)
+        server.post("/visits", json=short)
+        done = kiosk_later(server, "+3 days", "privacy", "purge")
+        assert "2  stored replay answers older than 48 h cleared" in done.stdout, done.stdout
+        assert rows(server, "SELECT count(*) FROM visits WHERE response = ''") == [(2,)]
+        replay = server.post("/checkins", json=body)
+        assert replay.status_code == 200
+        # Rebuilt from the visit: the credential is still valid, so it is shown again.
+        assert replay.json() == first
+        assert server.post("/visits", json=short).status_code == 200
+        changed = server.post("/checkins", json={**body, "answers": {"purpose": "membaca"}})
+        assert changed.status_code == 409
+
+
+def faked_clock(directory: Path) -> tuple[Path, dict[str, str]]:
+    """A faketime spec file the running server re-reads: write '+3d' to move its clock."""
+    spec = directory / "faketime"
+    spec.write_text("+0\n", encoding="utf-8")
+    return spec, {
+        "LD_PRELOAD": str(FAKETIME_LIB),
+        "FAKETIME_TIMESTAMP_FILE": str(spec),
+        "FAKETIME_NO_CACHE": "1",
+        # The event loop's sleeps stay real; only the wall clock (the backend's clock) moves.
+        "FAKETIME_DONT_FAKE_MONOTONIC": "1",
+    }
+
+
+def wait_for(check: Any, what: str, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {timeout} s: {what}")
+        time.sleep(0.2)  # the purge is a background task of another process: poll its file
+
+
+def test_the_backend_purges_by_itself_once_a_day(tmp_path: Path) -> None:
+    spec, env = faked_clock(tmp_path)
+    with BackendServer(tmp_path / "b", env=env) as server:
+        log_file = server.dir / "log" / "backend.log"
+        wait_for(lambda: "privacy purge: visits unlinked 0" in log_file.read_text(), "start purge")
+        body = checkin_body("19000123")
+        first = server.post("/checkins", json=body).json()
+        password = first["credential"]["password"]
+        spec.write_text("+3d\n", encoding="utf-8")  # three days on: the next daily purge
+        wait_for(
+            lambda: rows(server, "SELECT password FROM credentials") == [("",)],
+            "the expired credential's password cleared",
+        )
+        assert rows(server, "SELECT response FROM visits") == [("",)]
+        replay = server.post("/checkins", json=body)
+        assert replay.status_code == 200
+        assert replay.json()["visit"] == first["visit"]
+        assert replay.json()["credential"] is None  # expired: its password is gone
+        spec.write_text("+400d\n", encoding="utf-8")  # over a year: the visit loses its member
+        wait_for(
+            lambda: rows(server, "SELECT member_id FROM visits") == [("",)],
+            "the year-old visit unlinked",
+        )
+        log = log_file.read_text(encoding="utf-8")
+        purges = [line for line in log.splitlines() if "privacy purge: " in line]
+        assert len(purges) == 3, purges  # at start, then one each time a day had gone by
+        assert "passwords cleared 1" in purges[1] and "visits unlinked 1" in purges[2]
+        assert password not in log and "Siti" not in log
+
+
+def test_export_prints_everything_held_without_passwords(backend_server: BackendServer) -> None:
+    server = backend_server
+    checkin = checkin_body("19000123")
+    issued = server.post("/checkins", json=checkin).json()["credential"]
+    visit = checkin_body("19000123", want_internet=False, answers={"purpose": "membaca"})
+    server.post("/visits", json=visit)
+    result = server.kiosk("privacy", "export", "19000123")
+    held = json.loads(result.stdout)
+    assert set(held) == {"member", "visits", "credentials"}
+    assert held["member"]["id"] == "19000123" and held["member"]["name"] == "Siti Aminah"
+    assert [v["client_ref"] for v in held["visits"]] == [checkin["client_ref"], visit["client_ref"]]
+    assert held["visits"][1]["answers"] == {"purpose": "membaca"}
+    assert {"occurred_at", "received_at", "kiosk_id", "want_internet"} <= set(held["visits"][0])
+    assert [c["username"] for c in held["credentials"]] == [issued["username"]]
+    assert "password" not in held["credentials"][0]
+    assert issued["password"] not in result.stdout
+    unknown = server.kiosk("privacy", "export", "19999999", check=False)
+    assert unknown.returncode == 1 and "nothing is held about member '19999999'" in unknown.stderr
