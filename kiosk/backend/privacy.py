@@ -205,6 +205,8 @@ def _when(value: dt.datetime | None) -> str | None:
 
 def export_member(session: Session, member_id: str) -> dict[str, Any] | None:
     """Everything held about the member (no passwords); None when nothing is held."""
+    if not member_id:  # '' marks the visits already unlinked from anyone
+        return None
     member = session.get(MemberRow, member_id)
     visits = list(
         session.scalars(
@@ -297,6 +299,8 @@ def erase_member(
 ) -> EraseReport | None:
     """Remove the member, their credentials and write-back entries, unlink their visits,
     then revoke their live credentials on the network side. None: nothing was held."""
+    if not member_id:
+        return None
     report = EraseReport()
     with Session(engine.execution_options(kiosk_write=True)) as session, session.begin():
         member = session.scalars(
