@@ -155,7 +155,12 @@ def add_tool_commands(sub: Any) -> None:
         default="Codabar",
         help="the card's barcode (default: Codabar)",
     )
-    p.add_argument("out", type=Path, metavar="OUT.png|OUT.pdf", help="file to write")
+    p.add_argument(
+        "out",
+        type=Path,
+        metavar="OUT.png|OUT.pdf|OUT.mp4",
+        help="file to write: a card to print, or a clip of it held up to a camera",
+    )
 
     p = command(sub, "demo-visits", "add made-up visits for the demo's console reports (demo only)")
     p.add_argument("--days", type=int, default=21, help="how many past days (default 21)")

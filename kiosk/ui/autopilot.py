@@ -51,6 +51,7 @@ class Autopilot:
         self.exit_when_done = exit_when_done
         self.pause_scale = pause_scale
         self.use_keypad = use_keypad
+        self.member = DEMO_MEMBER  # the number typed on the keypad path
         self.switch_language = switch_language  # every second patron reads English
         self.guest = guest  # (name, institution): play a non-member on the guest form
         self.done = 0
@@ -152,7 +153,7 @@ class Autopilot:
 
     def _type_member(self) -> None:
         keypad = self.app.screens["keypad"]
-        digits = list(DEMO_MEMBER)
+        digits = list(self.member)
 
         def next_digit(_dt: float) -> None:
             if self.app.manager.current != "keypad":

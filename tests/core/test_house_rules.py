@@ -170,3 +170,27 @@ def test_architecture_shows_the_current_layout() -> None:
     layout = runpy.run_path(str(KIOSK.parent / "scripts" / "layout_tree.py"))
     doc = (KIOSK.parent / "docs" / "ARCHITECTURE.md").read_text(encoding="utf-8")
     assert layout["with_tree"](doc) == doc, "run: python scripts/layout_tree.py --write"
+
+
+def test_every_module_is_used_by_the_runtime() -> None:
+    """Reachable from the `kiosk` command (its lazy handlers included) through imports; a
+    module only tests, benchmarks or scripts import belongs with them, not in kiosk/."""
+    import runpy
+
+    handlers = runpy.run_path(str(KIOSK / "cli.py"))["HANDLERS"]
+    graph = import_graph()
+    seen = {"kiosk.cli", "kiosk.__main__"} | {h.partition(":")[0] for h in handlers.values()}
+    todo = list(seen)
+    while todo:
+        for nxt in graph.get(todo.pop(), set()) - seen:
+            seen.add(nxt)
+            todo.append(nxt)
+    # Alembic loads the migrations by path; packages count through their modules.
+    unused = {
+        name
+        for name in graph
+        if name not in seen
+        and not name.startswith("kiosk.backend.migrations")
+        and not (KIOSK.parent / name.replace(".", "/") / "__init__.py").exists()
+    }
+    assert not unused, sorted(unused)
