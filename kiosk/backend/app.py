@@ -12,7 +12,7 @@ from fastapi import FastAPI
 
 from kiosk import __version__
 from kiosk.backend.apidocs import install_api_docs
-from kiosk.backend.auth import RateLimiter, TokenCheck
+from kiosk.backend.auth import TokenCheck
 from kiosk.backend.checkins import CheckinDesk, Clock, utc_now
 from kiosk.backend.console.routes import install_console
 from kiosk.backend.db import create_db_engine, migrate
@@ -25,6 +25,7 @@ from kiosk.backend.provisioning import build_provisioner
 from kiosk.backend.provisioning.base import Provisioner
 from kiosk.backend.reconciling import reconcile_forever
 from kiosk.backend.routes import router
+from kiosk.backend.shared_limits import SharedLimit
 from kiosk.config import ConfigError, Settings
 
 log = logging.getLogger("kiosk.backend")
@@ -103,8 +104,8 @@ def create_app(
         RequestGuard,
         max_body=backend.max_body_bytes,
         tokens=TokenCheck(backend.api_tokens, RegisteredTokens(engine)),
-        limiter=RateLimiter(backend.rate_limit_per_minute),
-        failures=RateLimiter(backend.auth_failures_per_minute),
+        limiter=SharedLimit(engine, "token:", backend.rate_limit_per_minute),
+        failures=SharedLimit(engine, "auth-failure:", backend.auth_failures_per_minute),
     )
     return app
 

@@ -8,12 +8,14 @@ import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
+import anyio.to_thread
 import sqlalchemy as sa
 from fastapi.responses import JSONResponse
 
-from kiosk.backend.auth import RateLimited, RateLimiter, TokenCheck, Unauthorized, token_id
+from kiosk.backend.auth import RateLimited, TokenCheck, Unauthorized, token_digest, token_id
 from kiosk.backend.errors import error_response
 from kiosk.backend.metrics import DATABASE_ERRORS, REQUEST_SECONDS, route_label
+from kiosk.backend.shared_limits import SharedLimit
 from kiosk.protocol import API_PREFIX, ErrorCode
 
 log = logging.getLogger("kiosk.backend")
@@ -40,8 +42,8 @@ class RequestGuard:
         *,
         max_body: int,
         tokens: TokenCheck,
-        limiter: RateLimiter,
-        failures: RateLimiter,
+        limiter: SharedLimit,
+        failures: SharedLimit,
     ) -> None:
         self.app = app
         self.max_body = max_body
@@ -73,7 +75,8 @@ class RequestGuard:
                 k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]
             }
             if path.startswith(API_PREFIX + "/") and path != HEALTH_PATH:
-                caller, refusal = self._admit(scope, headers)
+                # Token and limits may read the database: off the event loop.
+                caller, refusal = await anyio.to_thread.run_sync(self._admit, scope, headers)
                 if refusal is not None:
                     await reply(refusal)
                     return
@@ -116,7 +119,7 @@ class RequestGuard:
             if blocked is not None:
                 raise RateLimited(blocked)
             token = self.tokens.verify(headers.get("authorization"))
-            self.limiter.take(token)
+            self.limiter.take(token_digest(token))
             return token_id(token), None
         except Unauthorized as exc:
             with contextlib.suppress(RateLimited):
