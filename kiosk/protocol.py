@@ -241,6 +241,8 @@ class StatsToday(_Model):
     # People who signed as guests (a group counts by its size), and groups among them.
     guests: int = 0
     groups: int = 0
+    # Seconds the calling kiosk's lookups stay paused after too many unknown member numbers.
+    lookups_paused_seconds: int = 0
 
 
 class CameraState(StrEnum):
