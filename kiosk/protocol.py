@@ -52,6 +52,8 @@ class ErrorCode(StrEnum):
     not_found = "not_found"
     method_not_allowed = "method_not_allowed"
     payload_too_large = "payload_too_large"
+    # The body did not arrive in [backend] header_timeout_seconds x 3 (a dripping client).
+    request_timeout = "request_timeout"
     internal_error = "internal_error"
 
 

@@ -110,6 +110,7 @@ def create_app(
         limiter=SharedLimit(engine, "token:", backend.rate_limit_per_minute),
         failures=SharedLimit(engine, "auth-failure:", backend.auth_failures_per_minute),
         unknown_members=unknown_members,
+        body_seconds=3 * backend.header_timeout_seconds,
     )
     return app
 

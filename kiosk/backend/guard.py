@@ -8,6 +8,7 @@ import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
+import anyio
 import anyio.to_thread
 import sqlalchemy as sa
 from fastapi.responses import JSONResponse
@@ -46,6 +47,7 @@ class RequestGuard:
         limiter: SharedLimit,
         failures: SharedLimit,
         unknown_members: UnknownMemberThrottle,
+        body_seconds: float = 30.0,
     ) -> None:
         self.app = app
         self.max_body = max_body
@@ -56,6 +58,7 @@ class RequestGuard:
         self.failures = failures
         # A run of unknown member numbers per token: harvesting names earns 429.
         self.unknown_members = unknown_members
+        self.body_seconds = body_seconds  # a body dripped slower than this is refused
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -173,17 +176,25 @@ class RequestGuard:
             return receive
         chunks: list[bytes] = []
         size = 0
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return None
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > limit:
-                return too_large
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                break
+        with anyio.move_on_after(self.body_seconds) as deadline:
+            while True:
+                message = await receive()
+                if message["type"] == "http.disconnect":
+                    return None
+                chunk = message.get("body", b"")
+                size += len(chunk)
+                if size > limit:
+                    return too_large
+                chunks.append(chunk)
+                if not message.get("more_body", False):
+                    break
+        if deadline.cancelled_caught:
+            log.info(
+                "body of %s not complete in %.0f s: refused", scope.get("path"), self.body_seconds
+            )
+            return error_response(
+                408, ErrorCode.request_timeout, f"body not complete in {self.body_seconds:.0f} s"
+            )
         body = b"".join(chunks)
         delivered = False
 

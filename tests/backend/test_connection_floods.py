@@ -136,3 +136,23 @@ def test_a_flood_of_one_line_is_cut_and_counted() -> None:
     now[0] = 61.0
     logger.error("internal error on %s %s: %s", "POST", "/api/v1/y", "boom")
     assert lines[-1].startswith("(95 more like this were not logged) internal error on POST")
+
+
+def test_a_dripping_body_is_refused_in_time(tmp_path: Path) -> None:
+    with BackendServer(tmp_path, backend={"header_timeout_seconds": 1.0}) as server:
+        sock = socket.create_connection((server.host, server.port), timeout=10)
+        try:
+            sock.sendall(
+                b"POST /api/v1/checkins HTTP/1.1\r\nHost: kiosk\r\n"
+                + f"Authorization: Bearer {server.token}\r\n".encode()
+                + b'Content-Type: application/json\r\nContent-Length: 200\r\n\r\n{"card": '
+            )
+            started = time.monotonic()
+            answer = whole_response(sock)
+            took = time.monotonic() - started
+        finally:
+            sock.close()
+        assert answer.startswith(b"HTTP/1.1 408"), answer[:200]
+        assert b'"request_timeout"' in answer
+        assert 2.5 <= took <= 6.0  # three times the header timeout
+        assert "not complete in 3 s: refused" in server.log_tail(50)
