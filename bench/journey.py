@@ -4,7 +4,8 @@ the camera, and the demo autopilot as the patron.
 Reports: taps and seconds from card in view to credential for a returning member (with the
 autopilot's reading pauses), time from card in view to greeting, the UI thread's own time per
 frame (excluding the buffer swap and the clock's sleep), preview fps, decode cadence, and
-resident memory over 200 keypad journeys.
+resident memory over 200 keypad journeys; and a non-member signing the guest form on the name
+keyboard (taps and seconds from Welcome to thanks).
 """
 
 from __future__ import annotations
@@ -22,6 +23,9 @@ REPO = Path(__file__).resolve().parents[1]
 WIDTH, HEIGHT = 1920, 1080
 MEMORY_JOURNEYS = int(os.environ.get("KIOSK_BENCH_JOURNEYS", "200"))
 NEWCOMER = "19000999"  # a member with no visits yet, typed on the keypad
+# A non-member as a new user would sign: name and institution typed on the name keyboard.
+GUEST = ("Rina Maharani", "SMA Negeri 1 Pangkalpinang")
+GUEST_JOURNEYS = 2
 
 
 def rss_mb() -> float:
@@ -225,16 +229,28 @@ def run(settings: Any, video: Path, card_frames: range, length: int) -> int:
         "taps": float(sum(1 for t in pilot.tap_times if keypad_start <= t <= (keypad_end or 0))),
     }
 
-    # 4) memory over many journeys: keypad path, short pauses, camera preview still live.
+    # 4) A non-member with the reading pauses: "Bukan anggota?", the guest form typed key by
+    # key on the name keyboard, the first choice of each field, Kirim.
+    pilot.guest = GUEST
+    before = pilot.done
+    app.flow.reset()
+    pilot._screen = ""
+    pilot._screen_changed()
+    until(lambda: pilot.done >= before + GUEST_JOURNEYS, 70 * GUEST_JOURNEYS)
+    guests = split_guest_journeys(list(app.journey_log), pilot.tap_times)
+    pilot.guest = None
+
+    # 5) memory over many journeys: keypad path, short pauses, camera preview still live.
     pilot.pause_scale, pilot.member = 0.03, NEWCOMER
     app.flow.reset()
     pilot._screen = ""
     pilot._screen_changed()
-    until(lambda: pilot.done >= 14, 120)  # warm up
+    warm = pilot.done + 10
+    until(lambda: pilot.done >= warm, 120)  # warm up
     rss_start = rss_mb()
-    until(lambda: pilot.done >= 14 + MEMORY_JOURNEYS, 1500)
+    until(lambda: pilot.done >= warm + MEMORY_JOURNEYS, 1500)
     rss_end = rss_mb()
-    memory_journeys = pilot.done - 14
+    memory_journeys = pilot.done - warm
 
     app.dispatch("on_stop")
     report(journeys, idle, cadence, rss_start, rss_end, memory_journeys)
@@ -242,6 +258,7 @@ def run(settings: Any, video: Path, card_frames: range, length: int) -> int:
         f"first-time member on the keypad (Welcome -> credential on screen, reading pauses): "
         f"{keypad['seconds']:.1f} s, taps {keypad['taps']:.0f}"
     )
+    report_guests(guests)
     sys.stdout.flush()  # before Xvfb goes: Xlib ends the process without flushing
     returning = journeys[1:]
     ok = (
@@ -249,6 +266,8 @@ def run(settings: Any, video: Path, card_frames: range, length: int) -> int:
         and all(j["to_credentials"] < 20 and j["taps"] <= 3 for j in returning)
         and rss_end - rss_start < 20
         and keypad["seconds"] < 60
+        and len(guests) == GUEST_JOURNEYS
+        and all(g["seconds"] < 45 for g in guests)
     )
     return 0 if ok else 1
 
@@ -293,6 +312,33 @@ def split_journeys(
             greeting = None
             welcome_since = moment
     return results
+
+
+def split_guest_journeys(
+    log: list[tuple[float, str]], tap_times: list[float]
+) -> list[dict[str, float]]:
+    """For each guest journey: seconds from Welcome on screen (the patron arriving) to the
+    thanks or the voucher on screen, and the taps in between."""
+    results = []
+    welcome_since, on_form = 0.0, False
+    for moment, state in log:
+        if state == "idle":
+            welcome_since, on_form = moment, False
+        elif state == "guest":
+            on_form = True
+        elif state in ("thanks", "credentials") and on_form:
+            taps = sum(1 for t in tap_times if welcome_since <= t <= moment)
+            results.append({"seconds": moment - welcome_since, "taps": float(taps)})
+            on_form = False
+    return results
+
+
+def report_guests(guests: list[dict[str, float]]) -> None:
+    name, institution = GUEST
+    typed = len(name) + len(institution)
+    print(f"guest journeys ({name!r}, {institution!r}: {typed} characters on the keyboard):")
+    for g in guests:
+        print(f"  Welcome on screen -> thanks on screen {g['seconds']:.1f} s, taps {g['taps']:.0f}")
 
 
 def report(

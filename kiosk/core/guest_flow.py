@@ -7,7 +7,7 @@ so the member journey and the guest journey each read on their own.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from kiosk import protocol
@@ -43,13 +43,17 @@ class GuestJourney:
         def _current(self, journey: int, state: State) -> bool: ...
         def _new_journey(self) -> None: ...
 
-    def guest_open(self, group: bool = False) -> list[Command]:
-        """ "Bukan anggota?" on Welcome or on "card not recognised"; group: a rombongan."""
+    def guest_open(self, group: bool = False, gender_keys: Sequence[str] = ()) -> list[Command]:
+        """ "Bukan anggota?" on Welcome or on "card not recognised"; group: a rombongan;
+        gender_keys: the choices a group counts its people by ([guests] group_gender_counts)."""
         if self._state not in (State.idle, State.notice):
             return []
         self._new_journey()
         j = self._journey
         j.guest = GuestEntry(group=group, group_size=2 if group else 1)
+        if group and gender_keys:
+            j.guest.gender_counts = dict.fromkeys(gender_keys, 0)
+            j.guest.group_size = 0
         j.internet_allowed = self._guest_internet and not group
         j.want_internet = False
         self._enter(State.guest)
@@ -78,7 +82,8 @@ class GuestJourney:
 
     def guest_answer(self, key: str, value: str) -> list[Command]:
         entry = self._guest()
-        if entry is not None and any(f.key == key for f in self._guest_fields):
+        fields = guest_entry.fields_for(self._guest_fields, entry.group) if entry else []
+        if entry is not None and any(f.key == key for f in fields):
             if value:
                 entry.answers[key] = value
             else:
@@ -92,6 +97,18 @@ class GuestJourney:
             guest_entry.set_group_size(entry, size)
             self._touch()
         return []
+
+    def guest_gender_count(self, key: str, count: int) -> list[Command]:
+        entry = self._guest()
+        if entry is not None:
+            guest_entry.set_gender_count(entry, key, count)
+            self._touch()
+        return []
+
+    def guest_missing(self) -> list[str]:
+        """What the guest form still needs before "Kirim" (see guest_entry.missing)."""
+        entry = self._guest()
+        return [] if entry is None else guest_entry.missing(entry, self._guest_fields)
 
     def guest_want_internet(self, wanted: bool) -> list[Command]:
         if self._guest() is not None:
