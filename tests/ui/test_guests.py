@@ -266,3 +266,16 @@ def test_the_guest_form_warns_before_it_clears_and_then_forgets_the_guest(
     kiosk.wait_screen("welcome", timeout=6)
     assert screen.still_there.shown == 2
     assert "Rina" not in kiosk.texts()
+
+
+def test_a_member_card_shown_while_choosing_closes_the_choice(
+    backend_server: BackendServer, start_kiosk: Callable[..., Harness], tmp_path: Path
+) -> None:
+    kiosk = start_kiosk(settings_for(backend_server, tmp_path / "kiosk"))
+    kiosk.tap(kiosk.wait_screen("welcome").ids.not_member)
+    choice = kiosk.app.guest_choice
+    assert choice.get_parent_window() is not None
+    kiosk.app.run_commands(kiosk.app.flow.card_read("A19000123B"))
+    kiosk.wait_screen("guestbook")
+    assert choice.get_parent_window() is None
+    assert kiosk.tr("guest.choice_title") not in kiosk.texts()
