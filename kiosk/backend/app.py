@@ -20,6 +20,7 @@ from kiosk.backend.errors import install_error_handlers
 from kiosk.backend.guard import RequestGuard
 from kiosk.backend.guests import GuestDesk
 from kiosk.backend.kiosks import RegisteredTokens
+from kiosk.backend.member_probing import UnknownMemberThrottle
 from kiosk.backend.metrics import metrics_router
 from kiosk.backend.provisioning import build_provisioner
 from kiosk.backend.provisioning.base import Provisioner
@@ -95,6 +96,8 @@ def create_app(
     app.state.clock = clock
     app.state.desk = desk
     app.state.guest_desk = GuestDesk(desk)
+    unknown_members = UnknownMemberThrottle(engine, backend.unknown_members_per_10_minutes)
+    app.state.unknown_members = unknown_members
     app.include_router(router)
     app.include_router(metrics_router(engine, backend.metrics_allow))
     install_api_docs(app)
@@ -106,6 +109,8 @@ def create_app(
         tokens=TokenCheck(backend.api_tokens, RegisteredTokens(engine)),
         limiter=SharedLimit(engine, "token:", backend.rate_limit_per_minute),
         failures=SharedLimit(engine, "auth-failure:", backend.auth_failures_per_minute),
+        unknown_members=unknown_members,
+        body_seconds=3 * backend.header_timeout_seconds,
     )
     return app
 

@@ -8,12 +8,14 @@ import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
+import anyio
 import anyio.to_thread
 import sqlalchemy as sa
 from fastapi.responses import JSONResponse
 
 from kiosk.backend.auth import RateLimited, TokenCheck, Unauthorized, token_digest, token_id
 from kiosk.backend.errors import error_response
+from kiosk.backend.member_probing import UnknownMemberThrottle
 from kiosk.backend.metrics import DATABASE_ERRORS, REQUEST_SECONDS, route_label
 from kiosk.backend.shared_limits import SharedLimit
 from kiosk.protocol import API_PREFIX, ErrorCode
@@ -44,6 +46,8 @@ class RequestGuard:
         tokens: TokenCheck,
         limiter: SharedLimit,
         failures: SharedLimit,
+        unknown_members: UnknownMemberThrottle,
+        body_seconds: float = 30.0,
     ) -> None:
         self.app = app
         self.max_body = max_body
@@ -52,6 +56,9 @@ class RequestGuard:
         self.limiter = limiter
         # Failed authentication per client address: guessing tokens earns 429, not answers.
         self.failures = failures
+        # A run of unknown member numbers per token: harvesting names earns 429.
+        self.unknown_members = unknown_members
+        self.body_seconds = body_seconds  # a body dripped slower than this is refused
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -74,12 +81,16 @@ class RequestGuard:
             headers = {
                 k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]
             }
+            digest = ""
             if path.startswith(API_PREFIX + "/") and path != HEALTH_PATH:
                 # Token and limits may read the database: off the event loop.
-                caller, refusal = await anyio.to_thread.run_sync(self._admit, scope, headers)
+                caller, digest, refusal = await anyio.to_thread.run_sync(
+                    self._admit, scope, headers
+                )
                 if refusal is not None:
                     await reply(refusal)
                     return
+                scope.setdefault("state", {})["token_digest"] = digest
             body_receive = await self._buffered_body(scope, receive, headers)
             if isinstance(body_receive, JSONResponse):
                 await reply(body_receive)
@@ -87,6 +98,10 @@ class RequestGuard:
             if body_receive is None:  # the client went away while sending
                 return
             await self.app(scope, body_receive, send_logged)
+            if digest:
+                await anyio.to_thread.run_sync(
+                    self.unknown_members.answered, path, digest, caller, state["status"]
+                )
         except Exception as exc:  # the last net: no stack trace ever reaches a client
             if isinstance(exc, sa.exc.SQLAlchemyError):
                 DATABASE_ERRORS.inc()
@@ -111,27 +126,36 @@ class RequestGuard:
                 caller,
             )
 
-    def _admit(self, scope: Scope, headers: dict[str, str]) -> tuple[str, JSONResponse | None]:
-        """The caller's token id, or the 401/429 that refuses the request."""
+    def _admit(self, scope: Scope, headers: dict[str, str]) -> tuple[str, str, JSONResponse | None]:
+        """The caller's token id and digest, or the 401/429 that refuses the request."""
         address = (scope.get("client") or ("-", 0))[0]
         try:
             blocked = self.failures.waiting(address)
             if blocked is not None:
                 raise RateLimited(blocked)
             token = self.tokens.verify(headers.get("authorization"))
-            self.limiter.take(token_digest(token))
-            return token_id(token), None
+            digest = token_digest(token)
+            self.limiter.take(digest)
+            return token_id(token), digest, self.unknown_members.refusal(scope["path"], digest)
         except Unauthorized as exc:
             with contextlib.suppress(RateLimited):
                 self.failures.take(address)
             if self.failures.waiting(address) is not None:  # that was the last one
                 log.warning("failed authentication limit reached for %s", address)
-            return "-", error_response(
-                401, ErrorCode.unauthorized, str(exc), {"WWW-Authenticate": "Bearer"}
+            return (
+                "-",
+                "",
+                error_response(
+                    401, ErrorCode.unauthorized, str(exc), {"WWW-Authenticate": "Bearer"}
+                ),
             )
         except RateLimited as exc:
-            return "-", error_response(
-                429, ErrorCode.rate_limited, str(exc), {"Retry-After": str(exc.retry_after)}
+            return (
+                "-",
+                "",
+                error_response(
+                    429, ErrorCode.rate_limited, str(exc), {"Retry-After": str(exc.retry_after)}
+                ),
             )
 
     async def _buffered_body(
@@ -152,17 +176,25 @@ class RequestGuard:
             return receive
         chunks: list[bytes] = []
         size = 0
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return None
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > limit:
-                return too_large
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                break
+        with anyio.move_on_after(self.body_seconds) as deadline:
+            while True:
+                message = await receive()
+                if message["type"] == "http.disconnect":
+                    return None
+                chunk = message.get("body", b"")
+                size += len(chunk)
+                if size > limit:
+                    return too_large
+                chunks.append(chunk)
+                if not message.get("more_body", False):
+                    break
+        if deadline.cancelled_caught:
+            log.info(
+                "body of %s not complete in %.0f s: refused", scope.get("path"), self.body_seconds
+            )
+            return error_response(
+                408, ErrorCode.request_timeout, f"body not complete in {self.body_seconds:.0f} s"
+            )
         body = b"".join(chunks)
         delivered = False
 

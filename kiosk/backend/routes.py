@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from kiosk import __version__
@@ -154,9 +154,14 @@ def guest_visit(body: GuestVisitRequest, guest_desk: GuestDeskDep) -> JSONRespon
     dependencies=AUTHENTICATED,
     responses=documented_errors(),
 )
-def stats_today(engine: EngineDep, desk: DeskDep, clock: ClockDep) -> JSONResponse:
+def stats_today(
+    request: Request, engine: EngineDep, desk: DeskDep, clock: ClockDep
+) -> JSONResponse:
     with read_session(engine) as session:
         stats = stats_for_day(session, desk.today(clock()), desk.timezone)
+    digest = getattr(request.state, "token_digest", "")
+    if digest:
+        stats.lookups_paused_seconds = request.app.state.unknown_members.paused_for(digest)
     return JSONResponse(stats.model_dump(mode="json"))
 
 

@@ -117,3 +117,28 @@ def test_no_pin_set_says_how_to_set_one(
     kiosk.open_pin_pad()
     pin = kiosk.wait_screen("pin")
     assert "kiosk set-pin" in pin.message
+
+
+def test_maintenance_shows_that_the_backend_paused_this_kiosks_lookups(
+    start_kiosk: Callable[..., Harness], tmp_path: Path
+) -> None:
+    """Someone typed member numbers that do not exist until the backend paused this kiosk's
+    token: staff see why patrons' cards get no answer, in both languages."""
+    from .conftest import ARTIFACTS
+
+    with BackendServer(tmp_path / "b", backend={"unknown_members_per_10_minutes": 3}) as server:
+        settings = settings_for(server, tmp_path / "k", maintenance={"pin_hash": PIN_HASH, **QUICK})
+        kiosk = start_kiosk(settings)
+        for n in range(3):  # as the keypad would send them
+            assert server.post("members/lookup", json={"card": f"1999{n:04d}"}).status_code == 404
+        for language in ("id", "en"):
+            if kiosk.app.language != language:
+                kiosk.tap(kiosk.button(kiosk.tr("language.switch")))
+            kiosk.open_pin_pad()
+            kiosk.enter_pin(PIN)
+            maintenance = kiosk.wait_screen("maintenance")
+            paused = kiosk.tr("maintenance.lookups_paused", minutes=10).split("{")[0][:20]
+            kiosk.wait_for(lambda m=maintenance, p=paused: p in m.backend_text, what="pause")
+            kiosk.screenshot(ARTIFACTS / "screens" / f"maintenance-lookups-paused-{language}.png")
+            kiosk.tap(kiosk.button(kiosk.tr("maintenance.close")))
+            kiosk.wait_screen("welcome")
