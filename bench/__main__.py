@@ -8,10 +8,12 @@ import sys
 
 PARTS = {
     "backend": "bench.backend",
+    "backend-pg": "bench.backend_pg",
     "scanner": "bench.scanner",
     "scanner-live": "bench.scanner_live",
     "journey": "bench.journey",
     "soak": "bench.soak",
+    "province": "bench.province",
     "console": "bench.console",
     "library": "bench.library",
 }
