@@ -4,13 +4,15 @@ the camera, and the demo autopilot as the patron.
 Reports: taps and seconds from card in view to credential for a returning member (with the
 autopilot's reading pauses), time from card in view to greeting, the UI thread's own time per
 frame (excluding the buffer swap and the clock's sleep), preview fps, decode cadence, and
-resident memory over 200 keypad journeys.
+resident memory over 200 keypad journeys; and a non-member signing the guest form on the name
+keyboard (taps and seconds from Welcome to thanks).
 """
 
 from __future__ import annotations
 
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -20,6 +22,10 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 WIDTH, HEIGHT = 1920, 1080
 MEMORY_JOURNEYS = int(os.environ.get("KIOSK_BENCH_JOURNEYS", "200"))
+NEWCOMER = "19000999"  # a member with no visits yet, typed on the keypad
+# A non-member as a new user would sign: name and institution typed on the name keyboard.
+GUEST = ("Rina Maharani", "SMA Negeri 1 Pangkalpinang")
+GUEST_JOURNEYS = 2
 
 
 def rss_mb() -> float:
@@ -91,6 +97,20 @@ def main() -> int:
     config = work / "config.toml"
     write_config(settings, config)
     backend = start_backend(config, port)
+    # A first-time member for the keypad journey: added after the demo's seeded visits, so
+    # the guestbook has no last answers for her.
+    newcomer = work / "newcomer.csv"
+    newcomer.write_text(
+        "member_id,name,status,expires_on,institution\n"
+        f"{NEWCOMER},Dewi Lestari,active,2030-12-31,SMA Negeri 1 Pangkalpinang\n",
+        encoding="utf-8",
+    )
+    subprocess.run(
+        [sys.executable, "-m", "kiosk", "members", "import", str(newcomer)]
+        + ["--config", str(config)],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     # 30 fps like a USB webcam: 10 s of an empty scene, then the card held up for 3 s.
     sequence = Sequence(empty_before=300, entering=8, held=90, leaving=8, empty_after=30)
     video = write_card_video(work / f"card{video_codec()[1]}", [MemberCard()], sequence, fps=30)
@@ -192,26 +212,62 @@ def run(settings: Any, video: Path, card_frames: range, length: int) -> int:
     journeys = split_journeys(log, timed.card_in_view, pilot.tap_times)
     cadence = card_cadence(timed.with_card)
 
-    # 2) memory over many journeys: keypad path, short pauses, camera preview still live.
-    pilot.use_keypad, pilot.pause_scale = True, 0.03
+    # 3) A first-time member on the keypad, with the reading pauses: from Welcome (she taps
+    # "Ketik nomor anggota") to her credential on screen.
     services.scanner.debounce_seconds = 3600.0  # the looping card must not start journeys now
+    pilot.use_keypad, pilot.member = True, NEWCOMER
+    app.flow.reset()
+    keypad_start = time.monotonic()
+    pilot._screen = ""
+    pilot._screen_changed()
+    until(lambda: pilot.done >= 4, 120)
+    keypad_end = next(
+        (t for t, state in app.journey_log if t > keypad_start and state == "credentials"), None
+    )
+    keypad = {
+        "seconds": (keypad_end - keypad_start) if keypad_end else float("nan"),
+        "taps": float(sum(1 for t in pilot.tap_times if keypad_start <= t <= (keypad_end or 0))),
+    }
+
+    # 4) A non-member with the reading pauses: "Bukan anggota?", the guest form typed key by
+    # key on the name keyboard, the first choice of each field, Kirim.
+    pilot.guest = GUEST
+    before = pilot.done
     app.flow.reset()
     pilot._screen = ""
     pilot._screen_changed()
-    until(lambda: pilot.done >= 13, 120)  # warm up
+    until(lambda: pilot.done >= before + GUEST_JOURNEYS, 70 * GUEST_JOURNEYS)
+    guests = split_guest_journeys(list(app.journey_log), pilot.tap_times)
+    pilot.guest = None
+
+    # 5) memory over many journeys: keypad path, short pauses, camera preview still live.
+    pilot.pause_scale, pilot.member = 0.03, NEWCOMER
+    app.flow.reset()
+    pilot._screen = ""
+    pilot._screen_changed()
+    warm = pilot.done + 10
+    until(lambda: pilot.done >= warm, 120)  # warm up
     rss_start = rss_mb()
-    until(lambda: pilot.done >= 13 + MEMORY_JOURNEYS, 1500)
+    until(lambda: pilot.done >= warm + MEMORY_JOURNEYS, 1500)
     rss_end = rss_mb()
-    memory_journeys = pilot.done - 13
+    memory_journeys = pilot.done - warm
 
     app.dispatch("on_stop")
     report(journeys, idle, cadence, rss_start, rss_end, memory_journeys)
+    print(
+        f"first-time member on the keypad (Welcome -> credential on screen, reading pauses): "
+        f"{keypad['seconds']:.1f} s, taps {keypad['taps']:.0f}"
+    )
+    report_guests(guests)
     sys.stdout.flush()  # before Xvfb goes: Xlib ends the process without flushing
     returning = journeys[1:]
     ok = (
         bool(returning)
         and all(j["to_credentials"] < 20 and j["taps"] <= 3 for j in returning)
         and rss_end - rss_start < 20
+        and keypad["seconds"] < 60
+        and len(guests) == GUEST_JOURNEYS
+        and all(g["seconds"] < 45 for g in guests)
     )
     return 0 if ok else 1
 
@@ -256,6 +312,33 @@ def split_journeys(
             greeting = None
             welcome_since = moment
     return results
+
+
+def split_guest_journeys(
+    log: list[tuple[float, str]], tap_times: list[float]
+) -> list[dict[str, float]]:
+    """For each guest journey: seconds from Welcome on screen (the patron arriving) to the
+    thanks or the voucher on screen, and the taps in between."""
+    results = []
+    welcome_since, on_form = 0.0, False
+    for moment, state in log:
+        if state == "idle":
+            welcome_since, on_form = moment, False
+        elif state == "guest":
+            on_form = True
+        elif state in ("thanks", "credentials") and on_form:
+            taps = sum(1 for t in tap_times if welcome_since <= t <= moment)
+            results.append({"seconds": moment - welcome_since, "taps": float(taps)})
+            on_form = False
+    return results
+
+
+def report_guests(guests: list[dict[str, float]]) -> None:
+    name, institution = GUEST
+    typed = len(name) + len(institution)
+    print(f"guest journeys ({name!r}, {institution!r}: {typed} characters on the keyboard):")
+    for g in guests:
+        print(f"  Welcome on screen -> thanks on screen {g['seconds']:.1f} s, taps {g['taps']:.0f}")
 
 
 def report(

@@ -12,6 +12,7 @@ import importlib
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from kiosk import __version__
 from kiosk.config import ConfigError, Settings, load_settings
@@ -45,17 +46,27 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"kiosk {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    def command(name: str, help_text: str, key: str | None = None) -> argparse.ArgumentParser:
-        p = sub.add_parser(name, help=help_text, description=help_text)
-        p.set_defaults(handler=key or name)
-        add_config(p)
-        return p
+    add_service_commands(sub)
+    add_tool_commands(sub)
+    return parser
 
-    p = command("run", "run the kiosk UI against [kiosk] backend_url")
+
+def command(sub: Any, name: str, help_text: str) -> argparse.ArgumentParser:
+    """A subcommand with its handler key and --config."""
+    p: argparse.ArgumentParser = sub.add_parser(name, help=help_text, description=help_text)
+    p.set_defaults(handler=name)
+    add_config(p)
+    return p
+
+
+def add_service_commands(sub: Any) -> None:
+    """What runs or feeds the kiosk and the backend: run, demo, backend, members, provisioning,
+    backup."""
+    p = command(sub, "run", "run the kiosk UI against [kiosk] backend_url")
     p.add_argument("--camera", help="camera index, device path, video file or image folder")
     p.add_argument("--windowed", action="store_true", help="a window instead of full screen")
 
-    p = command("demo", "run the embedded backend with demo members and the kiosk together")
+    p = command(sub, "demo", "run the embedded backend with demo members and the kiosk together")
     p.add_argument(
         "--camera", help="camera source (default: a camera if found, else the demo video)"
     )
@@ -73,7 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--port", type=int, default=0, help="embedded backend port (0: a free one)")
 
-    p = command("backend", "serve the credential backend (HTTP API)")
+    p = command(sub, "backend", "serve the credential backend (HTTP API)")
     p.add_argument("--host", help="listen address (default: [backend] host)")
     p.add_argument("--port", type=int, help="listen port (default: [backend] port)")
     p.add_argument("--workers", type=int, help="uvicorn worker processes")
@@ -105,10 +116,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler="provisioning sync")
     add_config(p)
 
-    p = command("backup", "copy the backend database safely while it runs")
+    p = command(sub, "backup", "copy the backend database safely while it runs")
     p.add_argument("destination", type=Path, help="file to write (SQLite) or dump (PostgreSQL)")
 
-    p = command("decode", "decode barcodes in images, a camera or a video")
+
+def add_tool_commands(sub: Any) -> None:
+    """The installer's and the staff's tools: decode, staff, test-card, demo-visits, set-pin,
+    doctor."""
+    p = command(sub, "decode", "decode barcodes in images, a camera or a video")
     p.add_argument("images", nargs="*", type=Path, metavar="IMAGE")
     p.add_argument("--json", action="store_true", help="one JSON object per line")
     p.add_argument("--decoders", help="comma-separated chain, e.g. zxing-cpp,pyzbar")
@@ -132,7 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
         if action == "add":
             p.add_argument("--role", choices=["staff", "admin"], default="staff")
 
-    p = command("test-card", "print a member card to hold up to a new camera")
+    p = command(sub, "test-card", "print a member card to hold up to a new camera")
     p.add_argument("member_id", metavar="MEMBER_ID", help="the member number the card carries")
     p.add_argument(
         "--format",
@@ -140,15 +155,19 @@ def build_parser() -> argparse.ArgumentParser:
         default="Codabar",
         help="the card's barcode (default: Codabar)",
     )
-    p.add_argument("out", type=Path, metavar="OUT.png|OUT.pdf", help="file to write")
+    p.add_argument(
+        "out",
+        type=Path,
+        metavar="OUT.png|OUT.pdf|OUT.mp4",
+        help="file to write: a card to print, or a clip of it held up to a camera",
+    )
 
-    p = command("demo-visits", "add made-up visits for the demo's console reports (demo only)")
+    p = command(sub, "demo-visits", "add made-up visits for the demo's console reports (demo only)")
     p.add_argument("--days", type=int, default=21, help="how many past days (default 21)")
     p.add_argument("--seed", type=int, default=7, help="random seed")
 
-    command("set-pin", "set the staff PIN for maintenance mode")
-    command("doctor", "check display, camera, zbar, backend, config and PIN")
-    return parser
+    command(sub, "set-pin", "set the staff PIN for maintenance mode")
+    command(sub, "doctor", "check display, camera, zbar, backend, config and PIN")
 
 
 def add_config(parser: argparse.ArgumentParser) -> None:

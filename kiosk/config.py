@@ -214,7 +214,16 @@ class BackendSettings(_Section):
     timezone: TimeZone = "Asia/Jakarta"
     rate_limit_per_minute: int = Field(600, ge=1)
     auth_failures_per_minute: int = Field(30, ge=1)
+    # member_not_found answers per token in ten minutes before its lookups pause (429).
+    unknown_members_per_10_minutes: int = Field(20, ge=1)
     max_body_bytes: int = Field(16_384, ge=1024)
+    # Per backend process: connections beyond these are closed at once; a request whose
+    # headers are not complete in header_timeout_seconds is closed (slow or idle clients).
+    max_connections: int = Field(1000, ge=8)
+    max_connections_per_address: int = Field(64, ge=2)
+    header_timeout_seconds: float = Field(10.0, ge=1.0, le=300.0, allow_inf_nan=False)
+    # The reverse proxy's addresses: every kiosk comes through them, so no per-address bound.
+    proxy_addresses: list[str] = Field(default_factory=lambda: ["127.0.0.1", "::1"])
     max_answers_bytes: int = Field(4_096, ge=256)
     workers: int = Field(1, ge=1, le=64)
     log_dir: str = "var/log"

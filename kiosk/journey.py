@@ -13,12 +13,12 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from kiosk.client import BackendError, BackendRejected, RateLimited
-from kiosk.core.flow import (
+from kiosk.core.flow import Flow
+from kiosk.core.patron_session import (
     Beep,
     Checkin,
     Command,
     Credential,
-    Flow,
     Lookup,
     QueueVisit,
     SendGuestVisit,

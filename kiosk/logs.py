@@ -6,6 +6,9 @@ import logging
 import logging.handlers
 import os
 import re
+import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +68,56 @@ class RedactSecrets(logging.Filter):
         return True
 
 
+class RepeatLimit(logging.Filter):
+    """At most `per_minute` records of one kind a minute: a flood (tracebacks, refused
+    connections, one request repeated) cannot rotate the operator's history away.
+
+    A kind is the logger, level and message template; below WARNING also the values but
+    for timings (so each kiosk's and each path's access lines count apart, and only the
+    same request over and over is cut). The last one let through says so; the first one
+    after the minute says how many were left out. One instance serves every handler: each
+    record is judged once."""
+
+    def __init__(self, per_minute: int = 60, clock: Callable[[], float] = time.monotonic):
+        super().__init__()
+        self.per_minute = per_minute
+        self._clock = clock
+        self._kinds: dict[tuple[str, int, str], list[float]] = {}  # start, passed, left out
+        self._lock = threading.Lock()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        verdict = getattr(record, "_kiosk_repeat_verdict", None)
+        if verdict is not None:
+            return bool(verdict)
+        verdict = self._judge(record)
+        record._kiosk_repeat_verdict = verdict
+        return verdict
+
+    def _judge(self, record: logging.LogRecord) -> bool:
+        kind: tuple[str, int, str] = (record.name, record.levelno, str(record.msg))
+        if record.levelno < logging.WARNING and isinstance(record.args, tuple):
+            values = "\x1f".join(str(a) for a in record.args if not isinstance(a, float))
+            kind = (record.name, record.levelno, f"{record.msg}\x1f{values}")
+        now = self._clock()
+        with self._lock:
+            entry = self._kinds.get(kind)
+            if entry is None or now - entry[0] >= 60.0:
+                left_out = int(entry[2]) if entry else 0
+                if len(self._kinds) > 2000:  # many kinds, each rare: start afresh
+                    self._kinds.clear()
+                entry = self._kinds[kind] = [now, 0.0, 0.0]
+                if left_out:
+                    record.msg = f"({left_out} more like this were not logged) {record.msg}"
+            entry[1] += 1
+            if entry[1] <= self.per_minute:
+                if entry[1] == self.per_minute:
+                    record.msg = f"{record.msg} (repeated {self.per_minute} times in a minute: "
+                    record.msg += "more like it are counted, not logged, for the rest of it)"
+                return True
+            entry[2] += 1
+            return False
+
+
 class OwnerOnlyFileHandler(logging.handlers.RotatingFileHandler):
     """A rotated log file created 0600 (logs name members and kiosks), rotations too."""
 
@@ -100,8 +153,10 @@ def setup_logging(log_dir: Path | str, name: str, level: int = logging.INFO) -> 
         path, maxBytes=5 * 1024 * 1024, backupCount=5, encoding="utf-8"
     )
     stream_handler = logging.StreamHandler()
+    repeats = RepeatLimit()
     for handler in (file_handler, stream_handler):
         handler.setFormatter(OperatorFormatter(FORMAT))
+        handler.addFilter(repeats)
         handler.addFilter(RedactSecrets())
         _OURS.append(handler)
         root.addHandler(handler)

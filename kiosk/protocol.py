@@ -52,6 +52,8 @@ class ErrorCode(StrEnum):
     not_found = "not_found"
     method_not_allowed = "method_not_allowed"
     payload_too_large = "payload_too_large"
+    # The body did not arrive in [backend] header_timeout_seconds x 3 (a dripping client).
+    request_timeout = "request_timeout"
     internal_error = "internal_error"
 
 
@@ -241,6 +243,8 @@ class StatsToday(_Model):
     # People who signed as guests (a group counts by its size), and groups among them.
     guests: int = 0
     groups: int = 0
+    # Seconds the calling kiosk's lookups stay paused after too many unknown member numbers.
+    lookups_paused_seconds: int = 0
 
 
 class CameraState(StrEnum):

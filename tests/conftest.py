@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from support.backend_server import BackendServer
 from support.mariadb_server import MariaDB
+from support.postgres_server import NoPostgreSQL, PostgreSQL
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_TESTDATA = REPO.parent / "shared" / "testdata"
@@ -60,6 +61,21 @@ def mariadb() -> Iterator[MariaDB]:
         except KeyError:
             pytest.skip("running as root and there is no 'mysql' account to run MariaDB")
     server = MariaDB()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+@pytest.fixture(scope="session")
+def postgresql() -> Iterator[PostgreSQL]:
+    """One real PostgreSQL cluster for the whole test session (started on first use); each
+    user takes a fresh database with `new_database()`."""
+    try:
+        server = PostgreSQL()
+    except NoPostgreSQL as exc:
+        pytest.skip(str(exc))
     server.start()
     try:
         yield server

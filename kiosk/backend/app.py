@@ -12,7 +12,7 @@ from fastapi import FastAPI
 
 from kiosk import __version__
 from kiosk.backend.apidocs import install_api_docs
-from kiosk.backend.auth import RateLimiter, TokenCheck
+from kiosk.backend.auth import TokenCheck
 from kiosk.backend.checkins import CheckinDesk, Clock, utc_now
 from kiosk.backend.console.routes import install_console
 from kiosk.backend.db import create_db_engine, migrate
@@ -20,11 +20,13 @@ from kiosk.backend.errors import install_error_handlers
 from kiosk.backend.guard import RequestGuard
 from kiosk.backend.guests import GuestDesk
 from kiosk.backend.kiosks import RegisteredTokens
+from kiosk.backend.member_probing import UnknownMemberThrottle
 from kiosk.backend.metrics import metrics_router
 from kiosk.backend.provisioning import build_provisioner
 from kiosk.backend.provisioning.base import Provisioner
 from kiosk.backend.reconciling import reconcile_forever
 from kiosk.backend.routes import router
+from kiosk.backend.shared_limits import SharedLimit
 from kiosk.config import ConfigError, Settings
 
 log = logging.getLogger("kiosk.backend")
@@ -94,6 +96,8 @@ def create_app(
     app.state.clock = clock
     app.state.desk = desk
     app.state.guest_desk = GuestDesk(desk)
+    unknown_members = UnknownMemberThrottle(engine, backend.unknown_members_per_10_minutes)
+    app.state.unknown_members = unknown_members
     app.include_router(router)
     app.include_router(metrics_router(engine, backend.metrics_allow))
     install_api_docs(app)
@@ -103,8 +107,10 @@ def create_app(
         RequestGuard,
         max_body=backend.max_body_bytes,
         tokens=TokenCheck(backend.api_tokens, RegisteredTokens(engine)),
-        limiter=RateLimiter(backend.rate_limit_per_minute),
-        failures=RateLimiter(backend.auth_failures_per_minute),
+        limiter=SharedLimit(engine, "token:", backend.rate_limit_per_minute),
+        failures=SharedLimit(engine, "auth-failure:", backend.auth_failures_per_minute),
+        unknown_members=unknown_members,
+        body_seconds=3 * backend.header_timeout_seconds,
     )
     return app
 

@@ -28,6 +28,13 @@ from kiosk.backend.db import (
     read_session,
     write_session,
 )
+from kiosk.backend.desk_outcomes import (
+    AnswersTooLarge,
+    ClientRefConflict,
+    MemberNotAllowed,
+    MemberNotFound,
+    Outcome,
+)
 from kiosk.backend.library_desk import LibraryDesk
 from kiosk.backend.library_link import LibraryUnavailable
 from kiosk.backend.members import effective_status
@@ -70,34 +77,6 @@ def _none(_: str) -> None:
 PENDING_WAIT_SECONDS = 20.0
 PENDING_POLL_SECONDS = 0.02
 PENDING_ABANDONED_AFTER = dt.timedelta(seconds=120)
-
-
-class MemberNotFound(Exception):
-    """No member with that card (or the text is not a member card at all)."""
-
-
-class MemberNotAllowed(Exception):
-    """An expired or blocked member asked for internet access."""
-
-    def __init__(self, status: MemberStatus) -> None:
-        super().__init__(status.value)
-        self.status = status
-
-
-class ClientRefConflict(Exception):
-    """The client_ref was used before with a different body."""
-
-
-class AnswersTooLarge(ValueError):
-    """The guestbook answers exceed [backend] max_answers_bytes."""
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """The answer to a visit or check-in, and whether it is a replay (200) or new (201)."""
-
-    response: CheckinResponse
-    replay: bool
 
 
 class CheckinDesk:

@@ -41,14 +41,26 @@ def cmd_backend(args: argparse.Namespace, settings: Settings) -> int:
         migrate(engine)
     finally:
         engine.dispose()
-    from kiosk.backend.nodelay import NoDelayHttpToolsProtocol
+    from kiosk.backend.http_protocol import (
+        ENVIRONMENT,
+        BoundedHttpToolsProtocol,
+        limits_for_environment,
+    )
+
+    # Read by every worker's protocol (uvicorn spawns them: class attributes do not carry).
+    os.environ[ENVIRONMENT] = limits_for_environment(
+        backend.max_connections,
+        backend.max_connections_per_address,
+        backend.header_timeout_seconds,
+        backend.proxy_addresses,
+    )
 
     common = {
         "host": host,
         "port": port,
         "log_config": None,
         "access_log": False,
-        "http": NoDelayHttpToolsProtocol,
+        "http": BoundedHttpToolsProtocol,
     }
     if workers == 1:
         uvicorn.run(create_app(settings, run_migrations=False), **common)  # type: ignore[arg-type]

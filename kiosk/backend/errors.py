@@ -10,7 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from kiosk.backend.checkins import (
+from kiosk.backend.desk_outcomes import (
     AnswersTooLarge,
     ClientRefConflict,
     MemberNotAllowed,

@@ -8,12 +8,16 @@ import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
+import anyio
+import anyio.to_thread
 import sqlalchemy as sa
 from fastapi.responses import JSONResponse
 
-from kiosk.backend.auth import RateLimited, RateLimiter, TokenCheck, Unauthorized, token_id
+from kiosk.backend.auth import RateLimited, TokenCheck, Unauthorized, token_digest, token_id
 from kiosk.backend.errors import error_response
+from kiosk.backend.member_probing import UnknownMemberThrottle
 from kiosk.backend.metrics import DATABASE_ERRORS, REQUEST_SECONDS, route_label
+from kiosk.backend.shared_limits import SharedLimit
 from kiosk.protocol import API_PREFIX, ErrorCode
 
 log = logging.getLogger("kiosk.backend")
@@ -40,8 +44,10 @@ class RequestGuard:
         *,
         max_body: int,
         tokens: TokenCheck,
-        limiter: RateLimiter,
-        failures: RateLimiter,
+        limiter: SharedLimit,
+        failures: SharedLimit,
+        unknown_members: UnknownMemberThrottle,
+        body_seconds: float = 30.0,
     ) -> None:
         self.app = app
         self.max_body = max_body
@@ -50,6 +56,9 @@ class RequestGuard:
         self.limiter = limiter
         # Failed authentication per client address: guessing tokens earns 429, not answers.
         self.failures = failures
+        # A run of unknown member numbers per token: harvesting names earns 429.
+        self.unknown_members = unknown_members
+        self.body_seconds = body_seconds  # a body dripped slower than this is refused
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -72,73 +81,27 @@ class RequestGuard:
             headers = {
                 k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]
             }
+            digest = ""
             if path.startswith(API_PREFIX + "/") and path != HEALTH_PATH:
-                address = (scope.get("client") or ("-", 0))[0]
-                try:
-                    blocked = self.failures.waiting(address)
-                    if blocked is not None:
-                        raise RateLimited(blocked)
-                    token = self.tokens.verify(headers.get("authorization"))
-                    caller = token_id(token)
-                    self.limiter.take(token)
-                except Unauthorized as exc:
-                    with contextlib.suppress(RateLimited):
-                        self.failures.take(address)
-                    if self.failures.waiting(address) is not None:  # that was the last one
-                        log.warning("failed authentication limit reached for %s", address)
-                    await reply(
-                        error_response(
-                            401, ErrorCode.unauthorized, str(exc), {"WWW-Authenticate": "Bearer"}
-                        )
-                    )
+                # Token and limits may read the database: off the event loop.
+                caller, digest, refusal = await anyio.to_thread.run_sync(
+                    self._admit, scope, headers
+                )
+                if refusal is not None:
+                    await reply(refusal)
                     return
-                except RateLimited as exc:
-                    await reply(
-                        error_response(
-                            429,
-                            ErrorCode.rate_limited,
-                            str(exc),
-                            {"Retry-After": str(exc.retry_after)},
-                        )
-                    )
-                    return
-            # The console takes member CSV files; the kiosk API keeps its small limit.
-            limit = self.console_max_body if path.startswith("/staff/") else self.max_body
-            too_large = error_response(
-                413, ErrorCode.payload_too_large, f"body larger than {limit} bytes"
-            )
-            declared = headers.get("content-length", "")
-            if declared.isdigit() and int(declared) > limit:
-                await reply(too_large)
+                scope.setdefault("state", {})["token_digest"] = digest
+            body_receive = await self._buffered_body(scope, receive, headers)
+            if isinstance(body_receive, JSONResponse):
+                await reply(body_receive)
                 return
-            body_receive = receive
-            if scope.get("method") in ("POST", "PUT", "PATCH"):
-                chunks: list[bytes] = []
-                size = 0
-                while True:
-                    message = await receive()
-                    if message["type"] == "http.disconnect":
-                        return
-                    chunk = message.get("body", b"")
-                    size += len(chunk)
-                    if size > limit:
-                        await reply(too_large)
-                        return
-                    chunks.append(chunk)
-                    if not message.get("more_body", False):
-                        break
-                body = b"".join(chunks)
-                delivered = False
-
-                async def replay_body() -> Message:
-                    nonlocal delivered
-                    if not delivered:
-                        delivered = True
-                        return {"type": "http.request", "body": body, "more_body": False}
-                    return await receive()
-
-                body_receive = replay_body
+            if body_receive is None:  # the client went away while sending
+                return
             await self.app(scope, body_receive, send_logged)
+            if digest:
+                await anyio.to_thread.run_sync(
+                    self.unknown_members.answered, path, digest, caller, state["status"]
+                )
         except Exception as exc:  # the last net: no stack trace ever reaches a client
             if isinstance(exc, sa.exc.SQLAlchemyError):
                 DATABASE_ERRORS.inc()
@@ -162,3 +125,84 @@ class RequestGuard:
                 elapsed * 1000,
                 caller,
             )
+
+    def _admit(self, scope: Scope, headers: dict[str, str]) -> tuple[str, str, JSONResponse | None]:
+        """The caller's token id and digest, or the 401/429 that refuses the request."""
+        address = (scope.get("client") or ("-", 0))[0]
+        try:
+            blocked = self.failures.waiting(address)
+            if blocked is not None:
+                raise RateLimited(blocked)
+            token = self.tokens.verify(headers.get("authorization"))
+            digest = token_digest(token)
+            self.limiter.take(digest)
+            return token_id(token), digest, self.unknown_members.refusal(scope["path"], digest)
+        except Unauthorized as exc:
+            with contextlib.suppress(RateLimited):
+                self.failures.take(address)
+            if self.failures.waiting(address) is not None:  # that was the last one
+                log.warning("failed authentication limit reached for %s", address)
+            return (
+                "-",
+                "",
+                error_response(
+                    401, ErrorCode.unauthorized, str(exc), {"WWW-Authenticate": "Bearer"}
+                ),
+            )
+        except RateLimited as exc:
+            return (
+                "-",
+                "",
+                error_response(
+                    429, ErrorCode.rate_limited, str(exc), {"Retry-After": str(exc.retry_after)}
+                ),
+            )
+
+    async def _buffered_body(
+        self, scope: Scope, receive: Receive, headers: dict[str, str]
+    ) -> Receive | JSONResponse | None:
+        """A receive that replays the whole body, read up to the size limit; the 413 past
+        it; None if the client disconnected."""
+        # The console takes member CSV files; the kiosk API keeps its small limit.
+        path: str = scope.get("path", "")
+        limit = self.console_max_body if path.startswith("/staff/") else self.max_body
+        too_large = error_response(
+            413, ErrorCode.payload_too_large, f"body larger than {limit} bytes"
+        )
+        declared = headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            return too_large
+        if scope.get("method") not in ("POST", "PUT", "PATCH"):
+            return receive
+        chunks: list[bytes] = []
+        size = 0
+        with anyio.move_on_after(self.body_seconds) as deadline:
+            while True:
+                message = await receive()
+                if message["type"] == "http.disconnect":
+                    return None
+                chunk = message.get("body", b"")
+                size += len(chunk)
+                if size > limit:
+                    return too_large
+                chunks.append(chunk)
+                if not message.get("more_body", False):
+                    break
+        if deadline.cancelled_caught:
+            log.info(
+                "body of %s not complete in %.0f s: refused", scope.get("path"), self.body_seconds
+            )
+            return error_response(
+                408, ErrorCode.request_timeout, f"body not complete in {self.body_seconds:.0f} s"
+            )
+        body = b"".join(chunks)
+        delivered = False
+
+        async def replay_body() -> Message:
+            nonlocal delivered
+            if not delivered:
+                delivered = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        return replay_body

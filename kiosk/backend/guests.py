@@ -19,12 +19,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from kiosk.backend import credentials as policy
-from kiosk.backend.checkins import (
-    AnswersTooLarge,
-    CheckinDesk,
-    ClientRefConflict,
-)
+from kiosk.backend.checkins import CheckinDesk
 from kiosk.backend.db import GuestVisitRow, VisitRow, lock_credential_issuing, write_session
+from kiosk.backend.desk_outcomes import AnswersTooLarge, ClientRefConflict
 from kiosk.backend.provisioning.base import NetworkCredential
 from kiosk.backend.reports import day_bounds
 from kiosk.backend.visit_window import check_occurred_at

@@ -16,9 +16,9 @@ def cmd_members_sync(args: argparse.Namespace, settings: Settings) -> int:
     from kiosk.backend.library_link import (
         LibraryRefused,
         LibraryUnavailable,
-        build_source,
         sync_members,
     )
+    from kiosk.backend.library_source import build_source
 
     members = settings.members
     if members.source == "local":

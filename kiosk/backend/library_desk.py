@@ -21,8 +21,8 @@ from kiosk.backend.library_link import (
     LibraryVisit,
     MemberCopy,
     MemberSource,
-    build_source,
 )
+from kiosk.backend.library_source import build_source
 from kiosk.config import Settings
 from kiosk.protocol import VisitRequest
 

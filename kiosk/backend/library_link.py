@@ -16,7 +16,6 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session
 
 from kiosk.backend.db import MemberRow, write_session
-from kiosk.members_config import MembersSettings
 from kiosk.protocol import MemberStatus
 
 log = logging.getLogger("kiosk.backend.library")
@@ -133,23 +132,6 @@ def create_library_engine(url: str, timeout: float) -> Engine:
         pool_pre_ping=True,
         pool_recycle=600,
     )
-
-
-def build_source(settings: MembersSettings, timezone: dt.tzinfo) -> MemberSource | None:
-    """The adapter for `[members] source` (None for `local`)."""
-    if settings.source == "local":
-        return None
-    url = settings.remote_url()
-    if not url:
-        raise ValueError(f"[members.{settings.source}] database_url is empty")
-    engine = create_library_engine(url, settings.lookup_timeout)
-    if settings.source == "slims":
-        from kiosk.backend.slims import SlimsSource
-
-        return SlimsSource(engine, settings.slims, timezone)
-    from kiosk.backend.inlislite import InlisliteSource
-
-    return InlisliteSource(engine, settings.inlislite, timezone)
 
 
 class MemberCopy:

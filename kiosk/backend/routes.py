@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from kiosk import __version__
 from kiosk.backend import kiosks
-from kiosk.backend.checkins import CheckinDesk, Outcome
+from kiosk.backend.checkins import CheckinDesk
 from kiosk.backend.db import check_database, read_session, write_session
 from kiosk.backend.deps import (
     AUTHENTICATED,
@@ -23,6 +23,7 @@ from kiosk.backend.deps import (
     GuestDeskDep,
     ProvisionerDep,
 )
+from kiosk.backend.desk_outcomes import Outcome
 from kiosk.backend.errors import documented_errors
 from kiosk.backend.metrics import CHECKINS, LOOKUPS, result_of
 from kiosk.backend.provisioning import ProvisioningUnavailable
@@ -153,9 +154,14 @@ def guest_visit(body: GuestVisitRequest, guest_desk: GuestDeskDep) -> JSONRespon
     dependencies=AUTHENTICATED,
     responses=documented_errors(),
 )
-def stats_today(engine: EngineDep, desk: DeskDep, clock: ClockDep) -> JSONResponse:
+def stats_today(
+    request: Request, engine: EngineDep, desk: DeskDep, clock: ClockDep
+) -> JSONResponse:
     with read_session(engine) as session:
         stats = stats_for_day(session, desk.today(clock()), desk.timezone)
+    digest = getattr(request.state, "token_digest", "")
+    if digest:
+        stats.lookups_paused_seconds = request.app.state.unknown_members.paused_for(digest)
     return JSONResponse(stats.model_dump(mode="json"))
 
 

@@ -72,10 +72,26 @@ class VisitReport:
     # field key -> answer value -> count, and field key -> (day, value) -> count
     by_answer: dict[str, Counter[str]] = field(default_factory=dict)
     by_day_answer: dict[str, Counter[tuple[dt.date, str]]] = field(default_factory=dict)
-    # Guest visits (POST /guest-visits) of one person, and groups with their head count.
+    # Guest visits (POST /guest-visits) of one person, and groups with their head count,
+    # for the period and per local day.
     guests: int = 0
     groups: int = 0
     group_people: int = 0
+    guests_by_day: Counter[dt.date] = field(default_factory=Counter)
+    groups_by_day: Counter[dt.date] = field(default_factory=Counter)
+    group_people_by_day: Counter[dt.date] = field(default_factory=Counter)
+
+    @property
+    def visitors(self) -> int:
+        """Everyone who came: members' visits, guests and the people of the groups."""
+        return self.total + self.guests + self.group_people
+
+    def visitors_on(self, day: dt.date) -> int:
+        return (
+            self.by_day.get(day, 0)
+            + self.guests_by_day.get(day, 0)
+            + self.group_people_by_day.get(day, 0)
+        )
 
 
 def visit_report(
@@ -125,20 +141,27 @@ def visit_report(
 
 
 def _count_guests(session: Session, report: VisitReport, timezone: ZoneInfo) -> None:
-    """Guests and groups of the period, apart from members' visits (guest_visits is small)."""
+    """Guests and groups of the period per local day, apart from members' visits (the
+    guest_visits table is small and keeps only the instant, so the day is found here)."""
     start = dt.datetime.combine(report.period.first, dt.time(), tzinfo=timezone)
     end = dt.datetime.combine(report.period.last + dt.timedelta(days=1), dt.time(), tzinfo=timezone)
-    is_group = GuestVisitRow.group_size > 1
     rows = session.execute(
-        sa.select(is_group, sa.func.count(), sa.func.sum(GuestVisitRow.group_size))
-        .where(GuestVisitRow.occurred_at >= start, GuestVisitRow.occurred_at < end)
-        .group_by(is_group)
+        sa.select(GuestVisitRow.occurred_at, GuestVisitRow.group_size).where(
+            GuestVisitRow.occurred_at >= start, GuestVisitRow.occurred_at < end
+        )
     )
-    for group, count, people in rows:
-        if group:
-            report.groups, report.group_people = int(count), int(people or 0)
+    for occurred_at, size in rows:
+        if occurred_at.tzinfo is None:  # SQLite hands back naive UTC
+            occurred_at = occurred_at.replace(tzinfo=dt.UTC)
+        day = occurred_at.astimezone(timezone).date()
+        if size > 1:
+            report.groups += 1
+            report.group_people += int(size)
+            report.groups_by_day[day] += 1
+            report.group_people_by_day[day] += int(size)
         else:
-            report.guests = int(count)
+            report.guests += 1
+            report.guests_by_day[day] += 1
 
 
 def answer_rows(visit_id: int, answers: dict[str, Any], day: dt.date) -> list[VisitAnswerRow]:

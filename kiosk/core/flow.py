@@ -13,151 +13,35 @@ import datetime as dt
 import itertools
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
-from enum import StrEnum
+from dataclasses import replace
 from typing import Any
 
 from pydantic import ValidationError
 
 from kiosk import protocol
 from kiosk.config import GuestbookField, Timeouts
-from kiosk.core.guest_entry import GuestEntry
 from kiosk.core.guest_flow import GuestJourney
 from kiosk.core.guestbook import initial_answers, is_complete, validate_answers
-
-
-class State(StrEnum):
-    idle = "idle"  # Welcome: camera live, "hold your card up"
-    keypad = "keypad"  # typing the member number by hand
-    looking_up = "looking_up"
-    guestbook = "guestbook"  # greeting + guestbook fields
-    checking_in = "checking_in"
-    credentials = "credentials"  # username and password on screen
-    thanks = "thanks"  # guestbook only, no internet asked
-    notice = "notice"  # a side exit, in plain words
-    guest = "guest"  # a non-member or a group leader fills in the guest form
-    sending_guest = "sending_guest"
-    out_of_service = "out_of_service"
-
-
-class Notice(StrEnum):
-    card_not_recognised = "card_not_recognised"  # a rejected read: not this library's card
-    member_not_found = "member_not_found"
-    member_expired = "member_expired"
-    member_blocked = "member_blocked"
-    backend_unreachable = "backend_unreachable"  # guestbook entry kept, sent later
-    provisioning_unavailable = "provisioning_unavailable"  # visit recorded, no credential
-    guest_internet_unavailable = "guest_internet_unavailable"  # visit kept, no voucher
-    busy = "busy"  # something went wrong that staff should see (e.g. outbox full)
-
-
-# Which notice a backend error code leads to. Any other code (a rotated token, a proxy's
-# 404, a refused body) is the kiosk's problem, not the patron's: it is handled like an
-# unreachable backend, so the guestbook is kept and staff see the cause in the outbox.
-NOTICE_FOR_CODE: Mapping[str, Notice] = {
-    "member_not_found": Notice.member_not_found,
-    "member_expired": Notice.member_expired,
-    "member_blocked": Notice.member_blocked,
-    "provisioning_unavailable": Notice.provisioning_unavailable,
-}
+from kiosk.core.keypad_flow import KeypadEntry
+from kiosk.core.patron_session import (
+    NOTICE_FOR_CODE,
+    Beep,
+    Checkin,
+    Command,
+    Credential,
+    Journey,
+    Lookup,
+    Notice,
+    QueueVisit,
+    State,
+    View,
+)
 
 # Journey numbers are unique in the process, also across a Flow rebuilt by a config
 # reload, so an answer still in flight can never be taken for a later patron's.
 _JOURNEYS = itertools.count(1)
 
 
-# ------------------------------------------------------------------ commands
-
-
-@dataclass(frozen=True)
-class Lookup:
-    journey: int
-    card: str
-
-
-@dataclass(frozen=True)
-class Checkin:
-    journey: int
-    body: protocol.CheckinRequest
-
-
-@dataclass(frozen=True)
-class QueueVisit:
-    """Keep the guestbook entry in the outbox; it goes to POST /visits later."""
-
-    journey: int
-    body: protocol.VisitRequest | protocol.GuestVisitRequest
-
-
-@dataclass(frozen=True)
-class SendGuestVisit:
-    journey: int
-    body: protocol.GuestVisitRequest
-
-
-@dataclass(frozen=True)
-class Beep:
-    kind: str  # "read", "rejected"
-
-
-Command = Lookup | Checkin | QueueVisit | SendGuestVisit | Beep
-
-
-# ---------------------------------------------------------------------- view
-
-
-@dataclass(frozen=True)
-class Credential:
-    username: str
-    password: str
-    expires_at: dt.datetime
-    reused: bool
-
-    def __repr__(self) -> str:
-        return f"Credential(username={self.username!r}, reused={self.reused})"
-
-
-@dataclass(frozen=True)
-class View:
-    """Everything a screen needs to draw the current state; nothing more."""
-
-    state: State
-    journey: int
-    deadline: float
-    member_name: str = ""
-    member_status: str = ""
-    offline: bool = False  # the backend could not be reached: guestbook is kept locally
-    internet_allowed: bool = True
-    answers: Mapping[str, str] = field(default_factory=dict)
-    want_internet: bool = True
-    keypad_text: str = ""
-    credential: Credential | None = None
-    notice: Notice | None = None
-    camera_ok: bool = True
-    guest: GuestEntry | None = None  # the guest form's entry (a copy), in State.guest
-
-
-@dataclass
-class _Journey:
-    """What one patron entered: dropped as a whole when the session ends."""
-
-    number: int
-    card: str = ""
-    client_ref: str = ""
-    member_name: str = ""
-    member_status: str = ""
-    offline: bool = False
-    internet_allowed: bool = True
-    answers: dict[str, str] = field(default_factory=dict)
-    want_internet: bool = True
-    keypad_text: str = ""
-    typed: bool = False  # the number came from the keypad (a typo can be corrected)
-    credential: Credential | None = None
-    notice: Notice | None = None
-    guest: GuestEntry = field(default_factory=GuestEntry)
-
-
-MAX_KEYPAD_DIGITS = 20
 # States that end with the patron's card having been read: leaving them starts the while
 # in which the same card again is ignored.
 _CARD_SESSION = frozenset(
@@ -165,7 +49,7 @@ _CARD_SESSION = frozenset(
 )
 
 
-class Flow(GuestJourney):
+class Flow(KeypadEntry, GuestJourney):
     """The patron session. Call the event methods; read `view`; run the returned commands."""
 
     def __init__(
@@ -193,7 +77,7 @@ class Flow(GuestJourney):
         # A typed number that cannot be a member card is refused at once (no lookup, and
         # nothing for the outbox to carry if the backend is down).
         self._card_check = card_check
-        self._journey = _Journey(0)
+        self._journey = Journey(number=0)
         self._state = State.idle
         self._deadline = float("inf")
         self._camera_ok = True
@@ -215,17 +99,9 @@ class Flow(GuestJourney):
             state=self._state,
             journey=j.number,
             deadline=self._deadline,
-            member_name=j.member_name,
-            member_status=j.member_status,
-            offline=j.offline,
-            internet_allowed=j.internet_allowed,
-            answers=dict(j.answers),
-            want_internet=j.want_internet,
-            keypad_text=j.keypad_text,
-            credential=j.credential,
-            notice=j.notice,
             camera_ok=self._camera_ok,
             guest=copy.deepcopy(j.guest) if self._state is State.guest else None,
+            **j.shown(),
         )
 
     def seconds_left(self) -> float:
@@ -256,52 +132,6 @@ class Flow(GuestJourney):
         self._camera_ok = ok
         self._changed()
         return []
-
-    # -------------------------------------------------------- the keypad
-
-    def keypad_open(self) -> list[Command]:
-        if self._state not in (State.idle, State.notice):
-            return []
-        self._new_journey()
-        self._enter(State.keypad)
-        return []
-
-    def keypad_retry(self) -> list[Command]:
-        """From "member not found" after a typed number: back to the keypad, the number
-        still there to correct."""
-        if self._state is not State.notice or not self._journey.keypad_text:
-            return []
-        text = self._journey.keypad_text
-        self._new_journey()
-        self._journey.keypad_text = text
-        self._enter(State.keypad)
-        return []
-
-    def keypad_press(self, key: str) -> list[Command]:
-        """A digit or letter, "back" or "clear"."""
-        if self._state is not State.keypad:
-            return []
-        j = self._journey
-        if key == "back":
-            j.keypad_text = j.keypad_text[:-1]
-        elif key == "clear":
-            j.keypad_text = ""
-        elif len(key) == 1 and key.isalnum() and len(j.keypad_text) < MAX_KEYPAD_DIGITS:
-            j.keypad_text += key.upper()
-        self._touch()
-        return []
-
-    def keypad_submit(self) -> list[Command]:
-        if self._state is not State.keypad or not self._journey.keypad_text:
-            return []
-        text = self._journey.keypad_text
-        if self._card_check is not None and not self._card_check(text):
-            self._show_notice(Notice.member_not_found, keep_number=text)
-            return []
-        commands = self._start_lookup(text)
-        self._journey.typed = True
-        self._journey.keypad_text = text
-        return commands
 
     def cancel(self) -> list[Command]:
         """The patron pressed "back"/"Selesai": the session ends, nothing of it stays."""
@@ -466,7 +296,7 @@ class Flow(GuestJourney):
     def set_out_of_service(self, on: bool) -> list[Command]:
         self._out_of_service = on
         if on:
-            self._journey = _Journey(self._journey.number)
+            self._journey = Journey(number=self._journey.number)
             self._state = State.out_of_service
             self._deadline = float("inf")
             self._changed()
@@ -487,7 +317,7 @@ class Flow(GuestJourney):
         return journey == self._journey.number and self._state is state
 
     def _new_journey(self) -> None:
-        self._journey = _Journey(next(_JOURNEYS), client_ref=str(uuid.uuid4()))
+        self._journey = Journey(number=next(_JOURNEYS), client_ref=str(uuid.uuid4()))
         self._pending_body = None
 
     def _start_lookup(self, card: str) -> list[Command]:
@@ -500,7 +330,7 @@ class Flow(GuestJourney):
         # A notice keeps nothing the patron entered: only which notice it is (and a typed
         # number that was not found, to be corrected rather than typed again).
         self._journey = replace(
-            _Journey(self._journey.number),
+            Journey(number=self._journey.number),
             notice=notice,
             client_ref=self._journey.client_ref,
             card=self._journey.card,
@@ -512,7 +342,7 @@ class Flow(GuestJourney):
         if self._journey.card and not self._journey.typed and self._state in _CARD_SESSION:
             self._ended_card = self._journey.card
             self._ended_until = self._now() + self._timeouts.same_card
-        self._journey = _Journey(self._journey.number)
+        self._journey = Journey(number=self._journey.number)
         self._pending_body = None
         if self._out_of_service:
             self._state = State.out_of_service

@@ -19,8 +19,13 @@ MAX_GROUP = 500
 # Letters beyond a-z that Indonesian names carry (loan names, Balinese and Arabic spellings).
 EXTRA_LETTERS = "éèëäöüâ"
 PUNCTUATION = "'-."
-# The keyboard's rows (lower case; "shift" gives upper case for one letter).
+# The keyboard's rows (lower case; "shift" gives upper case for one letter). Digits are for
+# an institution's name ("SMA Negeri 1").
 KEY_ROWS: tuple[str, ...] = ("qwertyuiop", "asdfghjkl", "zxcvbnm", EXTRA_LETTERS + PUNCTUATION)
+DIGITS = "1234567890"
+# What a group (rombongan) answers of the guest fields: its purpose; not one person's
+# occupation, education or gender (the first field when no field is called so).
+GROUP_FIELDS = ("purpose",)
 
 
 @dataclass
@@ -32,6 +37,8 @@ class GuestEntry:
     institution: str = ""
     group_size: int = 1
     answers: dict[str, str] = field(default_factory=dict)
+    # A group's people per gender choice ({} when not asked); group_size is then their sum.
+    gender_counts: dict[str, int] = field(default_factory=dict)
     shift: bool = True  # a name starts with a capital
     editing: str = "name"  # "name" or "institution"
 
@@ -69,7 +76,40 @@ def clean(text: str) -> str:
 
 
 def set_group_size(entry: GuestEntry, size: int) -> None:
+    if entry.gender_counts:
+        return  # counted per gender: the size is their sum
     entry.group_size = max(2 if entry.group else 1, min(MAX_GROUP, size))
+
+
+def set_gender_count(entry: GuestEntry, key: str, count: int) -> None:
+    """How many of a group are of one gender choice; the group's size follows the sum."""
+    if not entry.group or key not in entry.gender_counts:
+        return
+    others = sum(n for k, n in entry.gender_counts.items() if k != key)
+    entry.gender_counts[key] = max(0, min(MAX_GROUP - others, count))
+    entry.group_size = sum(entry.gender_counts.values())
+
+
+def fields_for(fields: Sequence[GuestbookField], group: bool) -> list[GuestbookField]:
+    """The guest fields a guest answers, or the ones a group does (GROUP_FIELDS)."""
+    if not group:
+        return list(fields)
+    chosen = [f for f in fields if f.key in GROUP_FIELDS]
+    return chosen or list(fields[:1])
+
+
+def missing(entry: GuestEntry, fields: Sequence[GuestbookField]) -> list[str]:
+    """What "Kirim" still waits for: "name", "institution", "group_size", or field keys."""
+    gaps = []
+    if not clean(entry.name):
+        gaps.append("name")
+    if entry.group and not clean(entry.institution):
+        gaps.append("institution")
+    if entry.group and entry.group_size < 2:
+        gaps.append("group_size")
+    answered = {k for k, v in entry.answers.items() if v}
+    gaps += [f.key for f in fields_for(fields, entry.group) if f.required and f.key not in answered]
+    return gaps
 
 
 def can_send(entry: GuestEntry, fields: Sequence[GuestbookField]) -> bool:
@@ -77,7 +117,7 @@ def can_send(entry: GuestEntry, fields: Sequence[GuestbookField]) -> bool:
         return False
     if entry.group and (entry.group_size < 2 or not clean(entry.institution)):
         return False
-    return is_complete(fields, entry.answers)
+    return is_complete(fields_for(fields, entry.group), entry.answers)
 
 
 def visit_body(
@@ -91,8 +131,9 @@ def visit_body(
     gender_counts: Mapping[str, int] | None = None,
 ) -> dict[str, Any]:
     """The POST /guest-visits body for this entry (a protocol.GuestVisitRequest as JSON)."""
-    answers: dict[str, Any] = validate_answers(fields, entry.answers)
-    for key, count in (gender_counts or {}).items():
+    answers: dict[str, Any] = validate_answers(fields_for(fields, entry.group), entry.answers)
+    counts = entry.gender_counts if gender_counts is None else gender_counts
+    for key, count in counts.items():
         answers[f"count_{key}"] = int(count)
     return {
         "client_ref": client_ref,

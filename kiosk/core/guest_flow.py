@@ -7,16 +7,22 @@ so the member journey and the guest journey each read on their own.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from kiosk import protocol
 from kiosk.config import GuestbookField
 from kiosk.core import guest_entry
 from kiosk.core.guest_entry import GuestEntry
-
-if TYPE_CHECKING:
-    from kiosk.core.flow import Command, Credential, Notice, State, _Journey
+from kiosk.core.patron_session import (
+    Command,
+    Credential,
+    Journey,
+    Notice,
+    QueueVisit,
+    SendGuestVisit,
+    State,
+)
 
 
 class GuestJourney:
@@ -24,7 +30,7 @@ class GuestJourney:
 
     if TYPE_CHECKING:
         _state: State
-        _journey: _Journey
+        _journey: Journey
         _kiosk_id: str
         _wall_clock: Callable[[], dt.datetime]
         _guest_fields: list[GuestbookField]
@@ -37,23 +43,23 @@ class GuestJourney:
         def _current(self, journey: int, state: State) -> bool: ...
         def _new_journey(self) -> None: ...
 
-    def guest_open(self, group: bool = False) -> list[Command]:
-        """ "Bukan anggota?" on Welcome or on "card not recognised"; group: a rombongan."""
-        from kiosk.core.flow import State
-
+    def guest_open(self, group: bool = False, gender_keys: Sequence[str] = ()) -> list[Command]:
+        """ "Bukan anggota?" on Welcome or on "card not recognised"; group: a rombongan;
+        gender_keys: the choices a group counts its people by ([guests] group_gender_counts)."""
         if self._state not in (State.idle, State.notice):
             return []
         self._new_journey()
         j = self._journey
         j.guest = GuestEntry(group=group, group_size=2 if group else 1)
+        if group and gender_keys:
+            j.guest.gender_counts = dict.fromkeys(gender_keys, 0)
+            j.guest.group_size = 0
         j.internet_allowed = self._guest_internet and not group
         j.want_internet = False
         self._enter(State.guest)
         return []
 
     def _guest(self) -> GuestEntry | None:
-        from kiosk.core.flow import State
-
         return self._journey.guest if self._state is State.guest else None
 
     def guest_press(self, key: str) -> list[Command]:
@@ -76,7 +82,8 @@ class GuestJourney:
 
     def guest_answer(self, key: str, value: str) -> list[Command]:
         entry = self._guest()
-        if entry is not None and any(f.key == key for f in self._guest_fields):
+        fields = guest_entry.fields_for(self._guest_fields, entry.group) if entry else []
+        if entry is not None and any(f.key == key for f in fields):
             if value:
                 entry.answers[key] = value
             else:
@@ -91,6 +98,18 @@ class GuestJourney:
             self._touch()
         return []
 
+    def guest_gender_count(self, key: str, count: int) -> list[Command]:
+        entry = self._guest()
+        if entry is not None:
+            guest_entry.set_gender_count(entry, key, count)
+            self._touch()
+        return []
+
+    def guest_missing(self) -> list[str]:
+        """What the guest form still needs before "Kirim" (see guest_entry.missing)."""
+        entry = self._guest()
+        return [] if entry is None else guest_entry.missing(entry, self._guest_fields)
+
     def guest_want_internet(self, wanted: bool) -> list[Command]:
         if self._guest() is not None:
             self._journey.want_internet = wanted and self._journey.internet_allowed
@@ -102,8 +121,6 @@ class GuestJourney:
         return entry is not None and guest_entry.can_send(entry, self._guest_fields)
 
     def guest_submit(self) -> list[Command]:
-        from kiosk.core.flow import SendGuestVisit, State
-
         entry = self._guest()
         if entry is None or not guest_entry.can_send(entry, self._guest_fields):
             return []
@@ -122,8 +139,6 @@ class GuestJourney:
         return [SendGuestVisit(j.number, request)]
 
     def guest_succeeded(self, journey: int, credential: Credential | None) -> list[Command]:
-        from kiosk.core.flow import State
-
         if not self._current(journey, State.sending_guest):
             return []
         self._journey.guest = GuestEntry()
@@ -137,8 +152,6 @@ class GuestJourney:
     def guest_failed(self, journey: int, code: str) -> list[Command]:
         """Any failure keeps the visit: it goes to the outbox without internet (a guest
         voucher is for now, not for later), under the same client_ref."""
-        from kiosk.core.flow import Notice, QueueVisit, State
-
         if not self._current(journey, State.sending_guest):
             return []
         if self._pending_guest is None:

@@ -1,5 +1,6 @@
 """`kiosk test-card`: a member card to print (PNG, or a PDF at ID-1 size on A4) that an
-installer holds up to a new camera, then reads with `kiosk decode` or maintenance's test."""
+installer holds up to a new camera, then reads with `kiosk decode` or maintenance's test;
+or a clip (MP4/AVI) of it held up to a camera, to try a kiosk that has no printer near."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import numpy as np
 
 from kiosk.config import Settings
 from kiosk.core.cards import CardReader, NotAMemberCard
+from kiosk.demo import footage
 from kiosk.demo.membercard import MemberCard, card_payload, render_card
 
 # Symbologies an installer may print (the ones a member card of the kiosk carries).
@@ -32,9 +34,9 @@ def symbology_of(name: str) -> str:
     return "QRCode" if name == "QR" else name
 
 
-def make_card_image(member_id: str, fmt: str, settings: Settings) -> np.ndarray:
-    """The card face as RGB, once the kiosk's own `[cards] pattern` reads its barcode back
-    to `member_id` (so the printed card proves the camera, not a mistyped number)."""
+def test_card(member_id: str, fmt: str, settings: Settings) -> MemberCard:
+    """The card, once the kiosk's own `[cards] pattern` reads its barcode back to
+    `member_id` (so the printed card proves the camera, not a mistyped number)."""
     symbology = symbology_of(fmt)
     payload = card_payload(member_id, symbology)
     try:
@@ -48,13 +50,27 @@ def make_card_image(member_id: str, fmt: str, settings: Settings) -> np.ndarray:
         raise TestCardError(
             f"[cards] pattern reads {payload!r} as member {read_back!r}, not {member_id!r}"
         )
-    card = MemberCard(
+    return MemberCard(
         member_id=member_id,
         name="Kartu Uji / Test Card",
         symbology=symbology,
         library=settings.library.name,
     )
-    return render_card(card, PRINT_WIDTH_PX)
+
+
+def make_card_image(member_id: str, fmt: str, settings: Settings) -> np.ndarray:
+    """The card face as RGB, at print resolution."""
+    return render_card(test_card(member_id, fmt, settings), PRINT_WIDTH_PX)
+
+
+def write_test_clip(path: Path, card: MemberCard) -> None:
+    """About 7 s of a camera's view: an empty room, the card held up, taken away."""
+    _, playable = footage.video_codec()
+    if path.suffix.lower() != playable:
+        raise TestCardError(f"{path}: this OpenCV writes and reads {playable} videos")
+    if path.parent and not path.parent.is_dir():
+        raise TestCardError(f"{path.parent}: no such folder")
+    footage.write_card_video(path, [card], footage.Sequence(empty_before=30, held=45))
 
 
 def pdf_bytes(rgb: np.ndarray) -> bytes:
@@ -95,7 +111,7 @@ def write_test_card(path: Path, rgb: np.ndarray) -> None:
     """Write the card as PNG or PDF, chosen by the file's suffix."""
     suffix = path.suffix.lower()
     if suffix not in (".png", ".pdf"):
-        raise TestCardError(f"{path}: give a .png or .pdf file name")
+        raise TestCardError(f"{path}: give a .png, .pdf, .mp4 or .avi file name")
     if path.parent and not path.parent.is_dir():
         raise TestCardError(f"{path.parent}: no such folder")
     if suffix == ".pdf":
@@ -106,9 +122,17 @@ def write_test_card(path: Path, rgb: np.ndarray) -> None:
 
 def cmd_test_card(args: argparse.Namespace, settings: Settings) -> int:
     try:
+        if args.out.suffix.lower() in (".mp4", ".avi"):
+            write_test_clip(args.out, test_card(args.member_id, args.format, settings))
+            print(
+                f"{args.out}: a camera's view of member {args.member_id}'s test card "
+                f"({args.format}); play it as the camera: kiosk decode --camera {args.out}, "
+                "or [kiosk.scanner] camera"
+            )
+            return 0
         rgb = make_card_image(args.member_id, args.format, settings)
         write_test_card(args.out, rgb)
-    except (TestCardError, OSError) as exc:
+    except (TestCardError, OSError, ValueError) as exc:
         print(f"kiosk test-card: {exc}", file=sys.stderr)
         return 2
     print(

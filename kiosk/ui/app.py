@@ -26,27 +26,17 @@ from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from kiosk.config import Settings
 from kiosk.core.cards import CardReader
-from kiosk.core.flow import Command, Flow, State
+from kiosk.core.flow import Flow
+from kiosk.core.patron_session import Command, State
 from kiosk.journey import JourneyRunner
 from kiosk.services import Services
 from kiosk.ui import theme
 from kiosk.ui.i18n import LANGUAGES, translate
 from kiosk.ui.kv import load_kv
+from kiosk.ui.screen_map import SCREEN_FOR_STATE, build_screens
 from kiosk.ui.sound import Beeper
 
 log = logging.getLogger("kiosk.ui")
-
-SCREEN_FOR_STATE = {
-    State.idle: "welcome",
-    State.looking_up: "welcome",
-    State.keypad: "keypad",
-    State.guestbook: "guestbook",
-    State.checking_in: "guestbook",
-    State.credentials: "credentials",
-    State.thanks: "thanks",
-    State.notice: "notice",
-    State.out_of_service: "out_of_service",
-}
 
 
 class KioskRoot(BoxLayout):
@@ -61,6 +51,7 @@ class KioskApp(App):
     seconds_left = NumericProperty(0)
     can_submit = BooleanProperty(False)
     staff_screen = BooleanProperty(False)  # the PIN pad or maintenance is showing
+    guest_journey = NumericProperty(-1)  # the last journey that was a guest's (thanks words)
     # A property, so every kv rule that shows a setting follows a config reload.
     settings = ObjectProperty(None)
 
@@ -100,6 +91,8 @@ class KioskApp(App):
             now=time.monotonic,
             on_change=self._view_changed,
             card_check=CardReader(settings.cards.pattern).is_member_card,
+            guest_fields=settings.guests.fields,
+            guest_internet=settings.guests.internet == "voucher",
         )
 
     # ------------------------------------------------------------- build
@@ -109,17 +102,6 @@ class KioskApp(App):
 
         load_kv(theme.__file__.replace("theme.py", "widgets/widgets.kv"))
         load_kv(__file__)
-        from kiosk.ui.screens import credentials, guestbook, keypad, maintenance, message, welcome
-        from kiosk.ui.screens.credentials import CredentialsScreen
-        from kiosk.ui.screens.guestbook import GuestbookScreen
-        from kiosk.ui.screens.keypad import KeypadScreen
-        from kiosk.ui.screens.maintenance import MaintenanceScreen, PinScreen
-        from kiosk.ui.screens.message import NoticeScreen, OutOfServiceScreen, ThanksScreen
-        from kiosk.ui.screens.welcome import WelcomeScreen
-
-        for module in (welcome, keypad, guestbook, credentials, message, maintenance):
-            load_kv(str(module.__file__))  # again after a test unloaded the rules
-
         Window.clearcolor = theme.hex_colour(theme.PAPER)
         Window.bind(size=self._window_resized, on_request_close=self._refuse_close)
         Window.bind(on_keyboard=self._keyboard)
@@ -128,17 +110,7 @@ class KioskApp(App):
         root = KioskRoot()
         manager: ScreenManager = root.ids.screens
         manager.transition = NoTransition()
-        self.screens = {
-            "welcome": WelcomeScreen(),
-            "keypad": KeypadScreen(),
-            "guestbook": GuestbookScreen(self.settings.guestbook.fields, name="guestbook"),
-            "credentials": CredentialsScreen(),
-            "thanks": ThanksScreen(),
-            "notice": NoticeScreen(),
-            "out_of_service": OutOfServiceScreen(),
-            "pin": PinScreen(),
-            "maintenance": MaintenanceScreen(),
-        }
+        self.screens = build_screens(self.settings)
         for screen in self.screens.values():
             manager.add_widget(screen)
         self.manager = manager
@@ -279,6 +251,8 @@ class KioskApp(App):
         if view.state is State.idle and self.journey_log and self.journey_log[-1][1] != "idle":
             # A patron's session ended: the next one starts in the default language.
             self.language = self.default_language()
+        if view.state is State.guest:
+            self.guest_journey = view.journey
         self.journey_log.append((time.monotonic(), view.state.value))
         if len(self.journey_log) > 500:
             del self.journey_log[:250]
@@ -310,6 +284,13 @@ class KioskApp(App):
             self.settings = self.settings.with_overrides(kiosk={"sound": False})
 
     # ------------------------------------------------------ staff access
+
+    def open_guest_choice(self) -> Any:
+        """ "Bukan anggota?": a guest alone or a group (rombongan)."""
+        from kiosk.ui.screens.guest import open_guest_choice
+
+        self.guest_choice = open_guest_choice(self)
+        return self.guest_choice
 
     def open_pin(self) -> None:
         """The hidden gesture was made: ask for the staff PIN."""

@@ -25,6 +25,10 @@ PAUSE = {
     "keypad_digit": 0.4,
     "notice_read": 4.0,
     "no_camera": 3.0,
+    # A non-member: finding "Bukan anggota?", choosing guest or group, and each key of the
+    # name keyboard (a new user hunting for letters on an unfamiliar keyboard).
+    "choose": 2.0,
+    "name_key": 0.6,
 }
 
 
@@ -39,6 +43,7 @@ class Autopilot:
         pause_scale: float = 1.0,
         use_keypad: bool = False,
         switch_language: bool = True,
+        guest: tuple[str, str] | None = None,
     ) -> None:
         self.app = app
         self.screenshots = Path(screenshots) if screenshots else None
@@ -46,7 +51,9 @@ class Autopilot:
         self.exit_when_done = exit_when_done
         self.pause_scale = pause_scale
         self.use_keypad = use_keypad
+        self.member = DEMO_MEMBER  # the number typed on the keypad path
         self.switch_language = switch_language  # every second patron reads English
+        self.guest = guest  # (name, institution): play a non-member on the guest form
         self.done = 0
         self.tap_times: list[float] = []  # monotonic time of every tap
         self._seen: set[str] = set()
@@ -93,6 +100,10 @@ class Autopilot:
             self._later("credentials_read", lambda: self._finish(screen))
         elif name in ("thanks", "notice"):
             self._later("notice_read", lambda: self._finish(screen))
+        elif name == "welcome" and self.guest is not None:
+            self._later("no_camera", self._not_a_member)
+        elif name == "guest":
+            self._later("guestbook_read", lambda: self._next_guest_tap(self._guest_taps(screen)))
         elif name == "welcome" and (self.use_keypad or self.app.services.scanner is None):
             self._later("no_camera", self._use_keypad)
         elif name == "keypad":
@@ -104,9 +115,45 @@ class Autopilot:
         if button is not None and self.app.manager.current == "welcome":
             self.tap(button)  # typing starts when the keypad screen shows
 
+    def _not_a_member(self) -> None:
+        welcome = self.app.screens["welcome"]
+        if self.app.manager.current != "welcome":
+            return
+        self.tap(welcome.ids.not_member)
+        self._later("choose", lambda: self.tap(self.app.guest_choice.ids.guest))
+
+    def _guest_taps(self, screen: Any) -> Any:
+        """The guest form tap by tap, each with its pause: the name and the institution key
+        by key (shift where the case differs), Lanjut, the first choice of each field, Kirim."""
+        assert self.guest is not None
+        keyboard = screen.who.ids.keyboard
+        for text in (self.guest[0], None, self.guest[1]):
+            if text is None:
+                yield screen.who.ids.institution_box.ids.box, "answer"
+                continue
+            for ch in text:
+                entry = self.app.flow.view.guest
+                if ch.isalpha() and entry is not None and ch.isupper() != entry.shift:
+                    yield keyboard.keys["shift"], "name_key"
+                yield keyboard.keys["space" if ch == " " else ch.lower()], "name_key"
+        yield screen.ids.submit, "guestbook_read"  # Lanjut: the questions page
+        for key in list(screen._rows):
+            yield screen._rows[key].ids.chips.children[-1], "answer"
+        yield screen.ids.submit, "answer"  # Kirim
+
+    def _next_guest_tap(self, taps: Any) -> None:
+        if self.app.manager.current != "guest":
+            return  # sent, timed out or left
+        step = next(taps, None)
+        if step is None:
+            return
+        widget, pause = step
+        self.tap(widget)
+        self._later(pause, lambda: self._next_guest_tap(taps))
+
     def _type_member(self) -> None:
         keypad = self.app.screens["keypad"]
-        digits = list(DEMO_MEMBER)
+        digits = list(self.member)
 
         def next_digit(_dt: float) -> None:
             if self.app.manager.current != "keypad":

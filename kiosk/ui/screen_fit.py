@@ -50,6 +50,15 @@ class ScreenFit:
             target = (x, y, w, h)
         if (left, top, width, height) == target:
             return
+        if Window.fullscreen:
+            # SDL's desktop fullscreen keeps the size the screen had at start and ignores a
+            # new size (on a bare X session Kivy then reports a size the X window does not
+            # have). Leave it; a borderless window at 0,0 the screen's size covers it as well,
+            # and only once fullscreen is off does a size take (a frame later).
+            log.info("screen now %dx%d: leaving SDL fullscreen to follow it", *screen)
+            Window.fullscreen = False
+            Clock.schedule_once(lambda _dt: self.check(), 0.3)
+            return
         log.info(
             "window %dx%d+%d+%d on a %dx%d screen: now %dx%d+%d+%d",
             width, height, left, top, *screen, target[2], target[3], target[0], target[1],

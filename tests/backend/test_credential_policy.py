@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kiosk.backend.auth import RateLimited, RateLimiter, TokenCheck, Unauthorized
+from kiosk.backend.auth import TokenCheck, Unauthorized
 from kiosk.backend.credentials import (
     PASSWORD_ALPHABET,
     USERNAME_ALPHABET,
@@ -161,20 +161,3 @@ def test_token_check_accepts_only_configured_bearer_tokens() -> None:
     for header in (None, "", "Bearer", "Basic a2lvc2s=", "Bearer kiosk-one-token-000"):
         with pytest.raises(Unauthorized):
             check.verify(header)
-
-
-def test_rate_limiter_refills_per_minute_and_says_how_long_to_wait() -> None:
-    now = [0.0]
-    limiter = RateLimiter(6, clock=lambda: now[0])  # one request per 10 s, bursts of 6
-    for _ in range(6):
-        limiter.take("kiosk-a")
-    with pytest.raises(RateLimited) as raised:
-        limiter.take("kiosk-a")
-    assert raised.value.retry_after == 10
-    limiter.take("kiosk-b")  # another token has its own bucket
-    now[0] = 9.0
-    with pytest.raises(RateLimited) as raised:
-        limiter.take("kiosk-a")
-    assert raised.value.retry_after == 1
-    now[0] = 10.0
-    limiter.take("kiosk-a")

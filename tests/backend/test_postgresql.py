@@ -2,95 +2,20 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import tempfile
 from collections.abc import Iterator
-from pathlib import Path
 
 import psycopg
 import pytest
-from support.backend_server import BackendServer, checkin_body, free_port, post_together
+from support.backend_server import BackendServer, checkin_body, post_together
+from support.postgres_server import PostgreSQL
 
 CONCURRENT = 20
 
-PG_BINARIES = ("initdb", "pg_ctl", "postgres")
-
-
-def _as_postgres_user() -> list[str]:
-    # initdb refuses to run as root; the postgres account runs the cluster then.
-    if os.geteuid() != 0:
-        return []
-    if shutil.which("runuser") is None:
-        pytest.skip("running as root without runuser: cannot start PostgreSQL as another user")
-    try:
-        import pwd
-
-        pwd.getpwnam("postgres")
-    except KeyError:
-        pytest.skip("running as root and there is no 'postgres' account to run PostgreSQL")
-    return ["runuser", "-u", "postgres", "--"]
-
 
 @pytest.fixture(scope="module")
-def postgres_url() -> Iterator[str]:
-    missing = [name for name in PG_BINARIES if shutil.which(name) is None]
-    if missing:
-        pytest.skip(f"PostgreSQL server binaries not found on PATH: {', '.join(missing)}")
-    prefix = _as_postgres_user()
-    base = Path(tempfile.mkdtemp(prefix="kiosk-pg-"))
-    data = base / "data"
-    if prefix:
-        shutil.chown(base, "postgres")
-    port = free_port()
-    run = {"check": True, "capture_output": True, "text": True, "timeout": 120}
-    subprocess.run(
-        [
-            *prefix,
-            "initdb",
-            "-D",
-            str(data),
-            "-U",
-            "kiosk",
-            "--auth=trust",
-            "-E",
-            "UTF8",
-            "--no-locale",
-            "--no-sync",
-        ],
-        **run,  # type: ignore[call-overload]
-    )
-    options = f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off"
-    subprocess.run(
-        [
-            *prefix,
-            "pg_ctl",
-            "-D",
-            str(data),
-            "-o",
-            options,
-            "-l",
-            str(base / "pg.log"),
-            "-w",
-            "start",
-        ],
-        **run,  # type: ignore[call-overload]
-    )
-    try:
-        with psycopg.connect(
-            f"host=127.0.0.1 port={port} user=kiosk dbname=postgres", autocommit=True
-        ) as connection:
-            connection.execute("CREATE DATABASE kiosk")
-        yield f"postgresql+psycopg://kiosk@127.0.0.1:{port}/kiosk"
-    finally:
-        subprocess.run(
-            [*prefix, "pg_ctl", "-D", str(data), "-m", "immediate", "stop"],
-            capture_output=True,
-            timeout=60,
-            check=False,
-        )
-        shutil.rmtree(base, ignore_errors=True)
+def postgres_url(postgresql: PostgreSQL) -> str:
+    return postgresql.new_database()
 
 
 @pytest.fixture(scope="module")

@@ -163,3 +163,17 @@ def test_members_import_while_the_backend_runs(backend_server: BackendServer) ->
 def test_provisioning_sync_runs_reconciliation_once(backend_server: BackendServer) -> None:
     result = backend_server.kiosk("provisioning", "sync")
     assert "provisioning sync (local)" in result.stdout
+
+
+def test_rate_limit_holds_for_the_backend_not_per_process(tmp_path: Path) -> None:
+    """Two backend processes on one database (as two workers, or two instances behind the
+    proxy), requests alternating between them: together they pass the limit once. Each
+    process kept its own bucket before, and twice the rate passed."""
+    shared = {"rate_limit_per_minute": 20, "database_url": f"sqlite:///{tmp_path / 'one.db'}"}
+    with (
+        BackendServer(tmp_path / "a", backend=shared) as first,
+        BackendServer(tmp_path / "b", backend=shared) as second,
+    ):
+        codes = [(first, second)[n % 2].get("stats/today").status_code for n in range(40)]
+    assert codes.count(200) == 20, codes
+    assert codes[20:] == [429] * 20

@@ -13,7 +13,8 @@ from support.backend_server import BackendServer
 
 from kiosk.client import BackendClient
 from kiosk.config import KioskSettings, Settings, Timeouts
-from kiosk.core.flow import Flow, Notice, State
+from kiosk.core.flow import Flow
+from kiosk.core.patron_session import Notice, State
 from kiosk.journey import JourneyRunner
 from kiosk.outbox import Outbox
 from kiosk.services import Services

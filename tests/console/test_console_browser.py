@@ -281,13 +281,14 @@ def test_exports_count_the_visits_made_here(context: Any, console_server: Backen
     lines = text.strip().splitlines()
     assert lines[0].endswith("2025-03-01 - 2025-03-05")
     assert lines[1] == "Tanggal,Internet,Membaca,Meminjam / mengembalikan,Penelitian,Lainnya,Total"
-    assert lines[2:] == [
+    assert lines[2:9] == [
         "2025-03-01,2,1,0,0,0,3",
         "2025-03-02,0,0,0,0,0,0",
         "2025-03-03,0,0,0,1,0,1",
         "2025-03-04,0,0,0,0,0,0",
         "2025-03-05,1,0,0,0,1,2",
         "Total,3,1,0,1,1,6",
+        "",
     ]
     data = context.request.get(f"/staff/reports/visits.xlsx?{query}").body()
     book = openpyxl.load_workbook(io.BytesIO(data))
@@ -295,7 +296,7 @@ def test_exports_count_the_visits_made_here(context: Any, console_server: Backen
     rows = [list(row) for row in first_sheet.iter_rows(min_row=2, values_only=True)]
     assert rows[0][-1] == "Total" and rows[-1] == ["Total", 3, 1, 0, 1, 1, 6]
     assert rows[1] == ["2025-03-01", 2, 1, 0, 0, 0, 3]
-    assert len(book.worksheets) == 3  # purpose, then occupation and education
+    assert len(book.worksheets) == 4  # purpose, occupation, education, then the visitors
     occupation = [list(r) for r in book.worksheets[1].iter_rows(min_row=2, values_only=True)]
     assert occupation[-1][0] == "Total" and occupation[-1][1] == 6  # all six were 'pelajar'
     bad = context.request.get("/staff/reports/visits.csv?from=2025-03-05&to=2025-03-01")
@@ -316,4 +317,22 @@ def test_exports_count_the_visits_made_here(context: Any, console_server: Backen
     assert page.locator("#report-total").inner_text() == "6"  # members' visits
     assert page.locator("#report-guests").inner_text() == "1"
     assert page.locator("#report-groups").inner_text() == "1"
+    assert page.locator("#report-visitors").inner_text() == "19"  # 6 + 1 + 12 together
     assert "12 orang" in page.content()
+    # The Dinas's report counts them too, per day, apart and together.
+    text = context.request.get(f"/staff/reports/visits.csv?{query}").text().lstrip("\ufeff")
+    visitors = text.strip().splitlines()[9:]
+    assert visitors[0] == "Pengunjung per hari"
+    assert visitors[1] == (
+        "Tanggal,Kunjungan anggota,Tamu,Rombongan,Orang dalam rombongan,Semua pengunjung"
+    )
+    assert visitors[2] == "2025-03-01,3,1,1,12,16"
+    assert visitors[-1] == "Total,6,1,1,12,19"
+    context.request.get("/staff/language/en")  # as the language switch in the page does
+    english = context.request.get(f"/staff/reports/visits.xlsx?{query}").body()
+    sheet = openpyxl.load_workbook(io.BytesIO(english)).worksheets[-1]
+    rows = [list(r) for r in sheet.iter_rows(min_row=2, values_only=True)]
+    assert rows[0] == [
+        "Date", "Members' visits", "Guests", "Groups", "People in groups", "All visitors"
+    ]  # fmt: skip
+    assert rows[-1] == ["Total", 6, 1, 1, 12, 19]

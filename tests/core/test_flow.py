@@ -9,11 +9,11 @@ import pytest
 
 from kiosk import protocol
 from kiosk.config import Settings, Timeouts
-from kiosk.core.flow import (
+from kiosk.core.flow import Flow
+from kiosk.core.patron_session import (
     Beep,
     Checkin,
     Credential,
-    Flow,
     Lookup,
     Notice,
     QueueVisit,

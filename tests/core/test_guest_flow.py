@@ -8,8 +8,9 @@ import pytest
 
 from kiosk.config import Settings, Timeouts
 from kiosk.core import guest_entry
-from kiosk.core.flow import Credential, Flow, Notice, QueueVisit, SendGuestVisit, State
+from kiosk.core.flow import Flow
 from kiosk.core.guest_entry import GuestEntry
+from kiosk.core.patron_session import Credential, Notice, QueueVisit, SendGuestVisit, State
 
 TIMEOUTS = Timeouts(
     lookup=8, guestbook=90, checkin=12, credentials=60, thanks=8, notice=10, keypad=45
@@ -135,3 +136,34 @@ def test_a_voucher_is_shown_and_a_timeout_keeps_the_visit() -> None:
     (queued,) = flow.tick()
     assert isinstance(queued, QueueVisit) and flow.state is State.notice
     assert flow.guest_succeeded(sent.journey, None) == []  # too late: dropped
+
+
+def test_a_group_answers_its_purpose_only_and_may_count_by_gender() -> None:
+    flow = make_flow(Clock())
+    flow.guest_open(group=True, gender_keys=("laki_laki", "perempuan"))
+    type_text(flow, "bu rina")
+    flow.guest_edit("institution")
+    type_text(flow, "sd negeri 5")
+    assert flow.guest_missing() == ["group_size", "purpose"]
+    flow.guest_answer("occupation", "pelajar")  # not a group's question: ignored
+    flow.guest_answer("purpose", "membaca")
+    flow.guest_gender_count("laki_laki", 12)
+    flow.guest_gender_count("perempuan", 19)
+    flow.guest_group_size(3)  # the size follows the counts
+    assert flow.guest_missing() == [] and flow.guest_can_send()
+    (command,) = flow.guest_submit()
+    assert isinstance(command, SendGuestVisit)
+    assert command.body.group_size == 31
+    assert command.body.answers == {
+        "purpose": "membaca",
+        "count_laki_laki": 12,
+        "count_perempuan": 19,
+    }
+
+
+def test_a_guest_is_told_what_is_missing() -> None:
+    flow = make_flow(Clock())
+    flow.guest_open()
+    assert flow.guest_missing() == ["name", "purpose", "occupation", "education", "gender"]
+    fill(flow)
+    assert flow.guest_missing() == []

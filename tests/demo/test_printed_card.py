@@ -76,4 +76,23 @@ def test_a_number_the_card_pattern_refuses_is_a_clear_error_and_writes_nothing(
     assert "not a member card under [cards] pattern" in done.stderr
     assert not out.exists()
     done = _kiosk("test-card", MEMBER, str(tmp_path / "card.jpg"), cwd=repo_root)
-    assert done.returncode == 2 and "give a .png or .pdf" in done.stderr
+    assert done.returncode == 2 and "give a .png, .pdf, .mp4 or .avi" in done.stderr
+
+
+def test_a_clip_of_the_card_plays_as_the_camera_and_reads_to_the_member(
+    tmp_path: Path, repo_root: Path
+) -> None:
+    from kiosk.demo.footage import video_codec
+
+    clip = tmp_path / f"kartu uji{video_codec()[1]}"
+    done = _kiosk("test-card", MEMBER, "--format", "Code39", str(clip), cwd=repo_root)
+    assert done.returncode == 0, done.stderr
+    assert "kiosk decode --camera" in done.stdout
+    done = _kiosk("decode", "--json", "--camera", str(clip), "--seconds", "20", cwd=repo_root)
+    assert done.returncode == 0, done.stderr
+    reads = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+    reader = CardReader(Settings().cards.pattern)
+    assert reads and {reader.member_id(r["text"]) for r in reads} == {MEMBER}
+    wrong = tmp_path / "card.mov"
+    done = _kiosk("test-card", MEMBER, str(wrong), cwd=repo_root)
+    assert done.returncode == 2 and ".mp4" in done.stderr and not wrong.exists()

@@ -115,6 +115,7 @@ class BackendServer:
                 "port": self.port,
                 # Tests fire hundreds of requests a minute; the limit is tested on its own.
                 "rate_limit_per_minute": 100_000,
+                "unknown_members_per_10_minutes": 100_000,
                 "log_dir": str(self.dir / "log"),
                 "workers": workers,
             },

@@ -90,6 +90,31 @@ class Harness:
         self.taps += 1
         self.pump(0.05)
 
+    def hold_logo(self, seconds: float) -> None:
+        """Press and hold the top bar's logo (the hidden maintenance gesture)."""
+        from kivy.tests.common import UnitTestTouch
+
+        area = self.app.root.ids.topbar.ids.hold
+        x, y = area.to_window(*area.center)
+        touch = UnitTestTouch(x, y)
+        touch.touch_down()
+        self.pump(seconds)
+        touch.touch_up()
+        self.pump(0.1)
+
+    def open_pin_pad(self) -> Any:
+        """The gesture as staff make it: hold the logo a little longer than configured."""
+        self.hold_logo(self.app.settings.maintenance.gesture_seconds + 0.3)
+        return self.wait_screen("pin")
+
+    def enter_pin(self, pin: str) -> None:
+        """Tap the PIN's digits on the pad, then OK, and wait for the check."""
+        screen = self.app.screens["pin"]
+        for digit in pin:
+            self.tap(next(w for w in screen.ids.pad.children if getattr(w, "key", None) == digit))
+        self.tap(screen.ids.ok)
+        self.wait_for(lambda: not screen.busy, what="PIN checked")
+
     def button(self, text: str, root: Any = None) -> Any:
         for widget in (root or self.app.root).walk(restrict=True):
             if getattr(widget, "text", None) == text and hasattr(widget, "trigger_action"):

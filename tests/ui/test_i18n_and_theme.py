@@ -37,7 +37,7 @@ def test_every_key_the_screens_use_is_in_the_catalogs() -> None:
 
 
 def test_every_notice_has_a_title_and_a_body() -> None:
-    from kiosk.core.flow import Notice
+    from kiosk.core.patron_session import Notice
 
     for notice in Notice:
         for part in ("title", "body"):

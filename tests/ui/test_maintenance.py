@@ -18,37 +18,12 @@ PIN_HASH = hash_pin(PIN, n=1024)  # cheap to check in tests; the format is the s
 QUICK = {"gesture_seconds": 0.5}  # the hold that opens the PIN pad, shortened
 
 
-def hold(kiosk: Harness, seconds: float) -> None:
-    from kivy.tests.common import UnitTestTouch
-
-    area = kiosk.app.root.ids.topbar.ids.hold
-    x, y = area.to_window(*area.center)
-    touch = UnitTestTouch(x, y)
-    touch.touch_down()
-    kiosk.pump(seconds)
-    touch.touch_up()
-    kiosk.pump(0.1)
-
-
-def open_by_touch(kiosk: Harness) -> None:
-    """The hidden gesture as staff make it: hold the logo (most tests set it to 0.5 s)."""
-    hold(kiosk, kiosk.app.settings.maintenance.gesture_seconds + 0.3)
-
-
-def enter_pin(kiosk: Harness, pin: str) -> None:
-    screen = kiosk.app.screens["pin"]
-    for digit in pin:
-        kiosk.tap(next(w for w in screen.ids.pad.children if getattr(w, "key", None) == digit))
-    kiosk.tap(screen.ids.ok)
-    kiosk.wait_for(lambda: not screen.busy, what="PIN checked")
-
-
 def test_short_press_on_the_logo_opens_nothing(
     backend_server: BackendServer, start_kiosk: Callable[..., Harness], tmp_path: Path
 ) -> None:
     settings = settings_for(backend_server, tmp_path / "k", maintenance={"pin_hash": PIN_HASH})
     kiosk = start_kiosk(settings)
-    hold(kiosk, 1.0)
+    kiosk.hold_logo(1.0)
     assert kiosk.app.manager.current == "welcome"
 
 
@@ -57,13 +32,13 @@ def test_gesture_and_pin_open_maintenance_and_wrong_pin_is_refused(
 ) -> None:
     settings = settings_for(backend_server, tmp_path / "k", maintenance={"pin_hash": PIN_HASH})
     kiosk = start_kiosk(settings)
-    hold(kiosk, settings.maintenance.gesture_seconds + 0.3)
+    kiosk.hold_logo(settings.maintenance.gesture_seconds + 0.3)
     pin = kiosk.wait_screen("pin")
-    enter_pin(kiosk, "1111")
+    kiosk.enter_pin("1111")
     assert kiosk.app.manager.current == "pin"
     assert pin.message == kiosk.tr("pin.wrong", attempts=4)
     assert pin.entered == ""
-    enter_pin(kiosk, PIN)
+    kiosk.enter_pin(PIN)
     maintenance = kiosk.wait_screen("maintenance")
     kiosk.wait_for(lambda: "ms" in maintenance.backend_text, what="backend latency shown")
     assert "0" in maintenance.queue_text
@@ -76,16 +51,16 @@ def test_five_wrong_pins_lock_the_pad_across_a_restart(
         backend_server, tmp_path / "k", maintenance={"pin_hash": PIN_HASH, **QUICK}
     )
     kiosk = start_kiosk(settings)
-    open_by_touch(kiosk)
+    kiosk.open_pin_pad()
     pin = kiosk.wait_screen("pin")
     for _ in range(5):
-        enter_pin(kiosk, "9999")
+        kiosk.enter_pin("9999")
     assert "Terlalu banyak" in pin.message
-    enter_pin(kiosk, PIN)  # the right PIN is not even checked while locked
+    kiosk.enter_pin(PIN)  # the right PIN is not even checked while locked
     assert kiosk.app.manager.current == "pin"
 
     again = start_kiosk(settings)  # the kiosk restarted with the same data directory
-    open_by_touch(again)
+    again.open_pin_pad()
     again_pin = again.wait_screen("pin")
     assert "Terlalu banyak" in again_pin.message
 
@@ -97,9 +72,9 @@ def test_out_of_service_is_shown_to_patrons_and_survives_a_restart(
         backend_server, tmp_path / "k", maintenance={"pin_hash": PIN_HASH, **QUICK}
     )
     kiosk = start_kiosk(settings)
-    open_by_touch(kiosk)
+    kiosk.open_pin_pad()
     kiosk.wait_screen("pin")
-    enter_pin(kiosk, PIN)
+    kiosk.enter_pin(PIN)
     kiosk.wait_screen("maintenance")
     kiosk.tap(kiosk.button(kiosk.tr("maintenance.out_of_service")))
     kiosk.tap(kiosk.button(kiosk.tr("maintenance.close")))
@@ -108,9 +83,9 @@ def test_out_of_service_is_shown_to_patrons_and_survives_a_restart(
 
     again = start_kiosk(settings)
     again.wait_screen("out_of_service")
-    open_by_touch(again)
+    again.open_pin_pad()
     again.wait_screen("pin")
-    enter_pin(again, PIN)
+    again.enter_pin(PIN)
     again.wait_screen("maintenance")
     again.tap(again.button(again.tr("maintenance.in_service")))
     again.tap(again.button(again.tr("maintenance.close")))
@@ -126,9 +101,9 @@ def test_maintenance_closes_itself_without_a_touch(
         maintenance={"pin_hash": PIN_HASH, "close_after_seconds": 1.0, **QUICK},
     )
     kiosk = start_kiosk(settings)
-    open_by_touch(kiosk)
+    kiosk.open_pin_pad()
     kiosk.wait_screen("pin")
-    enter_pin(kiosk, PIN)
+    kiosk.enter_pin(PIN)
     kiosk.wait_screen("maintenance")
     kiosk.wait_screen("welcome", timeout=5)
 
@@ -139,6 +114,31 @@ def test_no_pin_set_says_how_to_set_one(
     kiosk = start_kiosk(
         settings_for(backend_server, tmp_path / "k", maintenance={"pin_hash": "", **QUICK})
     )
-    open_by_touch(kiosk)
+    kiosk.open_pin_pad()
     pin = kiosk.wait_screen("pin")
     assert "kiosk set-pin" in pin.message
+
+
+def test_maintenance_shows_that_the_backend_paused_this_kiosks_lookups(
+    start_kiosk: Callable[..., Harness], tmp_path: Path
+) -> None:
+    """Someone typed member numbers that do not exist until the backend paused this kiosk's
+    token: staff see why patrons' cards get no answer, in both languages."""
+    from .conftest import ARTIFACTS
+
+    with BackendServer(tmp_path / "b", backend={"unknown_members_per_10_minutes": 3}) as server:
+        settings = settings_for(server, tmp_path / "k", maintenance={"pin_hash": PIN_HASH, **QUICK})
+        kiosk = start_kiosk(settings)
+        for n in range(3):  # as the keypad would send them
+            assert server.post("members/lookup", json={"card": f"1999{n:04d}"}).status_code == 404
+        for language in ("id", "en"):
+            if kiosk.app.language != language:
+                kiosk.tap(kiosk.button(kiosk.tr("language.switch")))
+            kiosk.open_pin_pad()
+            kiosk.enter_pin(PIN)
+            maintenance = kiosk.wait_screen("maintenance")
+            paused = kiosk.tr("maintenance.lookups_paused", minutes=10).split("{")[0][:20]
+            kiosk.wait_for(lambda m=maintenance, p=paused: p in m.backend_text, what="pause")
+            kiosk.screenshot(ARTIFACTS / "screens" / f"maintenance-lookups-paused-{language}.png")
+            kiosk.tap(kiosk.button(kiosk.tr("maintenance.close")))
+            kiosk.wait_screen("welcome")

@@ -1,4 +1,4 @@
-"""The monthly report for the Dinas: visits per day by purpose, as CSV and as XLSX."""
+"""The monthly report for the Dinas: visitors per day and members' visits by purpose (CSV, XLSX)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from collections import Counter
 
 import xlsxwriter  # type: ignore[import-untyped]
 
+from kiosk.backend.console.i18n import translator
 from kiosk.backend.visit_reports import VisitReport
 from kiosk.config import GuestbookField
 
@@ -21,7 +22,7 @@ def field_table(report: VisitReport, field: GuestbookField, language: str) -> li
     choices = [(choice.key, choice.label.get(language)) for choice in field.choices]
     per_day: Counter[tuple[dt.date, str]] = report.by_day_answer.get(field.key, Counter())
     header: list[object] = [
-        "Tanggal" if language == "id" else "Date",
+        translator(language)("export.date"),
         *(label for _, label in choices),
         TOTAL,
     ]
@@ -32,6 +33,36 @@ def field_table(report: VisitReport, field: GuestbookField, language: str) -> li
         sums = [a + b for a, b in zip(sums, counts, strict=True)]
         rows.append([day.isoformat(), *counts, report.by_day.get(day, 0)])
     rows.append([TOTAL, *sums, report.total])
+    return rows
+
+
+def visitors_table(report: VisitReport, language: str) -> list[list[object]]:
+    """Everyone who came, per day: members' visits, guests, groups and their people, and all
+    visitors together; then a Total row."""
+    t = translator(language)
+    rows: list[list[object]] = [
+        [
+            t("export.date"),
+            t("export.members"),
+            t("export.guests"),
+            t("export.groups"),
+            t("export.group_people"),
+            t("export.visitors"),
+        ]
+    ]
+    for day in report.period.days:
+        rows.append(
+            [
+                day.isoformat(),
+                report.by_day.get(day, 0),
+                report.guests_by_day.get(day, 0),
+                report.groups_by_day.get(day, 0),
+                report.group_people_by_day.get(day, 0),
+                report.visitors_on(day),
+            ]
+        )
+    totals = [report.total, report.guests, report.groups, report.group_people, report.visitors]
+    rows.append([TOTAL, *totals])
     return rows
 
 
@@ -53,13 +84,16 @@ def visits_csv(
     writer = csv.writer(out)
     writer.writerow([title_line(library, report)])
     writer.writerows(field_table(report, purpose_field(fields), language))
+    writer.writerow([])
+    writer.writerow([translator(language)("export.visitors_title")])
+    writer.writerows(visitors_table(report, language))
     return ("\ufeff" + out.getvalue()).encode("utf-8")  # a BOM: Excel then reads UTF-8
 
 
 def visits_xlsx(
     report: VisitReport, fields: list[GuestbookField], library: str, language: str
 ) -> bytes:
-    """The purpose sheet first, then one sheet per other choice field."""
+    """The purpose sheet first, then one sheet per other choice field, then the visitors."""
     out = io.BytesIO()
     book = xlsxwriter.Workbook(out, {"in_memory": True})
     bold = book.add_format({"bold": True})
@@ -73,5 +107,12 @@ def visits_xlsx(
             sheet.write_row(r + 1, 0, row, bold if r in (0, len(table) - 1) else None)
         sheet.set_column(0, 0, 12)
         sheet.set_column(1, len(table[0]), 14)
+    sheet = book.add_worksheet(translator(language)("export.visitors_title")[:31])
+    sheet.write(0, 0, title_line(library, report), bold)
+    table = visitors_table(report, language)
+    for r, row in enumerate(table):
+        sheet.write_row(r + 1, 0, row, bold if r in (0, len(table) - 1) else None)
+    sheet.set_column(0, 0, 12)
+    sheet.set_column(1, len(table[0]), 16)
     book.close()
     return out.getvalue()

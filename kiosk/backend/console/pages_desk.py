@@ -15,7 +15,6 @@ from fastapi.responses import Response
 from markupsafe import Markup
 
 from kiosk.backend import credentials as policy
-from kiosk.backend.checkins import MemberNotAllowed, MemberNotFound
 from kiosk.backend.console.web import (
     PREFIX,
     Console,
@@ -27,6 +26,7 @@ from kiosk.backend.console.web import (
     staff_of,
 )
 from kiosk.backend.db import CredentialRow, MemberRow, VisitRow, read_session, write_session
+from kiosk.backend.desk_outcomes import MemberNotAllowed, MemberNotFound
 from kiosk.backend.members import (
     MemberFileError,
     effective_status,

@@ -178,6 +178,6 @@ def export_visits(
         return chosen
     period, language = chosen
     with read_session(console.engine) as session:
-        report = visit_report(session, period, console.choice_keys)
+        report = visit_report(session, period, console.choice_keys, console.timezone)
     data = write(report, console.settings.guestbook.fields, console.settings.library.name, language)
     return download(data, media, f"kunjungan-{period.first}-{period.last}.{suffix}")

@@ -37,7 +37,11 @@ class TextEntry(ModalView):
     def press(self, key: str) -> None:
         app = App.get_running_app()
         if key == "done":
-            app.act(app.flow.answer, self.key, self.text.strip())
+            # The same popup types a text field of the guest form.
+            guest = app.flow.state.value == "guest"
+            app.act(
+                app.flow.guest_answer if guest else app.flow.answer, self.key, self.text.strip()
+            )
             self.dismiss()
             return
         if key == "back":

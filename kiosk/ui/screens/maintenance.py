@@ -183,6 +183,7 @@ class MaintenanceScreen(KioskScreen):
             for entry in dead[-3:]
         )
         health = app.services.client.health()
+        paused = 0
         try:
             stats = app.services.client.stats_today()
             today = app.tr(
@@ -191,6 +192,7 @@ class MaintenanceScreen(KioskScreen):
                 issued=stats.credentials_issued,
                 reused=stats.credentials_reused,
             )
+            paused = stats.lookups_paused_seconds
         except Exception as exc:  # shown, not raised: this is a status screen
             log.info("stats unavailable: %s", exc)
             today = app.tr("maintenance.unknown")
@@ -198,6 +200,8 @@ class MaintenanceScreen(KioskScreen):
             backend = app.tr("maintenance.backend_ok", ms=f"{health.latency_ms:.0f}")
         else:
             backend = app.tr("maintenance.backend_down", detail=health.detail)
+        if paused:  # the backend throttles this kiosk's token (someone trying numbers)
+            backend += "\n" + app.tr("maintenance.lookups_paused", minutes=-(-paused // 60))
         library = self._library_text(app, health)
 
         def show(_dt: float) -> None:

@@ -72,6 +72,7 @@ class MessageLayout(BoxLayout):
     footer = StringProperty("")
     button = StringProperty("")
     action = StringProperty("cancel")  # the flow event the button sends
+    second = StringProperty("")  # a second way on: "Bukan anggota?" (the guest choice)
 
 
 class HoldArea(Widget):

@@ -55,7 +55,7 @@ class TimeoutWatch:
 
     def _poll(self, _dt: float) -> None:
         app = App.get_running_app()
-        if app is None or app.flow.state.value not in ("guestbook", "keypad"):
+        if app is None or app.flow.state.value not in ("guestbook", "keypad", "guest"):
             self._close()
             return
         left = app.flow.seconds_left()

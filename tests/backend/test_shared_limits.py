@@ -1,0 +1,124 @@
+"""Limits that hold for the whole backend (kiosk/backend/shared_limits.py), on a real SQLite file
+and a real PostgreSQL: the sliding window, Retry-After, keys apart, and several processes
+taking from one limit without passing more than it allows."""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kiosk.backend.auth import RateLimited
+from kiosk.backend.db import create_db_engine, migrate
+from kiosk.backend.shared_limits import SharedLimit
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'limits.db'}"
+    else:
+        url = request.getfixturevalue("postgresql").new_database("limits")
+    engine = create_db_engine(url)
+    migrate(engine)
+    engine.dispose()
+    return url
+
+
+@pytest.fixture
+def limit_on(database_url: str) -> Iterator[Callable[..., SharedLimit]]:
+    engines = []
+
+    def make(limit: int, clock: Callable[[], float], namespace: str = "token:") -> SharedLimit:
+        engine = create_db_engine(database_url, pool_size=2)
+        engines.append(engine)
+        return SharedLimit(engine, namespace, limit, clock=clock)
+
+    yield make
+    for engine in engines:
+        engine.dispose()
+
+
+def test_a_minute_holds_the_limit_and_says_how_long_to_wait(
+    limit_on: Callable[..., SharedLimit],
+) -> None:
+    now = [6000.0]  # the start of a window
+    limit = limit_on(6, lambda: now[0])
+    for _ in range(6):
+        limit.take("kiosk-a")
+    with pytest.raises(RateLimited) as raised:
+        limit.take("kiosk-a")
+    # This window is full: 60 s to the next, where the six still weigh until a sixth of it
+    # has passed (6 x 5/6 = 5 leaves one place): 70 s.
+    assert raised.value.retry_after == 70
+    assert limit.waiting("kiosk-a") == raised.value.retry_after
+    limit.take("kiosk-b")  # another key has its own count
+    assert limit.waiting("kiosk-b") is None
+    # Half-way into the next window the previous one weighs half: 3 of 6 fit again.
+    now[0] = 6090.0
+    for _ in range(3):
+        limit.take("kiosk-a")
+    with pytest.raises(RateLimited) as raised:
+        limit.take("kiosk-a")
+    assert 1 <= raised.value.retry_after <= 10  # the old window keeps sliding away
+    now[0] += raised.value.retry_after
+    limit.take("kiosk-a")  # the wait it gave was enough
+    # Two windows on, nothing of the old counts is left.
+    now[0] = 6240.0
+    for _ in range(6):
+        limit.take("kiosk-a")
+
+
+def test_refused_events_are_not_counted_and_zero_means_no_limit(
+    limit_on: Callable[..., SharedLimit],
+) -> None:
+    now = [12000.0]
+    limit = limit_on(2, lambda: now[0])
+    limit.take("k")
+    limit.take("k")
+    for _ in range(50):  # a client hammering while refused does not dig itself deeper
+        with pytest.raises(RateLimited):
+            limit.take("k")
+    now[0] += 90.0  # half-way into the next window the previous one weighs half
+    limit.take("k")  # 2 x 0.5 + 1 = 2: one fits (had the 50 refusals counted, none would)
+    with pytest.raises(RateLimited):
+        limit.take("k")
+    unlimited = limit_on(0, lambda: now[0], namespace="off:")
+    for _ in range(100):
+        unlimited.take("k")
+    assert unlimited.waiting("k") is None
+
+
+def _take_many(url: str, times: int, start: Any, results: Any) -> None:
+    engine = create_db_engine(url, pool_size=1)
+    limit = SharedLimit(engine, "token:", 50, clock=lambda: 60_000.0 + 30)
+    start.wait()
+    passed = 0
+    for _ in range(times):
+        try:
+            limit.take("one-kiosk")
+            passed += 1
+        except RateLimited:
+            pass
+    engine.dispose()
+    results.put(passed)
+
+
+def test_processes_share_one_limit(database_url: str) -> None:
+    """Four processes (as four workers or instances) take 40 each from one limit of 50."""
+    context = multiprocessing.get_context("spawn")
+    start, results = context.Event(), context.Queue()
+    workers = [
+        context.Process(target=_take_many, args=(database_url, 40, start, results))
+        for _ in range(4)
+    ]
+    for worker in workers:
+        worker.start()
+    start.set()
+    passed = [results.get(timeout=120) for _ in workers]
+    for worker in workers:
+        worker.join(timeout=30)
+    assert sum(passed) == 50, passed  # not 4 x 40, nor 4 x 50
