@@ -74,6 +74,7 @@ class Tally:
     read: int = 0
     wrong: int = 0
     ms: list[float] = field(default_factory=list)
+    cpu_ms: list[float] = field(default_factory=list)
 
 
 def hard_frames(settings: ScannerSettings, emit: Callable[[str], None]) -> None:
@@ -110,11 +111,12 @@ def hard_frames(settings: ScannerSettings, emit: Callable[[str], None]) -> None:
     for name in names:
         read = found[name][0]
         for symbology, text, frame in cards:
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.thread_time()
             texts = [s.text for s in read(frame)]
             tally = per[name][symbology]
             tally.frames += 1
             tally.ms.append((time.perf_counter() - started) * 1000)
+            tally.cpu_ms.append((time.thread_time() - cpu) * 1000)
             tally.read += text in texts
             tally.wrong += bool(texts) and text not in texts
         empty_false[name] = sum(bool(read(frame)) for frame in empties)
@@ -130,6 +132,8 @@ def hard_frames(settings: ScannerSettings, emit: Callable[[str], None]) -> None:
     emit(row("false reads, falsepositives-*", *(photo_false[n] for n in names)))
     ms = {n: [m for t in per[n].values() for m in t.ms] for n in names}
     emit(row("p50 / p95 ms per card frame", *(ms_cell(ms[n]) for n in names)))
+    cpu_ms = {n: [m for t in per[n].values() for m in t.cpu_ms] for n in names}
+    emit(row("the same in thread CPU ms", *(ms_cell(cpu_ms[n]) for n in names)))
 
 
 @dataclass
@@ -259,19 +263,23 @@ card in view = from entering to leaving. "Wrong reports" count what the kiosk wo
 
 NOTES = """
 Reading of the 2026-12-02 run (x86_64, 2 cores shared with two other sessions, load average
-2.2-3.6 while it ran: wall times are inflated, the hard frames' budget is counted in CPU
+3.6-6.6 while it ran: wall times are inflated, the hard frames' budget is counted in CPU
 time, see below):
 - Hard frames: the chain read 141 of 150 (94.0 %) against zxing-cpp's 104 (69.3 %) and
   pyzbar's 97 (64.7 %), with 0 wrong reads and 0 false reads on the 40 empty frames and the
-  44 falsepositives-* photos; its p50 per frame (5.6 ms) is no slower than zxing-cpp
-  alone (5.8 ms): its first pass reads what zxing-cpp reads in about half the time, and
-  only the frames it misses pay for the later steps (p95 42 ms).
-- Live clips: the chain reads 12 of 15 clips (7 before), behind the idle gate too, with 0
-  wrong reports. Behind the gate an empty room costs 5 % of a core (thread CPU); without
-  it 51 %: the new steps (enlarged textured regions, zxing-cpp with its retries) find
-  bookshelves to try on every empty frame, which is what the gate is for. The first
-  report's median is 0.00-0.01 s either way; the p95 of 15 clips (1.04 s behind the gate,
-  0.36 s without) is the one late hard clip, read where it was not read at all before.
+  44 falsepositives-* photos. Its p50 per frame is no slower than zxing-cpp alone (5.9 vs
+  6.5 ms wall, 3.6 vs 5.8 ms thread CPU): its first pass reads what zxing-cpp reads in
+  about half the time, and only the frames it misses pay for the later steps (p95 38 ms).
+  A first run at 03:45 (load 2.2-3.6) read the same 141, p50 5.6 vs 5.8 ms wall. Before
+  (2026-12-01, the first set, the previous chain): chain 20.7 %, zxing-cpp 14.7 %, pyzbar
+  14.0 %, chain p50 35.0 ms against zxing-cpp's 4.4 ms.
+- Live clips: the chain reads 12 of 15 clips (7 on 2026-12-01), behind the idle gate too,
+  with 0 wrong reports. Behind the gate an empty room costs 4 % of a core (thread CPU);
+  without it 40 %: the new steps (enlarged textured regions, zxing-cpp with its retries)
+  find bookshelves to try on every empty frame, which is what the gate is for. The first
+  report's median is 0.00-0.01 s either way; the p95 of the 12 clips read (0.25 s behind
+  the gate, 0.84 s without; 1.04 and 0.36 s in the first run) is the one hard clip read
+  late, and swings between runs with the load, as the clips are decoded in real time.
 - The hard frames are decoded one at a time with the chain's own step order and a 30 ms
   budget counted in the decoding thread's CPU time (`DecoderChain.cpu_budget`, bench
   only): counted in wall time, another session's load decided how many steps fitted
