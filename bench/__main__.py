@@ -8,6 +8,7 @@ import sys
 
 PARTS = {
     "backend": "bench.backend",
+    "backend-pg": "bench.backend_pg",
     "scanner": "bench.scanner",
     "scanner-live": "bench.scanner_live",
     "journey": "bench.journey",

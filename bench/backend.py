@@ -112,10 +112,11 @@ def generate_load(url: str, rate: float, seconds: float, seed: int, out: Any) ->
     statuses: dict[str, int] = {}
     lock = threading.Lock()
 
-    parts = urllib.parse.urlsplit(url)
+    # Several instances: "URL|URL|..."; each generator thread keeps to one of them.
+    targets = [urllib.parse.urlsplit(u) for u in url.split("|")]
     headers = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
 
-    def worker() -> None:
+    def worker(parts: urllib.parse.SplitResult) -> None:
         # http.client, not requests: the generator shares the CPUs with the server and
         # must cost as little as possible per request.
         connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
@@ -140,7 +141,10 @@ def generate_load(url: str, rate: float, seconds: float, seed: int, out: Any) ->
                 if code in ANSWERED:
                     latencies.append((done - planned) * 1000)
 
-    threads = [threading.Thread(target=worker, daemon=True) for _ in range(GENERATOR_THREADS)]
+    threads = [
+        threading.Thread(target=worker, args=(targets[n % len(targets)],), daemon=True)
+        for n in range(GENERATOR_THREADS)
+    ]
     for thread in threads:
         thread.start()
     start = time.perf_counter() + 0.2
@@ -173,7 +177,13 @@ def run_load(url: str, rate: float, seconds: float, seed: int) -> LoadResult:
 
 
 class Server:
-    def __init__(self, directory: Path, workers: int) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        workers: int,
+        database_url: str | None = None,
+        import_members: bool = True,
+    ) -> None:
         import tomlkit
 
         self.directory = directory
@@ -183,7 +193,7 @@ class Server:
         settings = {
             "cards": {"pattern": r"(?P<start>[A-D])?(?P<id>19\d{6})(?(start)[A-D])"},
             "backend": {
-                "database_url": f"sqlite:///{directory / 'kiosk.db'}",
+                "database_url": database_url or f"sqlite:///{directory / 'kiosk.db'}",
                 "api_tokens": [TOKEN],
                 "port": self.port,
                 "rate_limit_per_minute": 10_000_000,
@@ -192,14 +202,15 @@ class Server:
             },
         }
         self.config.write_text(tomlkit.dumps(settings), encoding="utf-8")
-        members = directory / "members.csv"
-        with members.open("w", encoding="utf-8") as out:
-            out.write("member_id,name,status,expires_on,institution\n")
-            for i in range(MEMBERS):
-                status = "blocked" if i % 97 == 0 else "active"
-                expires = "2024-12-31" if i % 13 == 0 else "2099-12-31"
-                out.write(f"{19_100_000 + i},Anggota {i},{status},{expires},SMAN 1\n")
-        self._kiosk("members", "import", str(members))
+        if import_members:
+            members = directory / "members.csv"
+            with members.open("w", encoding="utf-8") as out:
+                out.write("member_id,name,status,expires_on,institution\n")
+                for i in range(MEMBERS):
+                    status = "blocked" if i % 97 == 0 else "active"
+                    expires = "2024-12-31" if i % 13 == 0 else "2099-12-31"
+                    out.write(f"{19_100_000 + i},Anggota {i},{status},{expires},SMAN 1\n")
+            self._kiosk("members", "import", str(members))
         self.process: subprocess.Popen[bytes] | None = None
 
     def _kiosk(self, *args: str) -> None:

@@ -26,7 +26,7 @@ from kiosk.backend.provisioning import build_provisioner
 from kiosk.backend.provisioning.base import Provisioner
 from kiosk.backend.reconciling import reconcile_forever
 from kiosk.backend.routes import router
-from kiosk.backend.shared_limits import SharedLimit
+from kiosk.backend.shared_limits import SharedLimit, counts_for
 from kiosk.config import ConfigError, Settings
 
 log = logging.getLogger("kiosk.backend")
@@ -96,7 +96,9 @@ def create_app(
     app.state.clock = clock
     app.state.desk = desk
     app.state.guest_desk = GuestDesk(desk)
-    unknown_members = UnknownMemberThrottle(engine, backend.unknown_members_per_10_minutes)
+    unknown_members = UnknownMemberThrottle(
+        counts_for(backend, engine, "unknown-member:"), backend.unknown_members_per_10_minutes
+    )
     app.state.unknown_members = unknown_members
     app.include_router(router)
     app.include_router(metrics_router(engine, backend.metrics_allow))
@@ -107,8 +109,14 @@ def create_app(
         RequestGuard,
         max_body=backend.max_body_bytes,
         tokens=TokenCheck(backend.api_tokens, RegisteredTokens(engine)),
-        limiter=SharedLimit(engine, "token:", backend.rate_limit_per_minute),
-        failures=SharedLimit(engine, "auth-failure:", backend.auth_failures_per_minute),
+        limiter=SharedLimit(
+            counts_for(backend, engine, "token:"), "token:", backend.rate_limit_per_minute
+        ),
+        failures=SharedLimit(
+            counts_for(backend, engine, "auth-failure:"),
+            "auth-failure:",
+            backend.auth_failures_per_minute,
+        ),
         unknown_members=unknown_members,
         body_seconds=3 * backend.header_timeout_seconds,
     )

@@ -61,6 +61,9 @@ def cmd_backend(args: argparse.Namespace, settings: Settings) -> int:
         "log_config": None,
         "access_log": False,
         "http": BoundedHttpToolsProtocol,
+        # The kiosk's address from X-Forwarded-For, believed only from the reverse proxy.
+        "proxy_headers": True,
+        "forwarded_allow_ips": ",".join(backend.proxy_addresses),
     }
     if workers == 1:
         uvicorn.run(create_app(settings, run_migrations=False), **common)  # type: ignore[arg-type]

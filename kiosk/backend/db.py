@@ -8,8 +8,9 @@ import os
 import shutil
 import sqlite3
 import subprocess
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 15_000
+# One lock per SQLite file URL for this process's writers (see write_session).
+_WRITERS: dict[str, threading.RLock] = {}
 
 
 class UTCDateTime(sa.types.TypeDecorator[dt.datetime]):
@@ -231,6 +234,8 @@ def create_db_engine(url: str, *, pool_size: int = 20) -> Engine:
 
 
 def _configure_sqlite(engine: Engine) -> None:
+    _WRITERS.setdefault(engine.url.render_as_string(), threading.RLock())
+
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Take transaction control from pysqlite so BEGIN can be IMMEDIATE when writing.
@@ -261,10 +266,17 @@ def read_session(engine: Engine) -> Iterator[Session]:
 @contextmanager
 def write_session(engine: Engine) -> Iterator[Session]:
     """A session whose transaction serialises with every other writer (SQLite: BEGIN
-    IMMEDIATE; PostgreSQL: callers lock rows with FOR UPDATE). Commits on success."""
-    with Session(engine.execution_options(kiosk_write=True), expire_on_commit=False) as session:
-        with session.begin():
-            yield session
+    IMMEDIATE; PostgreSQL: callers lock rows with FOR UPDATE). Commits on success.
+
+    SQLite writers of one process also queue on a lock of their own first: SQLite's busy
+    handler waits by sleeping (1, 2, 5 ... 100 ms), so threads that meet a held write lock
+    in the database lose whole milliseconds after it is free; a Python lock hands it on at
+    once. Other processes on the file still meet the busy handler."""
+    lock = _WRITERS.get(engine.url.render_as_string()) if is_sqlite(str(engine.url)) else None
+    with lock if lock is not None else nullcontext():
+        with Session(engine.execution_options(kiosk_write=True), expire_on_commit=False) as session:
+            with session.begin():
+                yield session
 
 
 def lock_credential_issuing(session: Session) -> None:

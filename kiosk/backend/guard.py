@@ -98,7 +98,7 @@ class RequestGuard:
             if body_receive is None:  # the client went away while sending
                 return
             await self.app(scope, body_receive, send_logged)
-            if digest:
+            if digest and state["status"] == 404:  # a member number that does not exist?
                 await anyio.to_thread.run_sync(
                     self.unknown_members.answered, path, digest, caller, state["status"]
                 )

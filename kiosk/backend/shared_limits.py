@@ -1,19 +1,26 @@
-"""Limits that hold for the whole backend: events per key counted in the database, by minute.
+"""Limits that hold for the whole backend: events per key and window, counted where every
+process that serves the kiosks sees them.
 
-Every worker process and every instance behind the load balancer counts in the same table,
-so `[backend] rate_limit_per_minute` means per token for the backend, not per process (with
-two workers twice the rate passed when each kept its own bucket). The count is a sliding
-window over two fixed windows (the previous one weighted by how much of it still lies in
-the last `span` seconds), kept with one atomic upsert per event: PostgreSQL and SQLite both
-do `INSERT ... ON CONFLICT DO UPDATE ... RETURNING`.
+The rule is a sliding window over two fixed windows (the previous one weighted by how much
+of it still lies in the last `span` seconds). Where the counts live is the store's job:
+- `DatabaseCounts`: the `rate_windows` table, one atomic upsert per event (PostgreSQL and
+  SQLite both do `INSERT ... ON CONFLICT DO UPDATE ... RETURNING`), so every uvicorn
+  worker and every instance behind the proxy counts together (with two workers twice the
+  rate passed when each kept its own bucket);
+- `MemoryCounts`: this process's memory, for the one backend process on SQLite (the
+  single library's default), where it is the whole backend and a write per request
+  would halve what SQLite serves.
+`counts_for(settings, engine)` chooses (`[backend] shared_limits`).
 """
 
 from __future__ import annotations
 
 import math
 import random
+import threading
 import time
 from collections.abc import Callable
+from typing import Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -21,7 +28,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from kiosk.backend.auth import RateLimited
-from kiosk.backend.db import Base, write_session
+from kiosk.backend.db import Base, is_sqlite, write_session
+from kiosk.config import BackendSettings
 
 CLEANUP_SHARE = 0.01  # one event in a hundred also deletes windows nobody can read any more
 
@@ -36,11 +44,111 @@ class RateWindowRow(Base):
     count: Mapped[int] = mapped_column(sa.Integer)
 
 
+Admit = Callable[[int, int], bool]  # (previous, current including this one) -> keep it?
+
+
+class WindowCounts(Protocol):
+    def counts(self, key: str, window: int) -> tuple[int, int]:
+        """(previous window's count, this window's count)."""
+        ...
+
+    def add_if(self, key: str, window: int, admit: Admit) -> tuple[int, int, bool]:
+        """Count one event unless `admit` says no, atomically; the counts it saw."""
+        ...
+
+
+class DatabaseCounts:
+    """Counts in the `rate_windows` table: shared by every process on the database."""
+
+    def __init__(self, engine: Engine, namespace: str) -> None:
+        self.engine = engine
+        self.namespace = namespace
+
+    def counts(self, key: str, window: int) -> tuple[int, int]:
+        with Session(self.engine) as session:
+            return self._counts(session, key, window)
+
+    def _counts(self, session: Session, key: str, window: int) -> tuple[int, int]:
+        rows = session.execute(
+            sa.select(RateWindowRow.window, RateWindowRow.count).where(
+                RateWindowRow.key == key, RateWindowRow.window.in_((window - 1, window))
+            )
+        ).all()
+        counts = {int(w): int(c) for w, c in rows}
+        return counts.get(window - 1, 0), counts.get(window, 0)
+
+    def _add(self, session: Session, key: str, window: int, amount: int) -> int:
+        dialect = session.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        statement = (
+            insert(RateWindowRow)
+            .values(key=key, window=window, count=amount)
+            .on_conflict_do_update(
+                index_elements=[RateWindowRow.key, RateWindowRow.window],
+                set_={"count": RateWindowRow.count + amount},
+            )
+            .returning(RateWindowRow.count)
+        )
+        return int(session.execute(statement).scalar_one())
+
+    def add_if(self, key: str, window: int, admit: Admit) -> tuple[int, int, bool]:
+        with write_session(self.engine) as session:
+            # The upsert locks the row (PostgreSQL) or the database (SQLite's BEGIN
+            # IMMEDIATE) until commit: two processes cannot both take the last place.
+            current = self._add(session, key, window, 1)
+            previous, _ = self._counts(session, key, window)
+            kept = admit(previous, current)
+            if not kept:
+                self._add(session, key, window, -1)
+            if random.random() < CLEANUP_SHARE:
+                session.execute(
+                    sa.delete(RateWindowRow).where(
+                        RateWindowRow.key.startswith(self.namespace, autoescape=True),
+                        RateWindowRow.window < window - 1,
+                    )
+                )
+        return previous, current if kept else current - 1, kept
+
+
+class MemoryCounts:
+    """Counts in this process: right when this process is the whole backend."""
+
+    def __init__(self) -> None:
+        self._counts: dict[tuple[str, int], int] = {}
+        self._lock = threading.Lock()
+
+    def counts(self, key: str, window: int) -> tuple[int, int]:
+        with self._lock:
+            return self._counts.get((key, window - 1), 0), self._counts.get((key, window), 0)
+
+    def add_if(self, key: str, window: int, admit: Admit) -> tuple[int, int, bool]:
+        with self._lock:
+            previous = self._counts.get((key, window - 1), 0)
+            current = self._counts.get((key, window), 0) + 1
+            kept = admit(previous, current)
+            if kept:
+                self._counts[(key, window)] = current
+                if len(self._counts) > 10_000:  # forget windows nobody can read any more
+                    old = [k for k in self._counts if k[1] < window - 1]
+                    for stale in old:
+                        del self._counts[stale]
+            return previous, current if kept else current - 1, kept
+
+
+def counts_for(settings: BackendSettings, engine: Engine, namespace: str) -> WindowCounts:
+    """Where a limit counts: the database unless one process on SQLite is the backend."""
+    mode = settings.shared_limits
+    if mode == "auto":
+        one_process = is_sqlite(settings.database_url) and settings.workers == 1
+        mode = "process" if one_process else "database"
+    return MemoryCounts() if mode == "process" else DatabaseCounts(engine, namespace)
+
+
 class SharedLimit:
-    """At most `limit` events per key in any `span` seconds, for every process on the database.
+    """At most `limit` events per key in any `span` seconds, for every process counting in
+    `counts`.
 
     `namespace` ("token:", "auth-failure:") keeps limits with different spans apart.
-
     `take(key)` counts one event or raises RateLimited with the seconds to wait (a refused
     event is not counted); `waiting(key)` says the same without counting. `clock` is wall
     time in seconds: processes on other machines must agree on it (NTP).
@@ -48,20 +156,18 @@ class SharedLimit:
 
     def __init__(
         self,
-        engine: Engine,
+        counts: WindowCounts,
         namespace: str,
         limit: int,
         *,
         span: float = 60.0,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self.engine = engine
+        self.store = counts
         self.limit = limit
         self.span = span
         self.clock = clock
         self.namespace = namespace
-
-    # --------------------------------------------------------------- the rule
 
     def _window(self, now: float) -> tuple[int, float]:
         """The current window's number and how far into it `now` is (0..1)."""
@@ -82,42 +188,15 @@ class SharedLimit:
             seconds = rest + self.span * max(0.0, 1.0 - (self.limit - 1) / max(current, 1))
         return max(1, math.ceil(seconds - 1e-6))  # not 11 s for 10.0000001
 
-    # ------------------------------------------------------------ the counts
-
     def _key(self, key: str) -> str:
         return f"{self.namespace}{key}"[:96]
-
-    def _counts(self, session: Session, key: str, window: int) -> tuple[int, int]:
-        rows = session.execute(
-            sa.select(RateWindowRow.window, RateWindowRow.count).where(
-                RateWindowRow.key == key, RateWindowRow.window.in_((window - 1, window))
-            )
-        ).all()
-        counts = {int(w): int(c) for w, c in rows}
-        return counts.get(window - 1, 0), counts.get(window, 0)
-
-    def _add(self, session: Session, key: str, window: int, amount: int) -> int:
-        """Add `amount` to the window's count atomically; the count after it."""
-        dialect = session.get_bind().dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        statement = (
-            insert(RateWindowRow)
-            .values(key=key, window=window, count=amount)
-            .on_conflict_do_update(
-                index_elements=[RateWindowRow.key, RateWindowRow.window],
-                set_={"count": RateWindowRow.count + amount},
-            )
-            .returning(RateWindowRow.count)
-        )
-        return int(session.execute(statement).scalar_one())
 
     def waiting(self, key: str) -> int | None:
         """The seconds until `key` may spend again, or None when it may now (counts nothing)."""
         if self.limit <= 0:
             return None
         window, into = self._window(self.clock())
-        with Session(self.engine) as session:
-            previous, current = self._counts(session, self._key(key), window)
+        previous, current = self.store.counts(self._key(key), window)
         if self._estimate(previous, current, into) + 1 <= self.limit:
             return None
         return self._wait(previous, current, into)
@@ -127,23 +206,10 @@ class SharedLimit:
         if self.limit <= 0:
             return
         window, into = self._window(self.clock())
-        stored = self._key(key)
-        with write_session(self.engine) as session:
-            # The upsert locks the row (PostgreSQL) or the database (SQLite's BEGIN
-            # IMMEDIATE) until commit: two processes cannot both take the last place.
-            current = self._add(session, stored, window, 1)
-            previous, _ = self._counts(session, stored, window)
-            if self._estimate(previous, current, into) > self.limit:
-                self._add(session, stored, window, -1)
-                refused = self._wait(previous, current - 1, into)
-            else:
-                refused = 0
-            if random.random() < CLEANUP_SHARE:
-                session.execute(
-                    sa.delete(RateWindowRow).where(
-                        RateWindowRow.key.startswith(self.namespace, autoescape=True),
-                        RateWindowRow.window < window - 1,
-                    )
-                )
-        if refused:
-            raise RateLimited(refused)
+        previous, current, kept = self.store.add_if(
+            self._key(key),
+            window,
+            lambda prev, cur: self._estimate(prev, cur, into) <= self.limit,
+        )
+        if not kept:
+            raise RateLimited(self._wait(previous, current, into))

@@ -23,7 +23,7 @@ def lookup(server: BackendServer, card: str, token: str) -> requests.Response:
 
 
 def test_a_run_of_unknown_numbers_pauses_that_tokens_lookups(tmp_path: Path) -> None:
-    shared = {"database_url": f"sqlite:///{tmp_path / 'one.db'}"}
+    shared = {"database_url": f"sqlite:///{tmp_path / 'one.db'}", "shared_limits": "database"}
     limits = {"unknown_members_per_10_minutes": 5, **shared}
     with (
         BackendServer(tmp_path / "a", extra_tokens=[SECOND], backend=limits) as first,

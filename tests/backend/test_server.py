@@ -169,7 +169,11 @@ def test_rate_limit_holds_for_the_backend_not_per_process(tmp_path: Path) -> Non
     """Two backend processes on one database (as two workers, or two instances behind the
     proxy), requests alternating between them: together they pass the limit once. Each
     process kept its own bucket before, and twice the rate passed."""
-    shared = {"rate_limit_per_minute": 20, "database_url": f"sqlite:///{tmp_path / 'one.db'}"}
+    shared = {
+        "rate_limit_per_minute": 20,
+        "database_url": f"sqlite:///{tmp_path / 'one.db'}",
+        "shared_limits": "database",  # two processes on one SQLite file: as two workers
+    }
     with (
         BackendServer(tmp_path / "a", backend=shared) as first,
         BackendServer(tmp_path / "b", backend=shared) as second,

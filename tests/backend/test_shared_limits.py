@@ -13,12 +13,11 @@ import pytest
 
 from kiosk.backend.auth import RateLimited
 from kiosk.backend.db import create_db_engine, migrate
-from kiosk.backend.shared_limits import SharedLimit
+from kiosk.backend.shared_limits import DatabaseCounts, MemoryCounts, SharedLimit, counts_for
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
+def made_database(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if kind == "sqlite":
         url = f"sqlite:///{tmp_path / 'limits.db'}"
     else:
         url = request.getfixturevalue("postgresql").new_database("limits")
@@ -28,14 +27,30 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return url
 
 
+@pytest.fixture(params=["sqlite", "postgresql", "memory"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "memory":
+        return "memory"  # this process's own counts: one backend process on SQLite
+    return made_database(request.param, request, tmp_path)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def shared_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    return made_database(request.param, request, tmp_path)
+
+
 @pytest.fixture
 def limit_on(database_url: str) -> Iterator[Callable[..., SharedLimit]]:
     engines = []
 
+    memory = MemoryCounts()
+
     def make(limit: int, clock: Callable[[], float], namespace: str = "token:") -> SharedLimit:
+        if database_url == "memory":
+            return SharedLimit(memory, namespace, limit, clock=clock)
         engine = create_db_engine(database_url, pool_size=2)
         engines.append(engine)
-        return SharedLimit(engine, namespace, limit, clock=clock)
+        return SharedLimit(DatabaseCounts(engine, namespace), namespace, limit, clock=clock)
 
     yield make
     for engine in engines:
@@ -94,7 +109,7 @@ def test_refused_events_are_not_counted_and_zero_means_no_limit(
 
 def _take_many(url: str, times: int, start: Any, results: Any) -> None:
     engine = create_db_engine(url, pool_size=1)
-    limit = SharedLimit(engine, "token:", 50, clock=lambda: 60_000.0 + 30)
+    limit = SharedLimit(DatabaseCounts(engine, "token:"), "token:", 50, clock=lambda: 60_000.0 + 30)
     start.wait()
     passed = 0
     for _ in range(times):
@@ -107,8 +122,9 @@ def _take_many(url: str, times: int, start: Any, results: Any) -> None:
     results.put(passed)
 
 
-def test_processes_share_one_limit(database_url: str) -> None:
+def test_processes_share_one_limit(shared_database_url: str) -> None:
     """Four processes (as four workers or instances) take 40 each from one limit of 50."""
+    database_url = shared_database_url
     context = multiprocessing.get_context("spawn")
     start, results = context.Event(), context.Queue()
     workers = [
@@ -122,3 +138,19 @@ def test_processes_share_one_limit(database_url: str) -> None:
     for worker in workers:
         worker.join(timeout=30)
     assert sum(passed) == 50, passed  # not 4 x 40, nor 4 x 50
+
+
+def test_the_store_is_the_database_unless_one_process_on_sqlite_is_the_backend(
+    tmp_path: Path,
+) -> None:
+    from kiosk.config import BackendSettings
+
+    engine = create_db_engine(f"sqlite:///{tmp_path / 'k.db'}")
+    sqlite_one = BackendSettings(database_url="sqlite:///var/kiosk.db", workers=1)
+    assert isinstance(counts_for(sqlite_one, engine, "t:"), MemoryCounts)
+    for settings in (
+        BackendSettings(database_url="sqlite:///var/kiosk.db", workers=2),
+        BackendSettings(database_url="postgresql+psycopg://k@db/kiosk", workers=1),
+        BackendSettings(database_url="sqlite:///var/kiosk.db", shared_limits="database"),
+    ):
+        assert isinstance(counts_for(settings, engine, "t:"), DatabaseCounts), settings

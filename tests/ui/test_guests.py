@@ -57,6 +57,9 @@ def sign_as_guest(
     screen = open_guest_form(kiosk)
     assert screen.ids.submit.disabled
     assert kiosk.tr("guest.name") in kiosk.texts()
+    assert kiosk.tr("guest.missing", fields=kiosk.tr("guest.name")) in kiosk.texts()
+    if shots:
+        shots("guest-empty")  # shift on: a name starts with a capital
     type_on_keyboard(kiosk, name)
     kiosk.tap(screen.who.ids.institution_box.ids.box)
     type_on_keyboard(kiosk, institution)
@@ -266,3 +269,32 @@ def test_the_guest_form_warns_before_it_clears_and_then_forgets_the_guest(
     kiosk.wait_screen("welcome", timeout=6)
     assert screen.still_there.shown == 2
     assert "Rina" not in kiosk.texts()
+
+
+def test_a_member_card_shown_while_choosing_closes_the_choice(
+    backend_server: BackendServer, start_kiosk: Callable[..., Harness], tmp_path: Path
+) -> None:
+    kiosk = start_kiosk(settings_for(backend_server, tmp_path / "kiosk"))
+    kiosk.tap(kiosk.wait_screen("welcome").ids.not_member)
+    choice = kiosk.app.guest_choice
+    assert choice.get_parent_window() is not None
+    kiosk.app.run_commands(kiosk.app.flow.card_read("A19000123B"))
+    kiosk.wait_screen("guestbook")
+    assert choice.get_parent_window() is None
+    assert kiosk.tr("guest.choice_title") not in kiosk.texts()
+
+
+def test_switching_language_on_the_guest_form_keeps_what_was_typed(
+    backend_server: BackendServer, start_kiosk: Callable[..., Harness], tmp_path: Path
+) -> None:
+    kiosk = start_kiosk(settings_for(backend_server, tmp_path / "kiosk"), size=SIZES["portrait"])
+    screen = open_guest_form(kiosk)
+    type_on_keyboard(kiosk, "Siti Nur'aini")
+    kiosk.tap(screen.ids.submit)  # Lanjut
+    kiosk.tap(guest_chip(kiosk, "purpose", "penelitian"))
+    kiosk.tap(kiosk.button("English"))
+    assert kiosk.app.language == "en" and screen.page == "answers"
+    assert "Purpose of visit" in kiosk.texts() and "Tujuan kunjungan" not in kiosk.texts()
+    assert guest_chip(kiosk, "purpose", "penelitian").state == "down"
+    kiosk.tap(kiosk.button("Back"))
+    assert screen.who.ids.name_box.value == "Siti Nur'aini"

@@ -287,6 +287,9 @@ def contact_sheet(paths: list[Path], target: Path, columns: int = 6) -> Path:
     return target
 
 
+# 29 screens x 2 languages take about 50 s a size on 2 shared cores: `make screenshots`
+# (three sizes) needs more than the suite's 120 s.
+@pytest.mark.timeout(900)
 def test_screenshots_of_every_screen_in_both_languages(
     backend_server: BackendServer,
     start_kiosk: Callable[..., Harness],

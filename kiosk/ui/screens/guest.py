@@ -30,9 +30,15 @@ class GuestChoice(ModalView):
 
     def on_open(self) -> None:
         self._timer = Clock.schedule_once(lambda _dt: self.dismiss(animation=False), CHOICE_SECONDS)
+        # Another screen (a card read, maintenance) closes the choice.
+        App.get_running_app().manager.bind(current=self._screen_changed)
+
+    def _screen_changed(self, *_args: Any) -> None:
+        self.dismiss(animation=False)
 
     def on_dismiss(self) -> None:
         self._timer.cancel()
+        App.get_running_app().manager.unbind(current=self._screen_changed)
 
     def choose(self, group: bool) -> None:
         self.dismiss(animation=False)
@@ -50,7 +56,6 @@ def open_guest_choice(app: Any) -> GuestChoice:
         app.act(app.flow.cancel)
     popup = GuestChoice()
     popup.open(animation=False)
-    app.manager.bind(current=lambda *_: popup.dismiss(animation=False))
     return popup
 
 

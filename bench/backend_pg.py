@@ -1,0 +1,121 @@
+"""Backend on PostgreSQL: 1, 2 and 4 instances on one database, the same load as bench.backend.
+
+A throwaway PostgreSQL cluster (Debian's postgresql, as the tests start it), N `kiosk
+backend` processes on their own ports sharing its database_url, and the open-loop load
+generator of bench/backend.py spreading its connections over them (as nginx would). Then
+the same fixed 100/s run and rising steps, per instance count. Figures go to the section
+"Backend on PostgreSQL" of docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import platform
+import sys
+import tempfile
+from pathlib import Path
+
+from bench.backend import (
+    FIXED_RATE,
+    FIXED_SECONDS,
+    MEMBERS,
+    STEP_RATES,
+    STEP_SECONDS,
+    LoadResult,
+    Server,
+    _row,
+    run_load,
+)
+from bench.report import write_section
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests"))
+
+from support.postgres_server import NoPostgreSQL, PostgreSQL  # noqa: E402
+
+
+def bench_instances(cluster: PostgreSQL, count: int) -> tuple[LoadResult, list[LoadResult]]:
+    url = cluster.new_database("bench")
+    with tempfile.TemporaryDirectory(prefix="kiosk-bench-pg-") as tmp:
+        servers = [
+            Server(Path(tmp) / f"i{n}", 1, database_url=url, import_members=n == 0)
+            for n in range(count)
+        ]
+        bases: list[str] = []
+        try:
+            for server in servers:
+                bases.append(server.start())
+            target = "|".join(f"{base}/checkins" for base in bases)
+            run_load(target, 20, 3, seed=1)  # warm-up
+            fixed = run_load(target, FIXED_RATE, FIXED_SECONDS, seed=2)
+            print(_row(f"{count} instance(s), fixed", fixed), flush=True)
+            steps: list[LoadResult] = []
+            for index, rate in enumerate(STEP_RATES):
+                result = run_load(target, rate, STEP_SECONDS, seed=10 + index)
+                steps.append(result)
+                print(_row(f"{count} instance(s), step", result), flush=True)
+                if not result.sustained():
+                    result = run_load(target, rate, STEP_SECONDS, seed=100 + index)
+                    steps.append(result)
+                    print(_row(f"{count} instance(s), step again", result), flush=True)
+                    if not result.sustained():
+                        break
+        finally:
+            for server in servers:
+                with contextlib.suppress(Exception):
+                    server.stop()
+    return fixed, steps
+
+
+def main() -> int:
+    counts = [int(n) for n in os.environ.get("KIOSK_BENCH_INSTANCES", "1,2,4").split(",")]
+    try:
+        cluster = PostgreSQL()
+    except NoPostgreSQL as exc:
+        print(f"backend-pg: skipped ({exc})")
+        return 0
+    cluster.start()
+    load_before = os.getloadavg()[0]
+    try:
+        runs = [(count, *bench_instances(cluster, count)) for count in counts]
+    finally:
+        cluster.close()
+    rows = ""
+    summary = ""
+    for count, fixed, steps in runs:
+        rows += _row(f"{count} instance(s), fixed {FIXED_SECONDS:.0f} s", fixed) + "\n"
+        rows += "".join(
+            _row(f"{count} instance(s), step {STEP_SECONDS:.0f} s", s) + "\n" for s in steps
+        )
+        best = max((s.offered_rate for s in steps if s.sustained()), default=0.0)
+        met = fixed.percentile(99) < 50 and not fixed.errors
+        summary += (
+            f"- {count} instance(s): fixed {FIXED_RATE:.0f}/s p50 {fixed.percentile(50):.1f} ms, "
+            f"p99 {fixed.percentile(99):.1f} ms, {fixed.errors} errors (goal p99 < 50 ms: "
+            f"**{'met' if met else 'NOT met'}**); highest sustained **{best:.0f} check-ins/s**.\n"
+        )
+    cpu = platform.processor() or platform.machine()
+    text = f"""## Backend on PostgreSQL
+
+`.venv/bin/python -m bench backend-pg` (part of `make bench`; `KIOSK_BENCH_INSTANCES=1,2,4`):
+a throwaway PostgreSQL cluster on loopback (fsync off, as a test cluster;
+a production one syncs), {MEMBERS:,} members, N `kiosk backend` instances (1 worker each)
+on their own ports sharing its database, the load generator of the SQLite bench spreading
+its keep-alive connections over them. The rate limits count in the database here
+(`[backend] shared_limits = "auto"` on PostgreSQL): one upsert per request. Same machine:
+{os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, {dt.date.today()};
+load average {load_before:.1f} before the run.
+
+| run | offered /s | achieved /s | requests | p50 ms | p99 ms | max ms | errors | load |
+|---|---|---|---|---|---|---|---|---|
+{rows}
+{summary}"""
+    write_section(text)
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
