@@ -13,6 +13,7 @@ PARTS = {
     "scanner-live": "bench.scanner_live",
     "journey": "bench.journey",
     "soak": "bench.soak",
+    "province": "bench.province",
     "console": "bench.console",
     "library": "bench.library",
 }

@@ -39,6 +39,8 @@ from support.postgres_server import NoPostgreSQL, PostgreSQL  # noqa: E402
 def bench_instances(cluster: PostgreSQL, count: int) -> tuple[LoadResult, list[LoadResult]]:
     url = cluster.new_database("bench")
     with tempfile.TemporaryDirectory(prefix="kiosk-bench-pg-") as tmp:
+        for n in range(count):
+            (Path(tmp) / f"i{n}").mkdir()
         servers = [
             Server(Path(tmp) / f"i{n}", 1, database_url=url, import_members=n == 0)
             for n in range(count)

@@ -17,16 +17,14 @@ from kiosk.backend.checkins import CheckinDesk, Clock, utc_now
 from kiosk.backend.console.routes import install_console
 from kiosk.backend.db import create_db_engine, migrate
 from kiosk.backend.errors import install_error_handlers
-from kiosk.backend.guard import RequestGuard
+from kiosk.backend.guard import install_request_guard
 from kiosk.backend.guests import GuestDesk
 from kiosk.backend.kiosks import RegisteredTokens
-from kiosk.backend.member_probing import UnknownMemberThrottle
 from kiosk.backend.metrics import metrics_router
 from kiosk.backend.provisioning import build_provisioner
 from kiosk.backend.provisioning.base import Provisioner
 from kiosk.backend.reconciling import reconcile_forever
 from kiosk.backend.routes import router
-from kiosk.backend.shared_limits import SharedLimit, counts_for
 from kiosk.config import ConfigError, Settings
 
 log = logging.getLogger("kiosk.backend")
@@ -96,29 +94,13 @@ def create_app(
     app.state.clock = clock
     app.state.desk = desk
     app.state.guest_desk = GuestDesk(desk)
-    unknown_members = UnknownMemberThrottle(
-        counts_for(backend, engine, "unknown-member:"), backend.unknown_members_per_10_minutes
-    )
-    app.state.unknown_members = unknown_members
     app.include_router(router)
     app.include_router(metrics_router(engine, backend.metrics_allow))
     install_api_docs(app)
     install_console(app, desk, clock)
     install_error_handlers(app)
-    app.add_middleware(
-        RequestGuard,
-        max_body=backend.max_body_bytes,
-        tokens=TokenCheck(backend.api_tokens, RegisteredTokens(engine)),
-        limiter=SharedLimit(
-            counts_for(backend, engine, "token:"), "token:", backend.rate_limit_per_minute
-        ),
-        failures=SharedLimit(
-            counts_for(backend, engine, "auth-failure:"),
-            "auth-failure:",
-            backend.auth_failures_per_minute,
-        ),
-        unknown_members=unknown_members,
-        body_seconds=3 * backend.header_timeout_seconds,
+    install_request_guard(
+        app, backend, engine, TokenCheck(backend.api_tokens, RegisteredTokens(engine))
     )
     return app
 

@@ -11,13 +11,16 @@ from typing import Any
 import anyio
 import anyio.to_thread
 import sqlalchemy as sa
+from fastapi import FastAPI
 from fastapi.responses import JSONResponse
+from sqlalchemy.engine import Engine
 
 from kiosk.backend.auth import RateLimited, TokenCheck, Unauthorized, token_digest, token_id
 from kiosk.backend.errors import error_response
 from kiosk.backend.member_probing import UnknownMemberThrottle
 from kiosk.backend.metrics import DATABASE_ERRORS, REQUEST_SECONDS, route_label
-from kiosk.backend.shared_limits import SharedLimit
+from kiosk.backend.shared_limits import SharedLimit, counts_for
+from kiosk.config import BackendSettings
 from kiosk.protocol import API_PREFIX, ErrorCode
 
 log = logging.getLogger("kiosk.backend")
@@ -206,3 +209,28 @@ class RequestGuard:
             return await receive()
 
         return replay_body
+
+
+def install_request_guard(
+    app: FastAPI, backend: BackendSettings, engine: Engine, tokens: TokenCheck
+) -> None:
+    """The guard as the app's outermost layer, with limits counted where the whole backend
+    sees them (`[backend] shared_limits`); the unknown-member throttle also in app.state
+    (GET /stats/today tells a kiosk its pause)."""
+
+    def limit(namespace: str, per_minute: int) -> SharedLimit:
+        return SharedLimit(counts_for(backend, engine, namespace), namespace, per_minute)
+
+    unknown_members = UnknownMemberThrottle(
+        counts_for(backend, engine, "unknown-member:"), backend.unknown_members_per_10_minutes
+    )
+    app.state.unknown_members = unknown_members
+    app.add_middleware(
+        RequestGuard,
+        max_body=backend.max_body_bytes,
+        tokens=tokens,
+        limiter=limit("token:", backend.rate_limit_per_minute),
+        failures=limit("auth-failure:", backend.auth_failures_per_minute),
+        unknown_members=unknown_members,
+        body_seconds=3 * backend.header_timeout_seconds,
+    )

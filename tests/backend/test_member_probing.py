@@ -39,7 +39,7 @@ def test_a_run_of_unknown_numbers_pauses_that_tokens_lookups(tmp_path: Path) -> 
         assert known.status_code == 429, known.text
         assert known.json()["error"]["code"] == "rate_limited"
         assert "unknown member numbers" in known.json()["error"]["message"]
-        assert 1 <= int(known.headers["Retry-After"]) <= 600
+        assert 1 <= int(known.headers["Retry-After"]) <= 1200  # up to two windows
         checkin = first.post("checkins", json=checkin_body("19000123"))
         assert checkin.status_code == 429  # nor a password through a check-in
         stats = second.get("stats/today").json()

@@ -25,7 +25,11 @@ class NoNginx(RuntimeError):
 
 
 class NginxProxy:
-    def __init__(self, directory: Path, upstream_ports: list[int]) -> None:
+    def __init__(
+        self, directory: Path, upstream_ports: list[int], *, per_address: int | None = None
+    ) -> None:
+        """`per_address` replaces the config's connection cap per client address (a load
+        test whose kiosks all come from 127.0.0.1)."""
         if not Path(NGINX).exists() or shutil.which("openssl") is None:
             raise NoNginx("nginx and openssl are needed (scripts/system-deps.sh installs them)")
         self.dir = directory
@@ -33,9 +37,11 @@ class NginxProxy:
         self.port = free_port()
         self.url = f"https://127.0.0.1:{self.port}/api/v1"
         cert, key = self.dir / "backend.crt", self.dir / "backend.key"
+        self.certificate = cert  # a kiosk's [kiosk] ca_file for this proxy
         subprocess.run(
             ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"]
-            + ["-subj", "/CN=kiosk-test", "-keyout", str(key), "-out", str(cert)],
+            + ["-subj", "/CN=kiosk-test", "-addext", "subjectAltName=IP:127.0.0.1"]
+            + ["-keyout", str(key), "-out", str(cert)],
             check=True,
             capture_output=True,
         )
@@ -50,6 +56,12 @@ class NginxProxy:
         site = site.replace("/etc/ssl/kiosk/backend.crt", str(cert))
         site = site.replace("/etc/ssl/kiosk/backend.key", str(key))
         site = site.replace("listen 443 ssl;", f"listen 127.0.0.1:{self.port} ssl;")
+        if per_address is not None:
+            site = re.sub(
+                r"limit_conn kiosk_per_address \d+;",
+                f"limit_conn kiosk_per_address {per_address};",
+                site,
+            )
         (self.dir / "site.conf").write_text(site, encoding="utf-8")
         user = "user root;\n" if os.geteuid() == 0 else ""
         (self.dir / "nginx.conf").write_text(

@@ -142,3 +142,29 @@ def test_maintenance_shows_that_the_backend_paused_this_kiosks_lookups(
             kiosk.screenshot(ARTIFACTS / "screens" / f"maintenance-lookups-paused-{language}.png")
             kiosk.tap(kiosk.button(kiosk.tr("maintenance.close")))
             kiosk.wait_screen("welcome")
+
+
+def test_maintenance_shows_a_damaged_outbox_that_was_set_aside(
+    backend_server: BackendServer, start_kiosk: Callable[..., Harness], tmp_path: Path
+) -> None:
+    """The kiosk started although its outbox file was damaged (moved aside, a fresh one
+    begun): staff see that its visits were not sent, in both languages."""
+    from .conftest import ARTIFACTS
+
+    data = tmp_path / "k"
+    data.mkdir()
+    (data / "outbox.sqlite3").write_bytes(b"this is not a database" * 100)
+    settings = settings_for(backend_server, data, maintenance={"pin_hash": PIN_HASH, **QUICK})
+    kiosk = start_kiosk(settings)
+    for language in ("id", "en"):
+        if kiosk.app.language != language:
+            kiosk.tap(kiosk.button(kiosk.tr("language.switch")))
+        kiosk.open_pin_pad()
+        kiosk.enter_pin(PIN)
+        maintenance = kiosk.wait_screen("maintenance")
+        said = kiosk.tr("maintenance.outbox_set_aside", names="").split(":")[0]
+        kiosk.wait_for(lambda m=maintenance, s=said: s in m.queue_text, what="set-aside line")
+        assert "outbox.corrupt-" in maintenance.queue_text
+        kiosk.screenshot(ARTIFACTS / "screens" / f"maintenance-outbox-set-aside-{language}.png")
+        kiosk.tap(kiosk.button(kiosk.tr("maintenance.close")))
+        kiosk.wait_screen("welcome")

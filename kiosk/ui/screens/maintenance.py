@@ -15,6 +15,7 @@ from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 from kiosk import __version__
 from kiosk.core.pin import PinLock, is_pin_hash
 from kiosk.library_health import library_state
+from kiosk.outbox_file import set_aside_outboxes
 from kiosk.ui.screens import KioskScreen
 from kiosk.ui.widgets.camera_view import CameraView  # noqa: F401  (used in the .kv)
 from kiosk.ui.widgets.keypads import NumberPad  # noqa: F401  (used in the .kv)
@@ -173,6 +174,10 @@ class MaintenanceScreen(KioskScreen):
         outbox = app.services.outbox
         dead = outbox.dead_letters()
         queue = app.tr("maintenance.queued_value", pending=outbox.pending_count(), dead=len(dead))
+        aside = set_aside_outboxes(outbox.path)
+        if aside:  # a damaged outbox was moved away at start: its visits are still in it
+            names = ", ".join(p.name for p in aside[-2:])
+            queue += "\n" + app.tr("maintenance.outbox_set_aside", names=names)
         dead_text = "\n".join(
             app.tr(
                 "maintenance.dead_letter",
