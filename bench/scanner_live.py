@@ -22,7 +22,13 @@ from dataclasses import dataclass, field, replace
 import cv2
 import numpy as np
 
-from bench.hard_cards import HARD_SYMBOLOGIES, hard_card_frames, hard_empty_frames
+from bench.hard_cards import (
+    CALIBRATED,
+    HARD_SYMBOLOGIES,
+    describe,
+    hard_card_frames,
+    hard_empty_frames,
+)
 from bench.report import write_section
 from bench.scanner import SAMPLES, ms_cell, percentile, row
 from kiosk.config import ScannerSettings
@@ -36,6 +42,8 @@ from kiosk.scanner.worker import CONFIRM_WINDOW_SECONDS
 
 HARD_FRAMES = int(os.environ.get("KIOSK_BENCH_HARD_FRAMES", "150"))
 HARD_EMPTY = int(os.environ.get("KIOSK_BENCH_HARD_EMPTY", "40"))
+# The measured seed: the chain was tuned on seeds 2101 and 2102 only (docs/benchmarks.md).
+HARD_SEED = 5150
 FPS = 15.0
 CLIP = {"empty_before": 30, "entering": 8, "held": 30, "leaving": 8, "empty_after": 30}
 DIFFICULTY = {
@@ -66,10 +74,11 @@ class Tally:
     read: int = 0
     wrong: int = 0
     ms: list[float] = field(default_factory=list)
+    cpu_ms: list[float] = field(default_factory=list)
 
 
 def hard_frames(settings: ScannerSettings, emit: Callable[[str], None]) -> None:
-    cards = hard_card_frames(HARD_FRAMES, seed=5150)
+    cards = hard_card_frames(HARD_FRAMES, seed=HARD_SEED)
     empties = hard_empty_frames(HARD_EMPTY, seed=7270)
     photos = []
     for folder in sorted(SAMPLES.glob("falsepositives-*")) if SAMPLES.is_dir() else []:
@@ -78,11 +87,17 @@ def hard_frames(settings: ScannerSettings, emit: Callable[[str], None]) -> None:
             if gray is not None:
                 photos.append(gray)
     found = methods(settings)
+    # Each hard frame stands alone: the chain tries its steps in its own order (spreading
+    # them over frames is for consecutive frames of one scene).
+    # The budget is counted in CPU time here: the machine is shared, and another session's
+    # load would otherwise decide which steps fit (the kiosk has its machine to itself).
+    still = build_chain(settings)
+    still.cpu_budget = True
+    found["chain"] = (lambda f: still.decode(f).symbols, False)
     emit(
-        f"\n### hard held-out card frames ({len(cards)}: {', '.join(HARD_SYMBOLOGIES)}; module "
-        "1.2-4 px, rotation +-35 deg, tilt 0-0.3, defocus sigma 0.3-1.6, motion blur 2-7 px "
-        "in half, uneven light, glare in 40 %, low light with noise in 30 %, JPEG 40-90, a "
-        f"hand beside the card in half), {len(empties)} empty frames of the same camera, "
+        f"\n### hard held-out card frames (seed {HARD_SEED}; {len(cards)}: "
+        f"{', '.join(HARD_SYMBOLOGIES)}; {describe(CALIBRATED)}), {len(empties)} empty frames "
+        "of the same camera, "
         + (f"{len(photos)} falsepositives-* photos\n" if photos else
            f"falsepositives-* not found at {SAMPLES} (../shared beside the repository): "
            "skipped\n")
@@ -96,11 +111,12 @@ def hard_frames(settings: ScannerSettings, emit: Callable[[str], None]) -> None:
     for name in names:
         read = found[name][0]
         for symbology, text, frame in cards:
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.thread_time()
             texts = [s.text for s in read(frame)]
             tally = per[name][symbology]
             tally.frames += 1
             tally.ms.append((time.perf_counter() - started) * 1000)
+            tally.cpu_ms.append((time.thread_time() - cpu) * 1000)
             tally.read += text in texts
             tally.wrong += bool(texts) and text not in texts
         empty_false[name] = sum(bool(read(frame)) for frame in empties)
@@ -116,6 +132,8 @@ def hard_frames(settings: ScannerSettings, emit: Callable[[str], None]) -> None:
     emit(row("false reads, falsepositives-*", *(photo_false[n] for n in names)))
     ms = {n: [m for t in per[n].values() for m in t.ms] for n in names}
     emit(row("p50 / p95 ms per card frame", *(ms_cell(ms[n]) for n in names)))
+    cpu_ms = {n: [m for t in per[n].values() for m in t.cpu_ms] for n in names}
+    emit(row("the same in thread CPU ms", *(ms_cell(cpu_ms[n]) for n in names)))
 
 
 @dataclass
@@ -244,47 +262,81 @@ card in view = from entering to leaving. "Wrong reports" count what the kiosk wo
 """
 
 NOTES = """
-Reading of the 2026-12-01 run (load average 2-8 while it ran: wall times are inflated,
-thread CPU time is the figure to compare):
-- Wrong reads: 0 for every decoder on hard frames and in the clips; false reads 0 on the
-  empty frames. The falsepositives-* photos were not beside the worktree the run used;
-  tests/scanner/test_decoders.py::test_false_positive_photos_give_no_read reads none of
-  them with the plausibility rules in place.
-- Idle gate: decoding an empty room cost 4 % of a core (thread CPU) behind the gate against
-  24 % for the chain on every frame; with the card in view the cost is the chain's. The
-  first report comes no later (p95 0.17 s vs 0.16 s from the card fully in view; medians 0:
-  the card is read while still coming in), well inside the 100 ms allowance.
-- Clips read differ between "chain" and "chain + idle gate" (7 vs 10 of 15) because the
-  clips are decoded in real time on a loaded machine: the un-gated chain spent its frames
-  on the empty room and learned slow step costs; the medium and hard clips are the ones
-  lost. Re-run on a quiet machine before drawing more from it.
-- NOT met: 88 % of hard frames. This generated set is far harder than the webcam set of
-  issue 15 (there zxing-cpp alone read 69.7 %, here 14.7 %; at 4 px modules without the
-  camera effects zxing-cpp alone reads 37.5 % of 40, so rotation up to 35 deg and tilt
-  dominate). The chain reads the most (20.7 %), but its p50 per frame (35 ms) is above
-  zxing-cpp alone (4.4 ms): it spends its budget on frames it cannot read. zxing-cpp's
-  own options (binarizers, is_pure, try_downscale, crops by contour, a second scale) are
-  compared in the table below.
+Reading of the 2026-12-02 run (x86_64, 2 cores shared with two other sessions, load average
+3.6-6.6 while it ran: wall times are inflated, the hard frames' budget is counted in CPU
+time, see below):
+- Hard frames: the chain read 141 of 150 (94.0 %) against zxing-cpp's 104 (69.3 %) and
+  pyzbar's 97 (64.7 %), with 0 wrong reads and 0 false reads on the 40 empty frames and the
+  44 falsepositives-* photos. Its p50 per frame is no slower than zxing-cpp alone (5.9 vs
+  6.5 ms wall, 3.6 vs 5.8 ms thread CPU): its first pass reads what zxing-cpp reads in
+  about half the time, and only the frames it misses pay for the later steps (p95 38 ms).
+  A first run at 03:45 (load 2.2-3.6) read the same 141, p50 5.6 vs 5.8 ms wall. Before
+  (2026-12-01, the first set, the previous chain): chain 20.7 %, zxing-cpp 14.7 %, pyzbar
+  14.0 %, chain p50 35.0 ms against zxing-cpp's 4.4 ms.
+- Live clips: the chain reads 12 of 15 clips (7 on 2026-12-01), behind the idle gate too,
+  with 0 wrong reports. Behind the gate an empty room costs 4 % of a core (thread CPU);
+  without it 40 %: the new steps (enlarged textured regions, zxing-cpp with its retries)
+  find bookshelves to try on every empty frame, which is what the gate is for. The first
+  report's median is 0.00-0.01 s either way; the p95 of the 12 clips read (0.25 s behind
+  the gate, 0.84 s without; 1.04 and 0.36 s in the first run) is the one hard clip read
+  late, and swings between runs with the load, as the clips are decoded in real time.
+- The hard frames are decoded one at a time with the chain's own step order and a 30 ms
+  budget counted in the decoding thread's CPU time (`DecoderChain.cpu_budget`, bench
+  only): counted in wall time, another session's load decided how many steps fitted
+  (on seed 2101 the same chain read 80-92 of 100 from one run to the next). The kiosk
+  counts wall time, on a machine of its own. Steps learn their cost in CPU time in both.
 
-zxing-cpp's own options on 60 further hard frames (seed 4242; a one-off script, not part
-of make bench, run 2026-12-01 23:20, load average about 8; thread CPU ms p50), zxing-cpp
-alone unless said:
+How the hard set was calibrated. The first generated set (2026-12-01) drew module
+1.2-4 px uniformly, rotation +-35 deg, tilt 0-0.3, defocus sigma 0.3-1.6, motion blur
+2-7 px in half the frames: zxing-cpp alone read 14.7 % of it, against 69.7 % on the
+held-out webcam frames of issue 15, so it was no set "like the one above". Relaxing one
+effect at a time (40 frames, seed 111, zxing-cpp alone): first set 17.5 %, rotation +-10
+30 %, no motion blur 27.5 %, modules 2-4 px 30 %, defocus 0.2-0.8 20 %, tilt 0-0.1
+17.5 %, no low light 17.5 %: rotation, motion and small modules dominated. With the milder
+rotation, tilt, defocus and motion, reads by module size were 43 % (1.2-1.6 px), 40 %
+(1.6-2), 53 % (2-2.5), 83 % (2.5-3), 97 % (3-4), which matches the issue's "misses
+cluster near 2.4 px". The calibrated set (`CALIBRATED` in bench/hard_cards.py) keeps
+every effect and range of the issue but draws the module size from a triangular
+distribution over 1.2-4 px peaking at 3.2 px (a card held up to the kiosk at reading
+distance, not at arm's length), rotation +-10 deg, tilt 0-0.12, defocus 0.2-0.9,
+motion blur 1.5-3.5 px in a quarter of the frames; glare, uneven light, low light with
+noise, JPEG 40-90 and the hand are as before. Calibrated on seed 3101 only (300 frames,
+zxing-cpp alone): peak 3.0 px and motion 1.5-4 px 65.7 %, peak 3.3 px 68.0 %, the
+chosen ranges 68.7 %. On the measured seed 5150 zxing-cpp alone reads 69.3 % and
+pyzbar 64.7 % (issue's set: 69.7 % and 61.7 %).
 
-| variant | read | p50 ms |
+How the chain was tuned, held out: on seeds 2101 and 2102 (100 frames each); the seed
+measured above (5150) was run once, at the end. zxing-cpp's own options came first, on
+the frames the previous chain missed on seed 2101 (23 of 100, an intermediate
+calibration), zxing-cpp alone unless said, thread CPU ms p50:
+
+| tried on the missed frames | read | ms |
 |---|---:|---:|
-| default (local average binariser, try_rotate, try_downscale) | 8/60 | 5.6 |
-| GlobalHistogram binariser | 4/60 | 4.9 |
-| FixedThreshold binariser | 4/60 | 2.8 |
-| try_downscale off | 8/60 | 4.2 |
-| second scale 1.5x | 8/60 | 10.6 |
-| second scale 0.5x | 0/60 | 2.2 |
-| the chain's deskewed crops (by gradient) | 11/60 | 9.4 |
-| deskewed crops, GlobalHistogram | 11/60 | 8.3 |
+| GlobalHistogram / FixedThreshold / BoolCast binariser | 0 / 0 / 0 of 23 | 2-4 |
+| second scale 1.5x / 2x / 0.75x | 5 / 6 / 1 of 23 | 10.5 / 18.4 / 6.2 |
+| unsharp mask / CLAHE on the frame | 2 / 1 of 23 | 7.0 / 11.0 |
+| the previous deskewed crops (local / global binariser) | 3 / 2 of 23 | 11 |
+| pyzbar on the deskewed crops | 0 of 20 | 29 |
+| crops around gradient blobs, 2x / 3x (the blobs were mostly the scene) | 2 / 4 of 20 | 14 / 23 |
+| WeChat on enlarged textured regions | 16 of 20 QR frames | 110 |
 
-None of the binarisers or scales beats the default; the crops found by gradient (already
-the chain's second step) read the most. `is_pure` does not apply to camera frames (it
-expects a symbol filling the image). Nothing in the chain changed from this.
+and on all 100 frames, zxing-cpp's first pass (its retries rotate by 90 deg and
+downscale): default 67 read, 5.8 ms; `try_downscale` off 67, 4.6 ms; `try_rotate` off
+67, 3.7 ms; both off 67, 2.9 ms. `is_pure` expects a generated image, not a camera frame.
+
+What the chain does now (kiosk/scanner/chain.py, preprocessing.py, deblur.py), in order:
+zxing-cpp without its retries (returns at once when it reads: most card frames); the
+deskewed crops of bar-like regions, now sharpened, and found whole (a blurred symbol's
+merged wide bars left a gap in the region mask, so half a code was cropped: closing the
+mask raised the deskew step alone from 51 to 61 of the 80 linear frames); those crops'
+bar profiles deconvolved for a motion blur of 2.5-4.5 px (Richardson-Lucy, 1 frame per
+tuning seed); threefold enlargements, smoothed and sharpened, of small regions where
+gradients run every way (a QR's modules: 17 of 20 QR frames against 13 for zxing-cpp
+alone); zxing-cpp with its retries; then the previous steps (upscale of small images,
+global binariser, pyzbar, WeChat, equalisation, inversion). On the tuning seeds the chain
+read 92 and 87 of 100 (zxing-cpp alone 68 and 73), 0 wrong, 0 false.
 """
+
 
 if __name__ == "__main__":
     raise SystemExit(main())
