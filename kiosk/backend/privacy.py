@@ -164,6 +164,7 @@ def purge(
     report = PurgeReport()
     with Session(engine.execution_options(kiosk_write=True)) as session:
         session.begin()
+        _scrubbing(session)
         if session.get_bind().dialect.name == "postgresql":
             session.execute(sa.text("SELECT pg_advisory_xact_lock(4715002)"))
         # Replays first, so their count does not depend on visits unlinked in the same run.
@@ -174,7 +175,27 @@ def purge(
             session.rollback()
         else:
             session.commit()
+    if not dry_run:
+        _flush_wal(engine)
     return report
+
+
+def _scrubbing(session: Session) -> None:
+    """SQLite keeps cleared and deleted values in free space unless told to zero it."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(sa.text("PRAGMA secure_delete = ON"))
+
+
+def _flush_wal(engine: Engine) -> None:
+    """SQLite: copy the WAL into the database and empty it, so the old values are gone from
+    disk too (best effort: a reader in the middle of a transaction leaves it for later)."""
+    if engine.dialect.name != "sqlite":
+        return
+    raw = engine.raw_connection()
+    try:
+        raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # type: ignore[union-attr]
+    finally:
+        raw.close()
 
 
 async def purge_forever(
@@ -303,6 +324,7 @@ def erase_member(
         return None
     report = EraseReport()
     with Session(engine.execution_options(kiosk_write=True)) as session, session.begin():
+        _scrubbing(session)
         member = session.scalars(
             sa.select(MemberRow).where(MemberRow.id == member_id).with_for_update()
         ).first()
@@ -336,6 +358,7 @@ def erase_member(
         if member is not None:
             session.delete(member)
             report.member = 1
+    _flush_wal(engine)
     for username in live:
         try:
             provisioner.revoke(username)

@@ -101,7 +101,7 @@ def test_purge_a_year_later_unlinks_visits_and_keeps_the_month_report(
     visit = checkin_body("19000126", want_internet=False)
     assert server.post("/visits", json=visit).status_code == 201
     for body in (
-        guest_body("Budi Santoso", "Warga Pangkalpinang"),
+        guest_body("Wulan Purnamasari", "Warga Pangkalpinang"),
         guest_body("Rombongan", "SMAN 2 Sungailiat", 12),
     ):
         assert server.post("/guest-visits", json=body).status_code == 201
@@ -137,9 +137,13 @@ def test_purge_a_year_later_unlinks_visits_and_keeps_the_month_report(
     ]
     # The month's report has the same numbers: days, answers, guests and groups.
     assert month_reports(server, browser) == before
+    # Not even in SQLite's free space or its write-ahead log (the server is still running).
+    on_disk = b"".join(path.read_bytes() for path in server.dir.glob("kiosk.db*"))
+    assert issued["password"].encode() not in on_disk
+    assert b"Wulan Purnamasari" not in on_disk
     log = (server.dir / "log" / "backend.log").read_text(encoding="utf-8")
     assert "privacy purge (command): visits unlinked 2" in log
-    assert "Budi" not in log and issued["password"] not in log
+    assert "Purnamasari" not in log and issued["password"] not in log
 
     again = kiosk_later(server, "+400 days", "privacy", "purge")
     assert again.returncode == 0, again.stderr
