@@ -164,9 +164,14 @@ def test_a_replay_after_its_answer_was_cleared_gets_the_visit_and_a_valid_creden
         first = server.post("/checkins", json=body).json()
         short = checkin_body("19000126", want_internet=False)
         server.post("/visits", json=short)
+        guest = guest_body("Wulan Purnamasari", "Warga Pangkalpinang")
+        guest_first = server.post("/guest-visits", json=guest).json()
         done = kiosk_later(server, "+3 days", "privacy", "purge")
-        assert "2  stored replay answers older than 48 h cleared" in done.stdout, done.stdout
+        assert "3  stored replay answers older than 48 h cleared" in done.stdout, done.stdout
         assert rows(server, "SELECT count(*) FROM visits WHERE response = ''") == [(2,)]
+        assert rows(server, "SELECT response FROM guest_visits") == [("",)]
+        guest_again = server.post("/guest-visits", json=guest)
+        assert guest_again.status_code == 200 and guest_again.json() == guest_first
         replay = server.post("/checkins", json=body)
         assert replay.status_code == 200
         # Rebuilt from the visit: the credential is still valid, so it is shown again.
