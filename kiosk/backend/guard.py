@@ -19,7 +19,7 @@ from kiosk.backend.auth import RateLimited, TokenCheck, Unauthorized, token_dige
 from kiosk.backend.errors import error_response
 from kiosk.backend.member_probing import UnknownMemberThrottle
 from kiosk.backend.metrics import DATABASE_ERRORS, REQUEST_SECONDS, route_label
-from kiosk.backend.shared_limits import SharedLimit, counts_for
+from kiosk.backend.shared_limits import DatabaseCounts, SharedLimit, counts_for
 from kiosk.config import BackendSettings
 from kiosk.protocol import API_PREFIX, ErrorCode
 
@@ -51,6 +51,7 @@ class RequestGuard:
         failures: SharedLimit,
         unknown_members: UnknownMemberThrottle,
         body_seconds: float = 30.0,
+        admission_waits: bool = True,
     ) -> None:
         self.app = app
         self.max_body = max_body
@@ -62,6 +63,7 @@ class RequestGuard:
         # A run of unknown member numbers per token: harvesting names earns 429.
         self.unknown_members = unknown_members
         self.body_seconds = body_seconds  # a body dripped slower than this is refused
+        self.admission_waits = admission_waits  # does admitting a request do I/O?
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -86,10 +88,12 @@ class RequestGuard:
             }
             digest = ""
             if path.startswith(API_PREFIX + "/") and path != HEALTH_PATH:
-                # Token and limits may read the database: off the event loop.
-                caller, digest, refusal = await anyio.to_thread.run_sync(
-                    self._admit, scope, headers
-                )
+                if self.admission_waits:  # limits counted in the database: off the loop
+                    caller, digest, refusal = await anyio.to_thread.run_sync(
+                        self._admit, scope, headers
+                    )
+                else:  # this process's counts: microseconds, no thread hop
+                    caller, digest, refusal = self._admit(scope, headers)
                 if refusal is not None:
                     await reply(refusal)
                     return
@@ -221,6 +225,8 @@ def install_request_guard(
     def limit(namespace: str, per_minute: int) -> SharedLimit:
         return SharedLimit(counts_for(backend, engine, namespace), namespace, per_minute)
 
+    token_limit = limit("token:", backend.rate_limit_per_minute)
+
     unknown_members = UnknownMemberThrottle(
         counts_for(backend, engine, "unknown-member:"), backend.unknown_members_per_10_minutes
     )
@@ -229,8 +235,11 @@ def install_request_guard(
         RequestGuard,
         max_body=backend.max_body_bytes,
         tokens=tokens,
-        limiter=limit("token:", backend.rate_limit_per_minute),
+        limiter=token_limit,
         failures=limit("auth-failure:", backend.auth_failures_per_minute),
         unknown_members=unknown_members,
         body_seconds=3 * backend.header_timeout_seconds,
+        # Registered kiosks' tokens are looked up in the database only when not configured;
+        # the limits' own counts decide whether admitting waits on I/O.
+        admission_waits=isinstance(token_limit.store, DatabaseCounts),
     )
