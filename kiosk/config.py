@@ -201,8 +201,8 @@ class BackendSettings(_Section):
     timezone: TimeZone = "Asia/Jakarta"
     rate_limit_per_minute: int = Field(600, ge=1)
     auth_failures_per_minute: int = Field(30, ge=1)
-    # Where the rate limits count: "auto" (this process when it is the whole backend: one
-    # worker on SQLite; else the database), "database" or "process".
+    # Where the rate limits count: "auto" (the database on PostgreSQL; on SQLite this process,
+    # each worker with its share), "database" or "process".
     shared_limits: Literal["auto", "database", "process"] = "auto"
     # member_not_found answers per token in ten minutes before its lookups pause (429).
     unknown_members_per_10_minutes: int = Field(20, ge=1)

@@ -17,9 +17,9 @@ from sqlalchemy.engine import Engine
 
 from kiosk.backend.auth import RateLimited, TokenCheck, Unauthorized, token_digest, token_id
 from kiosk.backend.errors import error_response
-from kiosk.backend.member_probing import UnknownMemberThrottle
+from kiosk.backend.member_probing import SPAN_SECONDS, UnknownMemberThrottle
 from kiosk.backend.metrics import DATABASE_ERRORS, REQUEST_SECONDS, route_label
-from kiosk.backend.shared_limits import DatabaseCounts, SharedLimit, counts_for
+from kiosk.backend.shared_limits import DatabaseCounts, SharedLimit, shared_limit
 from kiosk.config import BackendSettings
 from kiosk.protocol import API_PREFIX, ErrorCode
 
@@ -223,12 +223,14 @@ def install_request_guard(
     (GET /stats/today tells a kiosk its pause)."""
 
     def limit(namespace: str, per_minute: int) -> SharedLimit:
-        return SharedLimit(counts_for(backend, engine, namespace), namespace, per_minute)
+        return shared_limit(backend, engine, namespace, per_minute)
 
     token_limit = limit("token:", backend.rate_limit_per_minute)
 
     unknown_members = UnknownMemberThrottle(
-        counts_for(backend, engine, "unknown-member:"), backend.unknown_members_per_10_minutes
+        shared_limit(
+            backend, engine, "unknown-member:", backend.unknown_members_per_10_minutes, SPAN_SECONDS
+        )
     )
     app.state.unknown_members = unknown_members
     app.add_middleware(

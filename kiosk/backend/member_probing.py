@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse
 
 from kiosk.backend.auth import RateLimited
 from kiosk.backend.errors import error_response
-from kiosk.backend.shared_limits import SharedLimit, WindowCounts
+from kiosk.backend.shared_limits import SharedLimit
 from kiosk.protocol import API_PREFIX, ErrorCode
 
 log = logging.getLogger("kiosk.backend")
@@ -28,8 +28,8 @@ PROBING_PATHS = frozenset(f"{API_PREFIX}/{p}" for p in ("members/lookup", "check
 class UnknownMemberThrottle:
     """Counts `member_not_found` answers per token digest, shared by every backend process."""
 
-    def __init__(self, counts: WindowCounts, per_10_minutes: int) -> None:
-        self.limit = SharedLimit(counts, "unknown-member:", per_10_minutes, span=SPAN_SECONDS)
+    def __init__(self, limit: SharedLimit) -> None:
+        self.limit = limit  # member_not_found answers per token and SPAN_SECONDS
 
     def paused_for(self, digest: str) -> int:
         """Seconds this token's lookups stay refused (0: not paused)."""

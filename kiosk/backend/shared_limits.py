@@ -7,10 +7,12 @@ of it still lies in the last `span` seconds). Where the counts live is the store
   SQLite both do `INSERT ... ON CONFLICT DO UPDATE ... RETURNING`), so every uvicorn
   worker and every instance behind the proxy counts together (with two workers twice the
   rate passed when each kept its own bucket);
-- `MemoryCounts`: this process's memory, for the one backend process on SQLite (the
-  single library's default), where it is the whole backend and a write per request
-  would halve what SQLite serves.
-`counts_for(settings, engine)` chooses (`[backend] shared_limits`).
+- `MemoryCounts`: this process's memory, on SQLite (one library's server), where a write
+  per request cut what SQLite serves below 100/s. One worker is the whole backend; with N
+  workers on the host each allows its share, limit / N, so together they never pass the
+  limit (a kiosk whose connections all land on one worker may meet it earlier; a real
+  kiosk runs far below it).
+`shared_limit(settings, engine, ...)` chooses (`[backend] shared_limits`).
 """
 
 from __future__ import annotations
@@ -135,13 +137,18 @@ class MemoryCounts:
             return previous, current if kept else current - 1, kept
 
 
-def counts_for(settings: BackendSettings, engine: Engine, namespace: str) -> WindowCounts:
-    """Where a limit counts: the database unless one process on SQLite is the backend."""
+def shared_limit(
+    settings: BackendSettings, engine: Engine, namespace: str, limit: int, span: float = 60.0
+) -> SharedLimit:
+    """The limit where the whole backend sees it: the database for PostgreSQL (instances on
+    several hosts); on SQLite this process, with its share of the limit per worker."""
     mode = settings.shared_limits
     if mode == "auto":
-        one_process = is_sqlite(settings.database_url) and settings.workers == 1
-        mode = "process" if one_process else "database"
-    return MemoryCounts() if mode == "process" else DatabaseCounts(engine, namespace)
+        mode = "process" if is_sqlite(settings.database_url) else "database"
+    if mode == "database":
+        return SharedLimit(DatabaseCounts(engine, namespace), namespace, limit, span=span)
+    share = max(1, limit // settings.workers)
+    return SharedLimit(MemoryCounts(), namespace, share, span=span)
 
 
 class SharedLimit:

@@ -181,3 +181,12 @@ def test_rate_limit_holds_for_the_backend_not_per_process(tmp_path: Path) -> Non
         codes = [(first, second)[n % 2].get("stats/today").status_code for n in range(40)]
     assert codes.count(200) == 20, codes
     assert codes[20:] == [429] * 20
+
+
+def test_two_sqlite_workers_together_never_pass_the_limit(tmp_path: Path) -> None:
+    """On SQLite each of N workers counts its share (limit / N) in memory: together they pass
+    at most the limit, without a database write per request."""
+    with BackendServer(tmp_path / "b", workers=2, backend={"rate_limit_per_minute": 20}) as server:
+        codes = [server.get("stats/today").status_code for _ in range(40)]
+    assert 10 <= codes.count(200) <= 20, codes
+    assert set(codes) == {200, 429}

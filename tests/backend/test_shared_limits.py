@@ -13,7 +13,7 @@ import pytest
 
 from kiosk.backend.auth import RateLimited
 from kiosk.backend.db import create_db_engine, migrate
-from kiosk.backend.shared_limits import DatabaseCounts, MemoryCounts, SharedLimit, counts_for
+from kiosk.backend.shared_limits import DatabaseCounts, MemoryCounts, SharedLimit, shared_limit
 
 
 def made_database(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
@@ -140,17 +140,20 @@ def test_processes_share_one_limit(shared_database_url: str) -> None:
     assert sum(passed) == 50, passed  # not 4 x 40, nor 4 x 50
 
 
-def test_the_store_is_the_database_unless_one_process_on_sqlite_is_the_backend(
+def test_postgresql_counts_in_the_database_and_sqlite_workers_each_take_a_share(
     tmp_path: Path,
 ) -> None:
     from kiosk.config import BackendSettings
 
     engine = create_db_engine(f"sqlite:///{tmp_path / 'k.db'}")
-    sqlite_one = BackendSettings(database_url="sqlite:///var/kiosk.db", workers=1)
-    assert isinstance(counts_for(sqlite_one, engine, "t:"), MemoryCounts)
+    sqlite = "sqlite:///var/kiosk.db"
+    one = shared_limit(BackendSettings(database_url=sqlite, workers=1), engine, "t:", 600)
+    assert isinstance(one.store, MemoryCounts) and one.limit == 600
+    four = shared_limit(BackendSettings(database_url=sqlite, workers=4), engine, "t:", 30)
+    assert isinstance(four.store, MemoryCounts) and four.limit == 7  # together never over 30
     for settings in (
-        BackendSettings(database_url="sqlite:///var/kiosk.db", workers=2),
         BackendSettings(database_url="postgresql+psycopg://k@db/kiosk", workers=1),
-        BackendSettings(database_url="sqlite:///var/kiosk.db", shared_limits="database"),
+        BackendSettings(database_url=sqlite, shared_limits="database"),
     ):
-        assert isinstance(counts_for(settings, engine, "t:"), DatabaseCounts), settings
+        limit = shared_limit(settings, engine, "t:", 600)
+        assert isinstance(limit.store, DatabaseCounts) and limit.limit == 600, settings
