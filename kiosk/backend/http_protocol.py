@@ -92,14 +92,16 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
-        if self._header_timer is not None:  # still inside a request's headers
+        counting = self._header_timer is not None  # inside a request's headers
+        super().data_received(data)
+        # Judged after parsing: a read that completes the headers may carry body bytes too
+        # (a chunked upload arrives in one read), and those are the body's limit's business.
+        if counting and self._header_timer is not None:
             self._header_bytes += len(data)
             if self._header_bytes > HEADER_BYTES:
                 log.warning("headers over %d bytes from %s: closed", HEADER_BYTES, self._address)
                 self._stop_header_timer()
                 self.transport.abort()
-                return
-        super().data_received(data)
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
