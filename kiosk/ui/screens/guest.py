@@ -14,8 +14,7 @@ from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.modalview import ModalView
 
 from kiosk.core.guest_entry import fields_for
-from kiosk.ui.screens import KioskScreen
-from kiosk.ui.screens.guestbook import FieldRow, PrivacyNotice
+from kiosk.ui.screens.guestbook import FieldRow, PatronForm
 from kiosk.ui.widgets.chips import ChoiceChips
 from kiosk.ui.widgets.name_keyboard import NameKeyboard  # noqa: F401  (used in the .kv)
 from kiosk.ui.widgets.stepper import CountStepper
@@ -80,7 +79,7 @@ class GuestAnswers(BoxLayout):
     screen = ObjectProperty(None, allownone=True)
 
 
-class GuestScreen(KioskScreen):
+class GuestScreen(PatronForm):
     page = StringProperty("who")  # "who", then "answers"
     group = BooleanProperty(False)
     # Labels of what "Lanjut" (page 1) or "Kirim" (page 2) still waits for.
@@ -228,21 +227,3 @@ class GuestScreen(KioskScreen):
         app = App.get_running_app()
         self.page = page
         app.act(app.flow.touch)
-
-    def open_privacy(self) -> None:
-        app = App.get_running_app()
-        app.act(app.flow.touch)
-        self.privacy_popup = PrivacyNotice()
-        self.privacy_popup.open()
-
-    def on_enter(self, *args) -> None:
-        self.still_there.start()
-
-    def on_leave(self, *args) -> None:
-        self.still_there.stop()
-        for name in ("entry_popup", "privacy_popup"):
-            popup = getattr(self, name, None)
-            if popup is not None:
-                popup.dismiss(animation=False)
-                setattr(self, name, None)
-        self._built_for = None

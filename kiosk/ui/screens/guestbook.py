@@ -55,7 +55,34 @@ class PrivacyNotice(ModalView):
     pass
 
 
-class GuestbookScreen(KioskScreen):
+class PatronForm(KioskScreen):
+    """What the member's guestbook and the visitor's form share: the privacy notice, the
+    "still there?" watch, and no popup left over when the patron's screen goes."""
+
+    still_there: TimeoutWatch
+    _built_for: tuple[int, str] | None = None  # (journey, language) the screen was drawn for
+
+    def open_privacy(self) -> None:
+        app = App.get_running_app()
+        app.act(app.flow.touch)
+        self.privacy_popup = PrivacyNotice()
+        self.privacy_popup.open()
+
+    def on_enter(self, *args) -> None:
+        self.still_there.start()
+
+    def on_leave(self, *args) -> None:
+        self.still_there.stop()
+        # Nothing of this patron stays on a popup after the screen is gone.
+        for name in ("entry_popup", "privacy_popup"):
+            popup = getattr(self, name, None)
+            if popup is not None:
+                popup.dismiss(animation=False)
+                setattr(self, name, None)
+        self._built_for = None
+
+
+class GuestbookScreen(PatronForm):
     # The member's last answers were preselected when the guestbook opened (not: the
     # patron has tapped something), so "your previous answers are selected" is true.
     prefilled = BooleanProperty(False)
@@ -131,22 +158,3 @@ class GuestbookScreen(KioskScreen):
         )
         popup.open()
         self.entry_popup = popup
-
-    def open_privacy(self) -> None:
-        app = App.get_running_app()
-        app.act(app.flow.touch)
-        self.privacy_popup = PrivacyNotice()
-        self.privacy_popup.open()
-
-    def on_enter(self, *args) -> None:
-        self.still_there.start()
-
-    def on_leave(self, *args) -> None:
-        self.still_there.stop()
-        # Nothing of this patron stays on a popup after the screen is gone.
-        for name in ("entry_popup", "privacy_popup"):
-            popup = getattr(self, name, None)
-            if popup is not None:
-                popup.dismiss(animation=False)
-                setattr(self, name, None)
-        self._built_for = None
