@@ -279,6 +279,16 @@ def write_session(engine: Engine) -> Iterator[Session]:
                 yield session
 
 
+@contextmanager
+def write_connection(engine: Engine) -> Iterator[sa.Connection]:
+    """Like write_session, as a bare Core connection: for a few statements on a hot path,
+    without the ORM session's own cost."""
+    lock = _WRITERS.get(engine.url.render_as_string()) if is_sqlite(str(engine.url)) else None
+    with lock if lock is not None else nullcontext():
+        with engine.execution_options(kiosk_write=True).begin() as connection:
+            yield connection
+
+
 def lock_credential_issuing(session: Session) -> None:
     """PostgreSQL: one credential issuer at a time (unique random usernames, one credential
     per member). SQLite writers are already serialised by BEGIN IMMEDIATE."""

@@ -27,10 +27,10 @@ from typing import Protocol
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 
 from kiosk.backend.auth import RateLimited
-from kiosk.backend.db import Base, is_sqlite, write_session
+from kiosk.backend.db import Base, is_sqlite, write_connection
 from kiosk.config import BackendSettings
 
 CLEANUP_SHARE = 0.01  # one event in a hundred also deletes windows nobody can read any more
@@ -67,11 +67,11 @@ class DatabaseCounts:
         self.namespace = namespace
 
     def counts(self, key: str, window: int) -> tuple[int, int]:
-        with Session(self.engine) as session:
-            return self._counts(session, key, window)
+        with self.engine.connect() as connection:
+            return self._counts(connection, key, window)
 
-    def _counts(self, session: Session, key: str, window: int) -> tuple[int, int]:
-        rows = session.execute(
+    def _counts(self, connection: sa.Connection, key: str, window: int) -> tuple[int, int]:
+        rows = connection.execute(
             sa.select(RateWindowRow.window, RateWindowRow.count).where(
                 RateWindowRow.key == key, RateWindowRow.window.in_((window - 1, window))
             )
@@ -79,8 +79,8 @@ class DatabaseCounts:
         counts = {int(w): int(c) for w, c in rows}
         return counts.get(window - 1, 0), counts.get(window, 0)
 
-    def _add(self, session: Session, key: str, window: int, amount: int) -> int:
-        dialect = session.get_bind().dialect.name
+    def _add(self, connection: sa.Connection, key: str, window: int, amount: int) -> int:
+        dialect = connection.dialect.name
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         statement = (
             insert(RateWindowRow)
@@ -91,19 +91,19 @@ class DatabaseCounts:
             )
             .returning(RateWindowRow.count)
         )
-        return int(session.execute(statement).scalar_one())
+        return int(connection.execute(statement).scalar_one())
 
     def add_if(self, key: str, window: int, admit: Admit) -> tuple[int, int, bool]:
-        with write_session(self.engine) as session:
+        with write_connection(self.engine) as connection:
             # The upsert locks the row (PostgreSQL) or the database (SQLite's BEGIN
             # IMMEDIATE) until commit: two processes cannot both take the last place.
-            current = self._add(session, key, window, 1)
-            previous, _ = self._counts(session, key, window)
+            current = self._add(connection, key, window, 1)
+            previous, _ = self._counts(connection, key, window)
             kept = admit(previous, current)
             if not kept:
-                self._add(session, key, window, -1)
+                self._add(connection, key, window, -1)
             if random.random() < CLEANUP_SHARE:
-                session.execute(
+                connection.execute(
                     sa.delete(RateWindowRow).where(
                         RateWindowRow.key.startswith(self.namespace, autoescape=True),
                         RateWindowRow.window < window - 1,
