@@ -341,9 +341,9 @@ planned send time, so queueing shows. Steps of {STEP_SECONDS:.0f} s raise the ra
 passes {P99_LIMIT_MS:.0f} ms, an error appears or less than 95% of the offered load gets
 through; a step that fails is tried once more before the run stops. `load` is the 1-minute
 load average at the end of each run. Server and generator share one machine:
-{os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, uvicorn with h11 and
-asyncio (no httptools/uvloop installed), {today}; load average {load_before:.1f} before the
-run (other work shared the cores).
+{os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, uvicorn with httptools
+(`kiosk/backend/http_protocol.py`) and asyncio, {today}; load average {load_before:.1f}
+before the run.
 
 | run | offered /s | achieved /s | requests | p50 ms | p99 ms | max ms | errors | load |
 |---|---|---|---|---|---|---|---|---|
