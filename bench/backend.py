@@ -280,28 +280,34 @@ class WorkerRun:
         return "met" if met else "NOT met"
 
 
+def fixed_and_steps(url: str, label: str) -> tuple[LoadResult, list[LoadResult]]:
+    """The fixed 100/s run, then rising steps until one fails twice; `url` may list several
+    instances ("URL|URL")."""
+    run_load(url, 20, 3, seed=1)  # warm-up: imports, connections, page cache
+    fixed = run_load(url, FIXED_RATE, FIXED_SECONDS, seed=2)
+    print(_row(f"{label}, fixed", fixed), flush=True)
+    steps: list[LoadResult] = []
+    for index, rate in enumerate(STEP_RATES):
+        result = run_load(url, rate, STEP_SECONDS, seed=10 + index)
+        steps.append(result)
+        print(_row(f"{label}, step", result), flush=True)
+        if not result.sustained():
+            # Once more: on a shared machine one burst of other work can spoil a step; a
+            # rate counts as sustained if either try holds.
+            result = run_load(url, rate, STEP_SECONDS, seed=100 + index)
+            steps.append(result)
+            print(_row(f"{label}, step again", result), flush=True)
+            if not result.sustained():
+                break
+    return fixed, steps
+
+
 def bench_workers(workers: int) -> WorkerRun:
     with tempfile.TemporaryDirectory(prefix="kiosk-bench-") as tmp:
         server = Server(Path(tmp), workers)
         base = server.start()
-        url = f"{base}/checkins"
         try:
-            run_load(url, 20, 3, seed=1)  # warm-up: imports, connections, page cache
-            fixed = run_load(url, FIXED_RATE, FIXED_SECONDS, seed=2)
-            print(_row(f"{workers} worker(s), fixed", fixed), flush=True)
-            steps: list[LoadResult] = []
-            for index, rate in enumerate(STEP_RATES):
-                result = run_load(url, rate, STEP_SECONDS, seed=10 + index)
-                steps.append(result)
-                print(_row(f"{workers} worker(s), step", result), flush=True)
-                if not result.sustained():
-                    # Once more: on a shared machine one burst of other work can spoil
-                    # a step; a rate counts as sustained if either try holds.
-                    result = run_load(url, rate, STEP_SECONDS, seed=100 + index)
-                    steps.append(result)
-                    print(_row(f"{workers} worker(s), step again", result), flush=True)
-                    if not result.sustained():
-                        break
+            fixed, steps = fixed_and_steps(f"{base}/checkins", f"{workers} worker(s)")
         finally:
             server.stop()
     return WorkerRun(workers, fixed, steps)

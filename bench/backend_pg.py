@@ -21,12 +21,11 @@ from bench.backend import (
     FIXED_RATE,
     FIXED_SECONDS,
     MEMBERS,
-    STEP_RATES,
     STEP_SECONDS,
     LoadResult,
     Server,
     _row,
-    run_load,
+    fixed_and_steps,
 )
 from bench.report import write_section
 
@@ -50,20 +49,7 @@ def bench_instances(cluster: PostgreSQL, count: int) -> tuple[LoadResult, list[L
             for server in servers:
                 bases.append(server.start())
             target = "|".join(f"{base}/checkins" for base in bases)
-            run_load(target, 20, 3, seed=1)  # warm-up
-            fixed = run_load(target, FIXED_RATE, FIXED_SECONDS, seed=2)
-            print(_row(f"{count} instance(s), fixed", fixed), flush=True)
-            steps: list[LoadResult] = []
-            for index, rate in enumerate(STEP_RATES):
-                result = run_load(target, rate, STEP_SECONDS, seed=10 + index)
-                steps.append(result)
-                print(_row(f"{count} instance(s), step", result), flush=True)
-                if not result.sustained():
-                    result = run_load(target, rate, STEP_SECONDS, seed=100 + index)
-                    steps.append(result)
-                    print(_row(f"{count} instance(s), step again", result), flush=True)
-                    if not result.sustained():
-                        break
+            fixed, steps = fixed_and_steps(target, f"{count} instance(s)")
         finally:
             for server in servers:
                 with contextlib.suppress(Exception):

@@ -28,7 +28,7 @@ from pathlib import Path
 import psycopg
 
 from bench.report import write_section
-from bench.soak import ANSWERS, Tally, demo_cards, journey
+from bench.soak import ANSWERS, Tally, demo_cards, drain_outbox, journey
 from kiosk.client import BackendClient
 from kiosk.config import KioskSettings
 from kiosk.outbox import Outbox
@@ -76,15 +76,9 @@ def kiosk(
             journey(client, outbox, sender, rng.choice(cards), settings.kiosk_id, rng, tally)
             time.sleep(rng.uniform(*PAUSE_SECONDS))
         sender.stop(timeout=10.0)
-        drain = OutboxSender(outbox, client, base_delay=0.2, max_delay=1.0)
-        deadline = time.monotonic() + 120
-        while outbox.pending_count() and time.monotonic() < deadline:
-            drain.wake()
-            drain.send_due()
-            if outbox.pending_count():
-                time.sleep(0.3)  # backoff between drain passes
+        drained = drain_outbox(outbox, client)
         with tally.lock:
-            tally.outcomes["sent by the outbox"] += sender.sent + drain.sent
+            tally.outcomes["sent by the outbox"] += sender.sent + drained
             tally.outcomes["left in outbox after drain"] += outbox.pending_count()
             tally.dead.update(e.client_ref for e in outbox.dead_letters())
     except BaseException as exc:  # reported by main(); one kiosk must not hang the run

@@ -228,19 +228,25 @@ def kiosk_loop(
         sender.stop(timeout=5.0)
         phases.journeys_done.wait()
         phases.backend_steady.wait()
+    drained = drain_outbox(outbox, client)
+    with tally.lock:
+        tally.outcomes["left in outbox after drain"] += outbox.pending_count()
+        tally.dead.update(e.client_ref for e in outbox.dead_letters())
+        tally.outcomes["sent by the outbox"] += sender.sent + drained
+    outbox.close()
+    client.close()
+
+
+def drain_outbox(outbox: Outbox, client: BackendClient, seconds: float = 120.0) -> int:
+    """Send what the outbox still holds, pass after pass, for up to `seconds`; how many."""
     drain = OutboxSender(outbox, client, base_delay=0.2, max_delay=1.0)
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + seconds
     while outbox.pending_count() and time.monotonic() < deadline:
         drain.wake()
         drain.send_due()
         if outbox.pending_count():
             time.sleep(0.2)  # backoff between drain passes
-    with tally.lock:
-        tally.outcomes["left in outbox after drain"] += outbox.pending_count()
-        tally.dead.update(e.client_ref for e in outbox.dead_letters())
-        tally.outcomes["sent by the outbox"] += sender.sent + drain.sent
-    outbox.close()
-    client.close()
+    return drain.sent
 
 
 def recorded(server: BackendServer) -> Counter[str]:
