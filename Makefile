@@ -18,7 +18,7 @@ test: system-deps-test $(STAMP)
 	$(BIN)/ruff format --check kiosk tests bench scripts
 	$(BIN)/mypy kiosk
 	# pytest exits 5 when it collected nothing: that fails here like any other error.
-	$(BIN)/python -m pytest --timeout=300 -p no:cacheprovider
+	$(BIN)/python -m pytest --timeout=300 -p no:cacheprovider --durations=15
 
 bench: system-deps-test $(STAMP)
 	$(BIN)/python -m bench
