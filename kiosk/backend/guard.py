@@ -73,9 +73,21 @@ class RequestGuard:
         state = {"status": 0}
         caller = "-"
 
+        tried = {"digest": "", "caller": "-"}  # the admitted token, once known
+
         async def send_logged(message: Message) -> None:
             if message["type"] == "http.response.start":
                 state["status"] = int(message["status"])
+                if tried["digest"] and state["status"] == 404:
+                    # Counted before the client reads the 404: its next number meets the
+                    # pause if this one was the last allowed.
+                    await anyio.to_thread.run_sync(
+                        self.unknown_members.answered,
+                        scope.get("path", ""),
+                        tried["digest"],
+                        tried["caller"],
+                        404,
+                    )
             await send(message)
 
         async def reply(response: JSONResponse) -> None:
@@ -98,6 +110,7 @@ class RequestGuard:
                     await reply(refusal)
                     return
                 scope.setdefault("state", {})["token_digest"] = digest
+                tried.update(digest=digest, caller=caller)
             body_receive = await self._buffered_body(scope, receive, headers)
             if isinstance(body_receive, JSONResponse):
                 await reply(body_receive)
@@ -105,10 +118,6 @@ class RequestGuard:
             if body_receive is None:  # the client went away while sending
                 return
             await self.app(scope, body_receive, send_logged)
-            if digest and state["status"] == 404:  # a member number that does not exist?
-                await anyio.to_thread.run_sync(
-                    self.unknown_members.answered, path, digest, caller, state["status"]
-                )
         except Exception as exc:  # the last net: no stack trace ever reaches a client
             if isinstance(exc, sa.exc.SQLAlchemyError):
                 DATABASE_ERRORS.inc()
