@@ -219,12 +219,12 @@ def test_missing_file_is_one_clear_line(
 
 def test_the_optional_birth_date_column_takes_both_date_forms_and_never_echoes_one() -> None:
     data = (
-        "member_id,name,status,expires_on,birth_date\n"
-        "19000123,Siti Aminah,active,,2004-08-17\n"
-        "19000126,Nurhayati,active,,02/05/1990\n"
-        "19000127,Budi,active,,\n"
-        "19000128,Dewi,active,,1990-13-45\n"
-    ).encode()
+        b"member_id,name,status,expires_on,birth_date\n"
+        b"19000123,Siti Aminah,active,,2004-08-17\n"
+        b"19000126,Nurhayati,active,,02/05/1990\n"
+        b"19000127,Budi,active,,\n"
+        b"19000128,Dewi,active,,1990-13-45\n"
+    )
     parsed = parse_members_csv(data, READER)
     born = {r.id: r.birth_date for r in parsed.records}
     assert born == {
