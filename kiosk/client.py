@@ -199,8 +199,8 @@ class BackendClient:
             writeback_failed=answer.writeback_failed,
         )
 
-    def lookup(self, card: str) -> protocol.LookupResponse:
-        body = protocol.LookupRequest(card=card)
+    def lookup(self, card: str, entry: protocol.Entry = "scan") -> protocol.LookupResponse:
+        body = protocol.LookupRequest(card=card, entry=entry)
         return self._call("POST", "/members/lookup", body, protocol.LookupResponse)
 
     def checkin(self, request: protocol.CheckinRequest) -> protocol.CheckinResponse:

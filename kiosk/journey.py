@@ -89,7 +89,7 @@ class JourneyRunner:
 
     def _lookup(self, command: Lookup) -> None:
         try:
-            answer = self.services.client.lookup(command.card)
+            answer = self.services.client.lookup(command.card, entry=command.entry)
         except BackendError as exc:
             code = "unreachable" if unreachable(exc) else exc.code
             log.info("lookup failed: %s", code)
@@ -103,6 +103,7 @@ class JourneyRunner:
                 name=member.name,
                 status=member.status.value,
                 last_answers=answer.last_answers,
+                verification=answer.verification,
             )
         )
 

@@ -111,6 +111,9 @@ class Outbox:
         """Store a visit to send later; on disk (fsynced) when this returns. Putting the same
         client_ref again keeps the first entry."""
         at = time.time() if now is None else now
+        if isinstance(visit, protocol.VisitRequest) and visit.verification is not None:
+            # A birth date is personal data: it never waits on disk (/visits ignores it).
+            visit = visit.model_copy(update={"verification": None})
         # autocommit mode: the INSERT is its own transaction, committed (WAL, FULL sync)
         # before execute() returns.
         self._execute(

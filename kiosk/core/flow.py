@@ -20,6 +20,7 @@ from pydantic import ValidationError
 
 from kiosk import protocol
 from kiosk.config import GuestbookField, Timeouts
+from kiosk.core.birth_date_flow import BirthDateEntry
 from kiosk.core.guest_flow import GuestJourney
 from kiosk.core.guestbook import initial_answers, is_complete, validate_answers
 from kiosk.core.keypad_flow import KeypadEntry
@@ -45,11 +46,11 @@ _JOURNEYS = itertools.count(1)
 # States that end with the patron's card having been read: leaving them starts the while
 # in which the same card again is ignored.
 _CARD_SESSION = frozenset(
-    {"guestbook", "credentials", "thanks", "notice", "checking_in", "looking_up"}
+    {"guestbook", "birth_date", "credentials", "thanks", "notice", "checking_in", "looking_up"}
 )
 
 
-class Flow(KeypadEntry, GuestJourney):
+class Flow(KeypadEntry, BirthDateEntry, GuestJourney):
     """The patron session. Call the event methods; read `view`; run the returned commands."""
 
     def __init__(
@@ -154,14 +155,17 @@ class Flow(KeypadEntry, GuestJourney):
         name: str,
         status: str,
         last_answers: Mapping[str, Any] | None,
+        verification: str = "none",
     ) -> list[Command]:
         if not self._current(journey, State.looking_up):
             return []
         j = self._journey
         j.member_name = name
         j.member_status = status
+        j.verification = verification
         j.answers = initial_answers(self._fields, dict(last_answers) if last_answers else None)
-        if status in ("expired", "blocked"):
+        # "card": a typed number that cannot be verified gets no internet here.
+        if status in ("expired", "blocked") or verification == "card":
             # They may still sign the guestbook (a visit is a visit), but get no credential.
             j.internet_allowed = False
             j.want_internet = False
@@ -222,6 +226,7 @@ class Flow(KeypadEntry, GuestJourney):
                 want_internet=j.want_internet,
                 kiosk_id=self._kiosk_id,
                 occurred_at=self._wall_clock(),
+                entry="typed" if j.typed else "scan",
             )
         except ValidationError:
             # Nothing the backend or the outbox would take (it cannot happen with a card
@@ -231,8 +236,11 @@ class Flow(KeypadEntry, GuestJourney):
         if j.offline:
             self._show_notice(Notice.backend_unreachable)
             return [QueueVisit(j.number, body)]
-        self._enter(State.checking_in)
         self._pending_body = body
+        if self.needs_birth_date():
+            self._enter(State.birth_date)  # the date pad sends it, with the birth date
+            return []
+        self._enter(State.checking_in)
         return [Checkin(j.number, body)]
 
     def checkin_succeeded(self, journey: int, credential: Credential | None) -> list[Command]:
@@ -251,6 +259,8 @@ class Flow(KeypadEntry, GuestJourney):
         (queued for /visits) unless the member does not exist."""
         if not self._current(journey, State.checking_in):
             return []
+        if code in ("verification_failed", "verification_locked"):
+            return self.verification_refused(journey, code)
         body = self._pending_body
         self._journey.answers = {}
         if code == "member_not_found":
@@ -320,11 +330,12 @@ class Flow(KeypadEntry, GuestJourney):
         self._journey = Journey(number=next(_JOURNEYS), client_ref=str(uuid.uuid4()))
         self._pending_body = None
 
-    def _start_lookup(self, card: str) -> list[Command]:
+    def _start_lookup(self, card: str, entry: protocol.Entry = "scan") -> list[Command]:
         self._new_journey()
         self._journey.card = card.strip()
+        self._journey.typed = entry == "typed"
         self._enter(State.looking_up)
-        return [Lookup(self._journey.number, self._journey.card)]
+        return [Lookup(self._journey.number, self._journey.card, entry)]
 
     def _show_notice(self, notice: Notice, keep_number: str = "") -> None:
         # A notice keeps nothing the patron entered: only which notice it is (and a typed
@@ -359,7 +370,7 @@ class Flow(KeypadEntry, GuestJourney):
         self._changed()
 
     def _touch(self) -> None:
-        if self._state in (State.guestbook, State.keypad, State.guest):
+        if self._state in (State.guestbook, State.keypad, State.guest, State.birth_date):
             self._deadline = self._now() + self._timeout_for(self._state)
         self._changed()
 
@@ -367,6 +378,7 @@ class Flow(KeypadEntry, GuestJourney):
         t = self._timeouts
         return {
             State.keypad: t.keypad,
+            State.birth_date: t.keypad,
             State.looking_up: t.lookup,
             State.guestbook: t.guestbook,
             State.guest: t.guestbook,

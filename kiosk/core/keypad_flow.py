@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from kiosk.core.patron_session import Command, Journey, Notice, State
+from kiosk.protocol import Entry
 
 MAX_KEYPAD_DIGITS = 20
 
@@ -26,7 +27,7 @@ class KeypadEntry:
         def _touch(self) -> None: ...
         def _show_notice(self, notice: Notice, keep_number: str = "") -> None: ...
         def _new_journey(self) -> None: ...
-        def _start_lookup(self, card: str) -> list[Command]: ...
+        def _start_lookup(self, card: str, entry: Entry = "scan") -> list[Command]: ...
 
     def keypad_open(self) -> list[Command]:
         if self._state not in (State.idle, State.notice):
@@ -67,7 +68,6 @@ class KeypadEntry:
         if self._card_check is not None and not self._card_check(text):
             self._show_notice(Notice.member_not_found, keep_number=text)
             return []
-        commands = self._start_lookup(text)
-        self._journey.typed = True
+        commands = self._start_lookup(text, entry="typed")
         self._journey.keypad_text = text
         return commands

@@ -22,6 +22,7 @@ class State(StrEnum):
     credentials = "credentials"  # username and password on screen
     thanks = "thanks"  # guestbook only, no internet asked
     notice = "notice"  # a side exit, in plain words
+    birth_date = "birth_date"  # a typed number asks internet: the member's birth date
     guest = "guest"  # a non-member or a group leader fills in the guest form
     sending_guest = "sending_guest"
     out_of_service = "out_of_service"
@@ -35,6 +36,8 @@ class Notice(StrEnum):
     backend_unreachable = "backend_unreachable"  # guestbook entry kept, sent later
     provisioning_unavailable = "provisioning_unavailable"  # visit recorded, no credential
     guest_internet_unavailable = "guest_internet_unavailable"  # visit kept, no voucher
+    # A typed number whose typed entry is locked (too many wrong birth dates): visit kept.
+    show_card = "show_card"
     busy = "busy"  # something went wrong that staff should see (e.g. outbox full)
 
 
@@ -55,6 +58,7 @@ NOTICE_FOR_CODE: Mapping[str, Notice] = {
 class Lookup:
     journey: int
     card: str
+    entry: protocol.Entry = "scan"
 
 
 @dataclass(frozen=True)
@@ -112,6 +116,12 @@ class Shown:
     keypad_text: str = ""
     credential: Credential | None = None
     notice: Notice | None = None
+    # What internet needs at this entry (the lookup's answer): "none", "birth_date" (the
+    # date pad) or "card" (a typed number that cannot be verified: no internet here).
+    verification: str = "none"
+    birth_date_text: str = ""  # the digits typed on the date pad, DDMMYYYY
+    # Why the date pad asks again: "impossible", "future" or "wrong" (the backend's answer).
+    date_error: str = ""
 
     def shown(self) -> dict[str, Any]:
         """A copy of the shown fields, for a View."""

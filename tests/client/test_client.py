@@ -97,8 +97,16 @@ def test_lookup_sends_the_card_with_the_kiosks_token(
     assert answer.member.name == "Rahmat Hidayat"
     assert answer.last_answers == {"purpose": "membaca"}
     (call,) = fault_server.calls("POST", "/members/lookup")
-    assert call.json() == {"card": "A19000101B"}
+    assert call.json() == {"card": "A19000101B", "entry": "scan"}
     assert call.headers["Authorization"] == f"Bearer {kiosk_token}"
+
+
+def test_a_typed_lookup_says_so(fault_server: FaultHTTPServer, client_for: MakeClient) -> None:
+    fault_server.on("POST", "/members/lookup", json_answer(200, LOOKUP_OK))
+    with client_for(fault_server.url) as client:
+        client.lookup("19000101", entry="typed")
+    (call,) = fault_server.calls("POST", "/members/lookup")
+    assert call.json() == {"card": "19000101", "entry": "typed"}
 
 
 def test_checkin_sends_the_contract_body_with_an_aware_time(

@@ -60,6 +60,23 @@ def test_a_stored_visit_comes_back_unchanged(outbox: Outbox) -> None:
     assert outbox.pending_count() == 1
 
 
+def test_a_birth_date_never_reaches_the_outbox_file(tmp_path: Path) -> None:
+    entry = visit().model_copy(
+        update={
+            "entry": "typed",
+            "verification": protocol.Verification(birth_date=dt.date(2004, 8, 17)),
+        }
+    )
+    box = Outbox(tmp_path / "outbox.sqlite")
+    box.put(entry, now=100.0)
+    (due,) = box.due(now=100.0)
+    box.close()
+    assert due.body is not None and due.body.verification is None
+    assert due.body.entry == "typed" and due.body.client_ref == entry.client_ref
+    on_disk = b"".join(p.read_bytes() for p in tmp_path.iterdir())
+    assert b"2004-08-17" not in on_disk and b"2004" not in on_disk
+
+
 def test_putting_the_same_client_ref_twice_keeps_one_entry(outbox: Outbox) -> None:
     entry = visit()
     outbox.put(entry)

@@ -296,7 +296,7 @@ def test_keypad_entry_looks_up_typed_number(flow: Flow) -> None:
     flow.keypad_press("back")
     assert flow.view.keypad_text == "19000123"
     commands = flow.keypad_submit()
-    assert commands == [Lookup(flow.view.journey, "19000123")]
+    assert commands == [Lookup(flow.view.journey, "19000123", "typed")]
 
 
 def test_keypad_clear_and_length_limit(flow: Flow) -> None:
