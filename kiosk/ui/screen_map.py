@@ -14,6 +14,7 @@ SCREEN_FOR_STATE = {
     State.keypad: "keypad",
     State.guestbook: "guestbook",
     State.checking_in: "guestbook",
+    State.birth_date: "birth_date",
     State.guest: "guest",
     State.sending_guest: "sending",
     State.credentials: "credentials",
@@ -26,6 +27,7 @@ SCREEN_FOR_STATE = {
 def build_screens(settings: Settings) -> dict[str, Any]:
     """Every screen by name, their .kv rules loaded (again after a test unloaded them)."""
     from kiosk.ui.screens import (
+        birth_date,
         credentials,
         guest,
         guestbook,
@@ -35,11 +37,21 @@ def build_screens(settings: Settings) -> dict[str, Any]:
         welcome,
     )
 
-    for module in (welcome, keypad, guestbook, guest, credentials, message, maintenance):
+    for module in (
+        welcome,
+        keypad,
+        birth_date,
+        guestbook,
+        guest,
+        credentials,
+        message,
+        maintenance,
+    ):
         load_kv(str(module.__file__))
     return {
         "welcome": welcome.WelcomeScreen(),
         "keypad": keypad.KeypadScreen(),
+        "birth_date": birth_date.BirthDateScreen(),
         "guestbook": guestbook.GuestbookScreen(settings.guestbook.fields, name="guestbook"),
         "guest": guest.GuestScreen(),
         "sending": message.SendingScreen(),
