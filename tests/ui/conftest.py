@@ -142,6 +142,16 @@ class Harness:
             self.tap(key)
         self.tap(keypad.ids.ok)
 
+    def type_birth_date(self, digits: str) -> Any:
+        """On the date pad: the digits (DDMMYYYY), then Lanjut. Returns the screen."""
+        pad = self.wait_screen("birth_date")
+        for digit in digits:
+            key = next(w for w in pad.pad.children if getattr(w, "key", None) == digit)
+            self.tap(key)
+        if not pad.ids.ok.disabled:
+            self.tap(pad.ids.ok)
+        return pad
+
     def chip(self, field: str, choice: str) -> Any:
         row = self.app.screens["guestbook"]._rows[field]
         return next(c for c in row.ids.chips.children if c.key == choice)
