@@ -83,6 +83,10 @@ class MembersSettings(_Section):
     writeback_seconds: float = Field(2.0, gt=0)
     # Attempts before a visit the library's database keeps refusing is set aside for staff.
     writeback_attempts: int = Field(5, ge=1)
+    # A member number typed on the keypad (not a card shown): "verify" masks the name and
+    # asks the birth date before internet; "guestbook-only" records the visit, no internet;
+    # "open" treats it as a card.
+    typed_entry: Literal["verify", "guestbook-only", "open"] = "verify"
     slims: SlimsSettings = Field(default_factory=SlimsSettings)
     inlislite: InlisliteSettings = Field(default_factory=InlisliteSettings)
 

@@ -46,6 +46,9 @@ class ErrorCode(StrEnum):
     client_ref_conflict = "client_ref_conflict"
     provisioning_unavailable = "provisioning_unavailable"
     guest_internet_unavailable = "guest_internet_unavailable"
+    # A typed member number with a wrong birth date, or one whose typed entry is locked.
+    verification_failed = "verification_failed"
+    verification_locked = "verification_locked"
     # The library's database (SLiMS, INLISLite) is down and the member is not in the copy.
     library_unavailable = "library_unavailable"
     rate_limited = "rate_limited"
@@ -116,8 +119,20 @@ class _Model(BaseModel):
 # ------------------------------------------------------------------ requests
 
 
+# How the member number reached the kiosk: a card shown to the camera, or typed on the
+# keypad (which anyone who knows a number can do: see [members] typed_entry).
+Entry = Literal["scan", "typed"]
+
+
+class Verification(_Model):
+    """What a typed number brings to show it is the member's own: the birth date."""
+
+    birth_date: dt.date
+
+
 class LookupRequest(_Model):
     card: CardText
+    entry: Entry = "scan"
 
 
 class VisitRequest(_Model):
@@ -129,6 +144,10 @@ class VisitRequest(_Model):
     want_internet: bool = False
     kiosk_id: KioskId
     occurred_at: AwareDatetime
+    entry: Entry = "scan"
+    # Only a typed check-in asking for internet reads it; /visits ignores it (and the
+    # kiosk never queues it: a birth date does not wait in the outbox).
+    verification: Verification | None = None
 
 
 class CheckinRequest(VisitRequest):
@@ -177,6 +196,10 @@ class LookupResponse(_Model):
     # 'local' (CSV table), 'library' (SLiMS/INLISLite asked live), 'copy' (the library's
     # database did not answer: the local copy served).
     served_from: Literal["local", "library", "copy"] = "local"
+    # What internet needs at this entry: 'none' (a card, or [members] typed_entry "open"),
+    # 'birth_date' (a typed number: the date pad), 'card' (a typed number that cannot be
+    # verified: guestbook only, show the card or see staff).
+    verification: Literal["none", "birth_date", "card"] = "none"
 
 
 class Visit(_Model):

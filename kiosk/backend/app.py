@@ -26,6 +26,7 @@ from kiosk.backend.provisioning import build_provisioner
 from kiosk.backend.provisioning.base import Provisioner
 from kiosk.backend.reconciling import reconcile_forever
 from kiosk.backend.routes import router
+from kiosk.backend.typed_entry import TypedEntry
 from kiosk.config import ConfigError, Settings
 
 log = logging.getLogger("kiosk.backend")
@@ -98,6 +99,7 @@ def create_app(
     app.state.clock = clock
     app.state.desk = desk
     app.state.guest_desk = GuestDesk(desk)
+    app.state.typed_entry = TypedEntry(engine, settings.members.typed_entry, clock)
     app.include_router(router)
     app.include_router(metrics_router(engine, backend.metrics_allow))
     install_api_docs(app)

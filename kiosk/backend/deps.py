@@ -14,6 +14,7 @@ from sqlalchemy.engine import Engine
 from kiosk.backend.checkins import CheckinDesk, Clock
 from kiosk.backend.guests import GuestDesk
 from kiosk.backend.provisioning.base import Provisioner
+from kiosk.backend.typed_entry import TypedEntry
 from kiosk.config import Settings
 
 bearer = HTTPBearer(auto_error=False, description="one of [backend] api_tokens")
@@ -49,6 +50,11 @@ async def get_guest_desk(request: Request) -> GuestDesk:
     return guest_desk
 
 
+async def get_typed_entry(request: Request) -> TypedEntry:
+    typed: TypedEntry = request.app.state.typed_entry
+    return typed
+
+
 async def documented_auth(
     _: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)],
 ) -> None:
@@ -62,4 +68,5 @@ ProvisionerDep = Annotated[Provisioner, Depends(get_provisioner)]
 ClockDep = Annotated[Clock, Depends(get_clock)]
 DeskDep = Annotated[CheckinDesk, Depends(get_desk)]
 GuestDeskDep = Annotated[GuestDesk, Depends(get_guest_desk)]
+TypedEntryDep = Annotated[TypedEntry, Depends(get_typed_entry)]
 AUTHENTICATED = [Depends(documented_auth)]

@@ -20,6 +20,7 @@ from kiosk.backend.guests import GuestInternetUnavailable
 from kiosk.backend.library_link import LibraryUnavailable
 from kiosk.backend.metrics import PROVISIONING_ERRORS
 from kiosk.backend.provisioning import ProvisioningUnavailable
+from kiosk.backend.typed_entry import VerificationFailed, VerificationLocked
 from kiosk.backend.visit_window import OccurredAtOutOfRange
 from kiosk.protocol import ErrorCode, ErrorEnvelope, MemberStatus, error_envelope
 
@@ -29,7 +30,9 @@ _ERROR_DESCRIPTIONS = {
     401: "missing or wrong bearer token (`unauthorized`)",
     403: "expired or blocked member asking for internet (`member_expired`, `member_blocked`);"
     " a guest asking for internet when [guests] gives none or the day's vouchers are gone"
-    " (`guest_internet_unavailable`)",
+    " (`guest_internet_unavailable`); a typed member number with a wrong birth date"
+    " (`verification_failed`) or whose typed entry is locked after five in an hour"
+    " (`verification_locked`)",
     404: "`member_not_found`, or `not_found` for an unknown path",
     409: "`client_ref_conflict`: the client_ref was used with another body",
     413: "`payload_too_large`: body over [backend] max_body_bytes",
@@ -125,6 +128,16 @@ async def _domain(_: Request, exc: Exception) -> JSONResponse:
             ErrorCode.guest_internet_unavailable,
             "no internet for guests at this kiosk now; the desk can help",
         )
+    if isinstance(exc, VerificationFailed):
+        return error_response(
+            403, ErrorCode.verification_failed, "the birth date does not match this member"
+        )
+    if isinstance(exc, VerificationLocked):
+        return error_response(
+            403,
+            ErrorCode.verification_locked,
+            "too many wrong birth dates: show the member card or see staff",
+        )
     if isinstance(exc, AnswersTooLarge | OccurredAtOutOfRange):
         return error_response(422, ErrorCode.invalid_request, str(exc))
     if isinstance(exc, LibraryUnavailable):
@@ -158,5 +171,7 @@ def install_error_handlers(app: FastAPI) -> None:
         OccurredAtOutOfRange,
         ProvisioningUnavailable,
         LibraryUnavailable,
+        VerificationFailed,
+        VerificationLocked,
     ):
         app.add_exception_handler(kind, _domain)

@@ -19,7 +19,7 @@ from kiosk.core.cards import CardReader, NotAMemberCard
 from kiosk.protocol import MemberStatus
 
 REQUIRED_COLUMNS = ("member_id", "name", "status", "expires_on")
-OPTIONAL_COLUMNS = ("institution",)
+OPTIONAL_COLUMNS = ("institution", "birth_date")
 MAX_NAME = 200
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _DMY_DATE = re.compile(r"^\d{1,2}/\d{1,2}/\d{4}$")
@@ -48,6 +48,10 @@ class MemberRecord:
     status: MemberStatus
     expires_on: dt.date | None
     institution: str | None
+    # The file's birth_date column (what a typed member number is verified against);
+    # without the column, import leaves the birth dates it has as they are.
+    birth_date: dt.date | None = None
+    has_birth_date: bool = False
 
 
 @dataclass(frozen=True)
@@ -109,7 +113,7 @@ def _parse_rows(reader: Any, card_reader: CardReader) -> ParsedFile:
     missing = [column for column in REQUIRED_COLUMNS if column not in header]
     unknown = [c for c in header if c not in REQUIRED_COLUMNS + OPTIONAL_COLUMNS]
     if missing or unknown:
-        expected = ",".join(REQUIRED_COLUMNS) + "[,institution]"
+        expected = ",".join(REQUIRED_COLUMNS) + "[,institution][,birth_date]"
         found = ",".join(header)
         raise MemberFileError(f"line 1: header is {found!r}, expected {expected}")
     position = {column: index for index, column in enumerate(header)}
@@ -170,7 +174,22 @@ def _parse_row(row: list[str], position: dict[str, int], card_reader: CardReader
     except ValueError as exc:
         raise ValueError(f"expires_on {cell('expires_on')!r}: {exc}") from None
     institution = cell("institution")[:MAX_NAME] or None
-    return MemberRecord(member_id, name, status, expires_on, institution)
+    try:
+        birth_date = parse_date(cell("birth_date"))
+    except ValueError as exc:
+        # Never the value itself: a birth date is personal data, and this reaches logs.
+        raise ValueError(f"birth_date: {exc}") from None
+    if birth_date is not None and not dt.date(1900, 1, 1) <= birth_date <= dt.date.today():
+        raise ValueError("birth_date: not between 1900 and today")
+    return MemberRecord(
+        member_id,
+        name,
+        status,
+        expires_on,
+        institution,
+        birth_date=birth_date,
+        has_birth_date="birth_date" in position,
+    )
 
 
 @dataclass(frozen=True)
@@ -192,6 +211,7 @@ def import_members(
     for record in records:
         row = existing.get(record.id)
         values = (record.name, record.status.value, record.expires_on, record.institution)
+        born = record.birth_date if record.has_birth_date else (row.birth_date if row else None)
         if row is None:
             session.add(
                 MemberRow(
@@ -200,14 +220,18 @@ def import_members(
                     status=record.status.value,
                     expires_on=record.expires_on,
                     institution=record.institution,
+                    birth_date=born,
                     updated_at=now,
                 )
             )
             added += 1
-        elif (row.name, row.status, row.expires_on, row.institution) == values:
+        elif (row.name, row.status, row.expires_on, row.institution) == values and (
+            row.birth_date == born
+        ):
             unchanged += 1
         else:
             row.name, row.status, row.expires_on, row.institution = values
+            row.birth_date = born
             row.updated_at = now
             updated += 1
     deleted = 0

@@ -66,6 +66,8 @@ def result_of(exc: BaseException) -> str:
         "ProvisioningUnavailable": "provisioning_unavailable",
         "LibraryUnavailable": "library_unavailable",
         "AnswersTooLarge": "invalid_request",
+        "VerificationFailed": "verification_failed",
+        "VerificationLocked": "verification_locked",
     }.get(name, "error")
 
 

@@ -22,12 +22,14 @@ from kiosk.backend.deps import (
     EngineDep,
     GuestDeskDep,
     ProvisionerDep,
+    TypedEntryDep,
 )
 from kiosk.backend.desk_outcomes import Outcome
 from kiosk.backend.errors import documented_errors
 from kiosk.backend.metrics import CHECKINS, LOOKUPS, result_of
 from kiosk.backend.provisioning import ProvisioningUnavailable
 from kiosk.backend.reports import stats_for_day
+from kiosk.backend.typed_entry import TypedEntry
 from kiosk.protocol import (
     API_PREFIX,
     CheckinRequest,
@@ -79,9 +81,11 @@ def health(engine: EngineDep, network: ProvisionerDep, desk: DeskDep) -> JSONRes
     dependencies=AUTHENTICATED,
     responses=documented_errors(404, 503),
 )
-def lookup(body: LookupRequest, desk: DeskDep) -> JSONResponse:
+def lookup(body: LookupRequest, desk: DeskDep, typed: TypedEntryDep) -> JSONResponse:
     try:
         answer = desk.lookup(body.card)
+        if body.entry == "typed":
+            answer = typed.lookup(answer)
     except Exception as exc:
         LOOKUPS.labels(result=result_of(exc)).inc()
         raise
@@ -89,9 +93,18 @@ def lookup(body: LookupRequest, desk: DeskDep) -> JSONResponse:
     return JSONResponse(answer.model_dump(mode="json"))
 
 
-def counted_record(desk: CheckinDesk, body: VisitRequest, *, allow_credential: bool) -> Outcome:
-    """desk.record, counted in kiosk_checkins_total by result."""
+def counted_record(
+    desk: CheckinDesk,
+    body: VisitRequest,
+    *,
+    allow_credential: bool,
+    typed: TypedEntry | None = None,
+) -> Outcome:
+    """desk.record, counted in kiosk_checkins_total by result; a typed number's check-in
+    asks `typed` first whether it may get a credential."""
     try:
+        if typed is not None and allow_credential:
+            allow_credential = typed.allows_credential(body, desk.member_id(body.card))
         outcome = desk.record(body, allow_credential=allow_credential)
     except Exception as exc:
         CHECKINS.labels(result=result_of(exc)).inc()
@@ -110,8 +123,8 @@ def counted_record(desk: CheckinDesk, body: VisitRequest, *, allow_credential: b
         **documented_errors(403, 404, 409, 503),
     },
 )
-def checkin(body: CheckinRequest, desk: DeskDep) -> JSONResponse:
-    outcome = counted_record(desk, body, allow_credential=True)
+def checkin(body: CheckinRequest, desk: DeskDep, typed: TypedEntryDep) -> JSONResponse:
+    outcome = counted_record(desk, body, allow_credential=True, typed=typed)
     return JSONResponse(
         outcome.response.model_dump(mode="json"), status_code=200 if outcome.replay else 201
     )

@@ -44,20 +44,38 @@ class GuestJourney:
         def _new_journey(self) -> None: ...
 
     def guest_open(self, group: bool = False, gender_keys: Sequence[str] = ()) -> list[Command]:
-        """ "Bukan anggota?" on Welcome or on "card not recognised"; group: a rombongan;
-        gender_keys: the choices a group counts its people by ([guests] group_gender_counts)."""
+        """ "Bukan anggota?" on Welcome or on "card not recognised": the form of one visitor
+        (group: of a rombongan's leader; gender_keys: the choices a group counts its people
+        by, [guests] group_gender_counts)."""
         if self._state not in (State.idle, State.notice):
             return []
         self._new_journey()
-        j = self._journey
-        j.guest = GuestEntry(group=group, group_size=2 if group else 1)
-        if group and gender_keys:
-            j.guest.gender_counts = dict.fromkeys(gender_keys, 0)
-            j.guest.group_size = 0
-        j.internet_allowed = self._guest_internet and not group
-        j.want_internet = False
+        self._journey.guest = GuestEntry()
+        self._shape_guest(group, gender_keys)
         self._enter(State.guest)
         return []
+
+    def guest_set_group(self, group: bool, gender_keys: Sequence[str] = ()) -> list[Command]:
+        """The form's "Sendiri / Rombongan" switch: the same visitor, now alone or leading a
+        group; the name and institution typed stay, answers a group is not asked are dropped."""
+        entry = self._guest()
+        if entry is not None and entry.group != group:
+            self._shape_guest(group, gender_keys)
+            self._touch()
+        return []
+
+    def _shape_guest(self, group: bool, gender_keys: Sequence[str]) -> None:
+        j = self._journey
+        entry = j.guest
+        entry.group = group
+        entry.group_size = 2 if group else 1
+        entry.gender_counts = dict.fromkeys(gender_keys, 0) if group else {}
+        if entry.gender_counts:
+            entry.group_size = 0
+        asked = {f.key for f in guest_entry.fields_for(self._guest_fields, group)}
+        entry.answers = {k: v for k, v in entry.answers.items() if k in asked}
+        j.internet_allowed = self._guest_internet and not group
+        j.want_internet = False
 
     def _guest(self) -> GuestEntry | None:
         return self._journey.guest if self._state is State.guest else None

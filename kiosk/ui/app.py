@@ -285,12 +285,10 @@ class KioskApp(App):
 
     # ------------------------------------------------------ staff access
 
-    def open_guest_choice(self) -> Any:
-        """ "Bukan anggota?": a guest alone or a group (rombongan)."""
-        from kiosk.ui.screens.guest import open_guest_choice
-
-        self.guest_choice = open_guest_choice(self)
-        return self.guest_choice
+    def open_guest_form(self) -> None:
+        """ "Bukan anggota?" (on Welcome or on "card not recognised"): the visitor's form, for
+        one person; its "Rombongan" switch makes it a group's."""
+        self.act(self.flow.guest_open)
 
     def open_pin(self) -> None:
         """The hidden gesture was made: ask for the staff PIN."""

@@ -25,9 +25,8 @@ PAUSE = {
     "keypad_digit": 0.4,
     "notice_read": 4.0,
     "no_camera": 3.0,
-    # A non-member: finding "Bukan anggota?", choosing guest or group, and each key of the
-    # name keyboard (a new user hunting for letters on an unfamiliar keyboard).
-    "choose": 2.0,
+    # A non-member: each key of the name keyboard (a new user hunting for letters on an
+    # unfamiliar keyboard).
     "name_key": 0.6,
 }
 
@@ -119,8 +118,7 @@ class Autopilot:
         welcome = self.app.screens["welcome"]
         if self.app.manager.current != "welcome":
             return
-        self.tap(welcome.ids.not_member)
-        self._later("choose", lambda: self.tap(self.app.guest_choice.ids.guest))
+        self.tap(welcome.ids.not_member)  # the guest form opens: "guest" below plays it
 
     def _guest_taps(self, screen: Any) -> Any:
         """The guest form tap by tap, each with its pause: the name and the institution key

@@ -215,3 +215,24 @@ def test_missing_file_is_one_clear_line(
 ) -> None:
     assert main(["members", "import", str(tmp_path / "nope.csv"), "--config", str(config)]) == 1
     assert "cannot read" in capsys.readouterr().err
+
+
+def test_the_optional_birth_date_column_takes_both_date_forms_and_never_echoes_one() -> None:
+    data = (
+        b"member_id,name,status,expires_on,birth_date\n"
+        b"19000123,Siti Aminah,active,,2004-08-17\n"
+        b"19000126,Nurhayati,active,,02/05/1990\n"
+        b"19000127,Budi,active,,\n"
+        b"19000128,Dewi,active,,1990-13-45\n"
+    )
+    parsed = parse_members_csv(data, READER)
+    born = {r.id: r.birth_date for r in parsed.records}
+    assert born == {
+        "19000123": dt.date(2004, 8, 17),
+        "19000126": dt.date(1990, 5, 2),
+        "19000127": None,
+    }
+    assert all(r.has_birth_date for r in parsed.records)
+    assert [p.line for p in parsed.problems] == [5]
+    assert "1990-13-45" not in str(parsed.problems[0])
+    assert "birth_date" in str(parsed.problems[0])

@@ -167,3 +167,24 @@ def test_a_guest_is_told_what_is_missing() -> None:
     assert flow.guest_missing() == ["name", "purpose", "occupation", "education", "gender"]
     fill(flow)
     assert flow.guest_missing() == []
+
+
+def test_the_alone_or_group_switch_keeps_the_name_and_drops_what_a_group_is_not_asked() -> None:
+    flow = make_flow(Clock(), internet=True)
+    flow.guest_open()
+    fill(flow)  # a guest's name and all four answers
+    flow.guest_want_internet(True)
+    flow.guest_set_group(True, ("laki_laki", "perempuan"))
+    entry = flow.view.guest
+    assert entry is not None and entry.group and entry.name == "Siti Nur'aini"
+    assert entry.answers == {"purpose": ANSWERS["purpose"]}
+    assert entry.gender_counts == {"laki_laki": 0, "perempuan": 0} and entry.group_size == 0
+    assert not flow.view.internet_allowed and not flow.view.want_internet  # no group voucher
+    assert "institution" in flow.guest_missing()
+    flow.guest_set_group(False)
+    entry = flow.view.guest
+    assert entry is not None and not entry.group and entry.group_size == 1
+    assert entry.gender_counts == {} and flow.view.internet_allowed
+    assert flow.guest_missing() == ["occupation", "education", "gender"]
+    flow.cancel()
+    assert flow.guest_set_group(True) == [] and flow.view.guest is None  # not on the form

@@ -24,13 +24,19 @@ GUEST_ANSWERS = {
 
 
 def open_guest_form(kiosk: Harness, group: bool = False) -> Any:
-    """ "Bukan anggota?" on Welcome, then the guest or the group in the choice."""
+    """ "Bukan anggota?" on Welcome: the visitor's form; a group taps "Rombongan" on it."""
     welcome = kiosk.wait_screen("welcome")
     kiosk.tap(welcome.ids.not_member)
-    choice = kiosk.app.guest_choice
-    kiosk.pump(0.1)
-    kiosk.tap(choice.ids.group if group else choice.ids.guest)
-    return kiosk.wait_screen("guest")
+    screen = kiosk.wait_screen("guest")
+    if group:
+        kiosk.tap(alone_or_group(kiosk, "group"))
+    return screen
+
+
+def alone_or_group(kiosk: Harness, which: str) -> Any:
+    """The form's "Sendiri" ("alone") or "Rombongan" ("group") chip."""
+    chips = kiosk.app.screens["guest"].who.ids.alone_or_group
+    return next(c for c in chips.children if c.key == which)
 
 
 def type_on_keyboard(kiosk: Harness, text: str) -> None:
@@ -134,14 +140,17 @@ def test_a_group_leader_signs_for_the_whole_group(
         settings_for(backend_server, tmp_path / "kiosk", kiosk={"language": language}),
         size=SIZES[size],
     )
-    kiosk.wait_screen("welcome")
-    kiosk.tap(kiosk.app.screens["welcome"].ids.not_member)
-    kiosk.pump(0.1)
-    kiosk.screenshot(SHOTS / f"{size}-{language}-choice.png")
-    kiosk.tap(kiosk.app.guest_choice.ids.group)
-    screen = kiosk.wait_screen("guest")
-    assert kiosk.tr("guest.leader") in kiosk.texts()
-    type_on_keyboard(kiosk, "Bu Rina")
+    screen = open_guest_form(kiosk)
+    assert (
+        kiosk.tr("guest.title") in kiosk.texts() and alone_or_group(kiosk, "alone").state == "down"
+    )
+    type_on_keyboard(kiosk, "Bu Rina")  # typed before the leader sees it is a group's form
+    kiosk.tap(alone_or_group(kiosk, "group"))
+    assert (
+        kiosk.tr("guest.title_group") in kiosk.texts() and kiosk.tr("guest.leader") in kiosk.texts()
+    )
+    assert screen.who.ids.name_box.value == "Bu Rina"  # the switch keeps what was typed
+    kiosk.screenshot(SHOTS / f"{size}-{language}-group-who.png")
     assert screen.ids.submit.disabled  # a group needs its institution
     assert kiosk.tr("guest.missing", fields=kiosk.tr("guest.institution")) in kiosk.texts()
     kiosk.tap(screen.who.ids.institution_box.ids.box)
@@ -246,9 +255,8 @@ def test_not_this_librarys_card_offers_the_guest_form(
     kiosk.app.run_commands(kiosk.app.flow.card_rejected("9780306406157"))
     kiosk.wait_screen("notice")
     kiosk.tap(kiosk.button(kiosk.tr("welcome.not_member")))
-    kiosk.pump(0.1)
-    kiosk.tap(kiosk.app.guest_choice.ids.guest)
     kiosk.wait_screen("guest")
+    assert kiosk.app.flow.view.guest is not None and not kiosk.app.flow.view.guest.group
 
 
 def test_the_guest_form_warns_before_it_clears_and_then_forgets_the_guest(
@@ -271,17 +279,30 @@ def test_the_guest_form_warns_before_it_clears_and_then_forgets_the_guest(
     assert "Rina" not in kiosk.texts()
 
 
-def test_a_member_card_shown_while_choosing_closes_the_choice(
+def test_a_guest_who_switches_to_a_group_and_back_answers_a_guests_questions(
     backend_server: BackendServer, start_kiosk: Callable[..., Harness], tmp_path: Path
 ) -> None:
     kiosk = start_kiosk(settings_for(backend_server, tmp_path / "kiosk"))
-    kiosk.tap(kiosk.wait_screen("welcome").ids.not_member)
-    choice = kiosk.app.guest_choice
-    assert choice.get_parent_window() is not None
-    kiosk.app.run_commands(kiosk.app.flow.card_read("A19000123B"))
-    kiosk.wait_screen("guestbook")
-    assert choice.get_parent_window() is None
-    assert kiosk.tr("guest.choice_title") not in kiosk.texts()
+    screen = open_guest_form(kiosk, group=True)
+    type_on_keyboard(kiosk, "Rina Maharani")
+    kiosk.tap(screen.who.ids.institution_box.ids.box)
+    type_on_keyboard(kiosk, "SMA Negeri 1")
+    kiosk.tap(screen.ids.submit)  # Lanjut
+    assert list(screen._rows) == ["purpose"] and "" in screen.steppers
+    kiosk.tap(guest_chip(kiosk, "purpose", "membaca"))
+    kiosk.tap(screen.ids.back)  # Kembali: page 1, to say it is only her
+    kiosk.tap(alone_or_group(kiosk, "alone"))
+    assert (
+        kiosk.tr("guest.title") in kiosk.texts() and kiosk.tr("guest.leader") not in kiosk.texts()
+    )
+    kiosk.tap(screen.ids.submit)
+    assert list(screen._rows) == list(GUEST_ANSWERS) and not screen.steppers
+    assert guest_chip(kiosk, "purpose", "membaca").state == "down"  # a guest is asked it too
+    for field, choice in GUEST_ANSWERS.items():
+        kiosk.tap(guest_chip(kiosk, field, choice))
+    kiosk.tap(screen.ids.submit)  # Kirim
+    kiosk.wait_screen("thanks")
+    assert guest_rows(backend_server) == [("Rina Maharani", "SMA Negeri 1", 1, None)]
 
 
 def test_switching_language_on_the_guest_form_keeps_what_was_typed(

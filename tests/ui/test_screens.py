@@ -229,13 +229,12 @@ def photograph_every_screen(kiosk: Harness, out: Path, size: str, language: str)
 
 
 def photograph_guest_screens(kiosk: Harness, shot: Callable[[str], None]) -> None:
-    """The guest-or-group choice, the guest's two pages, a group's, sending, thanks."""
+    """The guest's two pages, a group's, sending, thanks."""
     app, flow = kiosk.app, kiosk.app.flow
     kiosk.wait_screen("welcome")
     kiosk.tap(app.screens["welcome"].ids.not_member)
-    shot("20-guest-choice")
-    kiosk.tap(app.guest_choice.ids.guest)
     screen = kiosk.wait_screen("guest")
+    shot("20-guest-empty")
     start_guest(flow)
     shot("21-guest-name")
     screen.go("answers")

@@ -7,11 +7,9 @@ from __future__ import annotations
 from typing import Any
 
 from kivy.app import App
-from kivy.clock import Clock
 from kivy.factory import Factory
 from kivy.properties import BooleanProperty, ListProperty, ObjectProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
-from kivy.uix.modalview import ModalView
 
 from kiosk.core.guest_entry import fields_for
 from kiosk.ui.screens.guestbook import FieldRow, PatronForm
@@ -20,42 +18,12 @@ from kiosk.ui.widgets.name_keyboard import NameKeyboard  # noqa: F401  (used in 
 from kiosk.ui.widgets.stepper import CountStepper
 from kiosk.ui.widgets.still_there import TimeoutWatch
 
-# How long the guest-or-group choice stays open on Welcome without a tap.
-CHOICE_SECONDS = 45.0
 
-
-class GuestChoice(ModalView):
-    """ "Bukan anggota?": a guest alone, or a group (rombongan)."""
-
-    def on_open(self) -> None:
-        self._timer = Clock.schedule_once(lambda _dt: self.dismiss(animation=False), CHOICE_SECONDS)
-        # Another screen (a card read, maintenance) closes the choice.
-        App.get_running_app().manager.bind(current=self._screen_changed)
-
-    def _screen_changed(self, *_args: Any) -> None:
-        self.dismiss(animation=False)
-
-    def on_dismiss(self) -> None:
-        self._timer.cancel()
-        App.get_running_app().manager.unbind(current=self._screen_changed)
-
-    def choose(self, group: bool) -> None:
-        self.dismiss(animation=False)
-        app = App.get_running_app()
-        settings = app.settings.guests
-        gender = next((f for f in settings.fields if f.key == "gender"), None)
-        keys = [c.key for c in gender.choices] if gender and settings.group_gender_counts else []
-        app.act(app.flow.guest_open, group, keys if group else [])
-
-
-def open_guest_choice(app: Any) -> GuestChoice:
-    """From Welcome or from "card not recognised" (which first returns to Welcome, so the
-    notice's countdown cannot close the choice under the patron's finger)."""
-    if app.flow.state.value == "notice":
-        app.act(app.flow.cancel)
-    popup = GuestChoice()
-    popup.open(animation=False)
-    return popup
+def group_gender_keys(app: Any) -> list[str]:
+    """The gender choices a group counts its people by ([guests] group_gender_counts), or []."""
+    settings = app.settings.guests
+    gender = next((f for f in settings.fields if f.key == "gender"), None)
+    return [c.key for c in gender.choices] if gender and settings.group_gender_counts else []
 
 
 class NameBox(BoxLayout):
@@ -68,7 +36,7 @@ class NameBox(BoxLayout):
 
 
 class GuestWho(BoxLayout):
-    """Page 1: who (name, institution) and the keyboard."""
+    """Page 1: alone or a group, who (name, institution), and the keyboard."""
 
     screen = ObjectProperty(None, allownone=True)
 
@@ -92,6 +60,7 @@ class GuestScreen(PatronForm):
         self.who = GuestWho(screen=self)
         self.answers = GuestAnswers(screen=self)
         self._built_for: tuple[int, str] | None = None
+        self._built_group = False  # the answers page was drawn for a group
         self._rows: dict[str, FieldRow] = {}
         self.steppers: dict[str, CountStepper] = {}
         self.total: Any = None  # a group's total when counted by gender
@@ -109,12 +78,12 @@ class GuestScreen(PatronForm):
             return
         app = App.get_running_app()
         if self._built_for is None or self._built_for[0] != view.journey:
-            self.group = entry.group
             self.page = "who"
             self._place_page()
-        if self._built_for != (view.journey, app.language):
+        self.group = entry.group
+        if self._built_for != (view.journey, app.language) or self._built_group != entry.group:
             self._build(app, entry)
-            self._built_for = (view.journey, app.language)
+            self._built_for, self._built_group = (view.journey, app.language), entry.group
         self._update(app, view, entry)
 
     def _update(self, app: Any, view: Any, entry: Any) -> None:
@@ -221,6 +190,11 @@ class GuestScreen(PatronForm):
         holder = self.ids.page
         holder.clear_widgets()
         holder.add_widget(self.who if self.page == "who" else self.answers)
+
+    def set_group(self, group: bool) -> None:
+        """The "Sendiri / Rombongan" switch on page 1."""
+        app = App.get_running_app()
+        app.act(app.flow.guest_set_group, group, group_gender_keys(app) if group else [])
 
     def go(self, page: str) -> None:
         """Lanjut / Kembali between the two pages (the flow stays in State.guest)."""
