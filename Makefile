@@ -18,7 +18,8 @@ test: system-deps-test $(STAMP)
 	$(BIN)/ruff format --check kiosk tests bench scripts
 	$(BIN)/mypy kiosk
 	# pytest exits 5 when it collected nothing: that fails here like any other error.
-	$(BIN)/python -m pytest --timeout=300 -p no:cacheprovider --durations=15
+	# Two workers: the window tests on one, one after another; the servers' tests on both.
+	$(BIN)/python -m pytest -n 2 --dist loadgroup --timeout=300 -p no:cacheprovider --durations=15
 
 bench: system-deps-test $(STAMP)
 	$(BIN)/python -m bench

@@ -92,6 +92,9 @@ class CheckinDesk:
         self.engine = engine
         self.settings = settings
         self.provisioner = provisioner
+        # Does issuing cross the network? Only then is a credential reserved, issued outside
+        # any transaction under a lease, and confirmed in a second one.
+        self.remote = bool(getattr(provisioner, "remote", True))
         self.clock = clock
         self.cards = CardReader(settings.cards.pattern)
         self.timezone = ZoneInfo(settings.backend.timezone)
@@ -229,11 +232,23 @@ class CheckinDesk:
                 raise ProvisioningUnavailable(
                     f"member {member.id}: the network side refused the credential just now"
                 )
-            row = self._reserve(session, member, request, now)
+            row = self._reserve(session, member, request, now, pending=self.remote)
+            if not self.remote:
+                # Nothing to wait for (the local provisioner): issue and record the visit in
+                # this one transaction, with no reservation, lease or second transaction.
+                self.provisioner.issue(policy.to_network(row))
+                CREDENTIALS_ISSUED.inc()
+                return self._add_visit(session, entry, now, row, reused=False)
             return _Reserved(row.id, policy.to_network(row), now)
 
     def _reserve(
-        self, session: Session, member: MemberRow, request: VisitRequest, now: dt.datetime
+        self,
+        session: Session,
+        member: MemberRow,
+        request: VisitRequest,
+        now: dt.datetime,
+        *,
+        pending: bool,
     ) -> CredentialRow:
         lock_credential_issuing(session)
         settings = self.settings.credentials
@@ -249,7 +264,7 @@ class CheckinDesk:
                 now, settings.valid_days, member.expires_on, self.timezone
             ),
             revoked=False,
-            pending=True,
+            pending=pending,
             kiosk_id=request.kiosk_id,
         )
         session.add(row)

@@ -84,6 +84,8 @@ class LibraryDesk:
         occurred_at: dt.datetime,
         now: dt.datetime,
     ) -> None:
+        if not self.record_visits:
+            return  # no library guestbook to write to: no need to read the member again
         member = session.get(MemberRow, member_id)
         if member is None:
             return

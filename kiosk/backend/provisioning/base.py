@@ -43,6 +43,9 @@ class Provisioner(Protocol):
     side cannot be reached or refuses; none may leave a half-made credential behind."""
 
     name: str
+    # True when issue() crosses the network: the check-in desk then holds no database
+    # transaction across it (reserve, issue under a lease, confirm).
+    remote: bool
 
     def issue(self, credential: NetworkCredential) -> None:
         """Create the user (or overwrite one of the same name) so it can log in until expiry."""

@@ -223,6 +223,7 @@ class FreeRadiusSqlProvisioner:
     group is set) in one transaction per credential; revoking deletes them."""
 
     name = "freeradius-sql"
+    remote = True  # issue() writes to the RADIUS database over the network
 
     def __init__(
         self,

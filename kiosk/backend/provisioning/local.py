@@ -9,6 +9,7 @@ class LocalProvisioner:
     """Nothing to push anywhere: the captive portal (if any) asks the backend itself."""
 
     name = "local"
+    remote = False  # issuing touches nothing outside the backend's own database
 
     def issue(self, credential: NetworkCredential) -> None:
         return None

@@ -92,6 +92,7 @@ class MikrotikProvisioner:
     and reconciliation removes expired users (and their active sessions)."""
 
     name = "mikrotik-rest"
+    remote = True  # issue() calls the router
 
     def __init__(
         self,
