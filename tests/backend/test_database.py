@@ -344,3 +344,34 @@ def test_a_pending_credential_abandoned_by_a_dead_request_is_cleared(engine: Eng
     assert credential is not None and credential.reused is False
     with read_session(engine) as session:
         assert [c.username for c in active_credentials(session, NOW)] == [credential.username]
+
+
+def count_commits(engine: Engine) -> list[int]:
+    commits: list[int] = []
+    sa.event.listen(engine, "commit", lambda _connection: commits.append(1))
+    return commits
+
+
+def test_a_local_credential_is_issued_in_the_check_ins_one_transaction(engine: Engine) -> None:
+    # Nothing crosses the network with the local provisioner: no reservation, no lease and
+    # no confirming transaction, so SQLite's one writer is held once per check-in (issue 14).
+    from kiosk.backend.provisioning.local import LocalProvisioner
+
+    desk = CheckinDesk(engine, settings_for(engine), LocalProvisioner(), clock=lambda: NOW)
+    commits = count_commits(engine)
+    credential = desk.record(checkin(), allow_credential=True).response.credential
+    assert credential is not None and len(commits) == 1
+    with read_session(engine) as session:
+        row = session.scalars(sa.select(CredentialRow)).one()
+        assert not row.pending and row.username == credential.username
+
+
+def test_a_networked_credential_is_reserved_then_confirmed(engine: Engine) -> None:
+    # A router or RADIUS call must not hold the write transaction open: reserve, issue
+    # outside any transaction, then confirm (the pending lease covers a kill in between).
+    network = RecordingProvisioner()
+    desk = CheckinDesk(engine, settings_for(engine), network, clock=lambda: NOW)
+    commits = count_commits(engine)
+    credential = desk.record(checkin(), allow_credential=True).response.credential
+    assert credential is not None and len(commits) >= 2
+    assert network.held[credential.username].password == credential.password
