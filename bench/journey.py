@@ -23,6 +23,7 @@ REPO = Path(__file__).resolve().parents[1]
 WIDTH, HEIGHT = 1920, 1080
 MEMORY_JOURNEYS = int(os.environ.get("KIOSK_BENCH_JOURNEYS", "200"))
 NEWCOMER = "19000999"  # a member with no visits yet, typed on the keypad
+NEWCOMER_BORN = "2001-05-21"  # her birth date: a typed number's internet needs it
 # A non-member as a new user would sign: name and institution typed on the name keyboard.
 GUEST = ("Rina Maharani", "SMA Negeri 1 Pangkalpinang")
 GUEST_JOURNEYS = 2
@@ -101,8 +102,8 @@ def main() -> int:
     # the guestbook has no last answers for her.
     newcomer = work / "newcomer.csv"
     newcomer.write_text(
-        "member_id,name,status,expires_on,institution\n"
-        f"{NEWCOMER},Dewi Lestari,active,2030-12-31,SMA Negeri 1 Pangkalpinang\n",
+        "member_id,name,status,expires_on,institution,birth_date\n"
+        f"{NEWCOMER},Dewi Lestari,active,2030-12-31,SMA Negeri 1 Pangkalpinang,{NEWCOMER_BORN}\n",
         encoding="utf-8",
     )
     subprocess.run(
@@ -215,7 +216,7 @@ def run(settings: Any, video: Path, card_frames: range, length: int) -> int:
     # 3) A first-time member on the keypad, with the reading pauses: from Welcome (she taps
     # "Ketik nomor anggota") to her credential on screen.
     services.scanner.debounce_seconds = 3600.0  # the looping card must not start journeys now
-    pilot.use_keypad, pilot.member = True, NEWCOMER
+    pilot.use_keypad, pilot.member, pilot.birth_date = True, NEWCOMER, "21052001"
     app.flow.reset()
     keypad_start = time.monotonic()
     pilot._screen = ""
@@ -241,7 +242,7 @@ def run(settings: Any, video: Path, card_frames: range, length: int) -> int:
     pilot.guest = None
 
     # 5) memory over many journeys: keypad path, short pauses, camera preview still live.
-    pilot.pause_scale, pilot.member = 0.03, NEWCOMER
+    pilot.pause_scale, pilot.member, pilot.birth_date = 0.03, NEWCOMER, "21052001"
     app.flow.reset()
     pilot._screen = ""
     pilot._screen_changed()

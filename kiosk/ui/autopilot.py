@@ -15,6 +15,7 @@ from kivy.core.window import Window
 log = logging.getLogger("kiosk.autopilot")
 
 DEMO_MEMBER = "19000123"
+DEMO_BIRTH_DATE = "17082004"  # DEMO_MEMBER's, DDMMYYYY as the date pad takes it
 
 # Seconds a patron spends on each step (reading, finding the button): the journey
 # benchmark reports time with these pauses included.
@@ -51,6 +52,7 @@ class Autopilot:
         self.pause_scale = pause_scale
         self.use_keypad = use_keypad
         self.member = DEMO_MEMBER  # the number typed on the keypad path
+        self.birth_date = DEMO_BIRTH_DATE  # the member's, typed on the date pad
         self.switch_language = switch_language  # every second patron reads English
         self.guest = guest  # (name, institution): play a non-member on the guest form
         self.done = 0
@@ -106,7 +108,9 @@ class Autopilot:
         elif name == "welcome" and (self.use_keypad or self.app.services.scanner is None):
             self._later("no_camera", self._use_keypad)
         elif name == "keypad":
-            self._type_member()
+            self._type_digits("keypad", self.member)
+        elif name == "birth_date":
+            self._type_digits("birth_date", self.birth_date)
 
     def _use_keypad(self) -> None:
         welcome = self.app.screens["welcome"]
@@ -149,13 +153,14 @@ class Autopilot:
         self.tap(widget)
         self._later(pause, lambda: self._next_guest_tap(taps))
 
-    def _type_member(self) -> None:
-        keypad = self.app.screens["keypad"]
-        digits = list(self.member)
+    def _type_digits(self, name: str, text: str) -> None:
+        """The member number on the keypad, or the birth date on the date pad, then Lanjut."""
+        keypad = self.app.screens[name]
+        digits = list(text)
 
         def next_digit(_dt: float) -> None:
-            if self.app.manager.current != "keypad":
-                return  # the keypad timed out or was left: this attempt is over
+            if self.app.manager.current != name:
+                return  # the pad timed out or was left: this attempt is over
             if not digits:
                 self.tap(keypad.ids.ok)
                 return
