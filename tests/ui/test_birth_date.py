@@ -104,3 +104,26 @@ def test_date_pad_screenshots(
     kiosk.type_birth_date("2030")  # in the future: refused before sending
     assert pad.ids.error.text == kiosk.tr("birth_date.future")
     kiosk.screenshot(SHOTS / f"{size}-{language}-date-pad-future.png")
+
+
+def test_the_autopilot_types_the_demo_birth_date_on_the_keypad_path(
+    backend_server: BackendServer, start_kiosk: Callable[..., Harness], tmp_path: Path
+) -> None:
+    from kiosk.ui.autopilot import DEMO_MEMBER, Autopilot
+
+    kiosk = start_kiosk(settings_for(backend_server, tmp_path / "kiosk"))
+    kiosk.wait_screen("welcome")
+    pilot = Autopilot(
+        kiosk.app, exit_when_done=False, pause_scale=0.05, use_keypad=True, switch_language=False
+    )
+    follow = kiosk.app.manager.fbind("current", lambda *_: pilot._screen_changed())
+    try:
+        pilot._screen_changed()
+        kiosk.wait_screen("credentials", timeout=40)
+        assert "birth_date" in [state for _, state in kiosk.app.journey_log]
+        assert shown_credential(kiosk) == credential_in_database(backend_server, DEMO_MEMBER)
+    finally:
+        kiosk.app.manager.unbind_uid("current", follow)
+        pilot.use_keypad = False
+        if pilot._plan is not None:
+            pilot._plan.cancel()

@@ -332,6 +332,7 @@ def test_provisioning_refusing_shows_see_staff_and_records_the_visit(
         for field, choice in LAST.items():
             kiosk.tap(kiosk.chip(field, choice))
         kiosk.tap(guestbook.ids.submit)
+        kiosk.type_birth_date("17082004")
         kiosk.wait_screen("notice")
         assert kiosk.tr("notice.provisioning_unavailable.title") in kiosk.texts()
         outbox = kiosk.app.services.outbox
