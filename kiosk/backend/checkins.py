@@ -34,6 +34,8 @@ from kiosk.backend.desk_outcomes import (
     MemberNotAllowed,
     MemberNotFound,
     Outcome,
+    Reserved,
+    WaitForPending,
 )
 from kiosk.backend.library_desk import LibraryDesk
 from kiosk.backend.library_link import LibraryUnavailable
@@ -46,7 +48,6 @@ from kiosk.backend.pending import (
     lease_lapsed,
 )
 from kiosk.backend.provisioning.base import (
-    NetworkCredential,
     Provisioner,
     ProvisioningUnavailable,
 )
@@ -170,7 +171,7 @@ class CheckinDesk:
                 # Only PostgreSQL gets here: a racing request with the same client_ref but
                 # another member committed first. Run again to answer replay or conflict.
                 step = self._begin(entry, after_waiting=waited)
-            if not isinstance(step, _WaitForPending):
+            if not isinstance(step, WaitForPending):
                 break
             if time.monotonic() > deadline:
                 raise ProvisioningUnavailable(
@@ -193,9 +194,7 @@ class CheckinDesk:
             # PostgreSQL: another member's request took this client_ref in between.
             return self._confirm(entry, step)
 
-    def _begin(
-        self, entry: _Entry, *, after_waiting: bool
-    ) -> Outcome | _Reserved | _WaitForPending:
+    def _begin(self, entry: _Entry, *, after_waiting: bool) -> Outcome | Reserved | WaitForPending:
         request = entry.request
         with write_session(self.engine) as session:
             # Lock the member first: concurrent check-ins of one member (and replays of one
@@ -218,7 +217,7 @@ class CheckinDesk:
             if pending is not None:
                 silent = lease_lapsed(pending, now)
                 if silent is None:
-                    return _WaitForPending()
+                    return WaitForPending()
                 # Its owner died between reserving and confirming (a crash, a kill).
                 log.warning(
                     "checkin member=%s: took over a reservation, silent %s", member.id, silent
@@ -239,7 +238,7 @@ class CheckinDesk:
                 self.provisioner.issue(policy.to_network(row))
                 CREDENTIALS_ISSUED.inc()
                 return self._add_visit(session, entry, now, row, reused=False)
-            return _Reserved(row.id, policy.to_network(row), now)
+            return Reserved(row.id, policy.to_network(row), now)
 
     def _reserve(
         self,
@@ -271,7 +270,7 @@ class CheckinDesk:
         session.flush()
         return row
 
-    def _confirm(self, entry: _Entry, reserved: _Reserved) -> Outcome:
+    def _confirm(self, entry: _Entry, reserved: Reserved) -> Outcome:
         """The network has the credential: make it valid and record the visit, together."""
         with write_session(self.engine) as session:
             row = session.get(CredentialRow, reserved.credential_id)
@@ -392,17 +391,3 @@ class _Entry:
     answers_json: str
     digest: str
     allow_credential: bool
-
-
-@dataclass(frozen=True)
-class _WaitForPending:
-    """Another request of this member has a credential at the network side right now."""
-
-
-@dataclass(frozen=True)
-class _Reserved:
-    """A pending credential row, to be issued on the network side and then confirmed."""
-
-    credential_id: int
-    network: NetworkCredential
-    issued_at: dt.datetime

@@ -1,9 +1,12 @@
-"""What the front desk answers: an outcome (new or a replay), or a refusal the errors map."""
+"""What the front desk answers: an outcome (new or a replay), a refusal the errors map, or a
+step between its transactions (wait for a pending credential, or issue a reserved one)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
+from kiosk.backend.provisioning.base import NetworkCredential
 from kiosk.protocol import CheckinResponse, MemberStatus
 
 
@@ -33,3 +36,17 @@ class Outcome:
 
     response: CheckinResponse
     replay: bool
+
+
+@dataclass(frozen=True)
+class WaitForPending:
+    """Another request of this member has a credential at the network side right now."""
+
+
+@dataclass(frozen=True)
+class Reserved:
+    """A pending credential row, to be issued on the network side and then confirmed."""
+
+    credential_id: int
+    network: NetworkCredential
+    issued_at: dt.datetime

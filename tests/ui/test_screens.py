@@ -91,6 +91,27 @@ def reach_notice(flow: Any, notice: Notice) -> None:
         flow.guest_failed(sent.journey, "guest_internet_unavailable")
         assert flow.view.notice is notice
         return
+    if notice is Notice.show_card:  # a typed number's birth dates were wrong too often
+        flow.keypad_open()
+        for key in "19000123":
+            flow.keypad_press(key)
+        (lookup,) = flow.keypad_submit()
+        flow.lookup_succeeded(
+            lookup.journey,
+            name="Siti A.",
+            status="active",
+            last_answers={},
+            verification="birth_date",
+        )
+        for key, value in LAST.items():
+            flow.answer(key, value)
+        flow.submit()
+        for key in "01012000":
+            flow.date_press(key)
+        flow.date_submit()
+        flow.checkin_failed(lookup.journey, "verification_locked")
+        assert flow.view.notice is notice
+        return
     journey = flow.card_read("A19000123B")[1].journey
     if notice is Notice.busy:
         flow.queue_failed(journey)  # the outbox could not keep the entry
