@@ -24,11 +24,11 @@ import pytest
 import requests
 from backend.test_postgresql import postgres_url  # noqa: F401 (a fixture)
 from support.backend_server import JAKARTA, BackendServer, checkin_body
+from support.faked_clock import FAKETIME_LIB, faked_clock
 
 from kiosk.backend.db import create_db_engine, read_session
 from kiosk.backend.visit_reports import named_period, visit_report
 
-FAKETIME_LIB = Path("/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1")
 STAFF = ("pustakawan", "kata-sandi-admin-1")
 FIELDS = ["purpose", "occupation", "education", "institution"]
 
@@ -179,19 +179,6 @@ def test_a_replay_after_its_answer_was_cleared_gets_the_visit_and_a_valid_creden
         assert server.post("/visits", json=short).status_code == 200
         changed = server.post("/checkins", json={**body, "answers": {"purpose": "membaca"}})
         assert changed.status_code == 409
-
-
-def faked_clock(directory: Path) -> tuple[Path, dict[str, str]]:
-    """A faketime spec file the running server re-reads: write '+3d' to move its clock."""
-    spec = directory / "faketime"
-    spec.write_text("+0\n", encoding="utf-8")
-    return spec, {
-        "LD_PRELOAD": str(FAKETIME_LIB),
-        "FAKETIME_TIMESTAMP_FILE": str(spec),
-        "FAKETIME_NO_CACHE": "1",
-        # The event loop's sleeps stay real; only the wall clock (the backend's clock) moves.
-        "FAKETIME_DONT_FAKE_MONOTONIC": "1",
-    }
 
 
 def wait_for(check: Any, what: str, timeout: float = 20.0) -> None:

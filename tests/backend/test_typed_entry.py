@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 import requests
 from support.backend_server import BackendServer, checkin_body
+from support.faked_clock import FAKETIME_LIB, faked_clock
 from support.postgres_server import PostgreSQL
 
-FAKETIME_LIB = Path("/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1")
 needs_faketime = pytest.mark.skipif(
     not FAKETIME_LIB.exists(), reason="Debian's faketime is needed (apt-get install faketime)"
 )
@@ -95,19 +95,6 @@ def test_a_typed_check_in_replayed_answers_the_first_answer(
     body.pop("verification")
     queued = shared_server.post("visits", json=body)
     assert queued.status_code == 200, queued.text
-
-
-def faked_clock(directory: Path) -> tuple[Path, dict[str, str]]:
-    """A faketime spec file the running server re-reads: write '+61m' to move its clock."""
-    directory.mkdir(parents=True, exist_ok=True)
-    spec = directory / "faketime"
-    spec.write_text("+0\n", encoding="utf-8")
-    return spec, {
-        "LD_PRELOAD": str(FAKETIME_LIB),
-        "FAKETIME_TIMESTAMP_FILE": str(spec),
-        "FAKETIME_NO_CACHE": "1",
-        "FAKETIME_DONT_FAKE_MONOTONIC": "1",
-    }
 
 
 def lock_out(servers: tuple[BackendServer, ...], card: str) -> list[str]:
