@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from kiosk import protocol
+from kiosk.core.keypad_flow import pad_typed
 from kiosk.core.patron_session import Checkin, Command, Journey, Notice, QueueVisit, State
 
 DATE_DIGITS = 8  # DDMMYYYY
@@ -58,12 +59,9 @@ class BirthDateEntry:
         if self._state is not State.birth_date:
             return []
         j = self._journey
-        if key == "back":
-            j.birth_date_text = j.birth_date_text[:-1]
-        elif key == "clear":
-            j.birth_date_text = ""
-        elif len(key) == 1 and key.isdigit() and len(j.birth_date_text) < DATE_DIGITS:
-            j.birth_date_text += key
+        j.birth_date_text = pad_typed(
+            j.birth_date_text, key, accepts=str.isdigit, limit=DATE_DIGITS
+        )
         j.date_error = ""
         self._touch()
         return []
@@ -98,9 +96,7 @@ class BirthDateEntry:
         """The backend's 403 on the birth date. Wrong: the date pad again, the answers and
         client_ref kept. Locked: the visit is kept as a plain one, "show your card"."""
         body = self._pending_body
-        if journey != self._journey.number or self._state is not State.checking_in:
-            return []
-        if body is None:
+        if journey != self._journey.number or self._state is not State.checking_in or body is None:
             return []
         j = self._journey
         if code == "verification_failed":

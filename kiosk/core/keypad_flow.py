@@ -15,6 +15,18 @@ from kiosk.protocol import Entry
 MAX_KEYPAD_DIGITS = 20
 
 
+def pad_typed(text: str, key: str, *, accepts: Callable[[str], bool], limit: int) -> str:
+    """A number pad's text after one key: "back", "clear", or one character it accepts while
+    under its limit (upper case: a member number may hold letters). Also the date pad's."""
+    if key == "back":
+        return text[:-1]
+    if key == "clear":
+        return ""
+    if len(key) == 1 and accepts(key) and len(text) < limit:
+        return text + key.upper()
+    return text
+
+
 class KeypadEntry:
     """Events of the member-number keypad. Flow provides the attributes declared below."""
 
@@ -52,12 +64,7 @@ class KeypadEntry:
         if self._state is not State.keypad:
             return []
         j = self._journey
-        if key == "back":
-            j.keypad_text = j.keypad_text[:-1]
-        elif key == "clear":
-            j.keypad_text = ""
-        elif len(key) == 1 and key.isalnum() and len(j.keypad_text) < MAX_KEYPAD_DIGITS:
-            j.keypad_text += key.upper()
+        j.keypad_text = pad_typed(j.keypad_text, key, accepts=str.isalnum, limit=MAX_KEYPAD_DIGITS)
         self._touch()
         return []
 

@@ -39,9 +39,7 @@ def test_the_right_birth_date_shows_the_credential(
     kiosk.tap(kiosk.app.screens["guestbook"].ids.submit)
     pad = kiosk.wait_screen("birth_date")
     assert pad.ids.date.text == "HH-BB-TTTT"
-    kiosk.tap(next(w for w in pad.pad.children if getattr(w, "key", None) == "1"))
-    kiosk.tap(next(w for w in pad.pad.children if getattr(w, "key", None) == "7"))
-    kiosk.tap(next(w for w in pad.pad.children if getattr(w, "key", None) == "0"))
+    kiosk.type_birth_date("170")  # Lanjut stays off until all eight digits are in
     assert pad.ids.date.text == "17-0B-TTTT"
     assert pad.ids.ok.disabled
     kiosk.type_birth_date("82004")
