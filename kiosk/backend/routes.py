@@ -103,7 +103,7 @@ def counted_record(
     """desk.record, counted in kiosk_checkins_total by result; a typed number's check-in
     asks `typed` first whether it may get a credential."""
     try:
-        if typed is not None and allow_credential:
+        if typed is not None and allow_credential and body.entry == "typed":
             allow_credential = typed.allows_credential(body, desk.member_id(body.card))
         outcome = desk.record(body, allow_credential=allow_credential)
     except Exception as exc:
