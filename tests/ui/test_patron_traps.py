@@ -170,7 +170,17 @@ def test_guestbook_and_keypad_warn_before_clearing_and_one_tap_continues_ten_tim
     kiosk.tap(keypad.ids.ok)
 
     guestbook = kiosk.wait_screen("guestbook")
-    kiosk.tap(kiosk.chip("occupation", "mahasiswa"))
+    # The warning comes after only 0.5 s of nothing, so on a loaded machine it can open
+    # before the first tap lands (CI once saw that): then answer it and tap again.
+    for _attempt in range(3):
+        if guestbook.still_there.popup is not None:
+            kiosk.tap(guestbook.still_there.popup.ids.keep_going)
+            kiosk.wait_for(lambda: guestbook.still_there.popup is None, 2, "the warning closed")
+        kiosk.tap(kiosk.chip("occupation", "mahasiswa"))
+        if kiosk.app.flow.view.answers.get("occupation") == "mahasiswa":
+            break
+    assert kiosk.app.flow.view.answers.get("occupation") == "mahasiswa"
+    warned_before = guestbook.still_there.shown
     for round_ in range(10):
         kiosk.wait_for(lambda: guestbook.still_there.popup is not None, 4, f"warning {round_ + 1}")
         if round_ == 0:
@@ -180,7 +190,7 @@ def test_guestbook_and_keypad_warn_before_clearing_and_one_tap_continues_ten_tim
         kiosk.tap(button)
         kiosk.wait_for(lambda: guestbook.still_there.popup is None, 2, "the warning closed")
         assert kiosk.app.manager.current == "guestbook"
-    assert guestbook.still_there.shown == 10
+    assert guestbook.still_there.shown == warned_before + 10
     assert kiosk.app.flow.view.answers["occupation"] == "mahasiswa"
 
     # Nobody answers the warning: only then is everything cleared.
