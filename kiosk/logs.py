@@ -42,6 +42,15 @@ class OperatorFormatter(logging.Formatter):
     """One line per record, every value escaped; a traceback follows on lines indented
     with `  | ` so none of them can pass for a record of its own."""
 
+    def format(self, record: logging.LogRecord) -> str:
+        # One instance serves both handlers (file and stderr): format each record once.
+        done = record.__dict__.get("_kiosk_line")
+        if done is not None and done[0] is self:
+            return str(done[1])
+        line = super().format(record)
+        record._kiosk_line = (self, line)
+        return line
+
     def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802 (logging's name)
         record.message = escape_for_log(record.message)
         return super().formatMessage(record)
@@ -61,6 +70,9 @@ class RedactSecrets(logging.Filter):
     """Masks `password=...`, `pin: ...`, `token=...` and the like in the formatted message."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if record.__dict__.get("_kiosk_redacted"):
+            return True  # one instance serves every handler: each record is masked once
+        record._kiosk_redacted = True
         message = record.getMessage()
         redacted = _SECRET.sub(lambda m: f"{m.group(1)}{m.group(2)}***", message)
         if redacted != message:
@@ -119,7 +131,15 @@ class RepeatLimit(logging.Filter):
 
 
 class OwnerOnlyFileHandler(logging.handlers.RotatingFileHandler):
-    """A rotated log file created 0600 (logs name members and kiosks), rotations too."""
+    """A rotated log file created 0600 (logs name members and kiosks), rotations too.
+
+    Rotates once the file has reached maxBytes, by the stream's position: the standard
+    handler formats every record a second time and stats the file twice to decide."""
+
+    def shouldRollover(self, record: logging.LogRecord) -> bool:  # noqa: N802 (logging's name)
+        if self.stream is None:
+            self.stream = self._open()
+        return bool(self.maxBytes) and self.stream.tell() >= self.maxBytes
 
     def _open(self) -> Any:
         fd = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
@@ -154,10 +174,12 @@ def setup_logging(log_dir: Path | str, name: str, level: int = logging.INFO) -> 
     )
     stream_handler = logging.StreamHandler()
     repeats = RepeatLimit()
+    formatter = OperatorFormatter(FORMAT)
+    redact = RedactSecrets()
     for handler in (file_handler, stream_handler):
-        handler.setFormatter(OperatorFormatter(FORMAT))
+        handler.setFormatter(formatter)
         handler.addFilter(repeats)
-        handler.addFilter(RedactSecrets())
+        handler.addFilter(redact)
         _OURS.append(handler)
         root.addHandler(handler)
     return path
