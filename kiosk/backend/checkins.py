@@ -21,7 +21,6 @@ from sqlalchemy.orm import Session
 from kiosk.backend import credentials as policy
 from kiosk.backend.db import (
     CredentialRow,
-    GuestVisitRow,
     MemberRow,
     VisitRow,
     lock_credential_issuing,
@@ -37,6 +36,17 @@ from kiosk.backend.desk_outcomes import (
     Reserved,
     WaitForPending,
 )
+from kiosk.backend.desk_statements import (
+    DELETE_CREDENTIAL,
+    EARLIER_ENTRY,
+    INSERT_ANSWERS,
+    INSERT_VISIT,
+    MEMBER_CREDENTIALS,
+    MEMBER_LOCKED,
+    HeldCredential,
+    inserted_id,
+    pending_first,
+)
 from kiosk.backend.library_desk import LibraryDesk
 from kiosk.backend.library_link import LibraryUnavailable
 from kiosk.backend.members import effective_status
@@ -48,12 +58,13 @@ from kiosk.backend.pending import (
     lease_lapsed,
 )
 from kiosk.backend.provisioning.base import (
+    NetworkCredential,
     Provisioner,
     ProvisioningUnavailable,
 )
 from kiosk.backend.replay_answer import checkin_replay
 from kiosk.backend.replay_digest import request_digest
-from kiosk.backend.visit_reports import answer_rows
+from kiosk.backend.visit_reports import answer_values
 from kiosk.backend.visit_window import check_occurred_at
 from kiosk.config import Settings
 from kiosk.core.cards import CardReader, NotAMemberCard
@@ -160,8 +171,7 @@ class CheckinDesk:
         entry = _Entry(
             request, member_id, answers_json, request_digest(request, member_id), allow_credential
         )
-        with read_session(self.engine) as session:
-            self.library.before_visit(session, member_id, self.clock())
+        self.library.before_visit(member_id, self.clock())
         deadline = time.monotonic() + PENDING_WAIT_SECONDS
         waited = False
         while True:
@@ -199,9 +209,7 @@ class CheckinDesk:
         with write_session(self.engine) as session:
             # Lock the member first: concurrent check-ins of one member (and replays of one
             # client_ref) queue here, so the reads below decide alone.
-            member = session.scalars(
-                sa.select(MemberRow).where(MemberRow.id == entry.member_id).with_for_update()
-            ).first()
+            member = session.execute(MEMBER_LOCKED, {"member_id": entry.member_id}).first()
             replay = self._replay(session, entry)
             if replay is not None:
                 return replay
@@ -213,17 +221,20 @@ class CheckinDesk:
                 return self._add_visit(session, entry, now, None, reused=False)
             if status is not MemberStatus.active:
                 raise MemberNotAllowed(status)
-            pending = policy.pending_credential(session, member.id)
+            held = [
+                HeldCredential(*row)
+                for row in session.execute(MEMBER_CREDENTIALS, {"member_id": member.id, "now": now})
+            ]
+            pending, existing = pending_first(held)
             if pending is not None:
-                silent = lease_lapsed(pending, now)
+                silent = lease_lapsed(pending.issued_at, now)
                 if silent is None:
                     return WaitForPending()
                 # Its owner died between reserving and confirming (a crash, a kill).
                 log.warning(
                     "checkin member=%s: took over a reservation, silent %s", member.id, silent
                 )
-                session.delete(pending)
-            existing = policy.valid_credential(session, member.id, now)
+                session.execute(DELETE_CREDENTIAL, {"credential_id": pending.id})
             if existing is not None:
                 return self._add_visit(session, entry, now, existing, reused=True)
             if after_waiting and pending is None:
@@ -231,44 +242,28 @@ class CheckinDesk:
                 raise ProvisioningUnavailable(
                     f"member {member.id}: the network side refused the credential just now"
                 )
-            row = self._reserve(session, member, request, now, pending=self.remote)
+            lock_credential_issuing(session)
+            new = policy.insert_credential(
+                session,
+                self.settings.credentials,
+                member.id,
+                policy.credential_expiry(
+                    now, self.settings.credentials.valid_days, member.expires_on, self.timezone
+                ),
+                request.kiosk_id,
+                now,
+                pending=self.remote,
+            )
+            network = NetworkCredential(
+                username=new.username, password=new.password, expires_at=new.expires_at
+            )
             if not self.remote:
                 # Nothing to wait for (the local provisioner): issue and record the visit in
                 # this one transaction, with no reservation, lease or second transaction.
-                self.provisioner.issue(policy.to_network(row))
+                self.provisioner.issue(network)
                 CREDENTIALS_ISSUED.inc()
-                return self._add_visit(session, entry, now, row, reused=False)
-            return Reserved(row.id, policy.to_network(row), now)
-
-    def _reserve(
-        self,
-        session: Session,
-        member: MemberRow,
-        request: VisitRequest,
-        now: dt.datetime,
-        *,
-        pending: bool,
-    ) -> CredentialRow:
-        lock_credential_issuing(session)
-        settings = self.settings.credentials
-        username = policy.choose_username(
-            settings, member.id, lambda name: policy.username_taken(session, name)
-        )
-        row = CredentialRow(
-            member_id=member.id,
-            username=username,
-            password=policy.generate_password(settings.password_length),
-            issued_at=now,
-            expires_at=policy.credential_expiry(
-                now, settings.valid_days, member.expires_on, self.timezone
-            ),
-            revoked=False,
-            pending=pending,
-            kiosk_id=request.kiosk_id,
-        )
-        session.add(row)
-        session.flush()
-        return row
+                return self._add_visit(session, entry, now, new, reused=False)
+            return Reserved(new.id, network, now)
 
     def _confirm(self, entry: _Entry, reserved: Reserved) -> Outcome:
         """The network has the credential: make it valid and record the visit, together."""
@@ -290,7 +285,10 @@ class CheckinDesk:
                 )
             row.pending = False
             row.issued_at = reserved.issued_at  # it held the lease's last renewal
-            return self._add_visit(session, entry, reserved.issued_at, row, reused=False)
+            confirmed = HeldCredential(
+                row.id, row.username, row.password, row.expires_at, row.issued_at, False
+            )
+            return self._add_visit(session, entry, reserved.issued_at, confirmed, reused=False)
 
     def _release(self, credential_id: int) -> None:
         with write_session(self.engine) as session:
@@ -302,28 +300,25 @@ class CheckinDesk:
 
     def _replay(self, session: Session, entry: _Entry) -> Outcome | None:
         client_ref = str(entry.request.client_ref)
-        earlier = session.scalars(
-            sa.select(VisitRow).where(VisitRow.client_ref == client_ref)
-        ).first()
+        earlier = session.execute(EARLIER_ENTRY, {"client_ref": client_ref}).first()
         if earlier is None:
-            guest = session.scalar(
-                sa.select(GuestVisitRow.id).where(GuestVisitRow.client_ref == client_ref)
-            )
-            if guest is not None:
-                raise ClientRefConflict(f"client_ref {client_ref} was already used for a guest")
             return None
+        if earlier.kind == "guest":
+            raise ClientRefConflict(f"client_ref {client_ref} was already used for a guest")
         if earlier.request_digest != entry.digest:
             raise ClientRefConflict(
                 f"client_ref {client_ref} was already used with a different body"
             )
-        return Outcome(checkin_replay(session, earlier, self.clock()), True)
+        visit = session.get(VisitRow, earlier.id)
+        assert visit is not None  # under the member's lock, in this transaction
+        return Outcome(checkin_replay(session, visit, self.clock()), True)
 
     def _add_visit(
         self,
         session: Session,
         entry: _Entry,
         now: dt.datetime,
-        credential_row: CredentialRow | None,
+        held: HeldCredential | None,
         *,
         reused: bool,
     ) -> Outcome:
@@ -339,47 +334,52 @@ class CheckinDesk:
             want_internet=request.want_internet,
         )
         credential = None
-        if credential_row is not None:
+        if held is not None:
             credential = Credential(
-                username=credential_row.username,
-                password=credential_row.password,
-                expires_at=credential_row.expires_at,
+                username=held.username,
+                password=held.password,
+                expires_at=held.expires_at,
                 reused=reused,
             )
         response = CheckinResponse(visit=visit, credential=credential)
+        body = response.model_dump_json()
         counted = self.library.counted(session, entry.member_id, occurred_at)
         if counted:
             self.library.member_visit(session, request, entry.member_id, occurred_at, now)
         local = occurred_at.astimezone(self.timezone)
-        row = VisitRow(
-            client_ref=str(request.client_ref),
-            member_id=entry.member_id,
-            kiosk_id=request.kiosk_id,
-            occurred_at=occurred_at,
-            received_at=now,
-            answers=entry.answers_json,
-            want_internet=request.want_internet,
-            credential_id=credential_row.id if credential_row is not None else None,
-            credential_reused=reused,
-            request_digest=entry.digest,
-            response=response.model_dump_json(),
-            local_day=local.date(),
-            local_hour=local.hour,
-            counted=counted,
+        result = session.execute(
+            INSERT_VISIT,
+            {
+                "client_ref": str(request.client_ref),
+                "member_id": entry.member_id,
+                "kiosk_id": request.kiosk_id,
+                "occurred_at": occurred_at,
+                "received_at": now,
+                "answers": entry.answers_json,
+                "want_internet": request.want_internet,
+                "credential_id": held.id if held is not None else None,
+                "credential_reused": reused,
+                "request_digest": entry.digest,
+                "response": body,
+                "local_day": local.date(),
+                "local_hour": local.hour,
+                "counted": counted,
+            },
         )
-        session.add(row)
-        session.flush()
-        if row.counted is not False:  # a repeat visit is kept but stays out of reports
-            session.add_all(answer_rows(row.id, request.answers, local.date()))
+        visit_id = inserted_id(result)
+        if counted:  # a repeat visit is kept but stays out of reports
+            rows = answer_values(visit_id, request.answers, local.date())
+            if rows:
+                session.execute(INSERT_ANSWERS, rows)
         log.info(
             "%s member=%s kiosk=%s client_ref=%s credential=%s",
             "checkin" if entry.allow_credential else "visit",
             entry.member_id,
             request.kiosk_id,
             request.client_ref,
-            "none" if credential_row is None else ("reused" if reused else "issued"),
+            "none" if held is None else ("reused" if reused else "issued"),
         )
-        return Outcome(response, False)
+        return Outcome(response, False, body)
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,12 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from kiosk.backend.db import CredentialRow, GuestVisitRow
+from kiosk.backend.desk_statements import (
+    INSERT_CREDENTIAL,
+    USERNAME_TAKEN,
+    HeldCredential,
+    inserted_id,
+)
 from kiosk.backend.provisioning.base import NetworkCredential
 from kiosk.config import CredentialSettings
 
@@ -107,11 +113,36 @@ def pending_credential(session: Session, member_id: str) -> CredentialRow | None
 
 
 def username_taken(session: Session, username: str) -> bool:
-    query = sa.select(CredentialRow.id).where(CredentialRow.username == username).limit(1)
-    if session.scalar(query) is not None:
-        return True
-    guest = sa.select(GuestVisitRow.id).where(GuestVisitRow.username == username).limit(1)
-    return session.scalar(guest) is not None
+    """Was this username ever given, as a member's credential or a guest's voucher?"""
+    return bool(session.scalar(USERNAME_TAKEN, {"username": username}))
+
+
+def insert_credential(
+    session: Session,
+    settings: CredentialSettings,
+    member_id: str,
+    expires_at: dt.datetime,
+    kiosk_id: str,
+    now: dt.datetime,
+    *,
+    pending: bool,
+) -> HeldCredential:
+    """A new credential row for the member, under the issuing lock (the caller holds it):
+    pending (to be confirmed) while issuing crosses the network."""
+    username = choose_username(settings, member_id, lambda name: username_taken(session, name))
+    password = generate_password(settings.password_length)
+    values = {
+        "member_id": member_id,
+        "username": username,
+        "password": password,
+        "issued_at": now,
+        "expires_at": expires_at,
+        "revoked": False,
+        "pending": pending,
+        "kiosk_id": kiosk_id,
+    }
+    credential_id = inserted_id(session.execute(INSERT_CREDENTIAL, values))
+    return HeldCredential(credential_id, username, password, expires_at, now, pending)
 
 
 def _guest_network(row: GuestVisitRow) -> NetworkCredential:

@@ -36,6 +36,12 @@ class Outcome:
 
     response: CheckinResponse
     replay: bool
+    # The response as JSON when the desk has already encoded it (to store it), so the
+    # route sends those bytes instead of encoding the same answer again.
+    body: str = ""
+
+    def json(self) -> str:
+        return self.body or self.response.model_dump_json()
 
 
 @dataclass(frozen=True)

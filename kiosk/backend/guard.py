@@ -182,12 +182,15 @@ class RequestGuard:
         # The console takes member CSV files; the kiosk API keeps its small limit.
         path: str = scope.get("path", "")
         limit = self.console_max_body if path.startswith("/staff/") else self.max_body
-        too_large = error_response(
-            413, ErrorCode.payload_too_large, f"body larger than {limit} bytes"
-        )
+
+        def too_large() -> JSONResponse:
+            return error_response(
+                413, ErrorCode.payload_too_large, f"body larger than {limit} bytes"
+            )
+
         declared = headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
-            return too_large
+            return too_large()
         if scope.get("method") not in ("POST", "PUT", "PATCH"):
             return receive
         chunks: list[bytes] = []
@@ -200,7 +203,7 @@ class RequestGuard:
                 chunk = message.get("body", b"")
                 size += len(chunk)
                 if size > limit:
-                    return too_large
+                    return too_large()
                 chunks.append(chunk)
                 if not message.get("more_body", False):
                     break

@@ -15,7 +15,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from kiosk.backend import writeback
-from kiosk.backend.db import MemberRow, VisitRow
+from kiosk.backend.db import MemberRow, VisitRow, read_session
 from kiosk.backend.library_link import (
     LibraryUnavailable,
     LibraryVisit,
@@ -52,12 +52,16 @@ class LibraryDesk:
             return "local"
         return self.copy.refresh(member_id, now)
 
-    def before_visit(self, session: Session, member_id: str, now: dt.datetime) -> None:
-        """A member not yet in the copy (no lookup reached the library) is asked for once."""
-        if self.copy is not None and session.get(MemberRow, member_id) is None:
-            if self.copy.refresh(member_id, now) == "copy":
-                # Not a 404: the kiosk's outbox keeps the visit and tries again later.
-                raise LibraryUnavailable(f"member {member_id} not in the local copy yet")
+    def before_visit(self, member_id: str, now: dt.datetime) -> None:
+        """A member not yet in the copy (no lookup reached the library) is asked for once.
+        Without a library system this reads nothing."""
+        if self.copy is None:
+            return
+        with read_session(self.engine) as session:
+            known = session.get(MemberRow, member_id) is not None
+        if not known and self.copy.refresh(member_id, now) == "copy":
+            # Not a 404: the kiosk's outbox keeps the visit and tries again later.
+            raise LibraryUnavailable(f"member {member_id} not in the local copy yet")
 
     def counted(self, session: Session, member_id: str, occurred_at: dt.datetime) -> bool:
         """False for a repeat: an earlier counted visit inside the window (SLiMS's

@@ -27,9 +27,10 @@ LEASE = dt.timedelta(seconds=5)
 RENEW_SECONDS = 1.0
 
 
-def lease_lapsed(row: CredentialRow, now: dt.datetime) -> dt.timedelta | None:
-    """How long the pending row has gone without renewal, when that is LEASE or more."""
-    silent = now - row.issued_at
+def lease_lapsed(issued_at: dt.datetime, now: dt.datetime) -> dt.timedelta | None:
+    """How long a pending row (last renewed at `issued_at`) has gone without renewal, when
+    that is LEASE or more."""
+    silent = now - issued_at
     return silent if silent >= LEASE else None
 
 

@@ -1,7 +1,8 @@
 """The /api/v1 routes: health, lookup, check-ins, visits, guest visits, stats, heartbeat.
 
-Every answer is a JSONResponse: a returned model would be re-validated in another
-thread-pool hop for sync endpoints.
+Every answer is a JSONResponse (a returned model would be re-validated in another
+thread-pool hop for sync endpoints), or, for a check-in, the JSON the desk already encoded
+to store it.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from kiosk import __version__
 from kiosk.backend import kiosks
@@ -123,10 +124,10 @@ def counted_record(
         **documented_errors(403, 404, 409, 503),
     },
 )
-def checkin(body: CheckinRequest, desk: DeskDep, typed: TypedEntryDep) -> JSONResponse:
+def checkin(body: CheckinRequest, desk: DeskDep, typed: TypedEntryDep) -> Response:
     outcome = counted_record(desk, body, allow_credential=True, typed=typed)
-    return JSONResponse(
-        outcome.response.model_dump(mode="json"), status_code=200 if outcome.replay else 201
+    return Response(
+        outcome.json(), status_code=200 if outcome.replay else 201, media_type="application/json"
     )
 
 

@@ -164,10 +164,16 @@ def _count_guests(session: Session, report: VisitReport, timezone: ZoneInfo) -> 
             report.guests_by_day[day] += 1
 
 
-def answer_rows(visit_id: int, answers: dict[str, Any], day: dt.date) -> list[VisitAnswerRow]:
-    """The report rows of a visit's answers (empty answers are not counted)."""
+def answer_values(visit_id: int, answers: dict[str, Any], day: dt.date) -> list[dict[str, Any]]:
+    """The report rows of a visit's answers, as values for one insert (empty answers are
+    not counted)."""
     return [
-        VisitAnswerRow(visit_id=visit_id, field=key[:32], value=str(value)[:80], local_day=day)
+        {"visit_id": visit_id, "field": key[:32], "value": str(value)[:80], "local_day": day}
         for key, value in answers.items()
         if value is not None and value != ""
     ]
+
+
+def answer_rows(visit_id: int, answers: dict[str, Any], day: dt.date) -> list[VisitAnswerRow]:
+    """The same rows as ORM objects, for code that adds them to a session."""
+    return [VisitAnswerRow(**values) for values in answer_values(visit_id, answers, day)]
