@@ -1,9 +1,12 @@
-"""Backend load: 100 check-ins/s for 60 s (p50/p99), then the highest rate with p99 < 200 ms.
+"""Backend load: check-ins one after another (latency, server CPU per check-in), 100/s for
+60 s (p50/p99), then the highest rate with p99 < 200 ms.
 
 SQLite, loopback, the real `kiosk backend` process; the load generator runs in a separate
 process and schedules requests open-loop (latency counts from the planned send time, so a
-slow server cannot hide its queue). Figures go to the "Backend" section of
-docs/benchmarks.md.
+slow server cannot hide its queue). `KIOSK_BENCH_BASELINE=<git revision>` runs the same
+bench against that revision too (a temporary git worktree), interleaved with this tree, so
+the two are measured side by side on the same machine in one run. Figures go to the
+"Backend" section of docs/benchmarks.md.
 """
 
 from __future__ import annotations
@@ -36,7 +39,8 @@ MEMBERS = 20_000
 FIXED_RATE = 100.0
 FIXED_SECONDS = float(os.environ.get("KIOSK_BENCH_FIXED_SECONDS", "60"))
 STEP_SECONDS = 15.0
-STEP_RATES = [100, 150, 200, 250, 300, 400, 500, 600, 800, 1000]
+STEP_RATES = [100, 150, 200, 250, 300, 350, 400, 450, 500, 600, 800, 1000]
+SEQUENTIAL = 1000  # check-ins one after another, for latency without queueing and CPU
 P99_LIMIT_MS = 200.0
 GENERATOR_THREADS = 32
 JAKARTA = dt.timezone(dt.timedelta(hours=7))
@@ -183,9 +187,11 @@ class Server:
         workers: int,
         database_url: str | None = None,
         import_members: bool = True,
+        repo: Path = REPO,
     ) -> None:
         import tomlkit
 
+        self.repo = repo
         self.directory = directory
         self.port = free_port()
         self.workers = workers
@@ -214,7 +220,7 @@ class Server:
         self.process: subprocess.Popen[bytes] | None = None
 
     def _kiosk(self, *args: str) -> None:
-        env = {**os.environ, "PYTHONPATH": str(REPO)}
+        env = {**os.environ, "PYTHONPATH": str(self.repo)}
         subprocess.run(
             [sys.executable, "-m", "kiosk", *args, "--config", str(self.config)],
             check=True,
@@ -226,7 +232,7 @@ class Server:
     def start(self) -> str:
         import requests
 
-        env = {**os.environ, "PYTHONPATH": str(REPO)}
+        env = {**os.environ, "PYTHONPATH": str(self.repo)}
         log = (self.directory / "server.out").open("ab")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "kiosk", "backend", "--config", str(self.config)],
@@ -251,6 +257,59 @@ class Server:
             self.process.terminate()
             self.process.wait(timeout=30)
 
+    def cpu_seconds(self) -> float:
+        """User + system CPU of the server process and its workers so far (Linux /proc)."""
+        assert self.process is not None
+        pids = [self.process.pid]
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        if children.exists():
+            pids += [int(p) for p in children.read_text().split()]
+        total = 0.0
+        for pid in pids:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return total
+
+
+@dataclass
+class Sequential:
+    """Check-ins sent one after another on one connection: no queue, so the latency is
+    the server's own, and its CPU per check-in is what bounds the rate it can sustain."""
+
+    latencies_ms: list[float]
+    cpu_ms: float
+    load_average: float
+
+    def percentile(self, q: float) -> float:
+        ordered = sorted(self.latencies_ms)
+        return ordered[min(len(ordered) - 1, int(len(ordered) * q / 100))]
+
+    @property
+    def ceiling(self) -> float:
+        """Check-ins a second one core could serve at this CPU cost."""
+        return 1000.0 / self.cpu_ms if self.cpu_ms else float("nan")
+
+
+def run_sequential(url: str, server: Server, count: int, seed: int) -> Sequential:
+    rng = random.Random(seed)
+    bodies = [json.dumps(_check_in_body(rng)) for _ in range(count)]
+    parts = urllib.parse.urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+    headers = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
+    latencies: list[float] = []
+    cpu_before = server.cpu_seconds()
+    for body in bodies:
+        started = time.perf_counter()
+        connection.request("POST", parts.path, body=body, headers=headers)
+        response = connection.getresponse()
+        response.read()
+        if str(response.status) not in ANSWERED:
+            raise RuntimeError(f"sequential check-in answered {response.status}")
+        latencies.append((time.perf_counter() - started) * 1000)
+    cpu_ms = (server.cpu_seconds() - cpu_before) * 1000 / count
+    connection.close()
+    return Sequential(latencies, cpu_ms, os.getloadavg()[0])
+
 
 # ---------------------------------------------------------------- report
 
@@ -269,6 +328,8 @@ class WorkerRun:
     workers: int
     fixed: LoadResult
     steps: list[LoadResult]
+    sequential: list[Sequential] = field(default_factory=list)
+    label: str = ""
 
     @property
     def best(self) -> float:
@@ -302,33 +363,76 @@ def fixed_and_steps(url: str, label: str) -> tuple[LoadResult, list[LoadResult]]
     return fixed, steps
 
 
-def bench_workers(workers: int) -> WorkerRun:
+def bench_workers(workers: int, repo: Path = REPO, label: str = "") -> WorkerRun:
     with tempfile.TemporaryDirectory(prefix="kiosk-bench-") as tmp:
-        server = Server(Path(tmp), workers)
+        server = Server(Path(tmp), workers, repo=repo)
         base = server.start()
         try:
-            fixed, steps = fixed_and_steps(f"{base}/checkins", f"{workers} worker(s)")
+            run_sequential(f"{base}/checkins", server, 200, seed=3)  # warm-up
+            sequential = [
+                run_sequential(f"{base}/checkins", server, SEQUENTIAL, seed=4 + n) for n in range(2)
+            ]
+            fixed, steps = fixed_and_steps(f"{base}/checkins", f"{label}{workers} worker(s)")
         finally:
             server.stop()
-    return WorkerRun(workers, fixed, steps)
+    return WorkerRun(workers, fixed, steps, sequential, label)
+
+
+def baseline_tree(revision: str, into: Path) -> Path:
+    """A git worktree of `revision` (detached) to run the baseline from."""
+    subprocess.run(
+        ["git", "-C", str(REPO), "worktree", "add", "--detach", str(into), revision],
+        check=True,
+        capture_output=True,
+    )
+    return into
+
+
+def _sequential_row(run: WorkerRun) -> str:
+    cells = " | ".join(
+        f"{s.percentile(50):.2f} / {s.percentile(99):.1f} / {s.cpu_ms:.2f} / {s.ceiling:.0f}"
+        for s in run.sequential
+    )
+    load = max(s.load_average for s in run.sequential)
+    return f"| {run.label}{run.workers} worker(s) | {cells} | {load:.1f} |"
 
 
 def main() -> int:
     counts = [int(n) for n in os.environ.get("KIOSK_BENCH_WORKERS", "1,2").split(",")]
+    baseline = os.environ.get("KIOSK_BENCH_BASELINE", "")
     load_before = os.getloadavg()[0]
-    runs = [bench_workers(workers) for workers in counts]
+    revision = _revision(REPO)
+    runs: list[WorkerRun] = []
+    with tempfile.TemporaryDirectory(prefix="kiosk-bench-baseline-") as tmp:
+        trees = [(REPO, f"{revision}: ")]
+        if baseline:
+            old = baseline_tree(baseline, Path(tmp) / "tree")
+            trees.insert(0, (old, f"{_revision(old)}: "))
+        try:
+            for workers in counts:
+                for tree, label in trees:  # interleaved: baseline, this tree, next count
+                    runs.append(bench_workers(workers, tree, label if baseline else ""))
+        finally:
+            if baseline:
+                subprocess.run(
+                    ["git", "-C", str(REPO), "worktree", "remove", "--force", str(old)],
+                    check=False,
+                    capture_output=True,
+                )
     cpu = platform.processor() or platform.machine()
     today = dt.date.today().isoformat()
     rows = "".join(
-        _row(f"{run.workers} worker(s), fixed {FIXED_SECONDS:.0f} s", run.fixed)
+        _row(f"{run.label}{run.workers} worker(s), fixed {FIXED_SECONDS:.0f} s", run.fixed)
         + "\n"
         + "".join(
-            _row(f"{run.workers} worker(s), step {STEP_SECONDS:.0f} s", s) + "\n" for s in run.steps
+            _row(f"{run.label}{run.workers} worker(s), step {STEP_SECONDS:.0f} s", s) + "\n"
+            for s in run.steps
         )
         for run in runs
     )
+    sequential_rows = "".join(_sequential_row(run) + "\n" for run in runs)
     summary = "".join(
-        f"""- {run.workers} worker(s): fixed {FIXED_RATE:.0f}/s:
+        f"""- {run.label}{run.workers} worker(s): fixed {FIXED_RATE:.0f}/s:
   p50 {run.fixed.percentile(50):.1f} ms, p99 {run.fixed.percentile(99):.1f} ms,
   {run.fixed.errors} errors (goal p99 < 50 ms, no errors: **{run.goal}**);
   highest sustained rate **{run.best:.0f} check-ins/s**.
@@ -338,18 +442,28 @@ def main() -> int:
     text = f"""## Backend
 
 `make bench` (or `.venv/bin/python -m bench backend`; `KIOSK_BENCH_WORKERS=1,2` picks the
-uvicorn worker counts): the real `kiosk backend` on SQLite (WAL), loopback; {MEMBERS:,}
+uvicorn worker counts, `KIOSK_BENCH_BASELINE=<revision>` measures that revision beside this
+one): the real `kiosk backend` on SQLite (WAL), loopback; {MEMBERS:,}
 members, check-ins for random members with `want_internet` 70% of the time (so new
 credentials, reuses, and some 403s for blocked/expired members: 403 is a right answer here,
-not an error). The load generator is a separate process ({GENERATOR_THREADS} threads,
+not an error). Server and generator share one machine:
+{os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, uvicorn with httptools
+(`kiosk/backend/http_protocol.py`) and asyncio, {today}; load average {load_before:.1f}
+before the run.
+
+**One after another** ({SEQUENTIAL:,} check-ins on one keep-alive connection, twice, after
+200 to warm up): latency p50 / p99 in ms, the server's CPU per check-in in ms (user +
+system, all its processes, from /proc), and the rate one core could serve at that cost.
+
+| server | first 1,000: p50 / p99 / CPU / ceiling /s | second 1,000 | load |
+|---|---|---|---|
+{sequential_rows}
+**Under load**: the load generator is a separate process ({GENERATOR_THREADS} threads,
 `http.client` keep-alive) sending open-loop on a fixed schedule; latency counts from the
 planned send time, so queueing shows. Steps of {STEP_SECONDS:.0f} s raise the rate until p99
 passes {P99_LIMIT_MS:.0f} ms, an error appears or less than 95% of the offered load gets
 through; a step that fails is tried once more before the run stops. `load` is the 1-minute
-load average at the end of each run. Server and generator share one machine:
-{os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, uvicorn with httptools
-(`kiosk/backend/http_protocol.py`) and asyncio, {today}; load average {load_before:.1f}
-before the run.
+load average at the end of each run.
 
 | run | offered /s | achieved /s | requests | p50 ms | p99 ms | max ms | errors | load |
 |---|---|---|---|---|---|---|---|---|
@@ -358,6 +472,18 @@ before the run.
     write_section(text)
     print(text)
     return 0
+
+
+def _revision(tree: Path) -> str:
+    done = subprocess.run(
+        ["git", "-C", str(tree), "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+    )
+    dirty = subprocess.run(
+        ["git", "-C", str(tree), "status", "--porcelain", "--untracked-files=no"],
+        capture_output=True,
+        text=True,
+    )
+    return (done.stdout.strip() or "?") + ("+changes" if dirty.stdout.strip() else "")
 
 
 if __name__ == "__main__":
