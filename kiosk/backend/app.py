@@ -32,6 +32,16 @@ from kiosk.config import ConfigError, Settings
 log = logging.getLogger("kiosk.backend")
 
 
+def request_threads(configured: int, network: Provisioner, desk: CheckinDesk) -> int:
+    """[backend] request_threads, or for 0 the number that suits what routes wait on: few
+    when no route waits on the network (threads then only fight over the GIL), anyio's 40
+    when a router, RADIUS or the library's database can hold a thread for seconds."""
+    if configured:
+        return configured
+    waits_on_network = bool(getattr(network, "remote", True)) or desk.library.copy is not None
+    return 40 if waits_on_network else 8
+
+
 def create_app(
     settings: Settings,
     *,
@@ -56,6 +66,8 @@ def create_app(
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         if run_migrations:
             await anyio.to_thread.run_sync(migrate, engine)
+        threads = request_threads(backend.request_threads, network, desk)
+        anyio.to_thread.current_default_thread_limiter().total_tokens = threads
         loop_task = asyncio.create_task(
             reconcile_forever(engine, network, clock, settings.provisioning.reconcile_seconds)
         )
@@ -64,10 +76,11 @@ def create_app(
             purge_forever(engine, settings.privacy.retention_days, clock)
         )
         log.info(
-            "backend %s ready: database %s, provisioning %s",
+            "backend %s ready: database %s, provisioning %s, request threads %d",
             __version__,
             engine.url.render_as_string(hide_password=True),
             network.name,
+            threads,
         )
         try:
             yield

@@ -153,8 +153,9 @@ def test_guestbook_and_keypad_warn_before_clearing_and_one_tap_continues_ten_tim
     layout: tuple[str, str],
 ) -> None:
     # Short timeouts so ten rounds are quick: the warning comes 2 s before the end, after
-    # 0.5 s of nothing (a 20 s lead on a 90 s screen, scaled down).
-    timeouts = {"guestbook": 2.5, "keypad": 2.5, "warning": 2.0}
+    # 0.5 s of nothing on the guestbook (a 20 s lead on a 90 s screen, scaled down) and 1 s
+    # on the keypad, so a loaded machine types its digits before the warning covers them.
+    timeouts = {"guestbook": 2.5, "keypad": 3.0, "warning": 2.0}
     kiosk = open_kiosk(
         start_kiosk, server, tmp_path / "kiosk", layout, kiosk={"timeouts": timeouts}
     )
