@@ -32,14 +32,13 @@ from kiosk.config import ConfigError, Settings
 log = logging.getLogger("kiosk.backend")
 
 
-def request_threads(configured: int, network: Provisioner, desk: CheckinDesk) -> int:
+def request_threads(configured: int, desk: CheckinDesk) -> int:
     """[backend] request_threads, or for 0 the number that suits what routes wait on: few
     when no route waits on the network (threads then only fight over the GIL), anyio's 40
     when a router, RADIUS or the library's database can hold a thread for seconds."""
     if configured:
         return configured
-    waits_on_network = bool(getattr(network, "remote", True)) or desk.library.copy is not None
-    return 40 if waits_on_network else 8
+    return 40 if desk.remote or desk.library.copy is not None else 8
 
 
 def create_app(
@@ -66,7 +65,7 @@ def create_app(
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         if run_migrations:
             await anyio.to_thread.run_sync(migrate, engine)
-        threads = request_threads(backend.request_threads, network, desk)
+        threads = request_threads(backend.request_threads, desk)
         anyio.to_thread.current_default_thread_limiter().total_tokens = threads
         loop_task = asyncio.create_task(
             reconcile_forever(engine, network, clock, settings.provisioning.reconcile_seconds)

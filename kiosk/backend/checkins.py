@@ -58,7 +58,6 @@ from kiosk.backend.pending import (
     lease_lapsed,
 )
 from kiosk.backend.provisioning.base import (
-    NetworkCredential,
     Provisioner,
     ProvisioningUnavailable,
 )
@@ -254,9 +253,7 @@ class CheckinDesk:
                 now,
                 pending=self.remote,
             )
-            network = NetworkCredential(
-                username=new.username, password=new.password, expires_at=new.expires_at
-            )
+            network = policy.to_network(new)
             if not self.remote:
                 # Nothing to wait for (the local provisioner): issue and record the visit in
                 # this one transaction, with no reservation, lease or second transaction.

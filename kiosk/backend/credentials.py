@@ -104,14 +104,6 @@ def valid_credential(session: Session, member_id: str, now: dt.datetime) -> Cred
     ).first()
 
 
-def pending_credential(session: Session, member_id: str) -> CredentialRow | None:
-    """A credential of the member reserved but not yet confirmed by the network side."""
-    query = sa.select(CredentialRow).where(
-        CredentialRow.member_id == member_id, CredentialRow.pending.is_(True)
-    )
-    return session.scalars(query.limit(1)).first()
-
-
 def username_taken(session: Session, username: str) -> bool:
     """Was this username ever given, as a member's credential or a guest's voucher?"""
     return bool(session.scalar(USERNAME_TAKEN, {"username": username}))
@@ -152,7 +144,7 @@ def _guest_network(row: GuestVisitRow) -> NetworkCredential:
     )
 
 
-def to_network(row: CredentialRow) -> NetworkCredential:
+def to_network(row: CredentialRow | HeldCredential) -> NetworkCredential:
     return NetworkCredential(
         username=row.username, password=row.password, expires_at=row.expires_at
     )

@@ -2,8 +2,8 @@
 neither builds a statement nor computes its cache key, and loads no ORM object.
 
 A statement object keeps its cache key (SQLAlchemy memoises it), so executing one of these
-costs a dictionary of values and the driver's call; `tests/backend/test_database.py`
-counts the statements a check-in sends.
+costs a dictionary of values and the driver's call. The rare paths (a replay rebuilt after
+the purge, a networked provisioner's confirm) keep the ORM.
 """
 
 from __future__ import annotations

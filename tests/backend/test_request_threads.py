@@ -28,13 +28,13 @@ def test_the_default_is_eight_with_the_local_provisioner_and_forty_with_a_router
     try:
         local = Settings()
         desk = CheckinDesk(engine, local, build_provisioner(local.provisioning))
-        assert request_threads(0, desk.provisioner, desk) == 8
-        assert request_threads(3, desk.provisioner, desk) == 3
+        assert request_threads(0, desk) == 8
+        assert request_threads(3, desk) == 3
         router = Settings.model_validate(
             {"provisioning": {"kind": "mikrotik-rest", "mikrotik": {"password": "x" * 12}}}
         )
         network = build_provisioner(router.provisioning)
-        assert request_threads(0, network, CheckinDesk(engine, router, network)) == 40
+        assert request_threads(0, CheckinDesk(engine, router, network)) == 40
     finally:
         engine.dispose()
 
