@@ -9,6 +9,7 @@ import shutil
 import sqlite3
 import subprocess
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
@@ -21,6 +22,10 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 15_000
+# A pooled PostgreSQL connection is pinged before use only after this long unused: one that
+# is in use many times a second is alive, and a ping on every checkout was a fifth of a
+# check-in's round trips (see ping_when_idle).
+IDLE_PING_SECONDS = 2.0
 # One lock per SQLite file URL for this process's writers (see write_session).
 _WRITERS: dict[str, threading.RLock] = {}
 
@@ -230,7 +235,32 @@ def create_db_engine(url: str, *, pool_size: int = 20) -> Engine:
         )
         _configure_sqlite(engine)
         return engine
-    return sa.create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    engine = sa.create_engine(url, pool_size=pool_size, max_overflow=pool_size)
+    ping_when_idle(engine)
+    return engine
+
+
+def ping_when_idle(engine: Engine, idle_seconds: float = IDLE_PING_SECONDS) -> None:
+    """Before a pooled connection is used, ping it if it lay unused for `idle_seconds`; a
+    dead one (the database restarted, a firewall forgot it) is replaced, not handed out.
+
+    SQLAlchemy's pool_pre_ping pings on every checkout. A connection that died while busy
+    fails its request instead (503, which the kiosk's outbox sends again), and SQLAlchemy
+    then retires every connection of the pool opened before the failure."""
+
+    @event.listens_for(engine, "checkin")
+    def _checked_in(_dbapi_connection: Any, record: Any) -> None:
+        record.info["kiosk_idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get("kiosk_idle_since")
+        if since is None or time.monotonic() - since < idle_seconds:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as exc:
+            raise sa.exc.DisconnectionError("pooled connection is gone") from exc
 
 
 def _configure_sqlite(engine: Engine) -> None:

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import shutil
+import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import psycopg
 import pytest
 from support.backend_server import BackendServer, checkin_body, post_together
-from support.postgres_server import PostgreSQL
+from support.postgres_server import NoPostgreSQL, PostgreSQL
+
+from kiosk.backend.db import IDLE_PING_SECONDS
 
 CONCURRENT = 20
 
@@ -75,3 +79,28 @@ def test_backup_of_postgresql_uses_pg_dump(pg_server: BackendServer) -> None:
     result = pg_server.kiosk("backup", str(destination))
     assert "pg_dump --format=custom" in result.stdout
     assert destination.read_bytes().startswith(b"PGDMP")
+
+
+def test_a_restarted_database_costs_no_request(tmp_path: Path) -> None:
+    """PostgreSQL restarts (an upgrade, a failover) while the backend's pooled connections
+    lie idle: they are dead, and the next check-ins and lookups still answer first time,
+    because a connection unused for IDLE_PING_SECONDS is pinged before it is handed out."""
+    try:
+        cluster = PostgreSQL()
+    except NoPostgreSQL as exc:
+        pytest.skip(str(exc))
+    cluster.start()  # its own cluster: the session's one serves tests running beside this
+    try:
+        url = cluster.new_database("restart")
+        with BackendServer(tmp_path, backend={"database_url": url}) as server:
+            for card in ("19000123", "19000104", "19000105"):  # several pooled connections
+                assert server.post("checkins", json=checkin_body(card)).status_code == 201
+            cluster.restart()
+            time.sleep(IDLE_PING_SECONDS + 0.5)
+            again = server.post("checkins", json=checkin_body("19000123"))
+            assert again.status_code == 201, again.text
+            assert again.json()["credential"]["reused"] is True
+            assert server.post("members/lookup", json={"card": "19000104"}).status_code == 200
+            assert server.post("checkins", json=checkin_body("19000106")).status_code == 201
+    finally:
+        cluster.close()

@@ -58,14 +58,24 @@ class PostgreSQL:
             + ["-E", "UTF8", "--no-locale", "--no-sync"],
             **run,  # type: ignore[call-overload]
         )
-        options = (
+        self.options = (
             f"-p {self.port} -k {self.base} -c listen_addresses=127.0.0.1 -c fsync=off "
             "-c max_connections=300"
         )
         subprocess.run(
-            [*self.prefix, "pg_ctl", "-D", str(self.data), "-o", options]
+            [*self.prefix, "pg_ctl", "-D", str(self.data), "-o", self.options]
             + ["-l", str(self.base / "pg.log"), "-w", "start"],
             **run,  # type: ignore[call-overload]
+        )
+
+    def restart(self) -> None:
+        """Stop (closing every client's connection) and start again on the same port."""
+        subprocess.run(
+            [*self.prefix, "pg_ctl", "-D", str(self.data), "-o", self.options]
+            + ["-l", str(self.base / "pg.log"), "-m", "fast", "-w", "restart"],
+            check=True,
+            capture_output=True,
+            timeout=120,
         )
 
     def new_database(self, stem: str = "kiosk") -> str:
