@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -17,7 +16,7 @@ from sqlalchemy.engine import Engine
 
 from kiosk.backend.auth import RateLimited, TokenCheck, Unauthorized, token_digest, token_id
 from kiosk.backend.errors import error_response
-from kiosk.backend.member_probing import SPAN_SECONDS, UnknownMemberThrottle
+from kiosk.backend.member_probing import PROBING_PATHS, SPAN_SECONDS, UnknownMemberThrottle
 from kiosk.backend.metrics import DATABASE_ERRORS, REQUEST_SECONDS, route_label
 from kiosk.backend.shared_limits import DatabaseCounts, SharedLimit, shared_limit
 from kiosk.config import BackendSettings
@@ -143,19 +142,19 @@ class RequestGuard:
             )
 
     def _admit(self, scope: Scope, headers: dict[str, str]) -> tuple[str, str, JSONResponse | None]:
-        """The caller's token id and digest, or the 401/429 that refuses the request."""
+        """The caller's token id and digest, or the 401/429 that refuses the request.
+
+        An address over its failed-login limit is refused whatever token it sends. A known
+        token then passes its own rate and, on a probing path, its unknown-member pause: on
+        PostgreSQL all three in one statement (SharedLimit.take_unless)."""
         address = (scope.get("client") or ("-", 0))[0]
         try:
-            blocked = self.failures.waiting(address)
-            if blocked is not None:
-                raise RateLimited(blocked)
             token = self.tokens.verify(headers.get("authorization"))
-            digest = token_digest(token)
-            self.limiter.take(digest)
-            return token_id(token), digest, self.unknown_members.refusal(scope["path"], digest)
         except Unauthorized as exc:
-            with contextlib.suppress(RateLimited):
+            try:
                 self.failures.take(address)
+            except RateLimited as blocked:
+                return "-", "", too_many(blocked)
             if self.failures.waiting(address) is not None:  # that was the last one
                 log.warning("failed authentication limit reached for %s", address)
             return (
@@ -165,14 +164,19 @@ class RequestGuard:
                     401, ErrorCode.unauthorized, str(exc), {"WWW-Authenticate": "Bearer"}
                 ),
             )
+        digest = token_digest(token)
+        checks = [(self.failures, address)]
+        probing = scope["path"] in PROBING_PATHS
+        if probing:
+            checks.append((self.unknown_members.limit, digest))
+        try:
+            waits = self.limiter.take_unless(digest, checks)
         except RateLimited as exc:
-            return (
-                "-",
-                "",
-                error_response(
-                    429, ErrorCode.rate_limited, str(exc), {"Retry-After": str(exc.retry_after)}
-                ),
-            )
+            return "-", "", too_many(exc)
+        if waits[0] is not None:
+            return "-", "", too_many(RateLimited(waits[0]))
+        paused = waits[1] if probing else None
+        return token_id(token), digest, self.unknown_members.refusal_for(paused)
 
     async def _buffered_body(
         self, scope: Scope, receive: Receive, headers: dict[str, str]
@@ -225,6 +229,12 @@ class RequestGuard:
             return await receive()
 
         return replay_body
+
+
+def too_many(exc: RateLimited) -> JSONResponse:
+    return error_response(
+        429, ErrorCode.rate_limited, str(exc), {"Retry-After": str(exc.retry_after)}
+    )
 
 
 def install_request_guard(

@@ -35,11 +35,8 @@ class UnknownMemberThrottle:
         """Seconds this token's lookups stay refused (0: not paused)."""
         return self.limit.waiting(digest) or 0
 
-    def refusal(self, path: str, digest: str) -> JSONResponse | None:
-        """The 429 for a probing request of a paused token, else None."""
-        if path not in PROBING_PATHS:
-            return None
-        wait = self.limit.waiting(digest)
+    def refusal_for(self, wait: int | None) -> JSONResponse | None:
+        """The 429 for a probing request of a token paused `wait` seconds (None: not)."""
         if wait is None:
             return None
         return error_response(

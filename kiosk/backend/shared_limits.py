@@ -21,8 +21,8 @@ import math
 import random
 import threading
 import time
-from collections.abc import Callable
-from typing import Protocol
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -59,29 +59,87 @@ class WindowCounts(Protocol):
         ...
 
 
+RATE_COUNTS = sa.select(RateWindowRow.window, RateWindowRow.count).where(
+    RateWindowRow.key == sa.bindparam("key"),
+    RateWindowRow.window.in_((sa.bindparam("window") - 1, sa.bindparam("window"))),
+)
+# PostgreSQL: count one event and read the window before, in one statement and one round
+# trip (autocommit: the upsert is atomic on its own, see DatabaseCounts.add_if).
+COUNT_AND_PREVIOUS = sa.text(
+    """
+    WITH counted AS (
+        INSERT INTO rate_windows (key, "window", count) VALUES (:key, :window, :amount)
+        ON CONFLICT (key, "window") DO UPDATE SET count = rate_windows.count + :amount
+        RETURNING count
+    )
+    SELECT (SELECT count FROM counted) AS current,
+           COALESCE((SELECT count FROM rate_windows
+                     WHERE key = :key AND "window" = :window - 1), 0) AS previous
+    """
+).bindparams(
+    sa.bindparam("key", type_=sa.String),
+    sa.bindparam("window", type_=sa.BigInteger),
+    sa.bindparam("amount", type_=sa.Integer),
+)
+
+
+def count_and_read(reads: int) -> sa.TextClause:
+    """COUNT_AND_PREVIOUS that also reads `reads` other keys' two windows (:k0/:w0 ...),
+    for a request that passes several limits in one round trip."""
+    columns = "".join(
+        f""",
+           COALESCE((SELECT count FROM rate_windows
+                     WHERE key = :k{n} AND "window" = :w{n} - 1), 0) AS p{n},
+           COALESCE((SELECT count FROM rate_windows
+                     WHERE key = :k{n} AND "window" = :w{n}), 0) AS c{n}"""
+        for n in range(reads)
+    )
+    text = str(COUNT_AND_PREVIOUS.text).rstrip() + columns
+    binds: list[sa.BindParameter[Any]] = [
+        sa.bindparam("key", type_=sa.String),
+        sa.bindparam("window", type_=sa.BigInteger),
+        sa.bindparam("amount", type_=sa.Integer),
+    ]
+    for n in range(reads):
+        binds += [
+            sa.bindparam(f"k{n}", type_=sa.String),
+            sa.bindparam(f"w{n}", type_=sa.BigInteger),
+        ]
+    return sa.text(text).bindparams(*binds)
+
+
+COUNT_AND_READ = {reads: count_and_read(reads) for reads in (1, 2)}
+UNCOUNT = (
+    sa.update(RateWindowRow)
+    .where(RateWindowRow.key == sa.bindparam("k"), RateWindowRow.window == sa.bindparam("w"))
+    .values(count=RateWindowRow.count - 1)
+)
+
+
 class DatabaseCounts:
-    """Counts in the `rate_windows` table: shared by every process on the database."""
+    """Counts in the `rate_windows` table: shared by every process on the database.
+
+    On PostgreSQL every call is one autocommit statement (no BEGIN, no COMMIT): a check-in
+    passes three limits, and their transactions were the larger part of its round trips."""
 
     def __init__(self, engine: Engine, namespace: str) -> None:
         self.engine = engine
         self.namespace = namespace
+        self.single_statements = engine.dialect.name == "postgresql"
+        self._autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
 
     def counts(self, key: str, window: int) -> tuple[int, int]:
-        with self.engine.connect() as connection:
+        engine = self._autocommit if self.single_statements else self.engine
+        with engine.connect() as connection:
             return self._counts(connection, key, window)
 
     def _counts(self, connection: sa.Connection, key: str, window: int) -> tuple[int, int]:
-        rows = connection.execute(
-            sa.select(RateWindowRow.window, RateWindowRow.count).where(
-                RateWindowRow.key == key, RateWindowRow.window.in_((window - 1, window))
-            )
-        ).all()
+        rows = connection.execute(RATE_COUNTS, {"key": key, "window": window}).all()
         counts = {int(w): int(c) for w, c in rows}
         return counts.get(window - 1, 0), counts.get(window, 0)
 
     def _add(self, connection: sa.Connection, key: str, window: int, amount: int) -> int:
-        dialect = connection.dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        insert = sqlite.insert if connection.dialect.name == "sqlite" else postgresql.insert
         statement = (
             insert(RateWindowRow)
             .values(key=key, window=window, count=amount)
@@ -93,22 +151,71 @@ class DatabaseCounts:
         )
         return int(connection.execute(statement).scalar_one())
 
+    def _forget_old_windows(self, connection: sa.Connection, window: int) -> None:
+        connection.execute(
+            sa.delete(RateWindowRow).where(
+                RateWindowRow.key.startswith(self.namespace, autoescape=True),
+                RateWindowRow.window < window - 1,
+            )
+        )
+
     def add_if(self, key: str, window: int, admit: Admit) -> tuple[int, int, bool]:
+        if self.single_statements:
+            return self._add_if_in_one_statement(key, window, admit)
         with write_connection(self.engine) as connection:
-            # The upsert locks the row (PostgreSQL) or the database (SQLite's BEGIN
-            # IMMEDIATE) until commit: two processes cannot both take the last place.
+            # The upsert locks the database (SQLite's BEGIN IMMEDIATE) until commit: two
+            # processes cannot both take the last place.
             current = self._add(connection, key, window, 1)
             previous, _ = self._counts(connection, key, window)
             kept = admit(previous, current)
             if not kept:
                 self._add(connection, key, window, -1)
             if random.random() < CLEANUP_SHARE:
-                connection.execute(
-                    sa.delete(RateWindowRow).where(
-                        RateWindowRow.key.startswith(self.namespace, autoescape=True),
-                        RateWindowRow.window < window - 1,
-                    )
-                )
+                self._forget_old_windows(connection, window)
+        return previous, current if kept else current - 1, kept
+
+    def count_reading(
+        self, key: str, window: int, reads: list[tuple[str, int]]
+    ) -> tuple[int, int, list[tuple[int, int]]]:
+        """PostgreSQL: count one event of `key` and read other keys' (previous, current)
+        counts, in one autocommit statement. The caller gives the place back with `uncount`
+        if the event is not kept."""
+        values: dict[str, object] = {"key": key, "window": window, "amount": 1}
+        for n, (other, other_window) in enumerate(reads):
+            values[f"k{n}"], values[f"w{n}"] = other, other_window
+        statement = COUNT_AND_READ.get(len(reads))
+        if statement is None:
+            statement = count_and_read(len(reads))
+        with self._autocommit.connect() as connection:
+            row = connection.execute(statement, values).one()
+            if random.random() < CLEANUP_SHARE:
+                self._forget_old_windows(connection, window)
+        named = row._mapping
+        read = [(int(named[f"p{n}"]), int(named[f"c{n}"])) for n in range(len(reads))]
+        return int(named["previous"]), int(named["current"]), read
+
+    def uncount(self, key: str, window: int) -> None:
+        with self._autocommit.connect() as connection:
+            connection.execute(UNCOUNT, {"k": key, "w": window})
+
+    def _add_if_in_one_statement(
+        self, key: str, window: int, admit: Admit
+    ) -> tuple[int, int, bool]:
+        """Count first, then give the place back if it was one too many. The upsert is
+        atomic, so no two events both take the last place, and no event is kept past the
+        limit. A refused event's count stands for the few milliseconds until it is given
+        back: an event racing it sees the limit already full, as it is in all but the rare
+        case where the sliding window makes room in those milliseconds."""
+        with self._autocommit.connect() as connection:
+            row = connection.execute(
+                COUNT_AND_PREVIOUS, {"key": key, "window": window, "amount": 1}
+            ).one()
+            current, previous = int(row.current), int(row.previous)
+            kept = admit(previous, current)
+            if not kept:
+                connection.execute(UNCOUNT, {"k": key, "w": window})
+            if random.random() < CLEANUP_SHARE:
+                self._forget_old_windows(connection, window)
         return previous, current if kept else current - 1, kept
 
 
@@ -207,6 +314,58 @@ class SharedLimit:
         if self._estimate(previous, current, into) + 1 <= self.limit:
             return None
         return self._wait(previous, current, into)
+
+    def _waiting_at(self, previous: int, current: int, into: float) -> int | None:
+        if self.limit <= 0 or self._estimate(previous, current, into) + 1 <= self.limit:
+            return None
+        return self._wait(previous, current, into)
+
+    def _counts_with(self, checks: Sequence[tuple[SharedLimit, str]]) -> DatabaseCounts | None:
+        """This limit's database counts, if every check counts in them too (one round trip)."""
+        store = self.store
+        if not isinstance(store, DatabaseCounts) or not store.single_statements:
+            return None
+        for limit, _ in checks:
+            if (
+                not isinstance(limit.store, DatabaseCounts)
+                or limit.store.engine is not store.engine
+            ):
+                return None
+        return store
+
+    def take_unless(self, key: str, checks: Sequence[tuple[SharedLimit, str]]) -> list[int | None]:
+        """`waiting()` of every (limit, key) in `checks`; if none waits, also `take(key)`
+        (which may raise RateLimited). A check that waits leaves `key` uncounted.
+
+        On PostgreSQL this is one round trip where it was one per limit: a request passes
+        three (the address's failed logins, the token's rate, its unknown members)."""
+        store = self._counts_with(checks)
+        if store is None or self.limit <= 0:
+            waits = [limit.waiting(other) for limit, other in checks]
+            if all(wait is None for wait in waits):
+                self.take(key)
+            return waits
+        now = self.clock()
+        window, into = self._window(now)
+        check_windows = [limit._window(now) for limit, _ in checks]
+        reads = [
+            (limit._key(other), check_window)
+            for (limit, other), (check_window, _) in zip(checks, check_windows, strict=True)
+        ]
+        previous, current, counts = store.count_reading(self._key(key), window, reads)
+        waits = [
+            limit._waiting_at(check_previous, check_current, check_into)
+            for (limit, _), (_, check_into), (check_previous, check_current) in zip(
+                checks, check_windows, counts, strict=True
+            )
+        ]
+        fits = self._estimate(previous, current, into) <= self.limit
+        held_back = any(wait is not None for wait in waits)
+        if not fits or held_back:
+            store.uncount(self._key(key), window)
+        if not fits and not held_back:
+            raise RateLimited(self._wait(previous, current - 1, into))
+        return waits
 
     def take(self, key: str) -> None:
         """Count one event of `key`, or raise RateLimited (and count nothing)."""

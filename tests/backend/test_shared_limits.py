@@ -7,9 +7,10 @@ from __future__ import annotations
 import multiprocessing
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
+from sqlalchemy import event
 
 from kiosk.backend.auth import RateLimited
 from kiosk.backend.db import create_db_engine, migrate
@@ -107,14 +108,69 @@ def test_refused_events_are_not_counted_and_zero_means_no_limit(
     assert unlimited.waiting("k") is None
 
 
+@pytest.fixture
+def limits_on_one_store(database_url: str) -> Iterator[Callable[..., SharedLimit]]:
+    """Limits counting in one store, as the guard's three do (one engine, or this process)."""
+    memory = MemoryCounts()
+    engine = None if database_url == "memory" else create_db_engine(database_url, pool_size=2)
+
+    def make(
+        limit: int, clock: Callable[[], float], namespace: str, span: float = 60.0
+    ) -> SharedLimit:
+        if engine is None:
+            return SharedLimit(memory, namespace, limit, span=span, clock=clock)
+        counts = DatabaseCounts(engine, namespace)
+        return SharedLimit(counts, namespace, limit, span=span, clock=clock)
+
+    yield make
+    if engine is not None:
+        engine.dispose()
+
+
+def test_take_unless_counts_only_what_no_check_holds_back(
+    limits_on_one_store: Callable[..., SharedLimit], database_url: str
+) -> None:
+    now = [60_000.0]
+    token = limits_on_one_store(3, lambda: now[0], "token:")
+    failures = limits_on_one_store(1, lambda: now[0], "auth-failure:")
+    unknown = limits_on_one_store(1, lambda: now[0], "unknown-member:", 600.0)
+    assert token.take_unless("t", [(failures, "10.0.0.5"), (unknown, "t")]) == [None, None]
+    failures.take("10.0.0.5")  # this address has used its one failed login
+    unknown.take("t")  # and this token its one unknown member number
+    blocked, paused = token.take_unless("t", [(failures, "10.0.0.5"), (unknown, "t")])
+    assert blocked == failures.waiting("10.0.0.5") and blocked is not None and blocked > 0
+    assert paused == unknown.waiting("t") and paused is not None and paused > 60
+    # Held back, "t" was not counted: two more of its three fit, from another address.
+    assert token.take_unless("t", [(failures, "10.0.0.6")]) == [None]
+    assert token.take_unless("t", [(failures, "10.0.0.6")]) == [None]
+    with pytest.raises(RateLimited) as raised:
+        token.take_unless("t", [(failures, "10.0.0.6")])
+    assert raised.value.retry_after == token.waiting("t")
+    with pytest.raises(RateLimited):  # the refused one was not counted either
+        token.take("t")
+    now[0] += 120.0  # two windows on: all of it forgotten
+    assert token.take_unless("t", [(failures, "10.0.0.5")]) == [None]
+    if database_url.startswith("postgresql"):  # one statement, where there were three
+        engine = cast(DatabaseCounts, token.store).engine
+        statements: list[str] = []
+        event.listen(engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+        token.take_unless("t", [(failures, "10.0.0.5"), (unknown, "u")])
+        assert len(statements) == 1, statements
+
+
 def _take_many(url: str, times: int, start: Any, results: Any) -> None:
     engine = create_db_engine(url, pool_size=1)
-    limit = SharedLimit(DatabaseCounts(engine, "token:"), "token:", 50, clock=lambda: 60_000.0 + 30)
+    clock = lambda: 60_000.0 + 30  # noqa: E731
+    limit = SharedLimit(DatabaseCounts(engine, "token:"), "token:", 50, clock=clock)
+    failures = SharedLimit(DatabaseCounts(engine, "auth-failure:"), "auth-failure:", 5, clock=clock)
     start.wait()
     passed = 0
-    for _ in range(times):
+    for n in range(times):
         try:
-            limit.take("one-kiosk")
+            if n % 2:  # as the guard takes it, with a check beside it
+                assert limit.take_unless("one-kiosk", [(failures, "10.0.0.9")]) == [None]
+            else:
+                limit.take("one-kiosk")
             passed += 1
         except RateLimited:
             pass
