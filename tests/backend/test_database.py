@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from kiosk.backend.app import create_app
@@ -40,6 +41,7 @@ from kiosk.backend.provisioning.base import (
     NetworkCredential,
     ProvisioningUnavailable,
 )
+from kiosk.backend.provisioning.local import LocalProvisioner
 from kiosk.backend.reconciling import reconcile_once
 from kiosk.config import Settings
 from kiosk.protocol import CheckinRequest, MemberStatus
@@ -210,6 +212,17 @@ def test_reconcile_once_hands_active_credentials_to_the_network(engine: Engine) 
     assert set(network.held) == {credential.username}
 
 
+def test_reconcile_with_the_local_provisioner_reads_nothing(engine: Engine) -> None:
+    """The backend is the only record there: each instance loading every active credential
+    every minute only paused its check-ins."""
+    desk = CheckinDesk(engine, settings_for(engine), LocalProvisioner(), clock=lambda: NOW)
+    assert desk.record(checkin(), allow_credential=True).response.credential is not None
+    statements: list[str] = []
+    event.listen(engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    report = reconcile_once(engine, LocalProvisioner(), NOW)
+    assert statements == [] and report.created == report.removed == report.errors == 0
+
+
 def test_the_app_reconciles_in_the_background(engine: Engine) -> None:
     settings = settings_for(engine).with_overrides(provisioning={"reconcile_seconds": 0.05})
     network = RecordingProvisioner()
@@ -355,7 +368,6 @@ def count_commits(engine: Engine) -> list[int]:
 def test_a_local_credential_is_issued_in_the_check_ins_one_transaction(engine: Engine) -> None:
     # Nothing crosses the network with the local provisioner: no reservation, no lease and
     # no confirming transaction, so SQLite's one writer is held once per check-in (issue 14).
-    from kiosk.backend.provisioning.local import LocalProvisioner
 
     desk = CheckinDesk(engine, settings_for(engine), LocalProvisioner(), clock=lambda: NOW)
     commits = count_commits(engine)
