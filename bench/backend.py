@@ -341,10 +341,16 @@ class WorkerRun:
         return "met" if met else "NOT met"
 
 
+WARM_UP_SECONDS = 5.0
+
+
 def fixed_and_steps(url: str, label: str) -> tuple[LoadResult, list[LoadResult]]:
     """The fixed 100/s run, then rising steps until one fails twice; `url` may list several
     instances ("URL|URL")."""
-    run_load(url, 20, 3, seed=1)  # warm-up: imports, connections, page cache
+    # Warm-up at the fixed rate: imports, the page cache, and as many pooled database
+    # connections as that rate keeps busy (at 20/s a PostgreSQL instance opened two, and
+    # the first seconds of the fixed run then paid for opening the rest).
+    run_load(url, FIXED_RATE, WARM_UP_SECONDS, seed=1)
     fixed = run_load(url, FIXED_RATE, FIXED_SECONDS, seed=2)
     print(_row(f"{label}, fixed", fixed), flush=True)
     steps: list[LoadResult] = []

@@ -92,7 +92,8 @@ a throwaway PostgreSQL cluster on loopback (fsync off, as a test cluster;
 a production one syncs), {MEMBERS:,} members, N `kiosk backend` instances (1 worker each)
 on their own ports sharing its database, the load generator of the SQLite bench spreading
 its keep-alive connections over them. The rate limits count in the database here
-(`[backend] shared_limits = "auto"` on PostgreSQL): one upsert per request. Same machine:
+(`[backend] shared_limits = "auto"` on PostgreSQL): one statement per request for all three
+limits. Each instance count is warmed up at 100/s for 5 s first. Same machine:
 {os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, {dt.date.today()};
 load average {load_before:.1f} before the run.
 
