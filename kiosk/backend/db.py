@@ -245,7 +245,7 @@ def ping_when_idle(engine: Engine, idle_seconds: float = IDLE_PING_SECONDS) -> N
     dead one (the database restarted, a firewall forgot it) is replaced, not handed out.
 
     SQLAlchemy's pool_pre_ping pings on every checkout. A connection that died while busy
-    fails its request instead (503, which the kiosk's outbox sends again), and SQLAlchemy
+    fails its request instead (500, which the kiosk's outbox sends again), and SQLAlchemy
     then retires every connection of the pool opened before the failure."""
 
     @event.listens_for(engine, "checkin")

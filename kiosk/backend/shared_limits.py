@@ -63,30 +63,13 @@ RATE_COUNTS = sa.select(RateWindowRow.window, RateWindowRow.count).where(
     RateWindowRow.key == sa.bindparam("key"),
     RateWindowRow.window.in_((sa.bindparam("window") - 1, sa.bindparam("window"))),
 )
-# PostgreSQL: count one event and read the window before, in one statement and one round
-# trip (autocommit: the upsert is atomic on its own, see DatabaseCounts.add_if).
-COUNT_AND_PREVIOUS = sa.text(
-    """
-    WITH counted AS (
-        INSERT INTO rate_windows (key, "window", count) VALUES (:key, :window, :amount)
-        ON CONFLICT (key, "window") DO UPDATE SET count = rate_windows.count + :amount
-        RETURNING count
-    )
-    SELECT (SELECT count FROM counted) AS current,
-           COALESCE((SELECT count FROM rate_windows
-                     WHERE key = :key AND "window" = :window - 1), 0) AS previous
-    """
-).bindparams(
-    sa.bindparam("key", type_=sa.String),
-    sa.bindparam("window", type_=sa.BigInteger),
-    sa.bindparam("amount", type_=sa.Integer),
-)
 
 
 def count_and_read(reads: int) -> sa.TextClause:
-    """COUNT_AND_PREVIOUS that also reads `reads` other keys' two windows (:k0/:w0 ...),
-    for a request that passes several limits in one round trip."""
-    columns = "".join(
+    """PostgreSQL: count one event of :key and read its previous window, and `reads` other
+    keys' two windows (:k0/:w0 ...), in one statement and one round trip (autocommit: the
+    upsert is atomic on its own, see DatabaseCounts._add_if_in_one_statement)."""
+    others = "".join(
         f""",
            COALESCE((SELECT count FROM rate_windows
                      WHERE key = :k{n} AND "window" = :w{n} - 1), 0) AS p{n},
@@ -94,21 +77,29 @@ def count_and_read(reads: int) -> sa.TextClause:
                      WHERE key = :k{n} AND "window" = :w{n}), 0) AS c{n}"""
         for n in range(reads)
     )
-    text = str(COUNT_AND_PREVIOUS.text).rstrip() + columns
     binds: list[sa.BindParameter[Any]] = [
         sa.bindparam("key", type_=sa.String),
         sa.bindparam("window", type_=sa.BigInteger),
-        sa.bindparam("amount", type_=sa.Integer),
     ]
     for n in range(reads):
         binds += [
             sa.bindparam(f"k{n}", type_=sa.String),
             sa.bindparam(f"w{n}", type_=sa.BigInteger),
         ]
+    text = f"""
+    WITH counted AS (
+        INSERT INTO rate_windows (key, "window", count) VALUES (:key, :window, 1)
+        ON CONFLICT (key, "window") DO UPDATE SET count = rate_windows.count + 1
+        RETURNING count
+    )
+    SELECT (SELECT count FROM counted) AS current,
+           COALESCE((SELECT count FROM rate_windows
+                     WHERE key = :key AND "window" = :window - 1), 0) AS previous{others}
+    """
     return sa.text(text).bindparams(*binds)
 
 
-COUNT_AND_READ = {reads: count_and_read(reads) for reads in (1, 2)}
+COUNT_AND_READ = {reads: count_and_read(reads) for reads in (0, 1, 2)}
 UNCOUNT = (
     sa.update(RateWindowRow)
     .where(RateWindowRow.key == sa.bindparam("k"), RateWindowRow.window == sa.bindparam("w"))
@@ -126,11 +117,14 @@ class DatabaseCounts:
         self.engine = engine
         self.namespace = namespace
         self.single_statements = engine.dialect.name == "postgresql"
-        self._autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
+        self._single = (
+            engine.execution_options(isolation_level="AUTOCOMMIT")
+            if self.single_statements
+            else engine
+        )
 
     def counts(self, key: str, window: int) -> tuple[int, int]:
-        engine = self._autocommit if self.single_statements else self.engine
-        with engine.connect() as connection:
+        with self._single.connect() as connection:
             return self._counts(connection, key, window)
 
     def _counts(self, connection: sa.Connection, key: str, window: int) -> tuple[int, int]:
@@ -180,13 +174,13 @@ class DatabaseCounts:
         """PostgreSQL: count one event of `key` and read other keys' (previous, current)
         counts, in one autocommit statement. The caller gives the place back with `uncount`
         if the event is not kept."""
-        values: dict[str, object] = {"key": key, "window": window, "amount": 1}
+        values: dict[str, object] = {"key": key, "window": window}
         for n, (other, other_window) in enumerate(reads):
             values[f"k{n}"], values[f"w{n}"] = other, other_window
         statement = COUNT_AND_READ.get(len(reads))
         if statement is None:
             statement = count_and_read(len(reads))
-        with self._autocommit.connect() as connection:
+        with self._single.connect() as connection:
             row = connection.execute(statement, values).one()
             if random.random() < CLEANUP_SHARE:
                 self._forget_old_windows(connection, window)
@@ -195,7 +189,7 @@ class DatabaseCounts:
         return int(named["previous"]), int(named["current"]), read
 
     def uncount(self, key: str, window: int) -> None:
-        with self._autocommit.connect() as connection:
+        with self._single.connect() as connection:
             connection.execute(UNCOUNT, {"k": key, "w": window})
 
     def _add_if_in_one_statement(
@@ -206,16 +200,10 @@ class DatabaseCounts:
         limit. A refused event's count stands for the few milliseconds until it is given
         back: an event racing it sees the limit already full, as it is in all but the rare
         case where the sliding window makes room in those milliseconds."""
-        with self._autocommit.connect() as connection:
-            row = connection.execute(
-                COUNT_AND_PREVIOUS, {"key": key, "window": window, "amount": 1}
-            ).one()
-            current, previous = int(row.current), int(row.previous)
-            kept = admit(previous, current)
-            if not kept:
-                connection.execute(UNCOUNT, {"k": key, "w": window})
-            if random.random() < CLEANUP_SHARE:
-                self._forget_old_windows(connection, window)
+        previous, current, _ = self.count_reading(key, window, [])
+        kept = admit(previous, current)
+        if not kept:
+            self.uncount(key, window)
         return previous, current if kept else current - 1, kept
 
 
@@ -311,11 +299,10 @@ class SharedLimit:
             return None
         window, into = self._window(self.clock())
         previous, current = self.store.counts(self._key(key), window)
-        if self._estimate(previous, current, into) + 1 <= self.limit:
-            return None
-        return self._wait(previous, current, into)
+        return self._waiting_at(previous, current, into)
 
     def _waiting_at(self, previous: int, current: int, into: float) -> int | None:
+        """`waiting()` for counts already read."""
         if self.limit <= 0 or self._estimate(previous, current, into) + 1 <= self.limit:
             return None
         return self._wait(previous, current, into)
