@@ -16,14 +16,12 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session
 
 from kiosk.backend import credentials as policy
 from kiosk.backend.db import (
     CredentialRow,
     MemberRow,
     VisitRow,
-    lock_credential_issuing,
     read_session,
     write_session,
 )
@@ -36,17 +34,8 @@ from kiosk.backend.desk_outcomes import (
     Reserved,
     WaitForPending,
 )
-from kiosk.backend.desk_statements import (
-    DELETE_CREDENTIAL,
-    EARLIER_ENTRY,
-    INSERT_ANSWERS,
-    INSERT_VISIT,
-    MEMBER_CREDENTIALS,
-    MEMBER_LOCKED,
-    HeldCredential,
-    inserted_id,
-    pending_first,
-)
+from kiosk.backend.desk_statements import DeskStatements, HeldCredential, pending_first
+from kiosk.backend.desk_transaction import DeskTransaction, desk_transaction
 from kiosk.backend.library_desk import LibraryDesk
 from kiosk.backend.library_link import LibraryUnavailable
 from kiosk.backend.members import effective_status
@@ -110,6 +99,7 @@ class CheckinDesk:
         self.cards = CardReader(settings.cards.pattern)
         self.timezone = ZoneInfo(settings.backend.timezone)
         self.library = LibraryDesk(settings, engine, self.timezone)
+        self.statements = DeskStatements(engine.dialect)
         # Called while waiting for another check-in's pending credential (tests watch it).
         self.pause: Callable[[float], None] = time.sleep
 
@@ -205,24 +195,26 @@ class CheckinDesk:
 
     def _begin(self, entry: _Entry, *, after_waiting: bool) -> Outcome | Reserved | WaitForPending:
         request = entry.request
-        with write_session(self.engine) as session:
+        statements = self.statements
+        with desk_transaction(self.engine, statements) as desk:
             # Lock the member first: concurrent check-ins of one member (and replays of one
             # client_ref) queue here, so the reads below decide alone.
-            member = session.execute(MEMBER_LOCKED, {"member_id": entry.member_id}).first()
-            replay = self._replay(session, entry)
+            member = desk.first(statements.member_locked, member_id=entry.member_id)
+            replay = self._replay(desk, entry)
             if replay is not None:
                 return replay
             if member is None:
                 raise MemberNotFound(f"no member {entry.member_id}")
+            member_id, member_status, member_expires_on = member
             now = self.clock()
-            status = effective_status(member.status, member.expires_on, self.today(now))
+            status = effective_status(member_status, member_expires_on, self.today(now))
             if not (entry.allow_credential and request.want_internet):
-                return self._add_visit(session, entry, now, None, reused=False)
+                return self._add_visit(desk, entry, now, None, reused=False)
             if status is not MemberStatus.active:
                 raise MemberNotAllowed(status)
             held = [
                 HeldCredential(*row)
-                for row in session.execute(MEMBER_CREDENTIALS, {"member_id": member.id, "now": now})
+                for row in desk.rows(statements.member_credentials, member_id=member_id, now=now)
             ]
             pending, existing = pending_first(held)
             if pending is not None:
@@ -231,23 +223,26 @@ class CheckinDesk:
                     return WaitForPending()
                 # Its owner died between reserving and confirming (a crash, a kill).
                 log.warning(
-                    "checkin member=%s: took over a reservation, silent %s", member.id, silent
+                    "checkin member=%s: took over a reservation, silent %s", member_id, silent
                 )
-                session.execute(DELETE_CREDENTIAL, {"credential_id": pending.id})
+                desk.run(statements.delete_credential, credential_id=pending.id)
             if existing is not None:
-                return self._add_visit(session, entry, now, existing, reused=True)
+                return self._add_visit(desk, entry, now, existing, reused=True)
             if after_waiting and pending is None:
                 # The check-in we waited for could not get its credential to the network.
                 raise ProvisioningUnavailable(
-                    f"member {member.id}: the network side refused the credential just now"
+                    f"member {member_id}: the network side refused the credential just now"
                 )
-            lock_credential_issuing(session)
+            if statements.postgresql:
+                # One issuer at a time (unique random usernames, one credential per member);
+                # SQLite's writer is alone already.
+                desk.run(statements.issuing_lock)
             new = policy.insert_credential(
-                session,
+                desk,
                 self.settings.credentials,
-                member.id,
+                member_id,
                 policy.credential_expiry(
-                    now, self.settings.credentials.valid_days, member.expires_on, self.timezone
+                    now, self.settings.credentials.valid_days, member_expires_on, self.timezone
                 ),
                 request.kiosk_id,
                 now,
@@ -259,14 +254,15 @@ class CheckinDesk:
                 # this one transaction, with no reservation, lease or second transaction.
                 self.provisioner.issue(network)
                 CREDENTIALS_ISSUED.inc()
-                return self._add_visit(session, entry, now, new, reused=False)
+                return self._add_visit(desk, entry, now, new, reused=False)
             return Reserved(new.id, network, now)
 
     def _confirm(self, entry: _Entry, reserved: Reserved) -> Outcome:
         """The network has the credential: make it valid and record the visit, together."""
-        with write_session(self.engine) as session:
+        with desk_transaction(self.engine, self.statements) as desk:
+            session = desk.session
             row = session.get(CredentialRow, reserved.credential_id)
-            replay = self._replay(session, entry)
+            replay = self._replay(desk, entry)
             if replay is not None or row is None:
                 # Another member's request took this client_ref meanwhile, the member was
                 # deleted, or another instance took the reservation over (our lease had
@@ -285,7 +281,7 @@ class CheckinDesk:
             confirmed = HeldCredential(
                 row.id, row.username, row.password, row.expires_at, row.issued_at, False
             )
-            return self._add_visit(session, entry, reserved.issued_at, confirmed, reused=False)
+            return self._add_visit(desk, entry, reserved.issued_at, confirmed, reused=False)
 
     def _release(self, credential_id: int) -> None:
         with write_session(self.engine) as session:
@@ -295,24 +291,26 @@ class CheckinDesk:
                 )
             )
 
-    def _replay(self, session: Session, entry: _Entry) -> Outcome | None:
+    def _replay(self, desk: DeskTransaction, entry: _Entry) -> Outcome | None:
         client_ref = str(entry.request.client_ref)
-        earlier = session.execute(EARLIER_ENTRY, {"client_ref": client_ref}).first()
+        earlier = desk.first(self.statements.earlier_entry, client_ref=client_ref)
         if earlier is None:
             return None
-        if earlier.kind == "guest":
+        visit_id, request_digest, kind = earlier
+        if kind == "guest":
             raise ClientRefConflict(f"client_ref {client_ref} was already used for a guest")
-        if earlier.request_digest != entry.digest:
+        if request_digest != entry.digest:
             raise ClientRefConflict(
                 f"client_ref {client_ref} was already used with a different body"
             )
-        visit = session.get(VisitRow, earlier.id)
+        session = desk.session
+        visit = session.get(VisitRow, visit_id)
         assert visit is not None  # under the member's lock, in this transaction
         return Outcome(checkin_replay(session, visit, self.clock()), True)
 
     def _add_visit(
         self,
-        session: Session,
+        desk: DeskTransaction,
         entry: _Entry,
         now: dt.datetime,
         held: HeldCredential | None,
@@ -340,34 +338,31 @@ class CheckinDesk:
             )
         response = CheckinResponse(visit=visit, credential=credential)
         body = response.model_dump_json()
-        counted = self.library.counted(session, entry.member_id, occurred_at)
+        counted = self.library.counted(desk, entry.member_id, occurred_at)
         if counted:
-            self.library.member_visit(session, request, entry.member_id, occurred_at, now)
+            self.library.member_visit(desk, request, entry.member_id, occurred_at, now)
         local = occurred_at.astimezone(self.timezone)
-        result = session.execute(
-            INSERT_VISIT,
-            {
-                "client_ref": str(request.client_ref),
-                "member_id": entry.member_id,
-                "kiosk_id": request.kiosk_id,
-                "occurred_at": occurred_at,
-                "received_at": now,
-                "answers": entry.answers_json,
-                "want_internet": request.want_internet,
-                "credential_id": held.id if held is not None else None,
-                "credential_reused": reused,
-                "request_digest": entry.digest,
-                "response": body,
-                "local_day": local.date(),
-                "local_hour": local.hour,
-                "counted": counted,
-            },
+        visit_id = desk.inserted(
+            self.statements.insert_visit,
+            client_ref=str(request.client_ref),
+            member_id=entry.member_id,
+            kiosk_id=request.kiosk_id,
+            occurred_at=occurred_at,
+            received_at=now,
+            answers=entry.answers_json,
+            want_internet=request.want_internet,
+            credential_id=held.id if held is not None else None,
+            credential_reused=reused,
+            request_digest=entry.digest,
+            response=body,
+            local_day=local.date(),
+            local_hour=local.hour,
+            counted=counted,
         )
-        visit_id = inserted_id(result)
         if counted:  # a repeat visit is kept but stays out of reports
             rows = answer_values(visit_id, request.answers, local.date())
             if rows:
-                session.execute(INSERT_ANSWERS, rows)
+                desk.run_many(self.statements.insert_answers, rows)
         log.info(
             "%s member=%s kiosk=%s client_ref=%s credential=%s",
             "checkin" if entry.allow_credential else "visit",

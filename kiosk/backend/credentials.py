@@ -12,12 +12,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from kiosk.backend.db import CredentialRow, GuestVisitRow
-from kiosk.backend.desk_statements import (
-    INSERT_CREDENTIAL,
-    USERNAME_TAKEN,
-    HeldCredential,
-    inserted_id,
-)
+from kiosk.backend.desk_statements import USERNAME_TAKEN, HeldCredential
+from kiosk.backend.desk_transaction import DeskTransaction
 from kiosk.backend.provisioning.base import NetworkCredential
 from kiosk.config import CredentialSettings
 
@@ -110,7 +106,7 @@ def username_taken(session: Session, username: str) -> bool:
 
 
 def insert_credential(
-    session: Session,
+    desk: DeskTransaction,
     settings: CredentialSettings,
     member_id: str,
     expires_at: dt.datetime,
@@ -121,19 +117,25 @@ def insert_credential(
 ) -> HeldCredential:
     """A new credential row for the member, under the issuing lock (the caller holds it):
     pending (to be confirmed) while issuing crosses the network."""
-    username = choose_username(settings, member_id, lambda name: username_taken(session, name))
+    statements = desk.statements
+
+    def taken(name: str) -> bool:
+        row = desk.first(statements.username_taken, username=name)
+        return bool(row and row[0])
+
+    username = choose_username(settings, member_id, taken)
     password = generate_password(settings.password_length)
-    values = {
-        "member_id": member_id,
-        "username": username,
-        "password": password,
-        "issued_at": now,
-        "expires_at": expires_at,
-        "revoked": False,
-        "pending": pending,
-        "kiosk_id": kiosk_id,
-    }
-    credential_id = inserted_id(session.execute(INSERT_CREDENTIAL, values))
+    credential_id = desk.inserted(
+        statements.insert_credential,
+        member_id=member_id,
+        username=username,
+        password=password,
+        issued_at=now,
+        expires_at=expires_at,
+        revoked=False,
+        pending=pending,
+        kiosk_id=kiosk_id,
+    )
     return HeldCredential(credential_id, username, password, expires_at, now, pending)
 
 

@@ -10,6 +10,7 @@ import sqlite3
 import subprocess
 import threading
 import time
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
@@ -28,6 +29,8 @@ SQLITE_BUSY_TIMEOUT_MS = 15_000
 IDLE_PING_SECONDS = 2.0
 # One lock per SQLite file URL for this process's writers (see write_session).
 _WRITERS: dict[str, threading.RLock] = {}
+# PostgreSQL advisory lock that serialises credential issuing (see lock_credential_issuing).
+ISSUING_LOCK_KEY = 4715001
 
 
 class UTCDateTime(sa.types.TypeDecorator[dt.datetime]):
@@ -293,6 +296,28 @@ def read_session(engine: Engine) -> Iterator[Session]:
         yield session
 
 
+class _WritePlan:
+    """How one engine's writers begin: the engine whose BEGIN is IMMEDIATE on SQLite, and
+    this process's writer lock for a SQLite file (None on PostgreSQL)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine.execution_options(kiosk_write=True)
+        url = engine.url.render_as_string()
+        self.lock = _WRITERS.get(url) if is_sqlite(url) else None
+
+
+# Built once per engine: parsing the URL and making the options engine cost more than a
+# check-in's statements did on the driver.
+_WRITE_PLANS: weakref.WeakKeyDictionary[Engine, _WritePlan] = weakref.WeakKeyDictionary()
+
+
+def _write_plan(engine: Engine) -> _WritePlan:
+    plan = _WRITE_PLANS.get(engine)
+    if plan is None:
+        plan = _WRITE_PLANS[engine] = _WritePlan(engine)
+    return plan
+
+
 @contextmanager
 def write_session(engine: Engine) -> Iterator[Session]:
     """A session whose transaction serialises with every other writer (SQLite: BEGIN
@@ -302,9 +327,9 @@ def write_session(engine: Engine) -> Iterator[Session]:
     handler waits by sleeping (1, 2, 5 ... 100 ms), so threads that meet a held write lock
     in the database lose whole milliseconds after it is free; a Python lock hands it on at
     once. Other processes on the file still meet the busy handler."""
-    lock = _WRITERS.get(engine.url.render_as_string()) if is_sqlite(str(engine.url)) else None
-    with lock if lock is not None else nullcontext():
-        with Session(engine.execution_options(kiosk_write=True), expire_on_commit=False) as session:
+    plan = _write_plan(engine)
+    with plan.lock if plan.lock is not None else nullcontext():
+        with Session(plan.engine, expire_on_commit=False) as session:
             with session.begin():
                 yield session
 
@@ -313,9 +338,9 @@ def write_session(engine: Engine) -> Iterator[Session]:
 def write_connection(engine: Engine) -> Iterator[sa.Connection]:
     """Like write_session, as a bare Core connection: for a few statements on a hot path,
     without the ORM session's own cost."""
-    lock = _WRITERS.get(engine.url.render_as_string()) if is_sqlite(str(engine.url)) else None
-    with lock if lock is not None else nullcontext():
-        with engine.execution_options(kiosk_write=True).begin() as connection:
+    plan = _write_plan(engine)
+    with plan.lock if plan.lock is not None else nullcontext():
+        with plan.engine.begin() as connection:
             yield connection
 
 
@@ -323,7 +348,7 @@ def lock_credential_issuing(session: Session) -> None:
     """PostgreSQL: one credential issuer at a time (unique random usernames, one credential
     per member). SQLite writers are already serialised by BEGIN IMMEDIATE."""
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(sa.text("SELECT pg_advisory_xact_lock(4715001)"))
+        session.execute(sa.text(f"SELECT pg_advisory_xact_lock({ISSUING_LOCK_KEY})"))
 
 
 def migrate(engine: Engine) -> None:

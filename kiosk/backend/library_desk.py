@@ -10,12 +10,12 @@ from collections.abc import Callable
 from typing import Any
 
 import anyio.to_thread
-import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from kiosk.backend import writeback
-from kiosk.backend.db import MemberRow, VisitRow, read_session
+from kiosk.backend.db import MemberRow, read_session
+from kiosk.backend.desk_transaction import DeskTransaction
 from kiosk.backend.library_link import (
     LibraryUnavailable,
     LibraryVisit,
@@ -63,33 +63,31 @@ class LibraryDesk:
             # Not a 404: the kiosk's outbox keeps the visit and tries again later.
             raise LibraryUnavailable(f"member {member_id} not in the local copy yet")
 
-    def counted(self, session: Session, member_id: str, occurred_at: dt.datetime) -> bool:
+    def counted(self, desk: DeskTransaction, member_id: str, occurred_at: dt.datetime) -> bool:
         """False for a repeat: an earlier counted visit inside the window (SLiMS's
         time_visitor_limitation)."""
         if not self.window:
             return True
-        earlier = session.scalar(
-            sa.select(VisitRow.id)
-            .where(
-                VisitRow.member_id == member_id,
-                VisitRow.counted.is_(True),
-                VisitRow.occurred_at > occurred_at - self.window,
-                VisitRow.occurred_at <= occurred_at,
-            )
-            .limit(1)
+        earlier = desk.first(
+            desk.statements.earlier_counted_visit,
+            member_id=member_id,
+            since=occurred_at - self.window,
+            until=occurred_at,
         )
         return earlier is None
 
     def member_visit(
         self,
-        session: Session,
+        desk: DeskTransaction,
         request: VisitRequest,
         member_id: str,
         occurred_at: dt.datetime,
         now: dt.datetime,
     ) -> None:
+        """Queue a member's visit for the library's guestbook, in the check-in's transaction."""
         if not self.record_visits:
             return  # no library guestbook to write to: no need to read the member again
+        session = desk.session
         member = session.get(MemberRow, member_id)
         if member is None:
             return

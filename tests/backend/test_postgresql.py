@@ -10,7 +10,7 @@ from pathlib import Path
 import psycopg
 import pytest
 from support.backend_server import BackendServer, checkin_body, post_together
-from support.postgres_server import NoPostgreSQL, PostgreSQL
+from support.postgres_server import NoPostgreSQL, PostgreSQL, plain_url
 
 from kiosk.backend.db import IDLE_PING_SECONDS
 
@@ -104,3 +104,31 @@ def test_a_restarted_database_costs_no_request(tmp_path: Path) -> None:
             assert server.post("checkins", json=checkin_body("19000106")).status_code == 201
     finally:
         cluster.close()
+
+
+def test_connections_cut_while_pooled_cost_one_request_at_most(
+    postgresql: PostgreSQL, tmp_path: Path
+) -> None:
+    """PostgreSQL drops the backend's connections (an administrator's
+    pg_terminate_backend, a failover) less than IDLE_PING_SECONDS after they were last
+    used, so no ping catches them: the first check-in that meets a dead one fails (the
+    kiosk's outbox sends it again), and every connection pooled before it is retired with
+    it, so the check-ins after it answer. The limits count in this process here, so the
+    check-in's first statement is the desk's own, on the driver's cursor."""
+    url = postgresql.new_database("cut")
+    database = url.rsplit("/", 1)[1]
+    with BackendServer(
+        tmp_path, backend={"database_url": url, "shared_limits": "process"}
+    ) as server:
+        burst = post_together(server, "checkins", [checkin_body() for _ in range(8)])
+        assert {response.status_code for response in burst} <= {200, 201}
+        with psycopg.connect(plain_url(url.rsplit("/", 1)[0] + "/postgres")) as admin:
+            cut = admin.execute(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = %s AND pid <> pg_backend_pid()",
+                (database,),
+            ).fetchone()
+        assert cut is not None and cut[0] >= 2, "the burst pooled several connections"
+        answers = [server.post("checkins", json=checkin_body()).status_code for _ in range(12)]
+    failed = [status for status in answers if status not in (200, 201)]
+    assert len(failed) <= 1, answers
