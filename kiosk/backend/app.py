@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 
 import anyio.to_thread
 from fastapi import FastAPI
+from sqlalchemy.engine import Engine
 
 from kiosk import __version__
 from kiosk.backend.apidocs import install_api_docs
@@ -16,6 +17,7 @@ from kiosk.backend.auth import TokenCheck
 from kiosk.backend.checkins import CheckinDesk, Clock, utc_now
 from kiosk.backend.console.routes import install_console
 from kiosk.backend.db import create_db_engine, migrate
+from kiosk.backend.desk_placement import DeskPlacement
 from kiosk.backend.errors import install_error_handlers
 from kiosk.backend.guard import install_request_guard
 from kiosk.backend.guests import GuestDesk
@@ -41,6 +43,18 @@ def request_threads(configured: int, desk: CheckinDesk) -> int:
     return 40 if desk.remote or desk.library.copy is not None else 8
 
 
+def log_ready(engine: Engine, network: Provisioner, threads: int, desk: DeskPlacement) -> None:
+    """The operator's line that the backend answers now, and how it is set up."""
+    log.info(
+        "backend %s ready: database %s, provisioning %s, request threads %d, check-ins %s",
+        __version__,
+        engine.url.render_as_string(hide_password=True),
+        network.name,
+        threads,
+        "on the event loop" if desk.on_loop else "in request threads",
+    )
+
+
 def create_app(
     settings: Settings,
     *,
@@ -60,6 +74,7 @@ def create_app(
     engine = create_db_engine(backend.database_url)
     network = provisioner if provisioner is not None else build_provisioner(settings.provisioning)
     desk = CheckinDesk(engine, settings, network, clock)
+    placement = DeskPlacement(desk)
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -74,13 +89,7 @@ def create_app(
         purge_task = asyncio.create_task(
             purge_forever(engine, settings.privacy.retention_days, clock)
         )
-        log.info(
-            "backend %s ready: database %s, provisioning %s, request threads %d",
-            __version__,
-            engine.url.render_as_string(hide_password=True),
-            network.name,
-            threads,
-        )
+        log_ready(engine, network, threads, placement)
         try:
             yield
         finally:
@@ -90,6 +99,7 @@ def create_app(
                     await task
             network.close()
             desk.library.close()
+            placement.close()
             engine.dispose()
 
     app = FastAPI(
@@ -110,6 +120,7 @@ def create_app(
     app.state.provisioner = network
     app.state.clock = clock
     app.state.desk = desk
+    app.state.desk_placement = placement
     app.state.guest_desk = GuestDesk(desk)
     app.state.typed_entry = TypedEntry(engine, settings.members.typed_entry, clock)
     app.include_router(router)

@@ -6,6 +6,7 @@ the exceptions below to the error envelope.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import json
 import logging
@@ -102,6 +103,14 @@ class CheckinDesk:
         self.statements = DeskStatements(engine.dialect)
         # Called while waiting for another check-in's pending credential (tests watch it).
         self.pause: Callable[[float], None] = time.sleep
+
+    def writing_through(self, engine: Engine, pause: Callable[[float], None]) -> CheckinDesk:
+        """This desk with its transactions on `engine` (another pool on the same database)
+        and `pause` called where it would wait for a pending credential."""
+        other = copy.copy(self)
+        other.engine = engine
+        other.pause = pause
+        return other
 
     def today(self, now: dt.datetime) -> dt.date:
         return now.astimezone(self.timezone).date()

@@ -166,7 +166,7 @@ def cmd_provisioning_sync(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
-    from kiosk.backend.db import BackupError, backup_database
+    from kiosk.backend.database_backup import BackupError, backup_database
 
     destination: Path = args.destination
     if destination.exists():

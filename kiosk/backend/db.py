@@ -1,13 +1,11 @@
-"""The backend database: SQLAlchemy engine (SQLite or PostgreSQL), tables, migrations, backup."""
+"""The backend database: SQLAlchemy engine (SQLite or PostgreSQL), tables, migrations, writers."""
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
 import os
-import shutil
 import sqlite3
-import subprocess
 import threading
 import time
 import weakref
@@ -213,7 +211,7 @@ def sqlite_path(url: str | URL) -> Path | None:
     return Path(parsed.database)
 
 
-def _prepare_sqlite_file(path: Path) -> None:
+def prepare_sqlite_file(path: Path) -> None:
     # Patron data: the file (and SQLite's -wal/-shm, which copy its mode) is owner-only.
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     try:
@@ -223,24 +221,42 @@ def _prepare_sqlite_file(path: Path) -> None:
     os.close(fd)
 
 
-def create_db_engine(url: str, *, pool_size: int = 20) -> Engine:
+def create_db_engine(
+    url: str, *, pool_size: int = 20, busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS
+) -> Engine:
     """An engine for `[backend] database_url`; SQLite gets WAL, foreign keys, a busy timeout
-    and BEGIN IMMEDIATE for writing sessions (see `write_session`)."""
+    and BEGIN IMMEDIATE for writing sessions (see `write_session`). A busy timeout of 0
+    makes a writer that meets another process's write lock fail at once (`writer_busy`)."""
     if is_sqlite(url):
         path = sqlite_path(url)
         if path is not None:
-            _prepare_sqlite_file(path)
+            prepare_sqlite_file(path)
         engine = sa.create_engine(
             url,
-            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
+            connect_args={"timeout": busy_timeout_ms / 1000, "check_same_thread": False},
             pool_size=pool_size,
             max_overflow=pool_size,
         )
-        _configure_sqlite(engine)
+        _configure_sqlite(engine, busy_timeout_ms)
         return engine
     engine = sa.create_engine(url, pool_size=pool_size, max_overflow=pool_size)
     ping_when_idle(engine)
     return engine
+
+
+def writer_busy(exc: BaseException) -> bool:
+    """Is this SQLite's "database is locked": another connection holds the write lock?"""
+    orig = getattr(exc, "orig", None)
+    return isinstance(orig, sqlite3.OperationalError) and (
+        getattr(orig, "sqlite_errorcode", None) == sqlite3.SQLITE_BUSY
+        or "database is locked" in str(orig)
+    )
+
+
+def writer_lock(engine: Engine) -> threading.RLock | None:
+    """This process's lock for writers of a SQLite file (None on PostgreSQL): every engine
+    of one file shares it."""
+    return _write_plan(engine).lock
 
 
 def ping_when_idle(engine: Engine, idle_seconds: float = IDLE_PING_SECONDS) -> None:
@@ -266,7 +282,7 @@ def ping_when_idle(engine: Engine, idle_seconds: float = IDLE_PING_SECONDS) -> N
             raise sa.exc.DisconnectionError("pooled connection is gone") from exc
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
     _WRITERS.setdefault(engine.url.render_as_string(), threading.RLock())
 
     @event.listens_for(engine, "connect")
@@ -276,7 +292,7 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
@@ -373,53 +389,3 @@ def check_database(engine: Engine) -> str:
     except sa.exc.SQLAlchemyError as exc:
         return f"error: {type(exc.orig if hasattr(exc, 'orig') else exc).__name__}"
     return "ok"
-
-
-# ------------------------------------------------------------------ backup
-
-
-class BackupError(Exception):
-    """The backup could not be written."""
-
-
-def backup_database(url: str, destination: Path) -> str:
-    """Copy the database to `destination` while the backend may be running; returns how."""
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    if is_sqlite(url):
-        source = sqlite_path(url)
-        if source is None or not source.exists():
-            raise BackupError(f"no SQLite database file at {source}")
-        _prepare_sqlite_file(destination)
-        src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
-        dst = sqlite3.connect(destination)
-        try:
-            with dst:
-                src.backup(dst)  # SQLite's online backup: consistent while others write
-        except sqlite3.Error as exc:
-            raise BackupError(f"SQLite backup failed: {exc}") from exc
-        finally:
-            src.close()
-            dst.close()
-        return f"SQLite online backup of {source}"
-    parsed = make_url(url)
-    if parsed.get_backend_name() != "postgresql":
-        raise BackupError(f"backup supports SQLite and PostgreSQL, not {parsed.drivername}")
-    pg_dump = shutil.which("pg_dump")
-    plain = parsed.set(drivername="postgresql", password=None)
-    command = [
-        "pg_dump",
-        "--format=custom",
-        f"--file={destination}",
-        plain.render_as_string(hide_password=False),
-    ]
-    if pg_dump is None:
-        raise BackupError(
-            "pg_dump not found; install postgresql-client and run: " + " ".join(command)
-        )
-    env = dict(os.environ)
-    if parsed.password:
-        env["PGPASSWORD"] = str(parsed.password)  # not on the command line, where ps shows it
-    result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
-    if result.returncode != 0:
-        raise BackupError(f"pg_dump failed: {result.stderr.strip()}")
-    return "pg_dump --format=custom (restore with pg_restore)"

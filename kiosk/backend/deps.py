@@ -12,6 +12,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.engine import Engine
 
 from kiosk.backend.checkins import CheckinDesk, Clock
+from kiosk.backend.desk_placement import DeskPlacement
 from kiosk.backend.guests import GuestDesk
 from kiosk.backend.provisioning.base import Provisioner
 from kiosk.backend.typed_entry import TypedEntry
@@ -45,6 +46,11 @@ async def get_desk(request: Request) -> CheckinDesk:
     return desk
 
 
+async def get_desk_placement(request: Request) -> DeskPlacement:
+    placement: DeskPlacement = request.app.state.desk_placement
+    return placement
+
+
 async def get_guest_desk(request: Request) -> GuestDesk:
     guest_desk: GuestDesk = request.app.state.guest_desk
     return guest_desk
@@ -67,6 +73,7 @@ EngineDep = Annotated[Engine, Depends(get_engine)]
 ProvisionerDep = Annotated[Provisioner, Depends(get_provisioner)]
 ClockDep = Annotated[Clock, Depends(get_clock)]
 DeskDep = Annotated[CheckinDesk, Depends(get_desk)]
+DeskPlacementDep = Annotated[DeskPlacement, Depends(get_desk_placement)]
 GuestDeskDep = Annotated[GuestDesk, Depends(get_guest_desk)]
 TypedEntryDep = Annotated[TypedEntry, Depends(get_typed_entry)]
 AUTHENTICATED = [Depends(documented_auth)]

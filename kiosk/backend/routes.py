@@ -9,23 +9,25 @@ from __future__ import annotations
 
 import datetime as dt
 
+import anyio.to_thread
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
 from kiosk import __version__
 from kiosk.backend import kiosks
-from kiosk.backend.checkins import CheckinDesk
 from kiosk.backend.db import check_database, read_session, write_session
 from kiosk.backend.deps import (
     AUTHENTICATED,
     ClockDep,
     DeskDep,
+    DeskPlacementDep,
     EngineDep,
     GuestDeskDep,
     ProvisionerDep,
     TypedEntryDep,
 )
 from kiosk.backend.desk_outcomes import Outcome
+from kiosk.backend.desk_placement import DeskPlacement
 from kiosk.backend.errors import documented_errors
 from kiosk.backend.metrics import CHECKINS, LOOKUPS, result_of
 from kiosk.backend.provisioning import ProvisioningUnavailable
@@ -94,19 +96,23 @@ def lookup(body: LookupRequest, desk: DeskDep, typed: TypedEntryDep) -> JSONResp
     return JSONResponse(answer.model_dump(mode="json"))
 
 
-def counted_record(
-    desk: CheckinDesk,
+async def counted_record(
+    placement: DeskPlacement,
     body: VisitRequest,
     *,
     allow_credential: bool,
     typed: TypedEntry | None = None,
 ) -> Outcome:
-    """desk.record, counted in kiosk_checkins_total by result; a typed number's check-in
-    asks `typed` first whether it may get a credential."""
+    """desk.record where DeskPlacement puts it, counted in kiosk_checkins_total by result;
+    a typed number's check-in asks `typed` first (in a thread: it writes its own counts)
+    whether it may get a credential."""
     try:
         if typed is not None and allow_credential and body.entry == "typed":
-            allow_credential = typed.allows_credential(body, desk.member_id(body.card))
-        outcome = desk.record(body, allow_credential=allow_credential)
+            member_id = placement.desk.member_id(body.card)
+            allow_credential = await anyio.to_thread.run_sync(
+                typed.allows_credential, body, member_id
+            )
+        outcome = await placement.record(body, allow_credential=allow_credential)
     except Exception as exc:
         CHECKINS.labels(result=result_of(exc)).inc()
         raise
@@ -124,8 +130,10 @@ def counted_record(
         **documented_errors(403, 404, 409, 503),
     },
 )
-def checkin(body: CheckinRequest, desk: DeskDep, typed: TypedEntryDep) -> Response:
-    outcome = counted_record(desk, body, allow_credential=True, typed=typed)
+async def checkin(
+    body: CheckinRequest, placement: DeskPlacementDep, typed: TypedEntryDep
+) -> Response:
+    outcome = await counted_record(placement, body, allow_credential=True, typed=typed)
     return Response(
         outcome.json(), status_code=200 if outcome.replay else 201, media_type="application/json"
     )
@@ -141,8 +149,8 @@ def checkin(body: CheckinRequest, desk: DeskDep, typed: TypedEntryDep) -> Respon
         **documented_errors(404, 409, 503),
     },
 )
-def visit(body: VisitRequest, desk: DeskDep) -> JSONResponse:
-    outcome = counted_record(desk, body, allow_credential=False)
+async def visit(body: VisitRequest, placement: DeskPlacementDep) -> JSONResponse:
+    outcome = await counted_record(placement, body, allow_credential=False)
     answer = VisitResponse(visit=outcome.response.visit)
     return JSONResponse(answer.model_dump(mode="json"), status_code=200 if outcome.replay else 201)
 

@@ -24,12 +24,12 @@ from sqlalchemy.engine import Engine
 from kiosk.backend.app import create_app
 from kiosk.backend.checkins import CheckinDesk
 from kiosk.backend.credentials import active_credentials, expired_credentials, revoke
+from kiosk.backend.database_backup import backup_database
 from kiosk.backend.db import (
     MIGRATIONS,
     Base,
     CredentialRow,
     MemberRow,
-    backup_database,
     create_db_engine,
     migrate,
     read_session,
