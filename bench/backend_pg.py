@@ -3,8 +3,9 @@
 A throwaway PostgreSQL cluster (Debian's postgresql, as the tests start it), N `kiosk
 backend` processes on their own ports sharing its database_url, and the open-loop load
 generator of bench/backend.py spreading its connections over them (as nginx would). Then
-the same fixed 100/s run and rising steps, per instance count. Figures go to the section
-"Backend on PostgreSQL" of docs/benchmarks.md.
+the same fixed 100/s run and rising steps, per instance count. `KIOSK_BENCH_BASELINE=<git
+revision>` runs that revision too, interleaved per instance count, as bench.backend does.
+Figures go to the section "Backend on PostgreSQL" of docs/benchmarks.md.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import contextlib
 import datetime as dt
 import os
 import platform
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -24,7 +26,9 @@ from bench.backend import (
     STEP_SECONDS,
     LoadResult,
     Server,
+    _revision,
     _row,
+    baseline_tree,
     fixed_and_steps,
 )
 from bench.report import write_section
@@ -35,13 +39,15 @@ sys.path.insert(0, str(REPO / "tests"))
 from support.postgres_server import NoPostgreSQL, PostgreSQL  # noqa: E402
 
 
-def bench_instances(cluster: PostgreSQL, count: int) -> tuple[LoadResult, list[LoadResult]]:
+def bench_instances(
+    cluster: PostgreSQL, count: int, repo: Path = REPO, label: str = ""
+) -> tuple[LoadResult, list[LoadResult]]:
     url = cluster.new_database("bench")
     with tempfile.TemporaryDirectory(prefix="kiosk-bench-pg-") as tmp:
         for n in range(count):
             (Path(tmp) / f"i{n}").mkdir()
         servers = [
-            Server(Path(tmp) / f"i{n}", 1, database_url=url, import_members=n == 0)
+            Server(Path(tmp) / f"i{n}", 1, database_url=url, import_members=n == 0, repo=repo)
             for n in range(count)
         ]
         bases: list[str] = []
@@ -49,7 +55,7 @@ def bench_instances(cluster: PostgreSQL, count: int) -> tuple[LoadResult, list[L
             for server in servers:
                 bases.append(server.start())
             target = "|".join(f"{base}/checkins" for base in bases)
-            fixed, steps = fixed_and_steps(target, f"{count} instance(s)")
+            fixed, steps = fixed_and_steps(target, f"{label}{count} instance(s)")
         finally:
             for server in servers:
                 with contextlib.suppress(Exception):
@@ -66,28 +72,45 @@ def main() -> int:
         return 0
     cluster.start()
     load_before = os.getloadavg()[0]
-    try:
-        runs = [(count, *bench_instances(cluster, count)) for count in counts]
-    finally:
-        cluster.close()
+    baseline = os.environ.get("KIOSK_BENCH_BASELINE", "")
+    runs: list[tuple[str, int, LoadResult, list[LoadResult]]] = []
+    with tempfile.TemporaryDirectory(prefix="kiosk-bench-baseline-") as old_tree:
+        trees = [(REPO, f"{_revision(REPO)}: " if baseline else "")]
+        if baseline:
+            old = baseline_tree(baseline, Path(old_tree) / "tree")
+            trees.insert(0, (old, f"{_revision(old)}: "))
+        try:
+            for count in counts:
+                for tree, label in trees:  # interleaved: baseline, this tree, next count
+                    runs.append((label, count, *bench_instances(cluster, count, tree, label)))
+        finally:
+            cluster.close()
+            if baseline:
+                subprocess.run(
+                    ["git", "-C", str(REPO), "worktree", "remove", "--force", str(old)],
+                    check=False,
+                    capture_output=True,
+                )
     rows = ""
     summary = ""
-    for count, fixed, steps in runs:
-        rows += _row(f"{count} instance(s), fixed {FIXED_SECONDS:.0f} s", fixed) + "\n"
+    for label, count, fixed, steps in runs:
+        rows += _row(f"{label}{count} instance(s), fixed {FIXED_SECONDS:.0f} s", fixed) + "\n"
         rows += "".join(
-            _row(f"{count} instance(s), step {STEP_SECONDS:.0f} s", s) + "\n" for s in steps
+            _row(f"{label}{count} instance(s), step {STEP_SECONDS:.0f} s", s) + "\n" for s in steps
         )
         best = max((s.offered_rate for s in steps if s.sustained()), default=0.0)
         met = fixed.percentile(99) < 50 and not fixed.errors
         summary += (
-            f"- {count} instance(s): fixed {FIXED_RATE:.0f}/s p50 {fixed.percentile(50):.1f} ms, "
+            f"- {label}{count} instance(s): fixed {FIXED_RATE:.0f}/s "
+            f"p50 {fixed.percentile(50):.1f} ms, "
             f"p99 {fixed.percentile(99):.1f} ms, {fixed.errors} errors (goal p99 < 50 ms: "
             f"**{'met' if met else 'NOT met'}**); highest sustained **{best:.0f} check-ins/s**.\n"
         )
     cpu = platform.processor() or platform.machine()
     text = f"""## Backend on PostgreSQL
 
-`.venv/bin/python -m bench backend-pg` (part of `make bench`; `KIOSK_BENCH_INSTANCES=1,2,4`):
+`.venv/bin/python -m bench backend-pg` (part of `make bench`; `KIOSK_BENCH_INSTANCES=1,2,4`,
+`KIOSK_BENCH_BASELINE=<revision>` measures that revision beside this one):
 a throwaway PostgreSQL cluster on loopback (fsync off, as a test cluster;
 a production one syncs), {MEMBERS:,} members, N `kiosk backend` instances (1 worker each)
 on their own ports sharing its database, the load generator of the SQLite bench spreading
