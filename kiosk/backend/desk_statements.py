@@ -178,11 +178,10 @@ class DriverStatement:
         self.converters: dict[str, Convert] = {
             name: convert for name, convert in converters.items() if convert is not None
         }
-        columns = getattr(statement, "selected_columns", None)
-        returning = getattr(statement, "_returning", ())
-        types = [column.type for column in (columns if columns is not None else returning)]
+        # A SELECT's columns, an INSERT's RETURNING ones, none for a DELETE.
+        columns = getattr(statement, "exported_columns", ())
         self.results: list[Convert | None] = [
-            type_.dialect_impl(dialect).result_processor(dialect, None) for type_ in types
+            column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns
         ]
         self.converts_results = any(self.results)
 
@@ -229,10 +228,3 @@ def pending_first(
     pending = next((row for row in rows if row.pending), None)
     valid = next((row for row in rows if not row.pending), None)
     return pending, valid
-
-
-def inserted_id(result: sa.Result[Any]) -> int:
-    """The primary key of the row one of the inserts above just made."""
-    key = cast(sa.CursorResult[Any], result).inserted_primary_key
-    assert key is not None  # an insert of one row
-    return int(key[0])
