@@ -11,6 +11,7 @@ the two are measured side by side on the same machine in one run. Figures go to 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import http.client
 import json
@@ -26,6 +27,7 @@ import threading
 import time
 import urllib.parse
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -384,14 +386,29 @@ def bench_workers(workers: int, repo: Path = REPO, label: str = "") -> WorkerRun
     return WorkerRun(workers, fixed, steps, sequential, label)
 
 
-def baseline_tree(revision: str, into: Path) -> Path:
-    """A git worktree of `revision` (detached) to run the baseline from."""
-    subprocess.run(
-        ["git", "-C", str(REPO), "worktree", "add", "--detach", str(into), revision],
-        check=True,
-        capture_output=True,
-    )
-    return into
+@contextlib.contextmanager
+def trees_to_measure(baseline: str) -> Iterator[list[tuple[Path, str]]]:
+    """(tree, label) to run side by side: this tree, and before it, when `baseline` names a
+    revision, that revision in a temporary git worktree (removed afterwards). Labels are
+    "<revision>: " with a baseline, empty without."""
+    if not baseline:
+        yield [(REPO, "")]
+        return
+    with tempfile.TemporaryDirectory(prefix="kiosk-bench-baseline-") as tmp:
+        old = Path(tmp) / "tree"
+        subprocess.run(
+            ["git", "-C", str(REPO), "worktree", "add", "--detach", str(old), baseline],
+            check=True,
+            capture_output=True,
+        )
+        try:
+            yield [(old, f"{_revision(old)}: "), (REPO, f"{_revision(REPO)}: ")]
+        finally:
+            subprocess.run(
+                ["git", "-C", str(REPO), "worktree", "remove", "--force", str(old)],
+                check=False,
+                capture_output=True,
+            )
 
 
 def _sequential_row(run: WorkerRun) -> str:
@@ -407,24 +424,11 @@ def main() -> int:
     counts = [int(n) for n in os.environ.get("KIOSK_BENCH_WORKERS", "1,2").split(",")]
     baseline = os.environ.get("KIOSK_BENCH_BASELINE", "")
     load_before = os.getloadavg()[0]
-    revision = _revision(REPO)
     runs: list[WorkerRun] = []
-    with tempfile.TemporaryDirectory(prefix="kiosk-bench-baseline-") as tmp:
-        trees = [(REPO, f"{revision}: ")]
-        if baseline:
-            old = baseline_tree(baseline, Path(tmp) / "tree")
-            trees.insert(0, (old, f"{_revision(old)}: "))
-        try:
-            for workers in counts:
-                for tree, label in trees:  # interleaved: baseline, this tree, next count
-                    runs.append(bench_workers(workers, tree, label if baseline else ""))
-        finally:
-            if baseline:
-                subprocess.run(
-                    ["git", "-C", str(REPO), "worktree", "remove", "--force", str(old)],
-                    check=False,
-                    capture_output=True,
-                )
+    with trees_to_measure(baseline) as trees:
+        for workers in counts:
+            for tree, label in trees:  # interleaved: baseline, this tree, next count
+                runs.append(bench_workers(workers, tree, label))
     cpu = platform.processor() or platform.machine()
     today = dt.date.today().isoformat()
     rows = "".join(

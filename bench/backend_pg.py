@@ -14,7 +14,6 @@ import contextlib
 import datetime as dt
 import os
 import platform
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -26,10 +25,9 @@ from bench.backend import (
     STEP_SECONDS,
     LoadResult,
     Server,
-    _revision,
     _row,
-    baseline_tree,
     fixed_and_steps,
+    trees_to_measure,
 )
 from bench.report import write_section
 
@@ -72,25 +70,14 @@ def main() -> int:
         return 0
     cluster.start()
     load_before = os.getloadavg()[0]
-    baseline = os.environ.get("KIOSK_BENCH_BASELINE", "")
     runs: list[tuple[str, int, LoadResult, list[LoadResult]]] = []
-    with tempfile.TemporaryDirectory(prefix="kiosk-bench-baseline-") as old_tree:
-        trees = [(REPO, f"{_revision(REPO)}: " if baseline else "")]
-        if baseline:
-            old = baseline_tree(baseline, Path(old_tree) / "tree")
-            trees.insert(0, (old, f"{_revision(old)}: "))
-        try:
+    try:
+        with trees_to_measure(os.environ.get("KIOSK_BENCH_BASELINE", "")) as trees:
             for count in counts:
                 for tree, label in trees:  # interleaved: baseline, this tree, next count
                     runs.append((label, count, *bench_instances(cluster, count, tree, label)))
-        finally:
-            cluster.close()
-            if baseline:
-                subprocess.run(
-                    ["git", "-C", str(REPO), "worktree", "remove", "--force", str(old)],
-                    check=False,
-                    capture_output=True,
-                )
+    finally:
+        cluster.close()
     rows = ""
     summary = ""
     for label, count, fixed, steps in runs:
