@@ -5,7 +5,8 @@ Async on purpose: FastAPI runs a sync dependency in the thread pool, one hop per
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
 
 from fastapi import Depends, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -21,44 +22,14 @@ from kiosk.config import Settings
 bearer = HTTPBearer(auto_error=False, description="one of [backend] api_tokens")
 
 
-async def get_settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
+def from_state(attribute: str) -> Callable[[Request], Awaitable[Any]]:
+    """A dependency that hands the route `app.state.<attribute>`."""
 
+    async def dependency(request: Request) -> Any:
+        return getattr(request.app.state, attribute)
 
-async def get_engine(request: Request) -> Engine:
-    engine: Engine = request.app.state.engine
-    return engine
-
-
-async def get_provisioner(request: Request) -> Provisioner:
-    provisioner: Provisioner = request.app.state.provisioner
-    return provisioner
-
-
-async def get_clock(request: Request) -> Clock:
-    clock: Clock = request.app.state.clock
-    return clock
-
-
-async def get_desk(request: Request) -> CheckinDesk:
-    desk: CheckinDesk = request.app.state.desk
-    return desk
-
-
-async def get_desk_placement(request: Request) -> DeskPlacement:
-    placement: DeskPlacement = request.app.state.desk_placement
-    return placement
-
-
-async def get_guest_desk(request: Request) -> GuestDesk:
-    guest_desk: GuestDesk = request.app.state.guest_desk
-    return guest_desk
-
-
-async def get_typed_entry(request: Request) -> TypedEntry:
-    typed: TypedEntry = request.app.state.typed_entry
-    return typed
+    dependency.__name__ = f"state_{attribute}"
+    return dependency
 
 
 async def documented_auth(
@@ -68,12 +39,12 @@ async def documented_auth(
     return None
 
 
-SettingsDep = Annotated[Settings, Depends(get_settings)]
-EngineDep = Annotated[Engine, Depends(get_engine)]
-ProvisionerDep = Annotated[Provisioner, Depends(get_provisioner)]
-ClockDep = Annotated[Clock, Depends(get_clock)]
-DeskDep = Annotated[CheckinDesk, Depends(get_desk)]
-DeskPlacementDep = Annotated[DeskPlacement, Depends(get_desk_placement)]
-GuestDeskDep = Annotated[GuestDesk, Depends(get_guest_desk)]
-TypedEntryDep = Annotated[TypedEntry, Depends(get_typed_entry)]
+SettingsDep = Annotated[Settings, Depends(from_state("settings"))]
+EngineDep = Annotated[Engine, Depends(from_state("engine"))]
+ProvisionerDep = Annotated[Provisioner, Depends(from_state("provisioner"))]
+ClockDep = Annotated[Clock, Depends(from_state("clock"))]
+DeskDep = Annotated[CheckinDesk, Depends(from_state("desk"))]
+DeskPlacementDep = Annotated[DeskPlacement, Depends(from_state("desk_placement"))]
+GuestDeskDep = Annotated[GuestDesk, Depends(from_state("guest_desk"))]
+TypedEntryDep = Annotated[TypedEntry, Depends(from_state("typed_entry"))]
 AUTHENTICATED = [Depends(documented_auth)]
