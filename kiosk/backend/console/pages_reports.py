@@ -47,7 +47,10 @@ def today(request: Request) -> Response:
     except ProvisioningUnavailable as exc:
         network_down = str(exc)
     t = translator(language_of(request))
-    hours = [(f"{h:02d}", report.by_hour.get(h, 0)) for h in range(6, 22)]
+    # Opening hours, widened to any hour that had visits (a visit at 04:30 is counted above,
+    # so it is on the chart too).
+    first, last = min([6, *report.by_hour]), max([21, *report.by_hour])
+    hours = [(f"{h:02d}", report.by_hour.get(h, 0)) for h in range(first, last + 1)]
     return render(
         console,
         request,
