@@ -40,10 +40,10 @@ def request_threads(configured: int, desk: CheckinDesk) -> int:
     when a router, RADIUS or the library's database can hold a thread for seconds."""
     if configured:
         return configured
-    return 40 if desk.remote or desk.library.copy is not None else 8
+    return 40 if desk.waits_on_network else 8
 
 
-def log_ready(engine: Engine, network: Provisioner, threads: int, desk: DeskPlacement) -> None:
+def log_ready(engine: Engine, network: Provisioner, threads: int, placement: DeskPlacement) -> None:
     """The operator's line that the backend answers now, and how it is set up."""
     log.info(
         "backend %s ready: database %s, provisioning %s, request threads %d, check-ins %s",
@@ -51,7 +51,7 @@ def log_ready(engine: Engine, network: Provisioner, threads: int, desk: DeskPlac
         engine.url.render_as_string(hide_password=True),
         network.name,
         threads,
-        "on the event loop" if desk.on_loop else "in request threads",
+        "on the event loop" if placement.on_loop else "in request threads",
     )
 
 

@@ -104,6 +104,12 @@ class CheckinDesk:
         # Called while waiting for another check-in's pending credential (tests watch it).
         self.pause: Callable[[float], None] = time.sleep
 
+    @property
+    def waits_on_network(self) -> bool:
+        """Can a check-in wait on something across the network (a router, RADIUS, the
+        library's database)? Decides route threads and whether the desk may use the loop."""
+        return self.remote or self.library.copy is not None
+
     def writing_through(self, engine: Engine, pause: Callable[[float], None]) -> CheckinDesk:
         """This desk with its transactions on `engine` (another pool on the same database)
         and `pause` called where it would wait for a pending credential."""

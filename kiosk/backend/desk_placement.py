@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 import anyio.to_thread
 from sqlalchemy.engine import Engine
 
-from kiosk.backend.db import create_db_engine, is_sqlite, writer_busy, writer_lock
+from kiosk.backend.db import create_db_engine, writer_busy, writer_lock
 from kiosk.backend.desk_outcomes import Outcome
 from kiosk.protocol import VisitRequest
 
@@ -53,10 +53,9 @@ class DeskPlacement:
         self.desk = desk
         self._loop_engine: Engine | None = None
         self._loop_desk: CheckinDesk | None = None
-        self._writers = writer_lock(desk.engine)
-        url = desk.engine.url.render_as_string(hide_password=False)
-        alone = not desk.remote and desk.library.copy is None
-        if is_sqlite(url) and alone and self._writers is not None:
+        self._writers = writer_lock(desk.engine)  # None but on SQLite
+        if self._writers is not None and not desk.waits_on_network:
+            url = desk.engine.url.render_as_string(hide_password=False)
             self._loop_engine = create_db_engine(url, pool_size=1, busy_timeout_ms=0)
             self._loop_desk = desk.writing_through(self._loop_engine, _refuse_to_sleep)
         self.handed_to_threads = 0  # tries on the loop that met a waiting writer (tests)
