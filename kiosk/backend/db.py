@@ -27,7 +27,7 @@ SQLITE_BUSY_TIMEOUT_MS = 15_000
 IDLE_PING_SECONDS = 2.0
 # One lock per SQLite file URL for this process's writers (see write_session).
 _WRITERS: dict[str, threading.RLock] = {}
-# PostgreSQL advisory lock that serialises credential issuing (see lock_credential_issuing).
+# PostgreSQL advisory lock that serialises credential issuing (see ISSUING_LOCK).
 ISSUING_LOCK_KEY = 4715001
 
 
@@ -360,11 +360,15 @@ def write_connection(engine: Engine) -> Iterator[sa.Connection]:
             yield connection
 
 
+# PostgreSQL: one credential issuer at a time (unique random usernames, one credential per
+# member); the check-in desk runs it on its own cursor, guests through lock_credential_issuing.
+ISSUING_LOCK = sa.select(sa.func.pg_advisory_xact_lock(ISSUING_LOCK_KEY))
+
+
 def lock_credential_issuing(session: Session) -> None:
-    """PostgreSQL: one credential issuer at a time (unique random usernames, one credential
-    per member). SQLite writers are already serialised by BEGIN IMMEDIATE."""
+    """PostgreSQL: ISSUING_LOCK. SQLite writers are already serialised by BEGIN IMMEDIATE."""
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(sa.text(f"SELECT pg_advisory_xact_lock({ISSUING_LOCK_KEY})"))
+        session.execute(ISSUING_LOCK)
 
 
 def migrate(engine: Engine) -> None:

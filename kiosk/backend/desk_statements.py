@@ -17,7 +17,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.sql.compiler import SQLCompiler
 
 from kiosk.backend.db import (
-    ISSUING_LOCK_KEY,
+    ISSUING_LOCK,
     CredentialRow,
     GuestVisitRow,
     MemberRow,
@@ -146,8 +146,6 @@ EARLIER_COUNTED_VISIT = (
     .limit(1)
 )
 
-# PostgreSQL: one credential issuer at a time (SQLite's writer is alone already).
-ISSUING_LOCK = sa.select(sa.func.pg_advisory_xact_lock(ISSUING_LOCK_KEY))
 
 Convert = Callable[[Any], Any]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -132,3 +133,33 @@ def test_connections_cut_while_pooled_cost_one_request_at_most(
         answers = [server.post("checkins", json=checkin_body()).status_code for _ in range(12)]
     failed = [status for status in answers if status not in (200, 201)]
     assert len(failed) <= 1, answers
+
+
+def test_guest_vouchers_on_postgresql_take_the_issuing_lock(
+    postgresql: PostgreSQL, tmp_path: Path
+) -> None:
+    """Guests' vouchers take the issuing lock through the ORM (lock_credential_issuing),
+    members' credentials on the desk's own cursor: one ISSUING_LOCK statement, run for real
+    by both while they race, and every one gets a username of its own."""
+    url = postgresql.new_database("vouchers")
+    guests = {"internet": "voucher", "vouchers_per_day": 50}
+    with BackendServer(tmp_path, backend={"database_url": url}, guests=guests) as server:
+        members = [checkin_body(card) for card in ("19000123", "19000104", "19000106")]
+        visitors = [
+            {
+                "client_ref": str(uuid.uuid4()),
+                "name": "Rina Maharani",
+                "institution": "SMA Negeri 1 Pangkalpinang",
+                "want_internet": True,
+                "kiosk_id": "kiosk-pintu-utama",
+                "occurred_at": members[0]["occurred_at"],
+            }
+            for _ in range(6)
+        ]
+        paths = ["checkins"] * len(members) + ["guest-visits"] * len(visitors)
+        answers = post_together(server, paths, members + visitors)
+    assert [answer.status_code for answer in answers] == [201] * len(paths), [
+        answer.text for answer in answers
+    ]
+    usernames = [answer.json()["credential"]["username"] for answer in answers]
+    assert len(set(usernames)) == len(usernames)

@@ -58,11 +58,15 @@ def checkin_body(card: str = "19000123", **overrides: Any) -> dict[str, Any]:
     return body
 
 
-def post_together(server: BackendServer, path: str, bodies: list[dict[str, Any]]) -> list[Any]:
-    """Send every body at once: all threads wait at a barrier, then post."""
+def post_together(
+    server: BackendServer, path: str | list[str], bodies: list[dict[str, Any]]
+) -> list[Any]:
+    """Send every body at once (to `path`, or to each body's own path when it is a list):
+    all threads wait at a barrier, then post."""
+    paths = [path] * len(bodies) if isinstance(path, str) else path
     barrier = threading.Barrier(len(bodies))
 
-    def send(body: dict[str, Any]) -> requests.Response:
+    def send(path: str, body: dict[str, Any]) -> requests.Response:
         session = requests.Session()
         # Connect first so the barrier releases requests, not TCP handshakes.
         session.get(server.url("health"), timeout=10)
@@ -70,7 +74,7 @@ def post_together(server: BackendServer, path: str, bodies: list[dict[str, Any]]
         return session.post(server.url(path), json=body, headers=server.headers, timeout=30)
 
     with ThreadPoolExecutor(max_workers=len(bodies)) as pool:
-        return list(pool.map(send, bodies))
+        return list(pool.map(send, paths, bodies))
 
 
 def _copy_database(source: Path, target: Path) -> None:
