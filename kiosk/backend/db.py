@@ -247,10 +247,8 @@ def create_db_engine(
 def writer_busy(exc: BaseException) -> bool:
     """Is this SQLite's "database is locked": another connection holds the write lock?"""
     orig = getattr(exc, "orig", None)
-    return isinstance(orig, sqlite3.OperationalError) and (
-        getattr(orig, "sqlite_errorcode", None) == sqlite3.SQLITE_BUSY
-        or "database is locked" in str(orig)
-    )
+    # The primary code, so the extended SQLITE_BUSY_* codes count too.
+    return isinstance(orig, sqlite3.Error) and orig.sqlite_errorcode & 0xFF == sqlite3.SQLITE_BUSY
 
 
 def writer_lock(engine: Engine) -> threading.RLock | None:
