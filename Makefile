@@ -25,7 +25,7 @@ bench: system-deps-test $(STAMP)
 	$(BIN)/python -m bench
 
 screenshots: system-deps-test $(STAMP)
-	$(BIN)/python -m pytest -p no:cacheprovider tests/ui -k screenshots --screens=all
+	$(BIN)/python -m pytest -p no:cacheprovider tests/terminal/ui -k screenshots --screens=all
 
 # The demo member's card video that camera = "auto" plays when no camera is attached.
 demo-video: $(STAMP)

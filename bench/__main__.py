@@ -16,6 +16,7 @@ PARTS = {
     "province": "bench.province",
     "console": "bench.console",
     "library": "bench.library",
+    "provisioning": "bench.provisioning_issue",
 }
 
 

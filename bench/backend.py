@@ -458,7 +458,7 @@ members, check-ins for random members with `want_internet` 70% of the time (so n
 credentials, reuses, and some 403s for blocked/expired members: 403 is a right answer here,
 not an error). Server and generator share one machine:
 {os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, uvicorn with httptools
-(`kiosk/backend/http_protocol.py`) and asyncio, {today}; load average {load_before:.1f}
+(`kiosk/backend/api/connections.py`) and asyncio, {today}; load average {load_before:.1f}
 before the run.
 
 **One after another** ({SEQUENTIAL:,} check-ins on one keep-alive connection, twice, after

@@ -17,9 +17,9 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from bench.report import write_section
-from kiosk.backend.console.exports import visits_csv, visits_xlsx
 from kiosk.backend.db import VisitAnswerRow, VisitRow, create_db_engine, migrate, read_session
-from kiosk.backend.visit_reports import Period, visit_report
+from kiosk.backend.reports.dinas_export import visits_csv, visits_xlsx
+from kiosk.backend.reports.visits import Period, visit_report
 from kiosk.config import Settings
 
 VISITS = int(os.environ.get("KIOSK_BENCH_CONSOLE_VISITS", "500000"))

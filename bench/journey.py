@@ -80,7 +80,7 @@ def main() -> int:
     from kiosk.demo.launcher import demo_settings, start_backend, write_config
     from kiosk.demo.membercard import MemberCard
     from kiosk.ports import free_port
-    from kiosk.ui.kivy_config import configure_kivy
+    from kiosk.terminal.ui.kivy_config import configure_kivy
 
     work = Path(tempfile.mkdtemp(prefix="kiosk-bench-"))
     from kiosk.logs import setup_logging
@@ -139,9 +139,9 @@ def run(settings: Any, video: Path, card_frames: range, length: int) -> int:
     from kivy.clock import Clock
     from kivy.core.window import Window
 
-    from kiosk.services import build_services
-    from kiosk.ui.app import KioskApp
-    from kiosk.ui.autopilot import Autopilot
+    from kiosk.terminal.services import build_services
+    from kiosk.terminal.ui.app import KioskApp
+    from kiosk.terminal.ui.autopilot import Autopilot
 
     services = build_services(settings, str(video))
     timed = TimedSource(services.scanner.source, card_frames, length)

@@ -29,10 +29,10 @@ import psycopg
 
 from bench.report import write_section
 from bench.soak import ANSWERS, Tally, demo_cards, drain_outbox, journey
-from kiosk.client import BackendClient
 from kiosk.config import KioskSettings
-from kiosk.outbox import Outbox
-from kiosk.outbox_sender import OutboxSender
+from kiosk.terminal.client import BackendClient
+from kiosk.terminal.outbox import Outbox
+from kiosk.terminal.outbox_sender import OutboxSender
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.append(str(REPO / "tests"))

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     import numpy as np
 
     from kiosk.config import ScannerSettings
-    from kiosk.scanner.chain import DecoderChain
+    from kiosk.terminal.scanner.chain import DecoderChain
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLES = REPO.parent / "shared" / "testdata" / "barcodes" / "zxing-cpp"
@@ -40,7 +40,7 @@ CANDIDATE_CHAINS = (
 
 INTRO = """`make bench` (or `.venv/bin/python -m bench scanner`): pyzbar alone, zxing-cpp alone
 (both on the greyscale image, restricted to `[kiosk.scanner] formats`) and three candidate
-chains of `kiosk/scanner/chain.py`, in one run, one core (`cv2.setNumThreads(1)`). A
+chains of `kiosk/terminal/scanner/chain.py`, in one run, one core (`cv2.setNumThreads(1)`). A
 chain runs the decoders in order, each followed by its preprocessing steps (deskewed and
 enlarged crops of bar-like regions, 2x upscale of small images, zxing-cpp's global
 binariser, contrast equalisation, inversion for pyzbar, a 640 px fit for WeChat), until
@@ -53,7 +53,7 @@ is printed, and milliseconds under load are pessimistic.
 """
 
 NOTES = """
-- Default chain: **zxing-cpp + pyzbar + wechat** (config.toml, kiosk/config.py). It reads
+- Default chain: **zxing-cpp + pyzbar + wechat** (config.toml, kiosk/config/__init__.py). It reads
   at least as many images as the better library alone on every folder and more on the QR
   folders, reads far more generated card frames (the deskew step makes askew linear codes
   readable), and made no false or wrong read; WeChat added QR reads at 60 ms and on the
@@ -123,9 +123,9 @@ def main() -> int:
 
     from kiosk.config import ScannerSettings
     from kiosk.demo import footage, membercard
-    from kiosk.scanner.chain import build_chain
-    from kiosk.scanner.commands import IMAGE_BUDGET_MS, load_gray
-    from kiosk.scanner.decoders import Decoder, PyzbarDecoder, ZxingDecoder
+    from kiosk.terminal.scanner.chain import build_chain
+    from kiosk.terminal.scanner.commands import IMAGE_BUDGET_MS, load_gray
+    from kiosk.terminal.scanner.decoders import Decoder, PyzbarDecoder, ZxingDecoder
 
     cv2.setNumThreads(1)
     settings = ScannerSettings()

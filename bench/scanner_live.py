@@ -33,12 +33,12 @@ from bench.report import write_section
 from bench.scanner import SAMPLES, ms_cell, percentile, row
 from kiosk.config import ScannerSettings
 from kiosk.demo import footage, membercard
-from kiosk.scanner.chain import build_chain
-from kiosk.scanner.checksums import SELF_CHECKING
-from kiosk.scanner.decoders import PyzbarDecoder, Symbol, ZxingDecoder
-from kiosk.scanner.gate import IdleGate
-from kiosk.scanner.preprocessing import as_gray
-from kiosk.scanner.worker import CONFIRM_WINDOW_SECONDS
+from kiosk.terminal.scanner.chain import build_chain
+from kiosk.terminal.scanner.checksums import SELF_CHECKING
+from kiosk.terminal.scanner.decoders import PyzbarDecoder, Symbol, ZxingDecoder
+from kiosk.terminal.scanner.gate import IdleGate
+from kiosk.terminal.scanner.preprocessing import as_gray
+from kiosk.terminal.scanner.worker import CONFIRM_WINDOW_SECONDS
 
 HARD_FRAMES = int(os.environ.get("KIOSK_BENCH_HARD_FRAMES", "150"))
 HARD_EMPTY = int(os.environ.get("KIOSK_BENCH_HARD_EMPTY", "40"))
@@ -324,7 +324,7 @@ and on all 100 frames, zxing-cpp's first pass (its retries rotate by 90 deg and
 downscale): default 67 read, 5.8 ms; `try_downscale` off 67, 4.6 ms; `try_rotate` off
 67, 3.7 ms; both off 67, 2.9 ms. `is_pure` expects a generated image, not a camera frame.
 
-What the chain does now (kiosk/scanner/chain.py, preprocessing.py, deblur.py), in order:
+What the chain does now (kiosk/terminal/scanner/chain.py, preprocessing.py, deblur.py), in order:
 zxing-cpp without its retries (returns at once when it reads: most card frames); the
 deskewed crops of bar-like regions, now sharpened, and found whole (a blurred symbol's
 merged wide bars left a gap in the region mask, so half a code was cropped: closing the

@@ -25,10 +25,10 @@ from pathlib import Path
 
 from bench.report import write_section
 from kiosk import protocol
-from kiosk.client import BackendClient, BackendRejected, BackendUnreachable
 from kiosk.config import KioskSettings
-from kiosk.outbox import Outbox
-from kiosk.outbox_sender import OutboxSender
+from kiosk.terminal.client import BackendClient, BackendRejected, BackendUnreachable
+from kiosk.terminal.outbox import Outbox
+from kiosk.terminal.outbox_sender import OutboxSender
 
 REPO = Path(__file__).resolve().parents[1]
 # The shared test helper runs the real backend as a subprocess; appended, not prepended, so
@@ -363,8 +363,8 @@ def report(
     text = f"""## Soak
 
 `make bench` (or `.venv/bin/python -m bench soak`): {journeys} patron journeys through
-`kiosk/client.py` and `kiosk/outbox.py` from {KIOSKS} kiosks (threads; each its own client,
-outbox file and background sender; connect/read timeouts 0.5 s / 1 s). A journey: lookup,
+`kiosk/terminal/client.py` and `kiosk/terminal/outbox.py` from {KIOSKS} kiosks (threads; each
+its own client, outbox file and background sender; connect/read timeouts 0.5 s / 1 s). A journey: lookup,
 then check-in (80% want internet); a 403 for an expired or blocked member sends the same body
 to `/visits`; an unreachable backend puts the entry in the outbox. About 3% of cards are
 unknown (no visit); {GUESTBOOK_SECONDS[0]}-{GUESTBOOK_SECONDS[1]} s of guestbook time per journey

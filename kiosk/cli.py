@@ -21,23 +21,23 @@ Handler = Callable[[argparse.Namespace, Settings], int]
 
 # subcommand -> "module:function"
 HANDLERS: dict[str, str] = {
-    "run": "kiosk.commands:cmd_run",
+    "run": "kiosk.terminal.commands:cmd_run",
     "demo": "kiosk.demo.launcher:cmd_demo",
     "backend": "kiosk.backend.commands:cmd_backend",
     "members import": "kiosk.backend.commands:cmd_members_import",
-    "members sync": "kiosk.backend.library_commands:cmd_members_sync",
-    "members writeback": "kiosk.backend.library_commands:cmd_members_writeback",
+    "members sync": "kiosk.backend.library.commands:cmd_members_sync",
+    "members writeback": "kiosk.backend.library.commands:cmd_members_writeback",
     "provisioning sync": "kiosk.backend.commands:cmd_provisioning_sync",
     "backup": "kiosk.backend.commands:cmd_backup",
-    "decode": "kiosk.scanner.commands:cmd_decode",
+    "decode": "kiosk.terminal.scanner.commands:cmd_decode",
     "test-card": "kiosk.demo.printed_card:cmd_test_card",
-    "set-pin": "kiosk.commands:cmd_set_pin",
-    "doctor": "kiosk.commands:cmd_doctor",
-    "staff": "kiosk.backend.console.staff_command:cmd_staff",
+    "set-pin": "kiosk.terminal.commands:cmd_set_pin",
+    "doctor": "kiosk.terminal.commands:cmd_doctor",
+    "staff": "kiosk.backend.console.commands:cmd_staff",
     "demo-visits": "kiosk.backend.demo_visits:cmd_demo_visits",
-    "privacy purge": "kiosk.backend.privacy_commands:cmd_privacy_purge",
-    "privacy export": "kiosk.backend.privacy_commands:cmd_privacy_export",
-    "privacy erase": "kiosk.backend.privacy_commands:cmd_privacy_erase",
+    "privacy purge": "kiosk.backend.privacy.commands:cmd_privacy_purge",
+    "privacy export": "kiosk.backend.privacy.commands:cmd_privacy_export",
+    "privacy erase": "kiosk.backend.privacy.commands:cmd_privacy_erase",
 }
 
 

@@ -1,7 +1,7 @@
 """Print kiosk/'s layout as docs/ARCHITECTURE.md shows it: one line per module, from its docstring.
 
 `python scripts/layout_tree.py --write` puts it into docs/ARCHITECTURE.md between the
-"## Layout as built" heading's code fence; tests/core/test_house_rules.py checks it is current.
+"## Layout as built" heading's code fence; tests/contract/test_house_rules.py checks it is current.
 """
 
 from __future__ import annotations

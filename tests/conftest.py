@@ -18,7 +18,7 @@ ZXING_SAMPLES = SHARED_TESTDATA / "barcodes" / "zxing-cpp"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    # Here, not in tests/ui/conftest.py: options must be known before that one loads.
+    # Here, not in tests/terminal/ui/conftest.py: options must be known before that one loads.
     parser.addoption(
         "--screens",
         default="small",
@@ -33,7 +33,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     Kivy windows drawing at once on 2 cores would put each one's timing in the other's hands;
     a server test mostly waits on its subprocesses."""
     for item in items:
-        if Path(item.path).is_relative_to(REPO / "tests" / "ui"):
+        if Path(item.path).is_relative_to(REPO / "tests" / "terminal" / "ui"):
             item.add_marker(pytest.mark.xdist_group("window"))
 
 

@@ -12,23 +12,23 @@ from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 
 from kiosk import __version__
-from kiosk.backend.apidocs import install_api_docs
-from kiosk.backend.auth import TokenCheck
-from kiosk.backend.checkins import CheckinDesk, Clock, utc_now
+from kiosk.backend.api.auth import TokenCheck
+from kiosk.backend.api.docs import install_api_docs
+from kiosk.backend.api.errors import install_error_handlers
+from kiosk.backend.api.guard import install_request_guard
+from kiosk.backend.api.routes import router
 from kiosk.backend.console.routes import install_console
 from kiosk.backend.db import create_db_engine, migrate
-from kiosk.backend.desk_placement import DeskPlacement
-from kiosk.backend.errors import install_error_handlers
-from kiosk.backend.guard import install_request_guard
-from kiosk.backend.guests import GuestDesk
+from kiosk.backend.desk.checkins import CheckinDesk, Clock, utc_now
+from kiosk.backend.desk.guests import GuestDesk
+from kiosk.backend.desk.network_sync import reconcile_forever
+from kiosk.backend.desk.placement import DeskPlacement
+from kiosk.backend.desk.typed_entry import TypedEntry
 from kiosk.backend.kiosks import RegisteredTokens
 from kiosk.backend.metrics import metrics_router
-from kiosk.backend.privacy import purge_forever
+from kiosk.backend.privacy.personal_data import purge_forever
 from kiosk.backend.provisioning import build_provisioner
 from kiosk.backend.provisioning.base import Provisioner
-from kiosk.backend.reconciling import reconcile_forever
-from kiosk.backend.routes import router
-from kiosk.backend.typed_entry import TypedEntry
 from kiosk.config import ConfigError, Settings
 
 log = logging.getLogger("kiosk.backend")
@@ -114,7 +114,7 @@ def create_app(
         docs_url=None,
         redoc_url=None,
     )
-    # What kiosk.backend.deps hands to the routes.
+    # What kiosk.backend.api.deps hands to the routes.
     app.state.settings = settings
     app.state.engine = engine
     app.state.provisioner = network

@@ -41,7 +41,7 @@ def cmd_backend(args: argparse.Namespace, settings: Settings) -> int:
         migrate(engine)
     finally:
         engine.dispose()
-    from kiosk.backend.http_protocol import (
+    from kiosk.backend.api.connections import (
         ENVIRONMENT,
         BoundedHttpToolsProtocol,
         limits_for_environment,
@@ -89,8 +89,8 @@ def cmd_backend(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_members_import(args: argparse.Namespace, settings: Settings) -> int:
     from kiosk.backend.db import create_db_engine, migrate
-    from kiosk.backend.members import MemberFileError, import_members, read_members_file
-    from kiosk.core.cards import CardReader
+    from kiosk.backend.library.members import MemberFileError, import_members, read_members_file
+    from kiosk.cards import CardReader
 
     path: Path = args.file
     try:
@@ -147,8 +147,8 @@ def cmd_members_import(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_provisioning_sync(args: argparse.Namespace, settings: Settings) -> int:
     from kiosk.backend.db import create_db_engine, migrate
+    from kiosk.backend.desk.network_sync import reconcile_once
     from kiosk.backend.provisioning import ProvisioningUnavailable, build_provisioner
-    from kiosk.backend.reconciling import reconcile_once
 
     engine = create_db_engine(settings.backend.database_url, pool_size=1)
     provisioner = build_provisioner(settings.provisioning)
@@ -166,7 +166,7 @@ def cmd_provisioning_sync(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
-    from kiosk.backend.database_backup import BackupError, backup_database
+    from kiosk.backend.backup import BackupError, backup_database
 
     destination: Path = args.destination
     if destination.exists():

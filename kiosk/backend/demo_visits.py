@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 
 from kiosk.backend.db import MemberRow, VisitRow, create_db_engine, migrate, write_session
-from kiosk.backend.visit_reports import answer_rows
+from kiosk.backend.reports.visits import answer_rows
 from kiosk.config import Settings
 
 # Opening hours and how busy each hour is (a morning and an after-school peak).

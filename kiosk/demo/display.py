@@ -7,7 +7,7 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 
-from kiosk.child_process import die_with_parent
+from kiosk.demo.child_process import die_with_parent
 
 
 class NoDisplay(RuntimeError):

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import tomlkit
 
-from kiosk.child_process import die_with_parent
 from kiosk.config import Settings
+from kiosk.demo.child_process import die_with_parent
 from kiosk.demo.display import VirtualDisplay, have_display, start_xvfb
-from kiosk.launch import run_kiosk
 from kiosk.ports import free_port
+from kiosk.terminal.launch import run_kiosk
 
 REPO = Path(__file__).resolve().parents[2]
 DEMO_MEMBERS = REPO / "assets" / "demo" / "members.csv"
@@ -31,7 +31,7 @@ def write_config(settings: Settings, path: Path) -> None:
 
 
 def demo_settings(settings: Settings, port: int) -> Settings:
-    from kiosk.core.pin import hash_pin
+    from kiosk.terminal.pin import hash_pin
 
     data = Path(settings.kiosk.data_dir) / "demo"
     tokens = list(settings.backend.api_tokens) or [DEMO_TOKEN]

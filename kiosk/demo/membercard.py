@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 import zxingcpp
 
-from kiosk.scanner.checksums import gtin_valid
+from kiosk.terminal.scanner.checksums import gtin_valid
 
 # Symbologies a library card may carry (zxing-cpp BarcodeFormat names).
 SYMBOLOGIES = ("Codabar", "Code128", "Code39", "EAN13", "ITF", "QRCode")

@@ -12,8 +12,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from kiosk.cards import CardReader, NotAMemberCard
 from kiosk.config import Settings
-from kiosk.core.cards import CardReader, NotAMemberCard
 from kiosk.demo import footage
 from kiosk.demo.membercard import MemberCard, card_payload, render_card
 

@@ -22,9 +22,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from kiosk.backend.app import create_app
-from kiosk.backend.checkins import CheckinDesk
-from kiosk.backend.credentials import active_credentials, expired_credentials, revoke
-from kiosk.backend.database_backup import backup_database
+from kiosk.backend.backup import backup_database
 from kiosk.backend.db import (
     MIGRATIONS,
     Base,
@@ -35,14 +33,16 @@ from kiosk.backend.db import (
     read_session,
     write_session,
 )
-from kiosk.backend.members import MemberRecord, import_members
+from kiosk.backend.desk.checkins import CheckinDesk
+from kiosk.backend.desk.credentials import active_credentials, expired_credentials, revoke
+from kiosk.backend.desk.network_sync import reconcile_once
+from kiosk.backend.library.members import MemberRecord, import_members
 from kiosk.backend.provisioning.base import (
     CredentialRejected,
     NetworkCredential,
     ProvisioningUnavailable,
 )
 from kiosk.backend.provisioning.local import LocalProvisioner
-from kiosk.backend.reconciling import reconcile_once
 from kiosk.config import Settings
 from kiosk.protocol import CheckinRequest, MemberStatus
 

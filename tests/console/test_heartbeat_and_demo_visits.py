@@ -12,11 +12,11 @@ from pathlib import Path
 import requests
 from support.backend_server import JAKARTA, BackendServer, checkin_body
 
-from kiosk.client import BackendClient
 from kiosk.config import load_settings
-from kiosk.heartbeat import HeartbeatSender
-from kiosk.outbox import Outbox
 from kiosk.protocol import VisitRequest
+from kiosk.terminal.client import BackendClient
+from kiosk.terminal.heartbeat import HeartbeatSender
+from kiosk.terminal.outbox import Outbox
 
 from .conftest import ADMIN, add_account
 

@@ -14,11 +14,11 @@ import cv2
 import numpy as np
 import pytest
 
+from kiosk.cards import CardReader
 from kiosk.config import Settings
-from kiosk.core.cards import CardReader
 from kiosk.demo.printed_card import CARD_MM, POINTS_PER_MM, TEST_CARD_FORMATS
-from kiosk.scanner.chain import build_chain
-from kiosk.scanner.commands import IMAGE_BUDGET_MS
+from kiosk.terminal.scanner.chain import build_chain
+from kiosk.terminal.scanner.commands import IMAGE_BUDGET_MS
 
 MEMBER = "19000123"  # matches the repository's config.toml [cards] pattern
 

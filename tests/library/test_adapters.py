@@ -10,10 +10,10 @@ import pytest
 import sqlalchemy as sa
 from support.mariadb_server import KIOSK_PASSWORD, KIOSK_USER, Library, MariaDB
 
-from kiosk.backend.inlislite import InlisliteSource
-from kiosk.backend.library_link import LibraryVisit, classify, create_library_engine
-from kiosk.backend.slims import SlimsSource
-from kiosk.members_config import InlisliteSettings, SlimsSettings
+from kiosk.backend.library.inlislite import InlisliteSource
+from kiosk.backend.library.link import LibraryVisit, classify, create_library_engine
+from kiosk.backend.library.slims import SlimsSource
+from kiosk.config.members import InlisliteSettings, SlimsSettings
 from kiosk.protocol import MemberStatus
 
 JAKARTA = ZoneInfo("Asia/Jakarta")

@@ -11,9 +11,9 @@ import tomlkit
 from support.backend_server import BackendServer, checkin_body
 from support.mariadb_server import Library, MariaDB
 
-from kiosk.client import BackendClient
 from kiosk.config import KioskSettings
-from kiosk.library_health import library_state
+from kiosk.terminal.client import BackendClient
+from kiosk.terminal.library_health import library_state
 
 
 def doctor(tmp_path: Path, server: BackendServer) -> subprocess.CompletedProcess[str]:

@@ -10,13 +10,13 @@ from fastapi.responses import Response
 
 from kiosk.backend import kiosks
 from kiosk.backend.console.charts import bar_chart
-from kiosk.backend.console.exports import visits_csv, visits_xlsx
 from kiosk.backend.console.i18n import translator
 from kiosk.backend.console.web import PREFIX, console_of, language_of, render, staff_of
 from kiosk.backend.db import read_session
 from kiosk.backend.provisioning import ProvisioningUnavailable
-from kiosk.backend.reports import stats_for_day
-from kiosk.backend.visit_reports import (
+from kiosk.backend.reports.dinas_export import visits_csv, visits_xlsx
+from kiosk.backend.reports.today import stats_for_day
+from kiosk.backend.reports.visits import (
     BadPeriod,
     Period,
     named_period,

@@ -9,8 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 
-from kiosk.backend.checkins import CheckinDesk
-from kiosk.backend.console import login, pages_admin, pages_desk, pages_reports
+from kiosk.backend.console import login, pages_admin, pages_patrons, pages_reports
 from kiosk.backend.console.web import (
     HERE,
     PREFIX,
@@ -21,12 +20,13 @@ from kiosk.backend.console.web import (
     render,
     to_login,
 )
+from kiosk.backend.desk.checkins import CheckinDesk
 
 
 def install_console(app: FastAPI, desk: CheckinDesk, clock: Callable[[], dt.datetime]) -> None:
     app.state.console = Console(desk.engine, desk.settings, clock, desk)
     app.mount(f"{PREFIX}/static", StaticFiles(directory=HERE / "static"), name="console-static")
-    for router in (login.router, pages_reports.router, pages_desk.router, pages_admin.router):
+    for router in (login.router, pages_reports.router, pages_patrons.router, pages_admin.router):
         app.include_router(router, include_in_schema=False)
 
     async def not_signed_in(request: Request, _: Exception) -> Response:

@@ -15,11 +15,11 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.engine import Engine
 
-from kiosk.backend.checkins import CheckinDesk
 from kiosk.backend.console import audit
 from kiosk.backend.console.i18n import LANGUAGE_COOKIE, Translate, choose_language, translator
 from kiosk.backend.console.sessions import COOKIE, StaffSession, csrf_ok, load_session
 from kiosk.backend.db import write_session
+from kiosk.backend.desk.checkins import CheckinDesk
 from kiosk.config import GuestbookField, Settings
 
 HERE = Path(__file__).resolve().parent

@@ -1,0 +1,1 @@
+"""The check-in desk: records visits and guest visits, and issues or shows again a credential."""

@@ -1,0 +1,1 @@
+"""The library's members: the local copy, SLiMS and INLISLite, and the write-back of visits."""

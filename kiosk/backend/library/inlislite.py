@@ -1,0 +1,111 @@
+"""INLISLite v3 adapter: members from `members`, kiosk visits into `memberguesses` with the
+guestbook answers mapped to INLISLite's master ids (explicit Core tables, used columns only)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from kiosk.backend.library.link import LibraryMember, LibraryVisit, find_member, page_members
+from kiosk.backend.library.status import inlislite_stored_status
+from kiosk.config.members import InlisliteSettings
+
+MEMBERS = sa.Table(
+    "members",
+    sa.MetaData(),
+    sa.Column("ID", sa.Numeric, primary_key=True),
+    sa.Column("MemberNo", sa.String(50)),
+    sa.Column("Fullname", sa.String(255)),
+    sa.Column("DateOfBirth", sa.Date),
+    sa.Column("InstitutionName", sa.String(255)),
+    sa.Column("EndDate", sa.Date),
+    sa.Column("StatusAnggota_id", sa.Integer),
+)
+
+GUESTS = sa.Table(
+    "memberguesses",
+    sa.MetaData(),
+    sa.Column("ID", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("NoAnggota", sa.String(50)),
+    sa.Column("Nama", sa.String(100)),
+    sa.Column("Profesi_id", sa.Integer),
+    sa.Column("PendidikanTerakhir_id", sa.Integer),
+    sa.Column("JenisKelamin_id", sa.Integer),
+    sa.Column("Location_Id", sa.Integer),
+    sa.Column("TujuanKunjungan_Id", sa.Integer),
+    sa.Column("Information", sa.String(255)),
+    sa.Column("CreateDate", sa.DateTime),
+    sa.Column("CreateTerminal", sa.String(100)),
+)
+
+
+class InlisliteSource:
+    name = "inlislite"
+
+    def __init__(self, engine: Engine, settings: InlisliteSettings, timezone: dt.tzinfo) -> None:
+        self.engine = engine
+        self.settings = settings
+        self.timezone = timezone
+
+    def _to_member(self, row: sa.Row[tuple[object, ...]]) -> LibraryMember:
+        m = row._mapping
+        return LibraryMember(
+            id=str(m["MemberNo"]),
+            name=str(m["Fullname"]),
+            status=inlislite_stored_status(
+                m["StatusAnggota_id"],
+                self.settings.active_status_id,
+            ),
+            expires_on=m["EndDate"],
+            institution=m["InstitutionName"] or None,
+            birth_date=m["DateOfBirth"],
+        )
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def find(self, member_id: str) -> LibraryMember | None:
+        return find_member(self.engine, MEMBERS.c.MemberNo, member_id, self._to_member)
+
+    def members(self) -> Iterator[LibraryMember]:
+        return page_members(self.engine, MEMBERS.c.MemberNo, self._to_member)
+
+    def guest_row(self, visit: LibraryVisit) -> dict[str, object]:
+        """The memberguesses row: answers through [members.inlislite] *_ids (unmapped: NULL)."""
+        s = self.settings
+
+        def mapped(field: str, ids: dict[str, int]) -> int | None:
+            answer = visit.answers.get(field)
+            return ids.get(answer) if isinstance(answer, str) else None
+
+        return {
+            "NoAnggota": visit.member_id,
+            "Nama": visit.name[:100],
+            "Profesi_id": mapped(s.occupation_field, s.occupation_ids),
+            "PendidikanTerakhir_id": mapped(s.education_field, s.education_ids),
+            "JenisKelamin_id": mapped(s.gender_field, s.gender_ids),
+            "Location_Id": s.location_id,
+            "TujuanKunjungan_Id": mapped(s.purpose_field, s.purpose_ids),
+            "Information": (visit.institution or "")[:255] or None,
+            "CreateDate": visit.checkin_at,
+            "CreateTerminal": f"kiosk:{visit.kiosk_id}"[:100],
+        }
+
+    def write_visit(self, visit: LibraryVisit) -> bool:
+        values = self.guest_row(visit)
+        # No transaction assumed: the same member (or guest name) at the same second is the
+        # same visit, so a retry after a lost answer writes nothing.
+        same = sa.select(GUESTS.c.ID).where(
+            GUESTS.c.NoAnggota.is_not_distinct_from(visit.member_id),
+            GUESTS.c.Nama == values["Nama"],
+            GUESTS.c.CreateDate == visit.checkin_at,
+        )
+        with self.engine.connect() as connection:
+            if connection.execute(same.limit(1)).first() is not None:
+                return False
+            connection.execute(sa.insert(GUESTS).values(**values))
+            connection.commit()
+        return True

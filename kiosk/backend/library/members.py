@@ -1,0 +1,253 @@
+"""Member records: effective status (blocked, expired, active) and the CSV import."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from kiosk.backend.db import MemberRow
+from kiosk.cards import CardReader, NotAMemberCard
+from kiosk.protocol import MemberStatus
+
+REQUIRED_COLUMNS = ("member_id", "name", "status", "expires_on")
+OPTIONAL_COLUMNS = ("institution", "birth_date")
+MAX_NAME = 200
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DMY_DATE = re.compile(r"^\d{1,2}/\d{1,2}/\d{4}$")
+
+
+def effective_status(stored: str, expires_on: dt.date | None, today: dt.date) -> MemberStatus:
+    """Blocked wins; a member is active through the whole `expires_on` day, expired after."""
+    if stored == MemberStatus.blocked:
+        return MemberStatus.blocked
+    if stored == MemberStatus.expired or (expires_on is not None and today > expires_on):
+        return MemberStatus.expired
+    return MemberStatus.active
+
+
+# ------------------------------------------------------------------ CSV
+
+
+class MemberFileError(Exception):
+    """The file as a whole cannot be read (encoding, header)."""
+
+
+@dataclass(frozen=True)
+class MemberRecord:
+    id: str
+    name: str
+    status: MemberStatus
+    expires_on: dt.date | None
+    institution: str | None
+    # The file's birth_date column (what a typed member number is verified against);
+    # without the column, import leaves the birth dates it has as they are.
+    birth_date: dt.date | None = None
+    has_birth_date: bool = False
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    line: int
+    reason: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.reason}"
+
+
+@dataclass
+class ParsedFile:
+    records: list[MemberRecord] = field(default_factory=list)
+    problems: list[RowProblem] = field(default_factory=list)
+
+
+def parse_date(text: str) -> dt.date | None:
+    """YYYY-MM-DD or DD/MM/YYYY (as Indonesian spreadsheets write it); empty = no expiry."""
+    text = text.strip()
+    if not text:
+        return None
+    if _ISO_DATE.match(text):
+        return dt.date.fromisoformat(text)
+    if _DMY_DATE.match(text):
+        day, month, year = (int(part) for part in text.split("/"))
+        return dt.date(year, month, day)
+    raise ValueError("expected YYYY-MM-DD or DD/MM/YYYY")
+
+
+def _delimiter(header_line: str) -> str:
+    # Spreadsheets set to Indonesian locale export `;` because `,` is the decimal mark.
+    return ";" if header_line.count(";") > header_line.count(",") else ","
+
+
+def parse_members_csv(data: bytes, card_reader: CardReader) -> ParsedFile:
+    """Validate every row; problems name the file line (the header is line 1)."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise MemberFileError(
+            f"not UTF-8 (byte {exc.start}); save the spreadsheet as 'CSV UTF-8'"
+        ) from None
+    first_line = text.split("\n", 1)[0]
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(first_line))
+    try:
+        return _parse_rows(reader, card_reader)
+    except csv.Error as exc:  # a field over csv's limit (131072): usually a missing quote
+        raise MemberFileError(
+            f"line {reader.line_num}: {exc}; is a closing quote missing?"
+        ) from None
+
+
+def _parse_rows(reader: Any, card_reader: CardReader) -> ParsedFile:
+    try:
+        header = [column.strip().lower() for column in next(reader)]
+    except StopIteration:
+        raise MemberFileError("the file is empty") from None
+    missing = [column for column in REQUIRED_COLUMNS if column not in header]
+    unknown = [c for c in header if c not in REQUIRED_COLUMNS + OPTIONAL_COLUMNS]
+    if missing or unknown:
+        expected = ",".join(REQUIRED_COLUMNS) + "[,institution][,birth_date]"
+        found = ",".join(header)
+        raise MemberFileError(f"line 1: header is {found!r}, expected {expected}")
+    position = {column: index for index, column in enumerate(header)}
+    parsed = ParsedFile()
+    seen: dict[str, int] = {}
+    line = 1
+    for row in reader:
+        line_start = line + 1
+        line = reader.line_num
+        if not any(cell.strip() for cell in row):
+            continue
+        try:
+            record = _parse_row(row, position, card_reader)
+        except ValueError as exc:
+            parsed.problems.append(RowProblem(line_start, str(exc)))
+            continue
+        if record.id in seen:
+            parsed.problems.append(
+                RowProblem(line_start, f"member_id {record.id} repeats line {seen[record.id]}")
+            )
+            continue
+        seen[record.id] = line_start
+        parsed.records.append(record)
+    return parsed
+
+
+def _parse_row(row: list[str], position: dict[str, int], card_reader: CardReader) -> MemberRecord:
+    if len(row) != len(position):
+        raise ValueError(f"{len(row)} columns, expected {len(position)}")
+
+    def cell(column: str) -> str:
+        return row[position[column]].strip() if column in position else ""
+
+    raw_id = cell("member_id")
+    if not raw_id:
+        raise ValueError("member_id is empty")
+    try:
+        member_id = card_reader.member_id(raw_id)
+    except NotAMemberCard:
+        raise ValueError(
+            f"member_id {raw_id!r} does not match [cards] pattern (did the spreadsheet turn it "
+            "into a number?)"
+        ) from None
+    name = cell("name")
+    if not name:
+        raise ValueError("name is empty")
+    if len(name) > MAX_NAME:
+        raise ValueError(f"name longer than {MAX_NAME} characters")
+    status_text = cell("status").lower()
+    try:
+        status = MemberStatus(status_text)
+    except ValueError:
+        raise ValueError(
+            f"status {cell('status')!r}: expected active, expired or blocked"
+        ) from None
+    try:
+        expires_on = parse_date(cell("expires_on"))
+    except ValueError as exc:
+        raise ValueError(f"expires_on {cell('expires_on')!r}: {exc}") from None
+    institution = cell("institution")[:MAX_NAME] or None
+    try:
+        birth_date = parse_date(cell("birth_date"))
+    except ValueError as exc:
+        # Never the value itself: a birth date is personal data, and this reaches logs.
+        raise ValueError(f"birth_date: {exc}") from None
+    if birth_date is not None and not dt.date(1900, 1, 1) <= birth_date <= dt.date.today():
+        raise ValueError("birth_date: not between 1900 and today")
+    return MemberRecord(
+        member_id,
+        name,
+        status,
+        expires_on,
+        institution,
+        birth_date=birth_date,
+        has_birth_date="birth_date" in position,
+    )
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    added: int
+    updated: int
+    unchanged: int
+    deleted: int
+
+
+def import_members(
+    session: Session, records: Iterable[MemberRecord], *, replace: bool, now: dt.datetime
+) -> ImportResult:
+    """Add and update members; with `replace`, delete those not in `records` (their
+    credentials go too; reconciliation then removes them from the network side)."""
+    records = list(records)
+    existing = {row.id: row for row in session.scalars(sa.select(MemberRow))}
+    added = updated = unchanged = 0
+    for record in records:
+        row = existing.get(record.id)
+        values = (record.name, record.status.value, record.expires_on, record.institution)
+        born = record.birth_date if record.has_birth_date else (row.birth_date if row else None)
+        if row is None:
+            session.add(
+                MemberRow(
+                    id=record.id,
+                    name=record.name,
+                    status=record.status.value,
+                    expires_on=record.expires_on,
+                    institution=record.institution,
+                    birth_date=born,
+                    updated_at=now,
+                )
+            )
+            added += 1
+        elif (row.name, row.status, row.expires_on, row.institution) == values and (
+            row.birth_date == born
+        ):
+            unchanged += 1
+        else:
+            row.name, row.status, row.expires_on, row.institution = values
+            row.birth_date = born
+            row.updated_at = now
+            updated += 1
+    deleted = 0
+    if replace:
+        keep = {record.id for record in records}
+        gone = [member_id for member_id in existing if member_id not in keep]
+        for chunk_start in range(0, len(gone), 500):
+            chunk = gone[chunk_start : chunk_start + 500]
+            session.execute(sa.delete(MemberRow).where(MemberRow.id.in_(chunk)))
+        deleted = len(gone)
+    return ImportResult(added, updated, unchanged, deleted)
+
+
+def read_members_file(path: Path, card_reader: CardReader) -> ParsedFile:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise MemberFileError(f"cannot read {path}: {exc.strerror}") from None
+    return parse_members_csv(data, card_reader)

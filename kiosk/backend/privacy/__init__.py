@@ -1,0 +1,1 @@
+"""Members' personal data: the retention purge, a member's export and erasure."""

@@ -1,0 +1,86 @@
+"""`kiosk run`: set up Kivy for kiosk mode, build the services, run the app.
+
+Kivy is imported only after its environment and Config are set (importing it opens a
+window), so this module imports nothing of Kivy at the top.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from kiosk.config import Settings, load_settings
+from kiosk.logs import setup_logging
+from kiosk.terminal.services import build_services
+
+log = logging.getLogger("kiosk.launch")
+
+
+def run_kiosk(
+    settings: Settings,
+    *,
+    camera: str | None,
+    fullscreen: bool,
+    size: tuple[int, int] = (1280, 800),
+    config_path: Path | None = None,
+    autopilot: dict[str, Any] | None = None,
+    demo: bool = False,
+) -> int:
+    data = Path(settings.kiosk.data_dir)
+    setup_logging(data / "log", "kiosk")
+    from kiosk.terminal.ui.kivy_config import configure_kivy
+
+    size, position = window_geometry(fullscreen, size)
+    configure_kivy(
+        data, fullscreen=fullscreen, size=size, touch_devices=autopilot is None, position=position
+    )
+    services = build_services(settings, camera, demo_fallback=demo)
+    from kiosk.terminal.ui.app import KioskApp
+
+    app = KioskApp(settings, services, reload_settings=lambda: load_settings(config_path))
+    if autopilot is not None:
+        from kiosk.terminal.ui.autopilot import Autopilot
+
+        Autopilot(app, **autopilot).install()
+    from kiosk.terminal.ui.screen_fit import ScreenFit
+
+    fit = ScreenFit(cover=fullscreen)
+    app.bind(on_start=lambda *_: fit.start(), on_stop=lambda *_: fit.stop())
+    from kiosk.terminal.ui.stop_signals import stop_on_signals
+
+    stopped_by = stop_on_signals(app)
+    from kiosk.terminal.client import BackendClient
+    from kiosk.terminal.heartbeat import HeartbeatSender
+
+    heartbeat = HeartbeatSender(
+        BackendClient(settings.kiosk),
+        services.outbox,
+        settings.kiosk.kiosk_id,
+        lambda: services.scanner,
+    )
+    heartbeat.start()
+    try:
+        app.run()
+    finally:
+        services.close()
+    if stopped_by:
+        log.info("kiosk stopped by %s; outbox closed", stopped_by[0])
+        return 130 if stopped_by[0] == "SIGINT" else 0
+    return app.exit_code
+
+
+def window_geometry(
+    fullscreen: bool, size: tuple[int, int]
+) -> tuple[tuple[int, int], tuple[int, int] | None]:
+    """Fullscreen: the real screen's size from the first frame. Windowed (the demo): a window
+    that fits the screen it gets, in its orientation, centred on it."""
+    from kiosk.terminal.screen_size import screen_size, window_within
+
+    screen = screen_size()
+    if screen is None:
+        return size, None
+    if fullscreen:
+        return screen, (0, 0)
+    fitted = window_within(screen, size)
+    return fitted, ((screen[0] - fitted[0]) // 2, (screen[1] - fitted[1]) // 2)

@@ -1,0 +1,160 @@
+"""The guestbook (buku tamu): greeting, the configured fields as chips, the internet switch,
+the personal-data notice."""
+
+from __future__ import annotations
+
+from kivy.app import App
+from kivy.factory import Factory
+from kivy.properties import BooleanProperty, ListProperty, NumericProperty, StringProperty
+from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.modalview import ModalView
+
+from kiosk.terminal.ui.screens import KioskScreen
+from kiosk.terminal.ui.widgets.chips import ChoiceChips
+from kiosk.terminal.ui.widgets.keypads import NumberPad, TextKeyboard  # noqa: F401  (used in the .kv)
+from kiosk.terminal.ui.widgets.still_there import TimeoutWatch
+
+
+class FieldRow(BoxLayout):
+    """One guestbook field: its label and its chips (or a tap-to-type box)."""
+
+    key = StringProperty("")
+    kind = StringProperty("choice")
+    label = StringProperty("")
+    value = StringProperty("")
+    font_px = NumericProperty(28)
+
+
+class TextEntry(ModalView):
+    """The on-screen keyboard for a text or number field."""
+
+    key = StringProperty("")
+    kind = StringProperty("text")
+    title = StringProperty("")
+    text = StringProperty("")
+    max_length = NumericProperty(80)
+
+    def press(self, key: str) -> None:
+        app = App.get_running_app()
+        if key == "done":
+            # The same popup types a text field of the guest form.
+            guest = app.flow.state.value == "guest"
+            app.act(
+                app.flow.guest_answer if guest else app.flow.answer, self.key, self.text.strip()
+            )
+            self.dismiss()
+            return
+        if key == "back":
+            self.text = self.text[:-1]
+        elif len(self.text) < self.max_length:
+            self.text += " " if key == "space" else key
+        app.act(app.flow.touch)
+
+
+class PrivacyNotice(ModalView):
+    pass
+
+
+class PatronForm(KioskScreen):
+    """What the member's guestbook and the visitor's form share: the privacy notice, the
+    "still there?" watch, and no popup left over when the patron's screen goes."""
+
+    still_there: TimeoutWatch
+    _built_for: tuple[int, str] | None = None  # (journey, language) the screen was drawn for
+
+    def open_privacy(self) -> None:
+        app = App.get_running_app()
+        app.act(app.flow.touch)
+        self.privacy_popup = PrivacyNotice()
+        self.privacy_popup.open()
+
+    def on_enter(self, *args) -> None:
+        self.still_there.start()
+
+    def on_leave(self, *args) -> None:
+        self.still_there.stop()
+        # Nothing of this patron stays on a popup after the screen is gone.
+        for name in ("entry_popup", "privacy_popup"):
+            popup = getattr(self, name, None)
+            if popup is not None:
+                popup.dismiss(animation=False)
+                setattr(self, name, None)
+        self._built_for = None
+
+
+class GuestbookScreen(PatronForm):
+    # The member's last answers were preselected when the guestbook opened (not: the
+    # patron has tapped something), so "your previous answers are selected" is true.
+    prefilled = BooleanProperty(False)
+    # Labels of the required fields still unanswered: what "Kirim" is waiting for.
+    missing = ListProperty([])
+
+    def __init__(self, fields, **kwargs):
+        super().__init__(**kwargs)
+        self.fields = fields
+        self._built_for: tuple[int, str] | None = None
+        self._opened_for = -1
+        self._rows: dict[str, FieldRow] = {}
+        self.still_there = TimeoutWatch(lambda app: app.settings.kiosk.timeouts.guestbook)
+
+    def show(self, view) -> None:
+        super().show(view)
+        app = App.get_running_app()
+        if self._opened_for != view.journey:
+            self._opened_for = view.journey
+            self.prefilled = bool(view.answers) and not view.offline
+        if self._built_for != (view.journey, app.language):
+            self._build(app)
+            self._built_for = (view.journey, app.language)
+        self.missing = [
+            f.label.get(app.language)
+            for f in self.fields
+            if f.required and not view.answers.get(f.key)
+        ]
+        for key, row in self._rows.items():
+            row.value = view.answers.get(key, "")
+            chips = row.ids.get("chips")
+            if chips is not None:
+                chips.selected = row.value
+
+    def _build(self, app) -> None:
+        box = self.ids.fields
+        box.clear_widgets()
+        self._rows = {}
+        language = app.language
+        for field in self.fields:
+            label = field.label.get(language)
+            if not field.required:
+                label += "  " + app.tr("guestbook.optional", language)
+            row = FieldRow(key=field.key, kind=field.kind, label=label)
+            if field.kind == "choice":
+                chips = ChoiceChips(
+                    choices=[(c.key, c.label.get(language)) for c in field.choices],
+                    font_px=26 * app.u,
+                    chip_height=app.touch * 0.9,
+                )
+                chips.bind(
+                    on_choose=lambda _w, value, k=field.key: app.act(app.flow.answer, k, value)
+                )
+                row.ids.holder.add_widget(chips)
+                row.ids["chips"] = chips
+            else:
+                entry = Factory.TypeBox()
+                entry.bind(on_release=lambda _w, f=field: self.open_entry(f))
+                row.ids.holder.add_widget(entry)
+                row.ids["entry"] = entry
+            self._rows[field.key] = row
+            box.add_widget(row)
+
+    def open_entry(self, field) -> None:
+        app = App.get_running_app()
+        app.act(app.flow.touch)
+        popup = TextEntry(
+            key=field.key,
+            kind=field.kind,
+            title=field.label.get(app.language),
+            text=self.view.answers.get(field.key, "") if self.view else "",
+            max_length=field.max_length,
+        )
+        popup.open()
+        self.entry_popup = popup

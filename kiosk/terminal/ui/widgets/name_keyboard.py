@@ -1,0 +1,85 @@
+"""The on-screen keyboard for names: lower and upper case (shift), the letters Indonesian
+names carry, digits, space, apostrophe, hyphen and delete, in large keys."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kivy.properties import BooleanProperty, NumericProperty, StringProperty
+from kivy.uix.boxlayout import BoxLayout
+
+from kiosk.terminal.session.guest_entry import DIGITS, EXTRA_LETTERS, KEY_ROWS
+from kiosk.terminal.ui.widgets.keypads import KeyButton
+
+# The rows as drawn: digits, three letter rows (the apostrophe beside "l", shift and the
+# hyphen around the last one, delete at its end), the extra letters, then the space bar.
+ROWS: tuple[tuple[str, ...], ...] = (
+    tuple(DIGITS),
+    tuple(KEY_ROWS[0]),
+    (*KEY_ROWS[1], "'"),
+    ("shift", *KEY_ROWS[2], "-", "back"),
+    (*EXTRA_LETTERS, "."),
+    ("space",),
+)
+# How wide a key is beside a letter key.
+WIDTH = {"shift": 1.7, "back": 1.7, "space": 1.0}
+
+
+class NameKeyboard(BoxLayout):
+    """Dispatches on_key with a letter (lower case: the entry applies shift), a sign, or
+    "shift", "back", "space"; `shift` shows the letters in upper case."""
+
+    shift = BooleanProperty(True)
+    font_px = NumericProperty(34)
+    key_spacing = NumericProperty(8)
+    shift_label = StringProperty("Shift")
+    space_label = StringProperty("space")
+    back_label = StringProperty("Del")
+
+    __events__ = ("on_key",)
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(orientation="vertical", **kwargs)
+        self.keys: dict[str, KeyButton] = {}
+        self._lines: list[BoxLayout] = []
+        for row in ROWS:
+            line = BoxLayout(spacing=self.key_spacing)
+            if row == ("space",):
+                line.padding = (0, 0, 0, 0)
+            for key in row:
+                button = KeyButton(key=key, font_px=self.font_px)
+                button.size_hint_x = WIDTH.get(key, 1.0)
+                button.bind(on_release=lambda b: self.dispatch("on_key", b.key))
+                line.add_widget(button)
+                self.keys[key] = button
+            self._lines.append(line)
+            self.add_widget(line)
+        self.bind(
+            shift=self._relabel,
+            shift_label=self._relabel,
+            space_label=self._relabel,
+            back_label=self._relabel,
+            font_px=self._restyle,
+            key_spacing=self._restyle,
+        )
+        self._relabel()
+
+    def _relabel(self, *_args: Any) -> None:
+        names = {"shift": self.shift_label, "space": self.space_label, "back": self.back_label}
+        for key, button in self.keys.items():
+            if key in names:
+                button.text = names[key]
+            else:
+                button.text = key.upper() if self.shift else key
+        self.keys["shift"].primary = self.shift
+
+    def _restyle(self, *_args: Any) -> None:
+        self.spacing = self.key_spacing
+        for line in self._lines:
+            line.spacing = self.key_spacing
+        for key, button in self.keys.items():
+            small = key in ("shift", "back", "space")
+            button.font_px = self.font_px * (0.62 if small else 1.0)
+
+    def on_key(self, key: str) -> None:
+        pass
