@@ -364,15 +364,15 @@ def report(
 
 `make bench` (or `.venv/bin/python -m bench soak`): {journeys} patron journeys through
 `kiosk/terminal/client.py` and `kiosk/terminal/outbox.py` from {KIOSKS} kiosks (threads; each
-its own client, outbox file and background sender; connect/read timeouts 0.5 s / 1 s). A journey: lookup,
-then check-in (80% want internet); a 403 for an expired or blocked member sends the same body
-to `/visits`; an unreachable backend puts the entry in the outbox. About 3% of cards are
-unknown (no visit); {GUESTBOOK_SECONDS[0]}-{GUESTBOOK_SECONDS[1]} s of guestbook time per journey
-(a patron's ~20 s compressed). Meanwhile the real `kiosk backend` (SQLite, demo members) is made
-unavailable about {DOWN_SHARE:.0%} of the wall time: paused (SIGSTOP: connections accepted,
-never answered), stopped (SIGTERM) or killed (SIGKILL), then brought back. At the end the
-outboxes are drained and the backend's `visits` table is compared with the client_refs of
-every journey that should have left a visit. {os.cpu_count()} cores
+its own client, outbox file and background sender; connect/read timeouts 0.5 s / 1 s). A
+journey: lookup, then check-in (80% want internet); a 403 for an expired or blocked member sends
+the same body to `/visits`; an unreachable backend puts the entry in the outbox. About 3% of
+cards are unknown (no visit); {GUESTBOOK_SECONDS[0]}-{GUESTBOOK_SECONDS[1]} s of guestbook time
+per journey (a patron's ~20 s compressed). Meanwhile the real `kiosk backend` (SQLite, demo
+members) is made unavailable about {DOWN_SHARE:.0%} of the wall time: paused (SIGSTOP:
+connections accepted, never answered), stopped (SIGTERM) or killed (SIGKILL), then brought back.
+At the end the outboxes are drained and the backend's `visits` table is compared with the
+client_refs of every journey that should have left a visit. {os.cpu_count()} cores
 ({platform.processor() or platform.machine()}), Python {platform.python_version()},
 {dt.date.today().isoformat()}, seed {SEED}.
 
