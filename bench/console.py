@@ -17,6 +17,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from bench.report import write_section
+from kiosk.backend.console.i18n import translator
 from kiosk.backend.db import VisitAnswerRow, VisitRow, create_db_engine, migrate, read_session
 from kiosk.backend.reports.dinas_export import visits_csv, visits_xlsx
 from kiosk.backend.reports.visits import Period, visit_report
@@ -98,8 +99,10 @@ def main() -> int:
         assert year.total == VISITS, year.total  # type: ignore[attr-defined]
         report_s = timed(report)
         fields = settings.guestbook.fields
-        xlsx_s = timed(lambda: visits_xlsx(report(), fields, "Perpustakaan", "id"))  # type: ignore[arg-type]
-        csv_s = timed(lambda: visits_csv(report(), fields, "Perpustakaan", "id"))  # type: ignore[arg-type]
+        xlsx_s = timed(
+            lambda: visits_xlsx(report(), fields, "Perpustakaan", "id", translator("id"))
+        )  # type: ignore[arg-type]
+        csv_s = timed(lambda: visits_csv(report(), fields, "Perpustakaan", "id", translator("id")))  # type: ignore[arg-type]
         engine.dispose()
     load = os.getloadavg()
     verdict = max(report_s) < 1.0 and max(xlsx_s) < 5.0 and max(csv_s) < 5.0

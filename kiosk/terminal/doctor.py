@@ -201,8 +201,7 @@ def check_clock() -> Check:
 
 
 def check_outbox(settings: Settings) -> Check:
-    from kiosk.terminal.outbox import Outbox
-    from kiosk.terminal.outbox_file import outbox_damage, set_aside_outboxes
+    from kiosk.terminal.outbox import Outbox, outbox_damage, set_aside_outboxes
 
     path = Path(settings.kiosk.data_dir) / "outbox.sqlite3"
     damage = outbox_damage(path)

@@ -10,8 +10,7 @@ from typing import TYPE_CHECKING, Protocol
 from kiosk.cards import CardReader
 from kiosk.config import Settings
 from kiosk.terminal.client import BackendClient
-from kiosk.terminal.outbox import Outbox
-from kiosk.terminal.outbox_file import open_outbox
+from kiosk.terminal.outbox import Outbox, open_outbox
 from kiosk.terminal.outbox_sender import OutboxSender
 from kiosk.terminal.state import KioskState
 

@@ -34,7 +34,11 @@ from kiosk.backend.db import (
     write_session,
 )
 from kiosk.backend.desk.checkins import CheckinDesk
-from kiosk.backend.desk.credentials import active_credentials, expired_credentials, revoke
+from kiosk.backend.desk.credentials import (
+    active_credentials,
+    expired_credentials,
+    revoke_credential,
+)
 from kiosk.backend.desk.network_sync import reconcile_once
 from kiosk.backend.library.members import MemberRecord, import_members
 from kiosk.backend.provisioning.base import (
@@ -191,7 +195,7 @@ def test_active_expired_and_revoked_credentials_for_reconciliation(engine: Engin
         assert [c.username for c in active_credentials(session, later)] == [first.username]
         assert [c.username for c in expired_credentials(session, later)] == [second.username]
     with write_session(engine) as session:
-        assert revoke(session, first.username) == 1
+        assert revoke_credential(session, first.username) == 1
     with read_session(engine) as session:
         assert [c.username for c in active_credentials(session, NOW)] == [second.username]
         assert first.username in {c.username for c in expired_credentials(session, NOW)}

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
+from kiosk.backend.library.inlislite import inlislite_stored_status
 from kiosk.backend.library.members import effective_status as status_on
-from kiosk.backend.library.status import inlislite_stored_status, slims_stored_status
+from kiosk.backend.library.slims import slims_stored_status
 from kiosk.protocol import MemberStatus
 
 TODAY = dt.date(2026, 12, 1)

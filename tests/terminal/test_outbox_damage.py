@@ -15,8 +15,7 @@ import pytest
 from kiosk import protocol
 from kiosk.config import Settings
 from kiosk.terminal.doctor import check_outbox
-from kiosk.terminal.outbox import Outbox
-from kiosk.terminal.outbox_file import open_outbox, set_aside_outboxes
+from kiosk.terminal.outbox import Outbox, open_outbox, set_aside_outboxes
 
 GARBAGE = b"SQLite format 3\x00" + b"\xde\xad\xbe\xef" * 2048
 

@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from kiosk.backend.desk.checkins import OccurredAtOutOfRange
 from kiosk.backend.desk.guests import GuestInternetUnavailable
 from kiosk.backend.desk.outcomes import (
     AnswersTooLarge,
@@ -18,7 +19,6 @@ from kiosk.backend.desk.outcomes import (
     MemberNotFound,
 )
 from kiosk.backend.desk.typed_entry import VerificationFailed, VerificationLocked
-from kiosk.backend.desk.visit_window import OccurredAtOutOfRange
 from kiosk.backend.library.link import LibraryUnavailable
 from kiosk.backend.metrics import PROVISIONING_ERRORS
 from kiosk.backend.provisioning import ProvisioningUnavailable

@@ -1,4 +1,4 @@
-"""Desk pages: Visits (Kunjungan), Members (Anggota), Credentials (Akses internet)."""
+"""The console's patron pages: Visits (Kunjungan), Members (Anggota), Akses internet."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ from kiosk.backend.console.web import (
     staff_of,
 )
 from kiosk.backend.db import CredentialRow, MemberRow, VisitRow, read_session, write_session
-from kiosk.backend.desk import credentials as policy
+from kiosk.backend.desk.credentials import revoke_credential
 from kiosk.backend.desk.outcomes import MemberNotAllowed, MemberNotFound
 from kiosk.backend.library.members import (
     MemberFileError,
@@ -37,7 +37,8 @@ from kiosk.backend.provisioning import ProvisioningUnavailable
 from kiosk.protocol import CheckinRequest
 
 PER_PAGE = 50
-DESK_KIOSK_ID = "meja-layanan"
+# Staff issue at the library's service counter (meja layanan), recorded under this kiosk id.
+COUNTER_KIOSK_ID = "meja-layanan"
 MAX_UPLOAD = 5 * 1024 * 1024
 
 
@@ -301,7 +302,7 @@ def revoke(request: Request, csrf: str = Form(""), username: str = Form("")) -> 
     console = console_of(request)
     staff = changing(console, request, csrf)
     with write_session(console.engine) as session:
-        changed = policy.revoke(session, username)
+        changed = revoke_credential(session, username)
     notice = "credentials.revoked" if changed else "credentials.none_revoked"
     try:
         console.desk.provisioner.revoke(username)
@@ -320,7 +321,7 @@ def issue(request: Request, csrf: str = Form(""), member_id: str = Form("")) -> 
         card=member_id.strip() or "-",
         answers={},
         want_internet=True,
-        kiosk_id=DESK_KIOSK_ID,
+        kiosk_id=COUNTER_KIOSK_ID,
         occurred_at=console.clock(),
     )
     try:

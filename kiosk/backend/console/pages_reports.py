@@ -182,5 +182,6 @@ def export_visits(
     period, language = chosen
     with read_session(console.engine) as session:
         report = visit_report(session, period, console.choice_keys, console.timezone)
-    data = write(report, console.settings.guestbook.fields, console.settings.library.name, language)
+    fields, library = console.settings.guestbook.fields, console.settings.library.name
+    data = write(report, fields, library, language, translator(language))
     return download(data, media, f"kunjungan-{period.first}-{period.last}.{suffix}")

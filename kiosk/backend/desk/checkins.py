@@ -25,7 +25,12 @@ from kiosk.backend.db import (
     read_session,
     write_session,
 )
-from kiosk.backend.desk import credentials as policy
+from kiosk.backend.desk.credentials import (
+    credential_expiry,
+    insert_credential,
+    to_network,
+    valid_credential,
+)
 from kiosk.backend.desk.member_lookup import LibraryDesk
 from kiosk.backend.desk.outcomes import (
     AnswersTooLarge,
@@ -42,11 +47,9 @@ from kiosk.backend.desk.pending import (
     lease_kept,
     lease_lapsed,
 )
-from kiosk.backend.desk.replay_answer import checkin_replay
-from kiosk.backend.desk.replay_digest import request_digest
+from kiosk.backend.desk.replays import checkin_replay, request_digest
 from kiosk.backend.desk.statements import DeskStatements, HeldCredential, pending_first
 from kiosk.backend.desk.transaction import DeskTransaction, desk_transaction
-from kiosk.backend.desk.visit_window import check_occurred_at
 from kiosk.backend.library.link import LibraryUnavailable
 from kiosk.backend.library.members import effective_status
 from kiosk.backend.metrics import CREDENTIALS_ISSUED
@@ -143,7 +146,7 @@ class CheckinDesk:
                 raise LibraryUnavailable(f"member {member_id} not in the local copy yet")
             if row is None or served_from == "gone":
                 raise MemberNotFound(f"no member {member_id}")
-            has_credential = policy.valid_credential(session, member_id, now) is not None
+            has_credential = valid_credential(session, member_id, now) is not None
             last = session.scalars(
                 sa.select(VisitRow.answers)
                 .where(VisitRow.member_id == member_id)
@@ -252,18 +255,18 @@ class CheckinDesk:
                 # One issuer at a time (unique random usernames, one credential per member);
                 # SQLite's writer is alone already.
                 desk.run(statements.issuing_lock)
-            new = policy.insert_credential(
+            new = insert_credential(
                 desk,
                 self.settings.credentials,
                 member_id,
-                policy.credential_expiry(
+                credential_expiry(
                     now, self.settings.credentials.valid_days, member_expires_on, self.timezone
                 ),
                 request.kiosk_id,
                 now,
                 pending=self.remote,
             )
-            network = policy.to_network(new)
+            network = to_network(new)
             if not self.remote:
                 # Nothing to wait for (the local provisioner): issue and record the visit in
                 # this one transaction, with no reservation, lease or second transaction.
@@ -398,3 +401,17 @@ class _Entry:
     answers_json: str
     digest: str
     allow_credential: bool
+
+
+class OccurredAtOutOfRange(ValueError):
+    """occurred_at is older than the library keeps visits (answered 422 invalid_request)."""
+
+
+def check_occurred_at(occurred_at: dt.datetime, now: dt.datetime, retention_days: int) -> None:
+    """Refuse a visit older than the retention: it would be purged at once, and a time at
+    the start of the calendar is a broken clock or an attack, not a visit."""
+    if occurred_at.astimezone(dt.UTC) < now - dt.timedelta(days=retention_days):
+        raise OccurredAtOutOfRange(
+            f"occurred_at: older than [privacy] retention_days ({retention_days} days); "
+            "is the kiosk's clock right?"
+        )

@@ -195,7 +195,7 @@ def expired_credentials(
     ]
 
 
-def revoke(session: Session, username: str) -> int:
+def revoke_credential(session: Session, username: str) -> int:
     """Mark every credential of that username revoked; returns how many rows changed."""
     result = session.execute(
         sa.update(CredentialRow)

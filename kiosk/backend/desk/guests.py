@@ -19,10 +19,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from kiosk.backend.db import GuestVisitRow, VisitRow, lock_credential_issuing, write_session
-from kiosk.backend.desk import credentials as policy
-from kiosk.backend.desk.checkins import CheckinDesk
+from kiosk.backend.desk.checkins import CheckinDesk, check_occurred_at
+from kiosk.backend.desk.credentials import choose_username, generate_password, username_taken
 from kiosk.backend.desk.outcomes import AnswersTooLarge, ClientRefConflict
-from kiosk.backend.desk.visit_window import check_occurred_at
 from kiosk.backend.provisioning.base import NetworkCredential
 from kiosk.backend.reports.today import day_bounds
 from kiosk.protocol import Credential, GuestVisit, GuestVisitRequest, GuestVisitResponse
@@ -135,12 +134,12 @@ class GuestDesk:
                 f"kiosk {row.kiosk_id} gave its {guests.vouchers_per_day} guest vouchers today"
             )
         settings = self.desk.settings.credentials
-        row.username = policy.choose_username(
+        row.username = choose_username(
             settings.model_copy(update={"username_style": "random"}),
             "",
-            lambda name: policy.username_taken(session, name),
+            lambda name: username_taken(session, name),
         )
-        row.password = policy.generate_password(settings.password_length)
+        row.password = generate_password(settings.password_length)
         row.expires_at = now + dt.timedelta(hours=guests.voucher_hours)
         row.pending = True
 

@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from kiosk.backend.library.link import LibraryMember, LibraryVisit, find_member, page_members
-from kiosk.backend.library.status import inlislite_stored_status
 from kiosk.config.members import InlisliteSettings
+from kiosk.protocol import MemberStatus
 
 MEMBERS = sa.Table(
     "members",
@@ -109,3 +109,9 @@ class InlisliteSource:
             connection.execute(sa.insert(GUESTS).values(**values))
             connection.commit()
         return True
+
+
+def inlislite_stored_status(status_id: int | None, active_id: int = 3) -> MemberStatus:
+    """INLISLite StatusAnggota_id: only 3 (active) is accepted by circulation; 1 new online
+    registration, 5 suspended, 6 Bebas Pustaka and the rest are blocked."""
+    return MemberStatus.active if status_id == active_id else MemberStatus.blocked

@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from kiosk.backend.library.link import LibraryMember, LibraryVisit, find_member, page_members
-from kiosk.backend.library.status import slims_stored_status
 from kiosk.config.members import SlimsSettings
+from kiosk.protocol import MemberStatus
 
 
 def member_table(name: str) -> sa.Table:
@@ -111,3 +111,8 @@ class SlimsSource:
             connection.execute(sa.insert(table).values(**values))
             connection.commit()
         return True
+
+
+def slims_stored_status(is_pending: int | None) -> MemberStatus:
+    """SLiMS member.is_pending = 1 is 'pending' (no loans): blocked. No other status column."""
+    return MemberStatus.blocked if is_pending == 1 else MemberStatus.active

@@ -6,23 +6,28 @@ import csv
 import datetime as dt
 import io
 from collections import Counter
+from collections.abc import Callable
 
 import xlsxwriter  # type: ignore[import-untyped]
 
-from kiosk.backend.console.i18n import translator
 from kiosk.backend.reports.visits import VisitReport
 from kiosk.config import GuestbookField
+
+# t(key, **values): the console's catalog text in the reader's language (reports import no console).
+Translate = Callable[..., str]
 
 TOTAL = "Total"
 
 
-def field_table(report: VisitReport, field: GuestbookField, language: str) -> list[list[object]]:
+def field_table(
+    report: VisitReport, field: GuestbookField, language: str, t: Translate
+) -> list[list[object]]:
     """Header, one row per day of the period (a column per choice, then Total), and a
     last Total row. Answers outside the configured choices count in Total only."""
     choices = [(choice.key, choice.label.get(language)) for choice in field.choices]
     per_day: Counter[tuple[dt.date, str]] = report.by_day_answer.get(field.key, Counter())
     header: list[object] = [
-        translator(language)("export.date"),
+        t("export.date"),
         *(label for _, label in choices),
         TOTAL,
     ]
@@ -36,10 +41,9 @@ def field_table(report: VisitReport, field: GuestbookField, language: str) -> li
     return rows
 
 
-def visitors_table(report: VisitReport, language: str) -> list[list[object]]:
+def visitors_table(report: VisitReport, t: Translate) -> list[list[object]]:
     """Everyone who came, per day: members' visits, guests, groups and their people, and all
     visitors together; then a Total row."""
-    t = translator(language)
     rows: list[list[object]] = [
         [
             t("export.date"),
@@ -78,20 +82,28 @@ def purpose_field(fields: list[GuestbookField]) -> GuestbookField:
 
 
 def visits_csv(
-    report: VisitReport, fields: list[GuestbookField], library: str, language: str
+    report: VisitReport,
+    fields: list[GuestbookField],
+    library: str,
+    language: str,
+    t: Translate,
 ) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow([title_line(library, report)])
-    writer.writerows(field_table(report, purpose_field(fields), language))
+    writer.writerows(field_table(report, purpose_field(fields), language, t))
     writer.writerow([])
-    writer.writerow([translator(language)("export.visitors_title")])
-    writer.writerows(visitors_table(report, language))
+    writer.writerow([t("export.visitors_title")])
+    writer.writerows(visitors_table(report, t))
     return ("\ufeff" + out.getvalue()).encode("utf-8")  # a BOM: Excel then reads UTF-8
 
 
 def visits_xlsx(
-    report: VisitReport, fields: list[GuestbookField], library: str, language: str
+    report: VisitReport,
+    fields: list[GuestbookField],
+    library: str,
+    language: str,
+    t: Translate,
 ) -> bytes:
     """The purpose sheet first, then one sheet per other choice field, then the visitors."""
     out = io.BytesIO()
@@ -102,14 +114,14 @@ def visits_xlsx(
     for field in ordered:
         sheet = book.add_worksheet(field.label.get(language)[:31].replace("/", "-"))
         sheet.write(0, 0, title_line(library, report), bold)
-        table = field_table(report, field, language)
+        table = field_table(report, field, language, t)
         for r, row in enumerate(table):
             sheet.write_row(r + 1, 0, row, bold if r in (0, len(table) - 1) else None)
         sheet.set_column(0, 0, 12)
         sheet.set_column(1, len(table[0]), 14)
-    sheet = book.add_worksheet(translator(language)("export.visitors_title")[:31])
+    sheet = book.add_worksheet(t("export.visitors_title")[:31])
     sheet.write(0, 0, title_line(library, report), bold)
-    table = visitors_table(report, language)
+    table = visitors_table(report, t)
     for r, row in enumerate(table):
         sheet.write_row(r + 1, 0, row, bold if r in (0, len(table) - 1) else None)
     sheet.set_column(0, 0, 12)

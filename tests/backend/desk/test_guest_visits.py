@@ -14,8 +14,12 @@ import requests
 from support.backend_server import JAKARTA, BackendServer, checkin_body
 
 from kiosk.backend.db import create_db_engine, read_session, write_session
-from kiosk.backend.desk import credentials as policy
-from kiosk.backend.desk.credentials import PASSWORD_ALPHABET
+from kiosk.backend.desk.credentials import (
+    PASSWORD_ALPHABET,
+    active_credentials,
+    expired_credentials,
+    revoke_credential,
+)
 
 
 def guest_body(**overrides: Any) -> dict[str, Any]:
@@ -168,12 +172,12 @@ def test_a_guest_voucher_is_revoked_like_a_members(voucher_server: BackendServer
     engine = create_db_engine(f"sqlite:///{voucher_server.database_path}")
     now = dt.datetime.now(dt.UTC)
     with read_session(engine) as session:
-        active = {c.username for c in policy.active_credentials(session, now)}
+        active = {c.username for c in active_credentials(session, now)}
     assert credential["username"] in active  # reconciliation hands it to the network side
     with write_session(engine) as session:
-        assert policy.revoke(session, credential["username"]) == 1
+        assert revoke_credential(session, credential["username"]) == 1
     with read_session(engine) as session:
-        gone = {c.username for c in policy.expired_credentials(session, now)}
+        gone = {c.username for c in expired_credentials(session, now)}
     engine.dispose()
     assert credential["username"] in gone
     with sqlite3.connect(voucher_server.database_path) as db:

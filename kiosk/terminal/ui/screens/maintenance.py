@@ -14,7 +14,7 @@ from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 
 from kiosk import __version__
 from kiosk.terminal.library_health import library_state
-from kiosk.terminal.outbox_file import set_aside_outboxes
+from kiosk.terminal.outbox import set_aside_outboxes
 from kiosk.terminal.pin import PinLock, is_pin_hash
 from kiosk.terminal.ui.screens import KioskScreen
 from kiosk.terminal.ui.widgets.camera_view import CameraView  # noqa: F401  (used in the .kv)

@@ -1,16 +1,19 @@
-"""A replay's answer once the purge cleared the stored one (after 48 h): rebuilt from the visit."""
+"""Replays of a client_ref: what makes two requests the same body, and the answer rebuilt from
+the visit once the purge cleared the stored one."""
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import uuid
+from typing import Any
 
 from sqlalchemy.orm import Session
 
 from kiosk.backend.db import CredentialRow, VisitRow
 from kiosk.backend.desk.credentials import is_valid
-from kiosk.protocol import CheckinResponse, Credential, Visit
+from kiosk.protocol import CheckinResponse, Credential, Visit, VisitRequest
 
 
 def checkin_replay(session: Session, row: VisitRow, now: dt.datetime) -> CheckinResponse:
@@ -37,3 +40,16 @@ def checkin_replay(session: Session, row: VisitRow, now: dt.datetime) -> Checkin
             reused=row.credential_reused,
         )
     return CheckinResponse(visit=visit, credential=credential)
+
+
+def request_digest(request: VisitRequest, member_id: str) -> str:
+    """What makes two requests 'the same body' for a client_ref replay."""
+    canonical: dict[str, Any] = {
+        "member_id": member_id,
+        "answers": request.answers,
+        "want_internet": request.want_internet,
+        "kiosk_id": request.kiosk_id,
+        "occurred_at": request.occurred_at.astimezone(dt.UTC).isoformat(),
+    }
+    text = json.dumps(canonical, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
