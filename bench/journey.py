@@ -134,11 +134,50 @@ def main() -> int:
         display.stop()
 
 
-def run(settings: Any, video: Path, card_frames: range, length: int) -> int:
-    from kivy.base import EventLoop
-    from kivy.clock import Clock
-    from kivy.core.window import Window
+class UiLoop:
+    """Steps the Kivy loop by hand and keeps the UI thread's own time per pass: one loop pass
+    minus the clock's sleep and the buffer swap."""
 
+    def __init__(self) -> None:
+        from kivy.base import EventLoop
+        from kivy.clock import Clock
+        from kivy.core.window import Window
+
+        self.event_loop = EventLoop
+        self.spent = {"sleep": 0.0, "flip": 0.0}
+        self.own_ms: list[float] = []
+        self.flips = 0
+        real_usleep, real_flip = Clock.usleep, Window.flip
+
+        def usleep(microseconds: float) -> None:
+            t = time.perf_counter()
+            real_usleep(microseconds)
+            self.spent["sleep"] += time.perf_counter() - t
+
+        def flip() -> None:
+            t = time.perf_counter()
+            real_flip()
+            self.spent["flip"] += time.perf_counter() - t
+
+        Clock.usleep = usleep
+        Window.flip = flip
+
+    def step(self) -> None:
+        self.spent["sleep"] = self.spent["flip"] = 0.0
+        t = time.perf_counter()
+        self.event_loop.idle()
+        total = time.perf_counter() - t
+        if self.spent["flip"]:
+            self.flips += 1
+            self.own_ms.append((total - self.spent["sleep"] - self.spent["flip"]) * 1000)
+
+    def until(self, condition: Any, timeout: float) -> None:
+        end = time.monotonic() + timeout
+        while time.monotonic() < end and not condition():
+            self.step()
+
+
+def run(settings: Any, video: Path, card_frames: range, length: int) -> int:
     from kiosk.terminal.services import build_services
     from kiosk.terminal.ui.app import KioskApp
     from kiosk.terminal.ui.autopilot import Autopilot
@@ -149,109 +188,20 @@ def run(settings: Any, video: Path, card_frames: range, length: int) -> int:
     app = KioskApp(settings, services)
     pilot = Autopilot(app, journeys=10**6, exit_when_done=False, switch_language=False)
     pilot.install()
-
-    # The UI thread's own time: one loop pass minus the clock's sleep and the buffer swap.
-    spent = {"sleep": 0.0, "flip": 0.0}
-    real_usleep, real_flip = Clock.usleep, Window.flip
-
-    def usleep(microseconds: float) -> None:
-        t = time.perf_counter()
-        real_usleep(microseconds)
-        spent["sleep"] += time.perf_counter() - t
-
-    def flip() -> None:
-        t = time.perf_counter()
-        real_flip()
-        spent["flip"] += time.perf_counter() - t
-
-    Clock.usleep = usleep
-    Window.flip = flip
-    own_ms: list[float] = []
-    flips = 0
-
+    loop = UiLoop()
     app._run_prepare()
-
-    def step() -> None:
-        nonlocal flips
-        spent["sleep"] = spent["flip"] = 0.0
-        t = time.perf_counter()
-        EventLoop.idle()
-        total = time.perf_counter() - t
-        if spent["flip"]:
-            flips += 1
-            own_ms.append((total - spent["sleep"] - spent["flip"]) * 1000)
-
-    def until(condition: Any, timeout: float) -> None:
-        end = time.monotonic() + timeout
-        while time.monotonic() < end and not condition():
-            step()
-
     timed.stats = services.scanner.stats
     timed.waiting = lambda: app.flow.state.value == "idle"
 
-    # 1) Welcome with the live preview and the decoder running, no card yet (10 s).
-    until(lambda: app.manager.current == "welcome", 10)
-    own_ms.clear()
-    flips = 0
-    shown_before = app.screens["welcome"].camera.frames_shown
-    started = time.monotonic()
-    until(lambda: bool(timed.card_in_view), 30)
-    idle_seconds = time.monotonic() - started
-    idle = {
-        "own_ms": list(own_ms),
-        "fps": flips / idle_seconds,
-        "shown": (app.screens["welcome"].camera.frames_shown - shown_before) / idle_seconds,
-        "blit_ms": statistics.median(app.frame_ms) if app.frame_ms else float("nan"),
-        "decode_rate": services.scanner.stats.decode_rate,
-        "decode_ms": services.scanner.stats.last_decode_ms,
-    }
-
-    # 2) Three journeys by camera with the autopilot's reading pauses: the first is a new
+    idle = measure_idle(app, services, timed, loop)
+    # Three journeys by camera with the autopilot's reading pauses: the first is a new
     # member (answers the guestbook), the next two a returning member.
-    until(lambda: pilot.done >= 3, 300)
-    log = list(app.journey_log)
-    journeys = split_journeys(log, timed.card_in_view, pilot.tap_times)
+    loop.until(lambda: pilot.done >= 3, 300)
+    journeys = split_journeys(list(app.journey_log), timed.card_in_view, pilot.tap_times)
     cadence = card_cadence(timed.with_card)
-
-    # 3) A first-time member on the keypad, with the reading pauses: from Welcome (she taps
-    # "Ketik nomor anggota") to her credential on screen.
-    services.scanner.debounce_seconds = 3600.0  # the looping card must not start journeys now
-    pilot.use_keypad, pilot.member, pilot.birth_date = True, NEWCOMER, "21052001"
-    app.flow.reset()
-    keypad_start = time.monotonic()
-    pilot._screen = ""
-    pilot._screen_changed()
-    until(lambda: pilot.done >= 4, 120)
-    keypad_end = next(
-        (t for t, state in app.journey_log if t > keypad_start and state == "credentials"), None
-    )
-    keypad = {
-        "seconds": (keypad_end - keypad_start) if keypad_end else float("nan"),
-        "taps": float(sum(1 for t in pilot.tap_times if keypad_start <= t <= (keypad_end or 0))),
-    }
-
-    # 4) A non-member with the reading pauses: "Bukan anggota?", the guest form typed key by
-    # key on the name keyboard, the first choice of each field, Kirim.
-    pilot.guest = GUEST
-    before = pilot.done
-    app.flow.reset()
-    pilot._screen = ""
-    pilot._screen_changed()
-    until(lambda: pilot.done >= before + GUEST_JOURNEYS, 70 * GUEST_JOURNEYS)
-    guests = split_guest_journeys(list(app.journey_log), pilot.tap_times)
-    pilot.guest = None
-
-    # 5) memory over many journeys: keypad path, short pauses, camera preview still live.
-    pilot.pause_scale, pilot.member, pilot.birth_date = 0.03, NEWCOMER, "21052001"
-    app.flow.reset()
-    pilot._screen = ""
-    pilot._screen_changed()
-    warm = pilot.done + 10
-    until(lambda: pilot.done >= warm, 120)  # warm up
-    rss_start = rss_mb()
-    until(lambda: pilot.done >= warm + MEMORY_JOURNEYS, 1500)
-    rss_end = rss_mb()
-    memory_journeys = pilot.done - warm
+    keypad = measure_keypad(app, services, pilot, loop)
+    guests = measure_guests(app, pilot, loop)
+    rss_start, rss_end, memory_journeys = measure_memory(app, pilot, loop)
 
     app.dispatch("on_stop")
     report(journeys, idle, cadence, rss_start, rss_end, memory_journeys)
@@ -271,6 +221,72 @@ def run(settings: Any, video: Path, card_frames: range, length: int) -> int:
         and all(g["seconds"] < 45 for g in guests)
     )
     return 0 if ok else 1
+
+
+def measure_idle(app: Any, services: Any, timed: TimedSource, loop: UiLoop) -> dict[str, Any]:
+    """Welcome with the live preview and the decoder running, no card yet."""
+    loop.until(lambda: app.manager.current == "welcome", 10)
+    loop.own_ms.clear()
+    loop.flips = 0
+    shown_before = app.screens["welcome"].camera.frames_shown
+    started = time.monotonic()
+    loop.until(lambda: bool(timed.card_in_view), 30)
+    idle_seconds = time.monotonic() - started
+    return {
+        "own_ms": list(loop.own_ms),
+        "fps": loop.flips / idle_seconds,
+        "shown": (app.screens["welcome"].camera.frames_shown - shown_before) / idle_seconds,
+        "blit_ms": statistics.median(app.frame_ms) if app.frame_ms else float("nan"),
+        "decode_rate": services.scanner.stats.decode_rate,
+        "decode_ms": services.scanner.stats.last_decode_ms,
+    }
+
+
+def restart_pilot(app: Any, pilot: Any) -> None:
+    """Back to Welcome, the autopilot reading the screen afresh."""
+    app.flow.reset()
+    pilot._screen = ""
+    pilot._screen_changed()
+
+
+def measure_keypad(app: Any, services: Any, pilot: Any, loop: UiLoop) -> dict[str, float]:
+    """A first-time member on the keypad, with the reading pauses: from Welcome (she taps
+    "Ketik nomor anggota") to her credential on screen."""
+    services.scanner.debounce_seconds = 3600.0  # the looping card must not start journeys now
+    pilot.use_keypad, pilot.member, pilot.birth_date = True, NEWCOMER, "21052001"
+    keypad_start = time.monotonic()
+    restart_pilot(app, pilot)
+    loop.until(lambda: pilot.done >= 4, 120)
+    keypad_end = next(
+        (t for t, state in app.journey_log if t > keypad_start and state == "credentials"), None
+    )
+    return {
+        "seconds": (keypad_end - keypad_start) if keypad_end else float("nan"),
+        "taps": float(sum(1 for t in pilot.tap_times if keypad_start <= t <= (keypad_end or 0))),
+    }
+
+
+def measure_guests(app: Any, pilot: Any, loop: UiLoop) -> list[dict[str, float]]:
+    """A non-member with the reading pauses: "Bukan anggota?", the guest form typed key by
+    key on the name keyboard, the first choice of each field, Kirim."""
+    pilot.guest = GUEST
+    before = pilot.done
+    restart_pilot(app, pilot)
+    loop.until(lambda: pilot.done >= before + GUEST_JOURNEYS, 70 * GUEST_JOURNEYS)
+    guests = split_guest_journeys(list(app.journey_log), pilot.tap_times)
+    pilot.guest = None
+    return guests
+
+
+def measure_memory(app: Any, pilot: Any, loop: UiLoop) -> tuple[float, float, int]:
+    """Resident memory over many journeys: keypad path, short pauses, camera preview live."""
+    pilot.pause_scale, pilot.member, pilot.birth_date = 0.03, NEWCOMER, "21052001"
+    restart_pilot(app, pilot)
+    warm = pilot.done + 10
+    loop.until(lambda: pilot.done >= warm, 120)  # warm up
+    rss_start = rss_mb()
+    loop.until(lambda: pilot.done >= warm + MEMORY_JOURNEYS, 1500)
+    return rss_start, rss_mb(), pilot.done - warm
 
 
 def card_cadence(samples: list[tuple[float, int]]) -> float:

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bench.report import write_section
 
@@ -119,10 +119,8 @@ def ms_cell(values: list[float]) -> str:
 
 def main() -> int:
     import cv2
-    import numpy as np
 
     from kiosk.config import ScannerSettings
-    from kiosk.demo import footage, membercard
     from kiosk.terminal.scanner.chain import build_chain
     from kiosk.terminal.scanner.commands import IMAGE_BUDGET_MS, load_gray
     from kiosk.terminal.scanner.decoders import Decoder, PyzbarDecoder, ZxingDecoder
@@ -158,8 +156,19 @@ def main() -> int:
         + "+".join(settings.decoders)
     )
 
-    # ------------------------------------------------------------ sample folders
-    still = methods(max(IMAGE_BUDGET_MS, settings.frame_budget_ms))
+    sample_folders(emit, methods(max(IMAGE_BUDGET_MS, settings.frame_budget_ms)), load_gray)
+    generated_cards(emit, methods, settings)
+    worker_section(emit, settings, build_chain)
+    write_section("## Scanner\n\n" + INTRO + "\n".join(lines) + "\n" + NOTES)
+    return 0
+
+
+Emit = Callable[[str], None]
+Methods = dict[str, Callable[[Any], list[str]]]
+
+
+def sample_folders(emit: Emit, still: Methods, load_gray: Callable[[Path], Any]) -> None:
+    """zxing-cpp's sample folders, each image as `kiosk decode` reads a file."""
     names = list(still)
     if SAMPLES.is_dir():
         emit(
@@ -201,7 +210,14 @@ def main() -> int:
     else:
         emit(f"(sample folders not found at {SAMPLES})")
 
-    # ------------------------------------------------------------ generated card frames
+
+def generated_cards(emit: Emit, methods: Callable[[float | None], Methods], settings: Any) -> None:
+    """Generated 1280x720 card frames and empty scenes, one at a time within the budget."""
+    import cv2
+    import numpy as np
+
+    from kiosk.demo import footage, membercard
+
     rng = np.random.default_rng(20261128)
     cards: list[tuple[str, str, np.ndarray]] = []
     for i in range(SYNTHETIC_FRAMES):
@@ -274,7 +290,9 @@ def main() -> int:
     emit(row("p50 / p95 ms, card frames", "", *(ms_cell(card_ms[n]) for n in framewise)))
     emit(row("p50 / p95 ms, empty frames", "", *(ms_cell(t.ms) for t in on_empty.values())))
 
-    # ------------------------------------------------------------ the worker's frames
+
+def worker_section(emit: Emit, settings: Any, build_chain: Callable[..., Any]) -> None:
+    """The worker's ms per frame with a card held and with the empty scene."""
     emit(
         "\n### worker: ms per 1280x720 frame (BGR to grey + chain, steps spread over "
         f"frames, budget {settings.frame_budget_ms:.0f} ms), a card held still-ish vs "
@@ -293,8 +311,6 @@ def main() -> int:
                 reads,
             )
         )
-    write_section("## Scanner\n\n" + INTRO + "\n".join(lines) + "\n" + NOTES)
-    return 0
 
 
 def as_gray(image: np.ndarray) -> np.ndarray:

@@ -1,9 +1,4 @@
-"""The `kiosk` command: one entry point with subcommands.
-
-The parsers live here (the CLI is a contract); each handler lives beside the code it
-drives and is imported only when its subcommand runs, so `kiosk decode` never loads the
-web stack and `kiosk backend` never loads Kivy.
-"""
+"""The `kiosk` command: one entry point with subcommands."""
 
 from __future__ import annotations
 

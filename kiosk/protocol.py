@@ -1,8 +1,4 @@
-"""Pydantic models of the HTTP contract (prefix /api/v1), shared by the backend and the kiosk.
-
-The backend validates requests and serialises answers with these; the kiosk's client
-parses answers with them. Neither side imports the other: they meet here.
-"""
+"""Pydantic models of the HTTP contract (prefix /api/v1), shared by the backend and the kiosk."""
 
 from __future__ import annotations
 

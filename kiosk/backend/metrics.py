@@ -1,10 +1,4 @@
-"""Prometheus figures of the backend: counters, latency per route, kiosk heartbeats, GET /metrics.
-
-Counters live in process memory (one worker) or, with several workers, in prometheus-client's
-multiprocess files under a per-start directory that `kiosk backend` creates
-(PROMETHEUS_MULTIPROC_DIR), so a scrape of any worker sums all of them. The kiosks' gauges
-are read from the heartbeat table at scrape time: one small query per scrape.
-"""
+"""Prometheus figures of the backend: counters, latency per route, kiosk heartbeats, /metrics."""
 
 from __future__ import annotations
 

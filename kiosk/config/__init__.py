@@ -1,8 +1,4 @@
-"""Load and validate config.toml (one file, a section per side) into typed settings.
-
-A wrong value stops the program with the key, the value and what was expected
-(`ConfigError`); the CLI prints that one line and exits 2.
-"""
+"""Load and validate config.toml (one file, a section per side) into typed settings."""
 
 from __future__ import annotations
 

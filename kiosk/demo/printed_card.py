@@ -1,6 +1,5 @@
-"""`kiosk test-card`: a member card to print (PNG, or a PDF at ID-1 size on A4) that an
-installer holds up to a new camera, then reads with `kiosk decode` or maintenance's test;
-or a clip (MP4/AVI) of it held up to a camera, to try a kiosk that has no printer near."""
+"""`kiosk test-card`: a member card to print (PNG, or a PDF at ID-1 size on A4), or a clip of it
+held up, for an installer to try a new camera."""
 
 from __future__ import annotations
 

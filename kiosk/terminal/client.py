@@ -1,7 +1,4 @@
-"""The kiosk's HTTP client for the credential backend: timeouts, safe retries, clear errors.
-
-Blocking (requests): call it from worker threads, never from the Kivy main thread.
-"""
+"""The kiosk's HTTP client for the credential backend: timeouts, safe retries, clear errors."""
 
 from __future__ import annotations
 

@@ -1,8 +1,4 @@
-"""The kiosk terminal's command handlers: `kiosk run`, `kiosk set-pin`, `kiosk doctor`.
-
-`kiosk set-pin` asks for the staff PIN twice and stores only its salted hash in the config
-file; the rest of the file (other keys, comments, layout) is kept as it was, thanks to tomlkit.
-"""
+"""The kiosk terminal's command handlers: `kiosk run`, `kiosk set-pin`, `kiosk doctor`."""
 
 from __future__ import annotations
 

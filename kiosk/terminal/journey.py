@@ -1,9 +1,5 @@
 """Runs the flow's commands: lookups and check-ins on I/O threads, outbox writes on the disk
-thread, every result handed back to the main thread as a flow event. No Kivy.
-
-The main thread never blocks: it calls `run` with the commands a flow event returned; the
-worker threads touch only the network or the disk and `post` the flow's next event.
-"""
+thread, every result handed back to the main thread as a flow event. No Kivy."""
 
 from __future__ import annotations
 

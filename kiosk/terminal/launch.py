@@ -1,8 +1,4 @@
-"""`kiosk run`: set up Kivy for kiosk mode, build the services, run the app.
-
-Kivy is imported only after its environment and Config are set (importing it opens a
-window), so this module imports nothing of Kivy at the top.
-"""
+"""`kiosk run`: set up Kivy for kiosk mode, build the services, run the app."""
 
 from __future__ import annotations
 

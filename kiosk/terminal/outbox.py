@@ -1,6 +1,5 @@
-"""The outbox: guestbook entries that could not reach the backend, kept in SQLite until
-kiosk.terminal.outbox_sender sends them under their original client_ref (a resend is a replay);
-a damaged file is set aside and a fresh one started."""
+"""The outbox: guestbook entries that could not reach the backend, kept in SQLite until the
+sender resends them under their client_ref; a damaged file is set aside, a fresh one started."""
 
 from __future__ import annotations
 

@@ -1,7 +1,4 @@
-"""The staff PIN: salted scrypt hashes, constant-time checks, and a lockout that survives a restart.
-
-Pure standard library; the lockout state is a small JSON file written atomically.
-"""
+"""The staff PIN: salted scrypt hashes, constant-time checks, a lockout that survives a restart."""
 
 from __future__ import annotations
 

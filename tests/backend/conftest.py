@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from support.backend_server import BackendServer, checkin_body
+from support.postgres_server import PostgreSQL
 
 Body = Callable[..., dict[str, Any]]
 
@@ -23,3 +24,9 @@ def shared_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BackendS
 def body() -> Body:
     """A valid check-in body with a new client_ref; keyword arguments replace fields."""
     return checkin_body
+
+
+@pytest.fixture(scope="module")
+def postgres_url(postgresql: PostgreSQL) -> str:
+    """A fresh database on the session's PostgreSQL cluster, for one test module."""
+    return postgresql.new_database()

@@ -19,11 +19,6 @@ CONCURRENT = 20
 
 
 @pytest.fixture(scope="module")
-def postgres_url(postgresql: PostgreSQL) -> str:
-    return postgresql.new_database()
-
-
-@pytest.fixture(scope="module")
 def pg_server(
     postgres_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[BackendServer]:

@@ -1,19 +1,4 @@
-"""The HTTP protocol uvicorn runs: TCP_NODELAY, and bounds on connections and header time.
-
-TCP_NODELAY on every connection: with `--workers N` uvicorn binds the listening socket
-itself as `socket(AF_INET, SOCK_STREAM)`, protocol 0, and asyncio only turns Nagle off for
-sockets whose protocol is IPPROTO_TCP: every keep-alive response then waited ~40 ms for
-the client's delayed ACK.
-
-Bounds (issue 11 item 4: ~1,100 half-sent requests took the backend down): a connection
-beyond `[backend] max_connections` of this process, or beyond `max_connections_per_address`
-from one address (but the reverse proxy's, `[backend] proxy_addresses`: every kiosk comes
-through it), is closed at once; a request whose headers have not all arrived
-`header_timeout_seconds` after its first byte (or after the connection opened) is closed,
-as are headers over HEADER_BYTES. The body has its own limits in the request guard.
-Uvicorn builds this class in each worker process, so the limits come from the environment
-`kiosk backend` sets (KIOSK_HTTP_LIMITS), read once per process.
-"""
+"""The HTTP protocol uvicorn runs: TCP_NODELAY, and bounds on connections and header time."""
 
 from __future__ import annotations
 

@@ -1,7 +1,4 @@
-"""What a route may ask for, read from `app.state` (set once by create_app), as `Annotated` types.
-
-Async on purpose: FastAPI runs a sync dependency in the thread pool, one hop per request.
-"""
+"""What a route may ask for, read from `app.state` (set once by create_app), as Annotated types."""
 
 from __future__ import annotations
 

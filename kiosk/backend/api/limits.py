@@ -1,19 +1,5 @@
 """Limits that hold for the whole backend: events per key and window, counted where every
-process that serves the kiosks sees them.
-
-The rule is a sliding window over two fixed windows (the previous one weighted by how much
-of it still lies in the last `span` seconds). Where the counts live is the store's job:
-- `DatabaseCounts`: the `rate_windows` table, one atomic upsert per event (PostgreSQL and
-  SQLite both do `INSERT ... ON CONFLICT DO UPDATE ... RETURNING`), so every uvicorn
-  worker and every instance behind the proxy counts together (with two workers twice the
-  rate passed when each kept its own bucket);
-- `MemoryCounts`: this process's memory, on SQLite (one library's server), where a write
-  per request cut what SQLite serves below 100/s. One worker is the whole backend; with N
-  workers on the host each allows its share, limit / N, so together they never pass the
-  limit (a kiosk whose connections all land on one worker may meet it earlier; a real
-  kiosk runs far below it).
-`shared_limit(settings, engine, ...)` chooses (`[backend] shared_limits`).
-"""
+process that serves the kiosks sees them."""
 
 from __future__ import annotations
 

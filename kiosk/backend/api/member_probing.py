@@ -1,12 +1,4 @@
-"""The throttle on runs of unknown member numbers per token: guessing numbers earns 429, not names.
-
-Any kiosk token can ask who holds a member number (and, by check-in, take that member's
-Wi-Fi password). A real kiosk meets a few unknown numbers an hour (typos, another
-library's card); a script trying numbers meets hundreds. After
-`[backend] unknown_members_per_10_minutes` answers of `member_not_found` in ten minutes,
-that token's lookups, check-ins and visits get 429 until the window slides on; one warning
-line says so, and the kiosk's maintenance screen shows the pause (GET /stats/today).
-"""
+"""The throttle on runs of unknown member numbers per token: guessing numbers earns 429."""
 
 from __future__ import annotations
 

@@ -1,9 +1,4 @@
-"""The /api/v1 routes: health, lookup, check-ins, visits, guest visits, stats, heartbeat.
-
-Every answer is a JSONResponse (a returned model would be re-validated in another
-thread-pool hop for sync endpoints), or, for a check-in, the JSON the desk already encoded
-to store it.
-"""
+"""The /api/v1 routes: health, lookup, check-ins, visits, guest visits, stats, heartbeat."""
 
 from __future__ import annotations
 

@@ -1,8 +1,4 @@
-"""Member lookup, visits (the electronic guestbook) and check-ins that issue or reuse a credential.
-
-Every rule of the HTTP contract that touches the database lives here; app.py only maps
-the exceptions below to the error envelope.
-"""
+"""Member lookup, visits (the guestbook) and check-ins that issue or show again a credential."""
 
 from __future__ import annotations
 

@@ -1,10 +1,4 @@
-"""Guest and group visits (POST /guest-visits) and the [guests] voucher policy with its daily cap.
-
-A guest voucher is made like a member's credential, in three short steps so that no
-database lock is held while the network side is slow: reserve it (pending) with the
-visit, issue it, confirm it. If the network side refuses, the visit stays (without a
-voucher) and the answer is 503; a replay then returns that visit.
-"""
+"""Guest and group visits (POST /guest-visits) and the [guests] voucher policy, daily cap too."""
 
 from __future__ import annotations
 

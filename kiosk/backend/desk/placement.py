@@ -1,22 +1,5 @@
 """Where a check-in's or visit's desk work runs: on the event loop when it can wait on nothing,
-else in a route thread.
-
-SQLite has one writer. With route threads, the event loop and the thread that holds the
-writer passed the GIL to each other around every SQLite call, and under load the hand-offs
-grew to 12-19 context switches a check-in (issue 14: 450/s, p99 205 ms; on the loop: p99
-12 ms, 1.4 switches). The desk runs on the loop only when nothing can make it wait:
-
-- it touches nothing but this machine's SQLite file: the `local` provisioner and no
-  library system (a router, RADIUS or SLiMS can take seconds);
-- this process's writer lock is free now (a console edit, the purge or reconciliation
-  may hold it);
-- no other process writes: the loop's own engine has a busy timeout of 0, so BEGIN
-  IMMEDIATE fails at once if a second worker or a command holds the file;
-- it need not wait for another check-in's pending credential.
-
-Otherwise the same work runs in a route thread, which waits as before; a try on the loop
-that met one of these did nothing (its transaction had not begun, or was rolled back).
-"""
+else in a route thread."""
 
 from __future__ import annotations
 

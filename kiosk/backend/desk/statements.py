@@ -1,10 +1,5 @@
-"""The check-in's SQL, built once: Core statements with bind parameters, compiled once per
-database dialect into the text, parameter order and type conversions the driver's cursor
-takes (`DeskStatements`), so a check-in neither builds nor compiles a statement and goes
-through none of SQLAlchemy's per-statement machinery (about 50 us a statement here, against
-4 us on the driver). The rare paths (a replay rebuilt after the purge, a networked
-provisioner's confirm, the library write-back) keep the ORM.
-"""
+"""The check-in's SQL, built once: Core statements compiled once per database dialect into
+what the driver's cursor takes (`DeskStatements`)."""
 
 from __future__ import annotations
 

@@ -1,11 +1,5 @@
 """Typed member numbers ([members] typed_entry): a masked name, and internet only with the
-member's birth date; five wrong dates in an hour lock that member's typed entry for an hour.
-
-A card shown to the camera is the physical card the library's procedure asks for; a number
-typed on the keypad is only something someone knows. The lockout is a row per member in the
-database, so it holds for every worker and every instance on PostgreSQL. A birth date is
-never logged, neither the one on file nor the one typed.
-"""
+member's birth date; five wrong dates in an hour lock that member's typed entry for an hour."""
 
 from __future__ import annotations
 

@@ -1,6 +1,5 @@
-"""Preprocessing for the decoders: the views of a frame (fitted, inverted, upscaled,
-equalised, sharpened, deskewed crops around bar-like regions, enlarged QR-like regions), each
-with the affine back to the frame."""
+"""Preprocessing for the decoders: the views of a frame (fitted, inverted, upscaled, equalised,
+sharpened, deskewed and enlarged crops), each with the affine back to the frame."""
 
 from __future__ import annotations
 

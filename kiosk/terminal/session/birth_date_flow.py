@@ -1,10 +1,5 @@
 """The date pad of a typed member number: the birth date that internet needs, checked here
-for an impossible or future date before the backend compares it with the member's.
-
-A mixin of core.flow.Flow (which owns the state, the journey and the deadlines), like
-core.keypad_flow. The birth date lives only in the journey and the check-in it rides on:
-never in a log line, never in the outbox.
-"""
+for an impossible or future date before the backend compares it with the member's."""
 
 from __future__ import annotations
 

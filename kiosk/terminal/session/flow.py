@@ -1,10 +1,4 @@
-"""The patron session as a state machine: card -> lookup -> guestbook -> check-in -> credential.
-
-Pure Python, driven by events and a clock. It never does I/O itself: a transition returns
-commands (look up, check in, queue a visit) that kiosk.terminal.journey runs off the main thread,
-and the results come back as events tagged with the journey they belong to, so an answer that
-arrives after the patron left (timeout, Selesai) is dropped.
-"""
+"""The patron session as a state machine: card -> lookup -> guestbook -> check-in -> credential."""
 
 from __future__ import annotations
 

@@ -1,8 +1,4 @@
-"""What a guest or a group leader types at the kiosk: the name keyboard's keys and the visit body.
-
-Pure Python: the on-screen keyboard sends key names here, and the finished entry becomes a
-protocol.GuestVisitRequest body (names 1-80 characters, no control characters).
-"""
+"""What a guest or a group leader types at the kiosk: the name keyboard's keys, the visit body."""
 
 from __future__ import annotations
 

@@ -1,8 +1,4 @@
-"""The guest and group (rombongan) journey of the patron session: Welcome -> guest form -> thanks.
-
-A mixin of core.flow.Flow (which owns the state, the journey and the deadlines); kept apart
-so the member journey and the guest journey each read on their own.
-"""
+"""The guest and group (rombongan) journey of the patron session: Welcome, guest form, thanks."""
 
 from __future__ import annotations
 

@@ -1,7 +1,4 @@
-"""Guestbook answers: a returning member's preselection, and validation against the fields.
-
-Answers hold field keys and choice keys (never labels), as the backend stores them.
-"""
+"""Guestbook answers: a returning member's preselection, and validation against the fields."""
 
 from __future__ import annotations
 

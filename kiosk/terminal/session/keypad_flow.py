@@ -1,8 +1,4 @@
-"""The typed member number of the patron session: open, keys, retry after "not found", submit.
-
-A mixin of core.flow.Flow (which owns the state, the journey and the deadlines), like
-core.guest_flow: the keypad's rules read on their own.
-"""
+"""The typed member number of the patron session: open, keys, retry after "not found", submit."""
 
 from __future__ import annotations
 

@@ -1,10 +1,5 @@
 """The kiosk App: window settings, the screens, and the wiring between the flow (core),
-the scanner worker and the journey runner.
-
-The main thread never blocks: kiosk.terminal.journey runs HTTP calls and outbox writes on its
-threads and hands their results back with Clock.schedule_once; camera frames arrive by a
-Clock trigger that the scanner worker fires.
-"""
+the scanner worker and the journey runner."""
 
 from __future__ import annotations
 

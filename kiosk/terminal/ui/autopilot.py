@@ -1,6 +1,5 @@
-"""The demo autopilot: plays a patron at the kiosk (as in a showroom) and saves a screenshot
-of every screen it passes. Its pauses model a patron's reading time; it taps the same
-buttons a finger would, and counts the taps."""
+"""The demo autopilot: plays a patron at the kiosk, tapping what a finger would, with a patron's
+reading pauses, and saves a screenshot of every screen it passes."""
 
 from __future__ import annotations
 

@@ -1,7 +1,5 @@
-"""Keeps the kiosk window on the real screen: covering all of it in kiosk mode, wholly
-inside it for the demo, on a bare X session with no window manager too (where SDL's
-fullscreen leaves the window at its configured size), and again after the resolution
-changes."""
+"""Keeps the kiosk window on the real screen: all of it in kiosk mode, wholly inside it for the
+demo, with or without a window manager, and again after the resolution changes."""
 
 from __future__ import annotations
 

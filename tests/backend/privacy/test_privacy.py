@@ -22,7 +22,6 @@ from typing import Any
 import psycopg
 import pytest
 import requests
-from backend.test_postgresql import postgres_url  # noqa: F401 (a fixture)
 from support.backend_server import JAKARTA, BackendServer, checkin_body
 from support.faked_clock import FAKETIME_LIB, faked_clock
 

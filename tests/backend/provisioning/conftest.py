@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from support.backend_server import BackendServer
 from support.radius_server import FreeRadiusServer, missing_reason
 from support.routeros_fake import FakeRouterOS, TlsFiles, make_tls_files
 
@@ -104,3 +105,21 @@ def mikrotik(router: FakeRouterOS) -> Iterator[MikrotikProvisioner]:
     )
     yield provisioner
     provisioner.close()
+
+
+@pytest.fixture
+def radius_backend(
+    tmp_path: Path, radius_db: Path, freeradius: FreeRadiusServer
+) -> Iterator[BackendServer]:
+    """A real backend whose provisioner writes FreeRADIUS's tables in `radius_db`."""
+    server = BackendServer(
+        tmp_path / "backend",
+        provisioning={
+            "kind": "freeradius-sql",
+            "database_url": f"sqlite:///{radius_db}",
+            "group": "perpustakaan",
+            "radius_timezone": RADIUS_TZ,
+        },
+    )
+    yield server
+    server.stop()

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from provisioning.conftest import RADIUS_TZ
 from support.backend_server import BackendServer, checkin_body
 from support.radius_server import FreeRadiusServer
 from support.routeros_fake import FakeRouterOS
@@ -34,23 +33,6 @@ def stats(server: BackendServer) -> dict[str, Any]:
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
     return body
-
-
-@pytest.fixture
-def radius_backend(
-    tmp_path: Path, radius_db: Path, freeradius: FreeRadiusServer
-) -> Iterator[BackendServer]:
-    server = BackendServer(
-        tmp_path / "backend",
-        provisioning={
-            "kind": "freeradius-sql",
-            "database_url": f"sqlite:///{radius_db}",
-            "group": "perpustakaan",
-            "radius_timezone": RADIUS_TZ,
-        },
-    )
-    yield server
-    server.stop()
 
 
 @pytest.mark.freeradius

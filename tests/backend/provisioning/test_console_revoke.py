@@ -6,12 +6,10 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import requests
-from provisioning.conftest import RADIUS_TZ
 from support.backend_server import BackendServer, checkin_body
 from support.radius_server import FreeRadiusServer
 from support.routeros_fake import FakeRouterOS
@@ -40,23 +38,6 @@ def revoke_in_console(server: BackendServer, username: str) -> str:
     )
     assert answer.status_code == 200
     return answer.text
-
-
-@pytest.fixture
-def radius_backend(
-    tmp_path: Path, radius_db: Path, freeradius: FreeRadiusServer
-) -> Iterator[BackendServer]:
-    server = BackendServer(
-        tmp_path / "backend",
-        provisioning={
-            "kind": "freeradius-sql",
-            "database_url": f"sqlite:///{radius_db}",
-            "group": "perpustakaan",
-            "radius_timezone": RADIUS_TZ,
-        },
-    )
-    yield server
-    server.stop()
 
 
 @pytest.mark.freeradius

@@ -16,7 +16,6 @@ from typing import Any
 import psycopg
 import pytest
 import requests
-from backend.test_postgresql import postgres_url  # noqa: F401 (a fixture)
 from support.backend_server import BackendServer, checkin_body
 from support.routeros_fake import FakeRouterOS
 

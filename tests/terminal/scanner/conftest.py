@@ -9,7 +9,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from scanner.fakes import CARD_PATTERN, FPS, ISBN, MEMBER, EventLog, FrameClock, ListSource
+from terminal.scanner.fakes import CARD_PATTERN, FPS, ISBN, MEMBER, EventLog, FrameClock, ListSource
 
 from kiosk.cards import CardReader
 from kiosk.config import ScannerSettings

@@ -7,7 +7,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
-from scanner.fakes import FPS, MEMBER, EventLog, FrameClock, ListSource
+from terminal.scanner.fakes import FPS, MEMBER, EventLog, FrameClock, ListSource
 
 from kiosk.cards import CardReader
 from kiosk.config import ConfigError, ScannerSettings, Settings

@@ -11,7 +11,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from scanner.fakes import ListSource
+from terminal.scanner.fakes import ListSource
 
 from kiosk.demo import footage
 from kiosk.terminal.scanner.sources import (

@@ -1,6 +1,5 @@
-"""The guest form for a non-member or a group's leader: name and institution typed on the
-name keyboard, then the [guests] fields as chips (a group: its size and purpose), and the
-internet switch when the policy gives guests a voucher."""
+"""The guest form for a non-member or a group's leader: name and institution on the name
+keyboard, then the [guests] fields as chips and, when the policy allows, the internet switch."""
 
 from __future__ import annotations
 

@@ -1,6 +1,5 @@
-"""The "still there?" warning before a patron's screen clears itself (WCAG 2.2.1): shown
-`[kiosk.timeouts] warning` seconds before the timeout, one large tap to continue, as often
-as the patron needs."""
+"""The "still there?" warning before a patron's screen clears itself (WCAG 2.2.1): one large
+tap continues, as often as the patron needs."""
 
 from __future__ import annotations
 
