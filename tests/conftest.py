@@ -10,6 +10,9 @@ from pathlib import Path
 import pytest
 from support.backend_server import BackendServer
 from support.mariadb_server import MariaDB
+
+# A missing server or tool fails a test under CI=true and skips it elsewhere (its hooks).
+from support.needs import pytest_configure, pytest_runtest_setup, unavailable  # noqa: F401
 from support.postgres_server import NoPostgreSQL, PostgreSQL
 
 REPO = Path(__file__).resolve().parents[1]
@@ -62,14 +65,14 @@ def mariadb() -> Iterator[MariaDB]:
     INLISLite databases made per test in it."""
     missing = [b for b in ("mariadbd", "mariadb-install-db", "mariadb") if not shutil.which(b)]
     if missing:
-        pytest.skip(f"MariaDB server binaries not found: {', '.join(missing)} (mariadb-server)")
+        unavailable(f"MariaDB server binaries not found: {', '.join(missing)} (mariadb-server)")
     if os.geteuid() == 0:
         import pwd
 
         try:
             pwd.getpwnam("mysql")
         except KeyError:
-            pytest.skip("running as root and there is no 'mysql' account to run MariaDB")
+            unavailable("running as root and there is no 'mysql' account to run MariaDB")
     server = MariaDB()
     server.start()
     try:
@@ -85,7 +88,7 @@ def postgresql() -> Iterator[PostgreSQL]:
     try:
         server = PostgreSQL()
     except NoPostgreSQL as exc:
-        pytest.skip(str(exc))
+        unavailable(str(exc))
     server.start()
     try:
         yield server

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 import requests
 from support.backend_server import BackendServer, checkin_body
+from support.needs import unavailable
 from support.nginx_proxy import NginxProxy, NoNginx
 from support.postgres_server import PostgreSQL
 
@@ -30,7 +31,7 @@ def proxied(
         try:
             proxy = NginxProxy(tmp_path / "nginx", [first.port, second.port])
         except NoNginx as exc:
-            pytest.skip(str(exc))
+            unavailable(str(exc))
         proxy.start()
         try:
             yield proxy, first, second

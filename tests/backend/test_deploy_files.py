@@ -7,7 +7,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import pytest
+from support.needs import unavailable
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
@@ -21,7 +21,7 @@ def test_the_backend_service_raises_the_open_file_limit() -> None:
 
 def test_the_nginx_tls_config_is_valid(tmp_path: Path) -> None:
     if not Path(NGINX).exists():
-        pytest.skip("nginx is not installed (scripts/system-deps.sh installs it)")
+        unavailable("nginx is not installed (scripts/system-deps.sh installs it)")
     site = (DEPLOY / "nginx-kiosk-backend.conf").read_text()
     cert, key = tmp_path / "backend.crt", tmp_path / "backend.key"
     subprocess.run(

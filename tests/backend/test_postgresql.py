@@ -11,6 +11,7 @@ from pathlib import Path
 import psycopg
 import pytest
 from support.backend_server import BackendServer, checkin_body, post_together
+from support.needs import unavailable
 from support.postgres_server import NoPostgreSQL, PostgreSQL, plain_url
 
 from kiosk.backend.db import IDLE_PING_SECONDS
@@ -70,7 +71,7 @@ def test_racing_replays_with_different_bodies_on_postgresql(pg_server: BackendSe
 
 def test_backup_of_postgresql_uses_pg_dump(pg_server: BackendServer) -> None:
     if shutil.which("pg_dump") is None:
-        pytest.skip("pg_dump (postgresql-client) not installed")
+        unavailable("pg_dump (postgresql-client) not installed")
     destination = pg_server.dir / "kiosk.pgdump"
     result = pg_server.kiosk("backup", str(destination))
     assert "pg_dump --format=custom" in result.stdout
@@ -84,7 +85,7 @@ def test_a_restarted_database_costs_no_request(tmp_path: Path) -> None:
     try:
         cluster = PostgreSQL()
     except NoPostgreSQL as exc:
-        pytest.skip(str(exc))
+        unavailable(str(exc))
     cluster.start()  # its own cluster: the session's one serves tests running beside this
     try:
         url = cluster.new_database("restart")

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from support.backend_server import BackendServer
+from support.needs import unavailable
 
 from kiosk.backend.console import accounts
 from kiosk.backend.db import create_db_engine, migrate, write_session
@@ -57,7 +58,7 @@ def console_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backend
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     if not Path(CHROMIUM).exists() or shutil.which("chromium") is None:
-        pytest.skip(f"Debian chromium not found at {CHROMIUM} (apt-get install chromium)")
+        unavailable(f"Debian chromium not found at {CHROMIUM} (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

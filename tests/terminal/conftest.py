@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support.needs import unavailable
 
 from kiosk.config import KioskSettings
 from kiosk.terminal.client import BackendClient
@@ -194,7 +195,7 @@ def _openssl(*args: str, cwd: Path) -> None:
 def tls_files(tmp_path_factory: pytest.TempPathFactory) -> TLSFiles:
     """A throwaway CA and a certificate for 127.0.0.1 signed by it (openssl CLI)."""
     if shutil.which("openssl") is None:
-        pytest.skip("openssl command not found")
+        unavailable("openssl command not found")
     d = tmp_path_factory.mktemp("tls")
     _openssl(
         "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",

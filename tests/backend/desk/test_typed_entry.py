@@ -13,10 +13,11 @@ import pytest
 import requests
 from support.backend_server import BackendServer, checkin_body
 from support.faked_clock import FAKETIME_LIB, faked_clock
+from support.needs import needs
 from support.postgres_server import PostgreSQL
 
-needs_faketime = pytest.mark.skipif(
-    not FAKETIME_LIB.exists(), reason="Debian's faketime is needed (apt-get install faketime)"
+needs_faketime = needs(
+    not FAKETIME_LIB.exists(), "Debian's faketime is needed (apt-get install faketime)"
 )
 SITI = "19000123"  # Siti Aminah, birth date 2004-08-17 in the demo CSV
 SITI_BORN = {"birth_date": "2004-08-17"}

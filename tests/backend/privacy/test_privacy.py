@@ -24,6 +24,7 @@ import pytest
 import requests
 from support.backend_server import JAKARTA, BackendServer, checkin_body
 from support.faked_clock import FAKETIME_LIB, faked_clock
+from support.needs import needs
 
 from kiosk.backend.db import create_db_engine, read_session
 from kiosk.backend.reports.visits import named_period, visit_report
@@ -31,9 +32,9 @@ from kiosk.backend.reports.visits import named_period, visit_report
 STAFF = ("pustakawan", "kata-sandi-admin-1")
 FIELDS = ["purpose", "occupation", "education", "institution"]
 
-pytestmark = pytest.mark.skipif(
+pytestmark = needs(
     shutil.which("faketime") is None or not FAKETIME_LIB.exists(),
-    reason="Debian's faketime is needed (apt-get install faketime)",
+    "Debian's faketime is needed (apt-get install faketime)",
 )
 
 

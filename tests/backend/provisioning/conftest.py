@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from support.backend_server import BackendServer
+from support.needs import unavailable
 from support.radius_server import FreeRadiusServer, missing_reason
 from support.routeros_fake import FakeRouterOS, TlsFiles, make_tls_files
 
@@ -68,7 +69,7 @@ def freeradius(
     """Debian's FreeRADIUS, running in RADIUS_TZ, reading the test's SQLite file."""
     reason = missing_reason()
     if reason:
-        pytest.skip(reason)
+        unavailable(reason)
     # As in a library: the kiosk makes the database, then FreeRADIUS is pointed at it
     # (rlm_sql_sqlite refuses to start on a file that does not exist).
     freeradius_sql.check()
@@ -81,7 +82,7 @@ def freeradius(
 @pytest.fixture(scope="session")
 def router_tls(tmp_path_factory: pytest.TempPathFactory) -> TlsFiles:
     if shutil.which("openssl") is None:
-        pytest.skip("the openssl command is needed to make the test router's certificate")
+        unavailable("the openssl command is needed to make the test router's certificate")
     return make_tls_files(tmp_path_factory.mktemp("router-tls"))
 
 

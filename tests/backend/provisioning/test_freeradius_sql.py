@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import pytest
+from support.needs import unavailable
 
 from kiosk.backend.provisioning.base import CredentialRejected, ProvisioningUnavailable
 from kiosk.backend.provisioning.freeradius import (
@@ -35,7 +36,7 @@ def rows(database: Path, query: str) -> list[tuple[object, ...]]:
 def freeradius_schema(dialect: str) -> str:
     path = SCHEMA_DIR / dialect / "schema.sql"
     if not path.exists():
-        pytest.skip(f"FreeRADIUS's schema not installed at {path} (Debian: freeradius package)")
+        unavailable(f"FreeRADIUS's schema not installed at {path} (Debian: freeradius package)")
     return path.read_text(encoding="utf-8")
 
 

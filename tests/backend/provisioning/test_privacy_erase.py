@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from support.backend_server import BackendServer, checkin_body
+from support.needs import unavailable
 from support.routeros_fake import FakeRouterOS
 
 from kiosk.backend.provisioning.mikrotik import PASSWORD_ENV
@@ -80,7 +81,7 @@ def test_erase_with_the_router_down_leaves_the_user_to_reconciliation(
     router.start()
     assert router.hotspot_user(credential["username"]) is not None
     if shutil.which("faketime") is None:
-        pytest.skip("Debian's faketime is needed (apt-get install faketime)")
+        unavailable("Debian's faketime is needed (apt-get install faketime)")
     # Reconciliation leaves a user made in the last 2 minutes (a check-in may be confirming
     # it); the operator's next sync, a few minutes on, removes it.
     command = [sys.executable, "-m", "kiosk", "provisioning", "sync"]

@@ -22,6 +22,7 @@ import cv2
 import numpy as np
 import pytest
 import tomlkit
+from support.needs import needs, unavailable
 
 from kiosk.demo.child_process import die_with_parent
 from kiosk.demo.display import VirtualDisplay, start_xvfb
@@ -29,9 +30,9 @@ from kiosk.ports import free_port
 
 pytestmark = [
     pytest.mark.ui,
-    pytest.mark.skipif(
+    needs(
         not (shutil.which("xwininfo") and shutil.which("xdotool")),
-        reason="needs xwininfo and xdotool (x11-utils, xdotool)",
+        "needs xwininfo and xdotool (x11-utils, xdotool)",
     ),
 ]
 REPO = Path(__file__).resolve().parents[3]
@@ -208,7 +209,7 @@ def test_demo_fits_the_screen_and_its_backend_never_outlives_it(
 def resizable_screen() -> Iterator[tuple[VirtualDisplay, VirtualDisplay]]:
     """(host Xvfb, a resizeable Xephyr on it starting landscape): no window manager on either."""
     if not shutil.which("Xephyr"):
-        pytest.skip("needs Xephyr (xserver-xephyr) for a screen that changes size")
+        unavailable("needs Xephyr (xserver-xephyr) for a screen that changes size")
     host = start_xvfb(1920, 1920)
     read_end, write_end = os.pipe()
     process = subprocess.Popen(
