@@ -1,6 +1,6 @@
 """A throwaway MariaDB (Debian's mariadb-server) in a temp dir on a free loopback port, run as
 the `mysql` account, with SLiMS 9 and INLISLite 3 tables as ../shared/LIBRARY-SYSTEMS.md
-describes them and a kiosk account holding exactly the README's grants."""
+describes them and a kiosk account holding exactly the grants in docs/library-systems.md."""
 
 from __future__ import annotations
 
@@ -64,7 +64,7 @@ CREATE TABLE memberguesses (
 ) ENGINE=InnoDB DEFAULT CHARSET=latin1;
 """
 
-# Exactly the README's GRANT lines (for each of the kiosk's two host names).
+# Exactly the GRANT lines of docs/library-systems.md (for each of the kiosk's two host names).
 GRANTS = """
 GRANT SELECT ON {slims}.member TO {who};
 GRANT SELECT, INSERT ON {slims}.visitor_count TO {who};
