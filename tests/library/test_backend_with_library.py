@@ -47,9 +47,8 @@ def test_slims_members_live_copy_in_outage_and_visits_written_once(
 ) -> None:
     library = Library(mariadb)
     with slims_backend(tmp_path, library, slims={"room_code": "LT1"}) as server:
-        library.slims_sql(
-            "INSERT INTO member (member_id, member_name, inst_name, birth_date, expire_date) "
-            "VALUES ('19000301', 'Siti Rahayu', 'SMAN 1', '2001-04-17', '2020-01-31')"
+        library.add_slims_member(
+            "19000301", "Siti Rahayu", "2020-01-31", inst_name="SMAN 1", birth_date="2001-04-17"
         )
         answer = server.post("members/lookup", json={"card": "19000301"})
         assert answer.status_code == 200, answer.text
@@ -123,10 +122,7 @@ def test_slims_members_live_copy_in_outage_and_visits_written_once(
 
 def test_repeat_inside_the_window_is_not_written_again(tmp_path: Path, mariadb: MariaDB) -> None:
     library = Library(mariadb)
-    library.slims_sql(
-        "INSERT INTO member (member_id, member_name, expire_date) "
-        "VALUES ('19000302', 'Budi', '2031-01-31')"
-    )
+    library.add_slims_member("19000302", "Budi", "2031-01-31")
     with BackendServer(
         tmp_path,
         members_csv=None,
@@ -181,10 +177,8 @@ def test_members_sync_copies_every_member_and_reports_counts(
     tmp_path: Path, mariadb: MariaDB
 ) -> None:
     library = Library(mariadb)
-    library.slims_sql(
-        "INSERT INTO member (member_id, member_name, expire_date, is_pending) VALUES "
-        + ",".join(f"('19001{n:03d}', 'Anggota {n}', '2031-01-31', {n % 2})" for n in range(7))
-    )
+    for n in range(7):
+        library.add_slims_member(f"19001{n:03d}", f"Anggota {n}", "2031-01-31", is_pending=n % 2)
     server = BackendServer(
         tmp_path,
         members_csv=None,
