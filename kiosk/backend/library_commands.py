@@ -39,18 +39,22 @@ def cmd_members_sync(args: argparse.Namespace, settings: Settings) -> int:
     engine = create_db_engine(settings.backend.database_url, pool_size=1)
     try:
         migrate(engine)
-        counts = sync_members(source, engine, dt.datetime.now(dt.UTC))
+        synced = sync_members(source, engine, dt.datetime.now(dt.UTC))
     except (LibraryUnavailable, LibraryRefused) as exc:
         print(f"members sync: {source.name} database: {exc}", file=sys.stderr)
         return 1
     finally:
         source.close()
         engine.dispose()
+    counts = synced.counts
     total = sum(counts.values())
+    left_out = f", {len(synced.unreadable)} left out" if synced.unreadable else ""
     print(
         f"members sync ({source.name}): {total} member(s): {counts['added']} added, "
-        f"{counts['updated']} updated, {counts['unchanged']} unchanged"
+        f"{counts['updated']} updated, {counts['unchanged']} unchanged{left_out}"
     )
+    for member in synced.unreadable:  # the rest are copied; these wait for staff in the library
+        print(f"left out: member {member.id!r}: {member.reason}")
     return 0
 
 

@@ -41,7 +41,11 @@ class LibraryDesk:
         self.engine = engine
         self.timezone = timezone
         self.source = source if source is not None else build_source(settings.members, timezone)
-        self.copy = MemberCopy(self.source, engine) if self.source is not None else None
+        self.copy = (
+            MemberCopy(self.source, engine, settings.members.lookup_timeout)
+            if self.source is not None
+            else None
+        )
         self.record_visits = self.source is not None and settings.members.record_visits()
         self.window = dt.timedelta(minutes=settings.guestbook.repeat_window_minutes)
 
@@ -144,9 +148,16 @@ class LibraryDesk:
     def drain(self, now: Callable[[], dt.datetime]) -> writeback.DrainReport | None:
         if not self.record_visits or self.source is None:
             return None
-        return writeback.drain_once(
+        report = writeback.drain_once(
             self.engine, self.source, now, max_attempts=self.settings.members.writeback_attempts
         )
+        if self.copy is not None and report.reached is not None:
+            # A write-back is a real contact: /health follows it, not only lookups.
+            if report.reached:
+                self.copy.answered(now())
+            else:
+                self.copy.failed(LibraryUnavailable(report.stopped))
+        return report
 
     async def drain_forever(self, now: Callable[[], dt.datetime]) -> None:
         """Every [members] writeback_seconds: write waiting visits to the library's table."""
@@ -169,5 +180,7 @@ class LibraryDesk:
             await asyncio.sleep(self.settings.members.writeback_seconds)
 
     def close(self) -> None:
+        if self.copy is not None:
+            self.copy.close()
         if self.source is not None:
             self.source.close()
