@@ -16,6 +16,7 @@ def cmd_members_sync(args: argparse.Namespace, settings: Settings) -> int:
     from kiosk.backend.library_link import (
         LibraryRefused,
         LibraryUnavailable,
+        note_contact,
         sync_members,
     )
     from kiosk.backend.library_source import build_source
@@ -40,7 +41,11 @@ def cmd_members_sync(args: argparse.Namespace, settings: Settings) -> int:
     try:
         migrate(engine)
         synced = sync_members(source, engine, dt.datetime.now(dt.UTC))
+        # A real contact: a running backend's /health follows it.
+        note_contact(engine, source.name, dt.datetime.now(dt.UTC))
     except (LibraryUnavailable, LibraryRefused) as exc:
+        if isinstance(exc, LibraryUnavailable):
+            note_contact(engine, source.name, dt.datetime.now(dt.UTC), error=str(exc))
         print(f"members sync: {source.name} database: {exc}", file=sys.stderr)
         return 1
     finally:

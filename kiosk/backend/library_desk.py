@@ -156,7 +156,8 @@ class LibraryDesk:
             if report.reached:
                 self.copy.answered(now())
             else:
-                self.copy.failed(LibraryUnavailable(report.stopped))
+                stopped = report.stopped.removeprefix("library database unavailable: ")
+                self.copy.failed(LibraryUnavailable(stopped), now())
         return report
 
     async def drain_forever(self, now: Callable[[], dt.datetime]) -> None:

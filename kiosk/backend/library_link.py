@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session
 
-from kiosk.backend.db import MemberRow, write_session
+from kiosk.backend.db import LibraryContactRow, MemberRow, read_session, write_session
 from kiosk.protocol import MemberStatus
 
 log = logging.getLogger("kiosk.backend.library")
@@ -201,8 +201,7 @@ class MemberCopy:
         self._askers = ThreadPoolExecutor(max_workers=4, thread_name_prefix="library-lookup")
         self._lock = threading.Lock()
         self._failed_at: float | None = None
-        self.last_error = ""
-        self.last_ok: dt.datetime | None = None
+        self._noted: tuple[bool, float] | None = None  # what this process last wrote down
 
     def refresh(self, member_id: str, now: dt.datetime) -> str:
         """Ask the library for one member and update the copy: 'library' (live answer,
@@ -214,7 +213,7 @@ class MemberCopy:
         try:
             member = self._ask(member_id)
         except (LibraryUnavailable, LibraryRefused) as exc:
-            self.failed(exc)
+            self.failed(exc, now)
             return "copy"
         self.answered(now)
         if member is None:
@@ -240,31 +239,68 @@ class MemberCopy:
     def close(self) -> None:
         self._askers.shutdown(wait=False, cancel_futures=True)
 
-    def failed(self, exc: Exception) -> None:
+    def failed(self, exc: Exception, now: dt.datetime) -> None:
         """The library's database did not answer (a lookup, a write-back)."""
         with self._lock:
             first = self._failed_at is None
             self._failed_at = time.monotonic()
-            self.last_error = str(exc)
         if first:
             log.warning("library database %s unavailable: %s", self.source.name, exc)
+        if self._due(answers=False):
+            note_contact(self.engine, self.source.name, now, error=str(exc))
 
     def answered(self, now: dt.datetime) -> None:
         """The library's database answered (a lookup, a write-back)."""
         with self._lock:
             was_down = self._failed_at is not None
             self._failed_at = None
-            self.last_error = ""
-            self.last_ok = now
         if was_down:
             log.info("library database %s answers again", self.source.name)
+        if self._due(answers=True):
+            note_contact(self.engine, self.source.name, now)
+
+    def _due(self, *, answers: bool) -> bool:
+        """Whether to write this contact down: a change from what this process last wrote,
+        else at most every NOTE_EVERY_SECONDS (another process may have written since)."""
+        with self._lock:
+            noted, at = self._noted, time.monotonic()
+            due = noted is None or noted[0] != answers or at - noted[1] >= NOTE_EVERY_SECONDS
+            if due:
+                self._noted = (answers, at)
+            return due
 
     def state(self) -> str:
-        """'ok', or why the local copy is serving."""
+        """'ok', or why the local copy is serving: the last contact anyone wrote down."""
         with self._lock:
-            if self._failed_at is None:
-                return "ok"
-            return f"unavailable ({self.last_error}); serving the local copy"
+            failing_here = self._failed_at is not None
+        with read_session(self.engine) as session:
+            row = session.get(LibraryContactRow, self.source.name)
+        if row is None or row.failed_at is None:
+            return "unavailable; serving the local copy" if failing_here else "ok"
+        if row.answered_at is not None and row.answered_at >= row.failed_at:
+            return "ok"
+        return f"unavailable ({row.last_error}); serving the local copy"
+
+
+# An unchanged state is written down again after this long (several backend processes and
+# `kiosk members sync` share the record; a change is written at once).
+NOTE_EVERY_SECONDS = 30.0
+
+
+def note_contact(engine: Engine, system: str, now: dt.datetime, *, error: str = "") -> None:
+    """Write down that the library's database answered (no error) or did not, for /health."""
+    try:
+        with write_session(engine) as session:
+            row = session.get(LibraryContactRow, system)
+            if row is None:
+                row = LibraryContactRow(system=system)
+                session.add(row)
+            if error:
+                row.failed_at, row.last_error = now, error[:500]
+            else:
+                row.answered_at = now
+    except sa.exc.SQLAlchemyError as exc:  # our own database: its trouble shows elsewhere
+        log.warning("library contact of %s not written down: %s", system, exc)
 
 
 def store(session: Session, member: LibraryMember, now: dt.datetime) -> str:

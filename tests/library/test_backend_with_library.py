@@ -295,3 +295,21 @@ def test_a_frozen_library_costs_a_lookup_no_more_than_lookup_timeout(
     # A bound, not a speed: each of ping, reconnect and query may take lookup_timeout on
     # its own; the whole lookup may not (before: ping + reconnect = 2 x lookup_timeout).
     assert took < 2 * timeout, f"the copy answered after {took:.1f} s"
+
+
+def test_health_turns_ok_when_a_members_sync_reaches_the_library(
+    tmp_path: Path, mariadb: MariaDB
+) -> None:
+    library = Library(mariadb)
+    library.add_slims_member("19002401", "Rina Wati", "2031-01-31")
+    with slims_backend(tmp_path, library, slims={"record_visits": False}) as server:
+        assert server.post("members/lookup", json={"card": "19002401"}).status_code == 200
+        mariadb.stop()
+        try:
+            server.post("members/lookup", json={"card": "19002401"})
+            assert "unavailable" in server.get("health").json()["library"]
+        finally:
+            mariadb.start()
+        synced = server.kiosk("members", "sync")  # its own process, as from cron
+        assert "1 member(s)" in synced.stdout
+        assert server.get("health").json()["library"] == "slims: ok"  # no lookup since
