@@ -91,6 +91,7 @@ REPLACEMENT = "?"  # what MariaDB itself writes for a character a column cannot 
 
 
 def holds(charset: str, character: str) -> bool:
+    """Whether a column of `charset` ('utf8mb3' or 'latin1') can store `character`."""
     if charset == "utf8mb3":
         return ord(character) <= 0xFFFF
     try:
