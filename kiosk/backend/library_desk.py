@@ -170,12 +170,14 @@ class LibraryDesk:
             except Exception as exc:  # keep draining; the next round may succeed
                 log.error("writeback failed: %s: %s", type(exc).__name__, exc)
             else:
-                if report is not None and (report.written or report.set_aside):
+                if report is not None and (report.written or report.set_aside or report.passed):
                     log.info(
-                        "writeback to %s: %s written, %s already there, %s set aside",
+                        "writeback to %s: %s written, %s already there, %s refused (next "
+                        "round), %s set aside",
                         self.settings.members.source,
                         report.written,
                         report.already_there,
+                        report.passed,
                         report.set_aside,
                     )
             await asyncio.sleep(self.settings.members.writeback_seconds)
