@@ -196,6 +196,18 @@ class WritebackRow(Base):
     written_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
+class LibraryContactRow(Base):
+    """The last time the library's database answered and the last time it did not (lookups,
+    write-backs, syncs): what /health says of it, whichever process made the contact."""
+
+    __tablename__ = "library_contact"
+
+    system: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
+    answered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    failed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_error: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
+
+
 # ------------------------------------------------------------------ engine
 
 

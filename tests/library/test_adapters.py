@@ -31,12 +31,11 @@ def inlislite(library: Library, **settings: object) -> InlisliteSource:
 
 
 def test_slims_member_comes_with_status_institution_and_birth_date(library: Library) -> None:
-    library.slims_sql(
-        "INSERT INTO member (member_id, member_name, birth_date, inst_name, expire_date, "
-        "is_pending) VALUES ('B0001', 'Siti Rahayu', '2001-04-17', 'SMAN 1', '2027-01-31', 0),"
-        "('B0002', 'Dewi Lestari', NULL, NULL, '2020-01-31', 0),"
-        "('B0003', 'Budi Santoso', NULL, '', '2030-01-31', 1)"
+    library.add_slims_member(
+        "B0001", "Siti Rahayu", "2027-01-31", birth_date="2001-04-17", inst_name="SMAN 1"
     )
+    library.add_slims_member("B0002", "Dewi Lestari", "2020-01-31")
+    library.add_slims_member("B0003", "Budi Santoso", "2030-01-31", is_pending=1)
     source = slims(library)
     siti = source.find("B0001")
     assert siti is not None

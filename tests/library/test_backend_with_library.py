@@ -47,9 +47,8 @@ def test_slims_members_live_copy_in_outage_and_visits_written_once(
 ) -> None:
     library = Library(mariadb)
     with slims_backend(tmp_path, library, slims={"room_code": "LT1"}) as server:
-        library.slims_sql(
-            "INSERT INTO member (member_id, member_name, inst_name, birth_date, expire_date) "
-            "VALUES ('19000301', 'Siti Rahayu', 'SMAN 1', '2001-04-17', '2020-01-31')"
+        library.add_slims_member(
+            "19000301", "Siti Rahayu", "2020-01-31", inst_name="SMAN 1", birth_date="2001-04-17"
         )
         answer = server.post("members/lookup", json={"card": "19000301"})
         assert answer.status_code == 200, answer.text
@@ -123,10 +122,7 @@ def test_slims_members_live_copy_in_outage_and_visits_written_once(
 
 def test_repeat_inside_the_window_is_not_written_again(tmp_path: Path, mariadb: MariaDB) -> None:
     library = Library(mariadb)
-    library.slims_sql(
-        "INSERT INTO member (member_id, member_name, expire_date) "
-        "VALUES ('19000302', 'Budi', '2031-01-31')"
-    )
+    library.add_slims_member("19000302", "Budi", "2031-01-31")
     with BackendServer(
         tmp_path,
         members_csv=None,
@@ -181,10 +177,8 @@ def test_members_sync_copies_every_member_and_reports_counts(
     tmp_path: Path, mariadb: MariaDB
 ) -> None:
     library = Library(mariadb)
-    library.slims_sql(
-        "INSERT INTO member (member_id, member_name, expire_date, is_pending) VALUES "
-        + ",".join(f"('19001{n:03d}', 'Anggota {n}', '2031-01-31', {n % 2})" for n in range(7))
-    )
+    for n in range(7):
+        library.add_slims_member(f"19001{n:03d}", f"Anggota {n}", "2031-01-31", is_pending=n % 2)
     server = BackendServer(
         tmp_path,
         members_csv=None,
@@ -208,3 +202,114 @@ def test_members_sync_copies_every_member_and_reports_counts(
     finally:
         server.stop()
         mariadb.start()
+
+
+def test_zero_dated_members_at_the_desk_and_in_a_sync(tmp_path: Path, mariadb: MariaDB) -> None:
+    library = Library(mariadb)
+    library.add_slims_member("19002001", "Siti Rahayu", "2031-01-31")
+    library.add_slims_ldap_member("19002002", "Anggota LDAP")  # expire_date '0000-00-00'
+    library.add_slims_member("19002003", "Dewi", "0000-00-00", birth_date="0000-00-00")
+    library.add_slims_member("", "Tanpa Nomor", "2031-01-31")
+    library.add_slims_member("19002004", "Budi", "2031-01-31")
+    with slims_backend(tmp_path, library) as server:
+        ldap = server.post("members/lookup", json={"card": "19002002"})
+        assert ldap.status_code == 200, ldap.text
+        assert ldap.json()["member"]["status"] == "blocked"  # pending, as SLiMS makes them
+        dewi = server.post("members/lookup", json={"card": "19002003"})
+        assert dewi.status_code == 200, dewi.text
+        assert dewi.json()["member"]["status"] == "expired"
+        synced = server.kiosk("members", "sync")
+    assert "4 member(s): 2 added, 0 updated, 2 unchanged, 1 left out" in synced.stdout
+    assert "left out: member '': no member number" in synced.stdout
+    with slims_backend(tmp_path, library) as server:
+        mariadb.stop()
+        try:
+            for card, status in (("19002001", "active"), ("19002004", "active")):
+                answer = server.post("members/lookup", json={"card": card}).json()
+                assert (answer["served_from"], answer["member"]["status"]) == ("copy", status)
+        finally:
+            mariadb.start()
+
+
+def test_health_turns_ok_when_a_write_back_reaches_the_library(
+    tmp_path: Path, mariadb: MariaDB
+) -> None:
+    library = Library(mariadb)
+    library.add_slims_member("19002101", "Rina Wati", "2031-01-31")
+    with slims_backend(tmp_path, library) as server:
+        assert server.post("members/lookup", json={"card": "19002101"}).status_code == 200
+        mariadb.stop()
+        try:
+            server.post("members/lookup", json={"card": "19002101"})
+            body = checkin_body("19002101", want_internet=False)
+            assert server.post("visits", json=body).status_code == 201
+            assert "unavailable" in server.get("health").json()["library"]
+        finally:
+            mariadb.start()
+        wait_for(lambda: len(visitor_rows(library)) == 1, timeout=60)
+        # No lookup since: the write-back alone is the contact /health follows.
+        wait_for(lambda: server.get("health").json()["library"] == "slims: ok")
+        assert server.get("health").json()["status"] == "ok"
+
+
+def test_guest_text_slims_cannot_hold_is_written_and_the_queue_goes_on(
+    tmp_path: Path, mariadb: MariaDB
+) -> None:
+    library = Library(mariadb)
+    library.add_slims_member("19002201", "Budi", "2031-01-31")
+    with slims_backend(tmp_path, library) as server:
+        guest = {
+            "client_ref": str(uuid.uuid4()),
+            "name": "Putri 🌸",
+            "institution": "𝓤𝓷𝓲𝓿𝓮𝓻𝓼𝓲𝓽𝓪𝓼 Terbuka",
+            "kiosk_id": "kiosk-pintu-utama",
+            "occurred_at": dt.datetime.now(JAKARTA).isoformat(),
+        }
+        assert server.post("guest-visits", json=guest).status_code == 201
+        assert server.post("visits", json=checkin_body("19002201")).status_code == 201
+        wait_for(lambda: len(visitor_rows(library)) == 2, timeout=60)
+        assert [row[:3] for row in visitor_rows(library)] == [
+            ["NULL", "Putri ?", "Universitas Terbuka"],
+            ["19002201", "Budi", "NULL"],
+        ]
+        health = server.get("health").json()
+        assert (health["writeback_waiting"], health["writeback_failed"]) == (0, 0)
+
+
+def test_a_frozen_library_costs_a_lookup_no_more_than_lookup_timeout(
+    tmp_path: Path, mariadb: MariaDB
+) -> None:
+    library = Library(mariadb)
+    library.add_slims_member("19002301", "Rina Wati", "2031-01-31")
+    timeout = 1.5
+    with slims_backend(tmp_path, library, lookup_timeout=timeout) as server:
+        assert server.post("members/lookup", json={"card": "19002301"}).status_code == 200
+        mariadb.freeze()  # hangs: the kernel still accepts connections, nothing answers
+        try:
+            asked = time.monotonic()
+            answer = server.post("members/lookup", json={"card": "19002301"})
+            took = time.monotonic() - asked
+        finally:
+            mariadb.thaw()
+    assert answer.json()["served_from"] == "copy"
+    # A bound, not a speed: each of ping, reconnect and query may take lookup_timeout on
+    # its own; the whole lookup may not (before: ping + reconnect = 2 x lookup_timeout).
+    assert took < 2 * timeout, f"the copy answered after {took:.1f} s"
+
+
+def test_health_turns_ok_when_a_members_sync_reaches_the_library(
+    tmp_path: Path, mariadb: MariaDB
+) -> None:
+    library = Library(mariadb)
+    library.add_slims_member("19002401", "Rina Wati", "2031-01-31")
+    with slims_backend(tmp_path, library, slims={"record_visits": False}) as server:
+        assert server.post("members/lookup", json={"card": "19002401"}).status_code == 200
+        mariadb.stop()
+        try:
+            server.post("members/lookup", json={"card": "19002401"})
+            assert "unavailable" in server.get("health").json()["library"]
+        finally:
+            mariadb.start()
+        synced = server.kiosk("members", "sync")  # its own process, as from cron
+        assert "1 member(s)" in synced.stdout
+        assert server.get("health").json()["library"] == "slims: ok"  # no lookup since

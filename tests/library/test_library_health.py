@@ -37,10 +37,7 @@ def test_kiosk_sees_whether_the_library_answers_and_the_backlog(
     tmp_path: Path, mariadb: MariaDB
 ) -> None:
     library = Library(mariadb)
-    library.slims_sql(
-        "INSERT INTO member (member_id, member_name, expire_date) "
-        "VALUES ('19000501', 'Rina Wati', '2031-01-31')"
-    )
+    library.add_slims_member("19000501", "Rina Wati", "2031-01-31")
     slims = {"database_url": mariadb.url(library.slims), "record_visits": True}
     with BackendServer(
         tmp_path, members_csv=None, members={"source": "slims", "slims": slims}

@@ -1,6 +1,7 @@
 """A throwaway MariaDB (Debian's mariadb-server) in a temp dir on a free loopback port, run as
-the `mysql` account, with SLiMS 9 and INLISLite 3 tables as ../shared/LIBRARY-SYSTEMS.md
-describes them and a kiosk account holding exactly the grants in docs/library-systems.md."""
+the `mysql` account, with SLiMS 9's own schema (../shared/testdata/slims/), INLISLite 3 tables
+as ../shared/LIBRARY-SYSTEMS.md describes them and a kiosk account holding exactly the README's
+grants."""
 
 from __future__ import annotations
 
@@ -13,30 +14,24 @@ import tempfile
 import time
 from pathlib import Path
 
+import pytest
+
 from kiosk.ports import free_port
 
 KIOSK_USER = "kiosk"
 KIOSK_PASSWORD = "kiosk-test-pass"
 _names = itertools.count(1)
 
-# SLiMS core tables: MyISAM, utf8 (mb3) as senayan.sql creates them.
-SLIMS_TABLES = """
-CREATE TABLE member (
-  member_id varchar(20) NOT NULL, member_name varchar(100) NOT NULL,
-  gender int(1) NOT NULL DEFAULT 1, birth_date date NULL, member_type_id int(6) NULL,
-  member_address varchar(255) NULL, member_email varchar(100) NULL,
-  inst_name varchar(100) NULL, is_new int(1) NULL, member_phone varchar(50) NULL,
-  member_since_date date NULL, register_date date NULL, expire_date date NOT NULL,
-  member_notes text NULL, is_pending smallint(1) NOT NULL DEFAULT 0,
-  input_date date NULL, last_update date NULL, PRIMARY KEY (member_id)
-) ENGINE=MyISAM DEFAULT CHARSET=utf8 COLLATE=utf8_unicode_ci;
-CREATE TABLE visitor_count (
-  visitor_id int(11) NOT NULL AUTO_INCREMENT, member_id varchar(20) NULL,
-  member_name varchar(255) NOT NULL, institution varchar(100) NULL,
-  {room}checkin_date datetime NOT NULL,
-  PRIMARY KEY (visitor_id), KEY member_id (member_id){room_key}
-) ENGINE=MyISAM DEFAULT CHARSET=utf8 COLLATE=utf8_unicode_ci;
-"""
+# SLiMS 9's own schema: the CREATE TABLE statements of a fresh install (61 MyISAM utf8mb3
+# tables; visitor_count with room_code, 9.6.0+), kept beside the repository, never copied in.
+SLIMS9_SCHEMA = (
+    Path(__file__).resolve().parents[2]
+    / ".."
+    / "shared"
+    / "testdata"
+    / "slims"
+    / "slims9-install.sql"
+)
 
 # INLISLite: the official updater's InnoDB latin1 tables; members -> status_anggota is a FK.
 INLISLITE_TABLES = """
@@ -153,19 +148,32 @@ class MariaDB:
         return f"mysql+pymysql://{KIOSK_USER}:{KIOSK_PASSWORD}@127.0.0.1:{self.port}/{database}"
 
     def create_library(self, slims: str, inlis: str, *, room_code: bool = True) -> None:
-        """A SLiMS and an INLISLite database, and the kiosk account's grants on both."""
-        room = "room_code varchar(5) NULL, " if room_code else ""
-        room_key = ", KEY room_code (room_code)" if room_code else ""
+        """A SLiMS database as its installer makes it (utf8mb4_bin, then its own tables; without
+        room_code as before 9.6.0), an INLISLite one, and the kiosk account's grants on both."""
         self.sql(
             f"CREATE DATABASE {slims} CHARACTER SET utf8mb4 COLLATE utf8mb4_bin;"
             f"CREATE DATABASE {inlis} CHARACTER SET latin1;"
         )
-        self.sql(SLIMS_TABLES.format(room=room, room_key=room_key), database=slims)
+        self.sql(slims9_schema(), database=slims)
+        if not room_code:
+            self.sql(
+                "ALTER TABLE visitor_count DROP KEY room_code, DROP COLUMN room_code;",
+                database=slims,
+            )
         self.sql(INLISLITE_TABLES, database=inlis)
         for host in ("127.0.0.1", "localhost"):
             who = f"'{KIOSK_USER}'@'{host}'"
             self.sql(f"CREATE USER IF NOT EXISTS {who} IDENTIFIED BY '{KIOSK_PASSWORD}';")
             self.sql(GRANTS.format(slims=slims, inlis=inlis, who=who))
+
+    def freeze(self) -> None:
+        """SIGSTOP: the server hangs (connections accepted by the kernel, never answered)."""
+        assert self.process is not None
+        os.killpg(self.process.pid, signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        assert self.process is not None
+        os.killpg(self.process.pid, signal.SIGCONT)
 
     def close(self) -> None:
         self.stop()
@@ -185,8 +193,57 @@ class Library:
     def slims_sql(self, statements: str) -> list[list[str]]:
         return _rows(self.server.sql(statements, database=self.slims).stdout)
 
+    def add_slims_member(
+        self,
+        member_id: str,
+        name: str,
+        expire_date: str,
+        *,
+        birth_date: str | None = None,
+        inst_name: str = "",
+        is_pending: int = 0,
+    ) -> None:
+        """A member as SLiMS's membership form inserts one (admin/modules/membership): empty
+        text fields as '', no birth date as NULL, today's input and update dates."""
+        self.slims_sql(
+            "INSERT INTO member (member_id, member_name, member_type_id, inst_name, gender, "
+            "birth_date, register_date, member_since_date, expire_date, pin, member_address, "
+            "member_mail_address, member_phone, member_fax, postal_code, member_notes, "
+            "member_email, is_pending, input_date, last_update) VALUES "
+            f"({_quoted(member_id)}, {_quoted(name)}, 1, {_quoted(inst_name)}, 1, "
+            f"{_quoted(birth_date)}, CURDATE(), CURDATE(), {_quoted(expire_date)}, '', '', '', "
+            f"'', '', '', '', '', {is_pending}, CURDATE(), CURDATE())"
+        )
+
+    def add_slims_ldap_member(self, member_id: str, name: str) -> None:
+        """A member as SLiMS's LDAP login creates one (lib/Auth/Methods/Ldap.php): zero
+        expiry and register dates, pending."""
+        self.slims_sql(
+            "INSERT INTO member (member_id, member_name, gender, inst_name, member_email, "
+            "expire_date, register_date, is_pending, member_type_id, input_date, last_update) "
+            f"VALUES ({_quoted(member_id)}, {_quoted(name)}, '1', 'New registered member', "
+            "'', '0000-00-00', '0000-00-00', '1', '1', NOW(), NOW())"
+        )
+
     def inlis_sql(self, statements: str) -> list[list[str]]:
         return _rows(self.server.sql(statements, database=self.inlis).stdout)
+
+
+def slims9_schema() -> str:
+    """SLiMS 9's install SQL; absent on a developer machine without ../shared: skip, but
+    under CI=true that is a failure."""
+    if not SLIMS9_SCHEMA.is_file():
+        message = f"SLiMS 9 schema not found at {SLIMS9_SCHEMA} (clone with shared/ beside it)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return SLIMS9_SCHEMA.read_text(encoding="utf-8")
+
+
+def _quoted(value: str | None) -> str:
+    if value is None:
+        return "NULL"
+    return "'" + value.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
 def _rows(text: str) -> list[list[str]]:

@@ -26,7 +26,7 @@ from kiosk.backend.library.source import build_source
 from kiosk.config import Settings
 from kiosk.protocol import VisitRequest
 
-log = logging.getLogger("kiosk.backend.writeback")
+log = logging.getLogger("kiosk.backend.library.writeback")
 
 
 class LibraryDesk:
@@ -41,7 +41,11 @@ class LibraryDesk:
         self.engine = engine
         self.timezone = timezone
         self.source = source if source is not None else build_source(settings.members, timezone)
-        self.copy = MemberCopy(self.source, engine) if self.source is not None else None
+        self.copy = (
+            MemberCopy(self.source, engine, settings.members.lookup_timeout)
+            if self.source is not None
+            else None
+        )
         self.record_visits = self.source is not None and settings.members.record_visits()
         self.window = dt.timedelta(minutes=settings.guestbook.repeat_window_minutes)
 
@@ -144,9 +148,17 @@ class LibraryDesk:
     def drain(self, now: Callable[[], dt.datetime]) -> writeback.DrainReport | None:
         if not self.record_visits or self.source is None:
             return None
-        return writeback.drain_once(
+        report = writeback.drain_once(
             self.engine, self.source, now, max_attempts=self.settings.members.writeback_attempts
         )
+        if self.copy is not None and report.reached is not None:
+            # A write-back is a real contact: /health follows it, not only lookups.
+            if report.reached:
+                self.copy.answered(now())
+            else:
+                stopped = report.stopped.removeprefix("library database unavailable: ")
+                self.copy.failed(LibraryUnavailable(stopped), now())
+        return report
 
     async def drain_forever(self, now: Callable[[], dt.datetime]) -> None:
         """Every [members] writeback_seconds: write waiting visits to the library's table."""
@@ -158,16 +170,20 @@ class LibraryDesk:
             except Exception as exc:  # keep draining; the next round may succeed
                 log.error("writeback failed: %s: %s", type(exc).__name__, exc)
             else:
-                if report is not None and (report.written or report.set_aside):
+                if report is not None and (report.written or report.set_aside or report.passed):
                     log.info(
-                        "writeback to %s: %s written, %s already there, %s set aside",
+                        "writeback to %s: %s written, %s already there, %s refused (next "
+                        "round), %s set aside",
                         self.settings.members.source,
                         report.written,
                         report.already_there,
+                        report.passed,
                         report.set_aside,
                     )
             await asyncio.sleep(self.settings.members.writeback_seconds)
 
     def close(self) -> None:
+        if self.copy is not None:
+            self.copy.close()
         if self.source is not None:
             self.source.close()

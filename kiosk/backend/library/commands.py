@@ -16,6 +16,7 @@ def cmd_members_sync(args: argparse.Namespace, settings: Settings) -> int:
     from kiosk.backend.library.link import (
         LibraryRefused,
         LibraryUnavailable,
+        note_contact,
         sync_members,
     )
     from kiosk.backend.library.source import build_source
@@ -39,18 +40,26 @@ def cmd_members_sync(args: argparse.Namespace, settings: Settings) -> int:
     engine = create_db_engine(settings.backend.database_url, pool_size=1)
     try:
         migrate(engine)
-        counts = sync_members(source, engine, dt.datetime.now(dt.UTC))
+        synced = sync_members(source, engine, dt.datetime.now(dt.UTC))
+        # A real contact: a running backend's /health follows it.
+        note_contact(engine, source.name, dt.datetime.now(dt.UTC))
     except (LibraryUnavailable, LibraryRefused) as exc:
+        if isinstance(exc, LibraryUnavailable):
+            note_contact(engine, source.name, dt.datetime.now(dt.UTC), error=str(exc))
         print(f"members sync: {source.name} database: {exc}", file=sys.stderr)
         return 1
     finally:
         source.close()
         engine.dispose()
+    counts = synced.counts
     total = sum(counts.values())
+    left_out = f", {len(synced.unreadable)} left out" if synced.unreadable else ""
     print(
         f"members sync ({source.name}): {total} member(s): {counts['added']} added, "
-        f"{counts['updated']} updated, {counts['unchanged']} unchanged"
+        f"{counts['updated']} updated, {counts['unchanged']} unchanged{left_out}"
     )
+    for member in synced.unreadable:  # the rest are copied; these wait for staff in the library
+        print(f"left out: member {member.id!r}: {member.reason}")
     return 0
 
 

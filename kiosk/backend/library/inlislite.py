@@ -9,9 +9,19 @@ from collections.abc import Iterator
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from kiosk.backend.library.link import LibraryMember, LibraryVisit, find_member, page_members
+from kiosk.backend.library.link import (
+    LibraryMember,
+    LibraryVisit,
+    UnreadableMember,
+    find_member,
+    holds,
+    page_members,
+    storable_text,
+)
+from kiosk.backend.library.status import inlislite_stored_status, stored_birth_date, stored_expiry
 from kiosk.config.members import InlisliteSettings
-from kiosk.protocol import MemberStatus
+
+CHARSET = "latin1"  # the official updater's tables (DEFAULT CHARSET latin1)
 
 MEMBERS = sa.Table(
     "members",
@@ -59,18 +69,20 @@ class InlisliteSource:
                 m["StatusAnggota_id"],
                 self.settings.active_status_id,
             ),
-            expires_on=m["EndDate"],
+            expires_on=stored_expiry(m["EndDate"]),
             institution=m["InstitutionName"] or None,
-            birth_date=m["DateOfBirth"],
+            birth_date=stored_birth_date(m["DateOfBirth"]),
         )
 
     def close(self) -> None:
         self.engine.dispose()
 
     def find(self, member_id: str) -> LibraryMember | None:
+        if not all(holds(CHARSET, c) for c in member_id):
+            return None  # no MemberNo can hold it
         return find_member(self.engine, MEMBERS.c.MemberNo, member_id, self._to_member)
 
-    def members(self) -> Iterator[LibraryMember]:
+    def members(self) -> Iterator[LibraryMember | UnreadableMember]:
         return page_members(self.engine, MEMBERS.c.MemberNo, self._to_member)
 
     def guest_row(self, visit: LibraryVisit) -> dict[str, object]:
@@ -83,15 +95,15 @@ class InlisliteSource:
 
         return {
             "NoAnggota": visit.member_id,
-            "Nama": visit.name[:100],
+            "Nama": storable_text(visit.name, CHARSET, 100),
             "Profesi_id": mapped(s.occupation_field, s.occupation_ids),
             "PendidikanTerakhir_id": mapped(s.education_field, s.education_ids),
             "JenisKelamin_id": mapped(s.gender_field, s.gender_ids),
             "Location_Id": s.location_id,
             "TujuanKunjungan_Id": mapped(s.purpose_field, s.purpose_ids),
-            "Information": (visit.institution or "")[:255] or None,
+            "Information": storable_text(visit.institution or "", CHARSET, 255) or None,
             "CreateDate": visit.checkin_at,
-            "CreateTerminal": f"kiosk:{visit.kiosk_id}"[:100],
+            "CreateTerminal": storable_text(f"kiosk:{visit.kiosk_id}", CHARSET, 100),
         }
 
     def write_visit(self, visit: LibraryVisit) -> bool:
@@ -109,9 +121,3 @@ class InlisliteSource:
             connection.execute(sa.insert(GUESTS).values(**values))
             connection.commit()
         return True
-
-
-def inlislite_stored_status(status_id: int | None, active_id: int = 3) -> MemberStatus:
-    """INLISLite StatusAnggota_id: only 3 (active) is accepted by circulation; 1 new online
-    registration, 5 suspended, 6 Bebas Pustaka and the rest are blocked."""
-    return MemberStatus.active if status_id == active_id else MemberStatus.blocked

@@ -7,15 +7,18 @@ import datetime as dt
 import logging
 import threading
 import time
+import unicodedata
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session
 
-from kiosk.backend.db import MemberRow, write_session
+from kiosk.backend.db import LibraryContactRow, MemberRow, read_session, write_session
 from kiosk.protocol import MemberStatus
 
 log = logging.getLogger("kiosk.backend.library")
@@ -60,6 +63,14 @@ class LibraryVisit:
     answers: dict[str, Any]
 
 
+@dataclass(frozen=True)
+class UnreadableMember:
+    """A row of the library's member table the kiosk cannot take (a sync counts and names it)."""
+
+    id: str
+    reason: str
+
+
 class MemberSource(Protocol):
     name: str
 
@@ -67,11 +78,42 @@ class MemberSource(Protocol):
 
     def close(self) -> None: ...
 
-    def members(self) -> Iterator[LibraryMember]: ...
+    def members(self) -> Iterator[LibraryMember | UnreadableMember]: ...
 
     def write_visit(self, visit: LibraryVisit) -> bool:
         """Insert unless the same visit is already there; True when a row was written."""
         ...
+
+
+# The library's text columns: SLiMS's are utf8 (utf8mb3: no character beyond U+FFFF, so no
+# emoji and no rarer CJK or historic scripts), INLISLite's latin1 (MariaDB's latin1 is cp1252).
+REPLACEMENT = "?"  # what MariaDB itself writes for a character a column cannot hold
+
+
+def holds(charset: str, character: str) -> bool:
+    """Whether a column of `charset` ('utf8mb3' or 'latin1') can store `character`."""
+    if charset == "utf8mb3":
+        return ord(character) <= 0xFFFF
+    try:
+        character.encode("cp1252")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def storable_text(text: str, charset: str, length: int) -> str:
+    """`text` as a `charset` column of `length` characters can hold it: a character it cannot
+    hold becomes its compatibility form when that fits (the styled letters of a pasted name,
+    '𝓢𝓲𝓽𝓲' -> 'Siti'; in latin1 also full-width 'Ｕｎｉｖ' -> 'Univ'), else '?'; then cut
+    to `length`."""
+    kept = []
+    for character in text:
+        if holds(charset, character):
+            kept.append(character)
+            continue
+        plain = unicodedata.normalize("NFKC", character)
+        kept.append(plain if all(holds(charset, c) for c in plain) else REPLACEMENT)
+    return "".join(kept)[:length]
 
 
 MEMBER_PAGE = 1000  # rows per query of a sync: keyset pages, so a big member table streams
@@ -88,19 +130,31 @@ def find_member(
 
 def page_members(
     engine: Engine, key: sa.Column[Any], to_member: Callable[[Any], LibraryMember]
-) -> Iterator[LibraryMember]:
-    """Every member of `key`'s table in key order, MEMBER_PAGE rows per query."""
-    last = ""
+) -> Iterator[LibraryMember | UnreadableMember]:
+    """Every member of `key`'s table in key order, MEMBER_PAGE rows per query; a row that
+    cannot be read comes as an UnreadableMember, and the rest still come."""
+    last: str | None = None
     while True:
+        query = sa.select(key.table).order_by(key).limit(MEMBER_PAGE)
         with engine.connect() as connection:
-            rows = connection.execute(
-                sa.select(key.table).where(key > last).order_by(key).limit(MEMBER_PAGE)
-            ).all()
+            rows = connection.execute(query if last is None else query.where(key > last)).all()
         for row in rows:
-            yield to_member(row)
+            yield _read_member(row, key, to_member)
         if len(rows) < MEMBER_PAGE:
             return
         last = str(rows[-1]._mapping[key.name])
+
+
+def _read_member(
+    row: Any, key: sa.Column[Any], to_member: Callable[[Any], LibraryMember]
+) -> LibraryMember | UnreadableMember:
+    member_id = str(row._mapping[key.name] or "")
+    if not member_id.strip():
+        return UnreadableMember(member_id, "no member number")
+    try:
+        return to_member(row)
+    except (ValueError, TypeError) as exc:
+        return UnreadableMember(member_id, f"{type(exc).__name__}: {exc}")
 
 
 def classify(exc: sa.exc.SQLAlchemyError) -> Exception:
@@ -135,15 +189,20 @@ def create_library_engine(url: str, timeout: float) -> Engine:
 
 
 class MemberCopy:
-    """Live lookups with the local copy (`members`) as the fallback and the cache."""
+    """Live lookups with the local copy (`members`) as the fallback and the cache; the
+    library database's state as the last real contact left it."""
 
-    def __init__(self, source: MemberSource, engine: Engine) -> None:
+    def __init__(self, source: MemberSource, engine: Engine, timeout: float = 2.0) -> None:
         self.source = source
         self.engine = engine
+        self.timeout = timeout
+        # A lookup runs here so that `timeout` bounds all of it (pool, ping, connect,
+        # handshake, query), also against a server that hangs instead of refusing; what
+        # runs on after the patron got the copy ends by its own socket timeouts.
+        self._askers = ThreadPoolExecutor(max_workers=4, thread_name_prefix="library-lookup")
         self._lock = threading.Lock()
         self._failed_at: float | None = None
-        self.last_error = ""
-        self.last_ok: dt.datetime | None = None
+        self._noted: tuple[bool, float] | None = None  # what this process last wrote down
 
     def refresh(self, member_id: str, now: dt.datetime) -> str:
         """Ask the library for one member and update the copy: 'library' (live answer,
@@ -153,43 +212,96 @@ class MemberCopy:
         if failed_at is not None and time.monotonic() - failed_at < RETRY_LIVE_AFTER_SECONDS:
             return "copy"
         try:
-            try:
-                member = self.source.find(member_id)
-            except sa.exc.SQLAlchemyError as exc:
-                raise classify(exc) from exc
+            member = self._ask(member_id)
         except (LibraryUnavailable, LibraryRefused) as exc:
-            self._failed(exc)
+            self.failed(exc, now)
             return "copy"
-        self._answered(now)
+        self.answered(now)
         if member is None:
             return "gone"
         with write_session(self.engine) as session:
             store(session, member, now)
         return "library"
 
-    def _failed(self, exc: Exception) -> None:
+    def _ask(self, member_id: str) -> LibraryMember | None:
+        """source.find within self.timeout, whatever the server does."""
+        try:
+            asked = self._askers.submit(self.source.find, member_id)
+        except RuntimeError as exc:  # shut down: the backend is stopping
+            raise LibraryUnavailable(str(exc)) from exc
+        try:
+            return asked.result(timeout=self.timeout)
+        except FutureTimeout:
+            asked.cancel()
+            raise LibraryUnavailable(f"no answer within {self.timeout:g} s") from None
+        except sa.exc.SQLAlchemyError as exc:
+            raise classify(exc) from exc
+
+    def close(self) -> None:
+        self._askers.shutdown(wait=False, cancel_futures=True)
+
+    def failed(self, exc: Exception, now: dt.datetime) -> None:
+        """The library's database did not answer (a lookup, a write-back)."""
         with self._lock:
             first = self._failed_at is None
             self._failed_at = time.monotonic()
-            self.last_error = str(exc)
         if first:
             log.warning("library database %s unavailable: %s", self.source.name, exc)
+        if self._due(answers=False):
+            note_contact(self.engine, self.source.name, now, error=str(exc))
 
-    def _answered(self, now: dt.datetime) -> None:
+    def answered(self, now: dt.datetime) -> None:
+        """The library's database answered (a lookup, a write-back)."""
         with self._lock:
             was_down = self._failed_at is not None
             self._failed_at = None
-            self.last_error = ""
-            self.last_ok = now
         if was_down:
             log.info("library database %s answers again", self.source.name)
+        if self._due(answers=True):
+            note_contact(self.engine, self.source.name, now)
+
+    def _due(self, *, answers: bool) -> bool:
+        """Whether to write this contact down: a change from what this process last wrote,
+        else at most every NOTE_EVERY_SECONDS (another process may have written since)."""
+        with self._lock:
+            noted, at = self._noted, time.monotonic()
+            due = noted is None or noted[0] != answers or at - noted[1] >= NOTE_EVERY_SECONDS
+            if due:
+                self._noted = (answers, at)
+            return due
 
     def state(self) -> str:
-        """'ok', or why the local copy is serving."""
+        """'ok', or why the local copy is serving: the last contact anyone wrote down."""
         with self._lock:
-            if self._failed_at is None:
-                return "ok"
-            return f"unavailable ({self.last_error}); serving the local copy"
+            failing_here = self._failed_at is not None
+        with read_session(self.engine) as session:
+            row = session.get(LibraryContactRow, self.source.name)
+        if row is None or row.failed_at is None:
+            return "unavailable; serving the local copy" if failing_here else "ok"
+        if row.answered_at is not None and row.answered_at >= row.failed_at:
+            return "ok"
+        return f"unavailable ({row.last_error}); serving the local copy"
+
+
+# An unchanged state is written down again after this long (several backend processes and
+# `kiosk members sync` share the record; a change is written at once).
+NOTE_EVERY_SECONDS = 30.0
+
+
+def note_contact(engine: Engine, system: str, now: dt.datetime, *, error: str = "") -> None:
+    """Write down that the library's database answered (no error) or did not, for /health."""
+    try:
+        with write_session(engine) as session:
+            row = session.get(LibraryContactRow, system)
+            if row is None:
+                row = LibraryContactRow(system=system)
+                session.add(row)
+            if error:
+                row.failed_at, row.last_error = now, error[:500]
+            else:
+                row.answered_at = now
+    except sa.exc.SQLAlchemyError as exc:  # our own database: its trouble shows elsewhere
+        log.warning("library contact of %s not written down: %s", system, exc)
 
 
 def store(session: Session, member: LibraryMember, now: dt.datetime) -> str:
@@ -222,24 +334,41 @@ def store(session: Session, member: LibraryMember, now: dt.datetime) -> str:
     return "updated"
 
 
-def sync_members(source: MemberSource, engine: Engine, now: dt.datetime) -> dict[str, int]:
+@dataclass
+class MemberSync:
+    """What one sync did: counts per outcome, and the rows it could not take."""
+
+    counts: dict[str, int] = field(
+        default_factory=lambda: {"added": 0, "updated": 0, "unchanged": 0}
+    )
+    unreadable: list[UnreadableMember] = field(default_factory=list)
+
+
+def sync_members(source: MemberSource, engine: Engine, now: dt.datetime) -> MemberSync:
     """Copy the library's whole member table into the local copy (never deletes: the copy
-    holds credentials and visits of members the library may have archived)."""
-    counts = {"added": 0, "updated": 0, "unchanged": 0}
+    holds credentials and visits of members the library may have archived). A row that
+    cannot be read is left out and named; the others are copied."""
+    result = MemberSync()
     batch: list[LibraryMember] = []
 
     def flush() -> None:
         with write_session(engine) as session:
             for member in batch:
-                counts[store(session, member, now)] += 1
+                result.counts[store(session, member, now)] += 1
         batch.clear()
 
     try:
         for member in source.members():
+            if isinstance(member, UnreadableMember):
+                log.warning(
+                    "members sync: %s member %r left out: %s", source.name, member.id, member.reason
+                )
+                result.unreadable.append(member)
+                continue
             batch.append(member)
             if len(batch) >= 500:
                 flush()
     except sa.exc.SQLAlchemyError as exc:
         raise classify(exc) from exc
     flush()
-    return counts
+    return result

@@ -10,9 +10,19 @@ from collections.abc import Iterator
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from kiosk.backend.library.link import LibraryMember, LibraryVisit, find_member, page_members
+from kiosk.backend.library.link import (
+    LibraryMember,
+    LibraryVisit,
+    UnreadableMember,
+    find_member,
+    holds,
+    page_members,
+    storable_text,
+)
+from kiosk.backend.library.status import slims_stored_status, stored_birth_date, stored_expiry
 from kiosk.config.members import SlimsSettings
-from kiosk.protocol import MemberStatus
+
+CHARSET = "utf8mb3"  # SLiMS's member and visitor_count tables (utf8, utf8_unicode_ci)
 
 
 def member_table(name: str) -> sa.Table:
@@ -58,18 +68,20 @@ class SlimsSource:
             id=str(m["member_id"]),
             name=str(m["member_name"]),
             status=slims_stored_status(m["is_pending"]),
-            expires_on=m["expire_date"],
+            expires_on=stored_expiry(m["expire_date"]),
             institution=m["inst_name"] or None,
-            birth_date=m["birth_date"],
+            birth_date=stored_birth_date(m["birth_date"]),
         )
 
     def close(self) -> None:
         self.engine.dispose()
 
     def find(self, member_id: str) -> LibraryMember | None:
+        if not all(holds(CHARSET, c) for c in member_id):
+            return None  # no member_id can hold it (and asking would fail with error 1267)
         return find_member(self.engine, self.member.c.member_id, member_id, self._to_member)
 
-    def members(self) -> Iterator[LibraryMember]:
+    def members(self) -> Iterator[LibraryMember | UnreadableMember]:
         return page_members(self.engine, self.member.c.member_id, self._to_member)
 
     def visitor(self) -> sa.Table:
@@ -92,8 +104,8 @@ class SlimsSource:
         table = self.visitor()
         values: dict[str, object] = {
             "member_id": visit.member_id,
-            "member_name": visit.name[:255],
-            "institution": (visit.institution or "")[:100] or None,
+            "member_name": storable_text(visit.name, CHARSET, 255),
+            "institution": storable_text(visit.institution or "", CHARSET, 100) or None,
             "checkin_date": visit.checkin_at,
         }
         if "room_code" in table.c and self.settings.room_code:
@@ -111,8 +123,3 @@ class SlimsSource:
             connection.execute(sa.insert(table).values(**values))
             connection.commit()
         return True
-
-
-def slims_stored_status(is_pending: int | None) -> MemberStatus:
-    """SLiMS member.is_pending = 1 is 'pending' (no loans): blocked. No other status column."""
-    return MemberStatus.blocked if is_pending == 1 else MemberStatus.active

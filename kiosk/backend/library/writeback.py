@@ -22,7 +22,7 @@ from kiosk.backend.library.link import (
     classify,
 )
 
-log = logging.getLogger("kiosk.backend.writeback")
+log = logging.getLogger("kiosk.backend.library.writeback")
 
 # A drainer that died mid-write (a restart) leaves its claim; the next takes over after
 # this, and the library-side check (same member, same second) keeps it to one row.
@@ -70,16 +70,24 @@ class DrainReport:
     written: int = 0
     already_there: int = 0
     set_aside: int = 0
+    passed: int = 0  # refused this round, left waiting for the next (the rest went on)
     stopped: str = ""  # why the round ended early ('' when the queue is empty)
+    reached: bool | None = None  # whether the library's database last answered (None: not asked)
 
 
-def _claim(engine: Engine, system: str, now: dt.datetime) -> tuple[int, LibraryVisit] | None:
-    """The oldest waiting entry, claimed; None when there is none or another drainer has it
-    (order matters: nobody skips ahead of an entry being written)."""
+def _claim(
+    engine: Engine, system: str, now: dt.datetime, after_id: int = 0
+) -> tuple[int, LibraryVisit] | None:
+    """The oldest waiting entry after `after_id`, claimed; None when there is none or another
+    drainer has it (order matters: nobody skips ahead of an entry being written)."""
     with write_session(engine) as session:
         row = session.scalars(
             sa.select(WritebackRow)
-            .where(WritebackRow.state == "waiting", WritebackRow.system == system)
+            .where(
+                WritebackRow.state == "waiting",
+                WritebackRow.system == system,
+                WritebackRow.id > after_id,
+            )
             .order_by(WritebackRow.id)
             .limit(1)
             .with_for_update()
@@ -117,10 +125,13 @@ def drain_once(
     limit: int = 500,
 ) -> DrainReport:
     """Write waiting visits in order until the queue is empty, the library's database stops
-    answering, or `limit` entries are done."""
+    answering, or `limit` entries are done. A visit the database refuses (that very row:
+    a value it will not take) waits for the next round, and the ones behind it go on; after
+    `max_attempts` refusals it is set aside."""
     report = DrainReport()
+    after_id = 0
     for _ in range(limit):
-        claimed = _claim(engine, source.name, clock())
+        claimed = _claim(engine, source.name, clock(), after_id)
         if claimed is None:
             return report
         entry_id, visit = claimed
@@ -132,8 +143,11 @@ def drain_once(
         except LibraryUnavailable as exc:
             _settle(engine, entry_id, clock(), error=str(exc))
             report.stopped = f"library database unavailable: {exc}"
+            report.reached = False
             return report
         except LibraryRefused as exc:
+            report.reached = True  # it answered, with a refusal
+            after_id = entry_id
             state = _settle(engine, entry_id, clock(), error=str(exc), give_up=max_attempts)
             if state == "failed":
                 log.error(
@@ -144,9 +158,10 @@ def drain_once(
                     exc,
                 )
                 report.set_aside += 1
-                continue
-            report.stopped = f"library database refused: {exc}"
-            return report
+            else:
+                report.passed += 1
+            continue
+        report.reached = True
         _settle(engine, entry_id, clock())
         if wrote:
             report.written += 1

@@ -20,10 +20,7 @@ def test_maintenance_says_the_library_database_is_down_and_visits_wait(
     mariadb: MariaDB, start_kiosk: Callable[..., Harness], tmp_path: Path
 ) -> None:
     library = Library(mariadb)
-    library.slims_sql(
-        "INSERT INTO member (member_id, member_name, expire_date) "
-        "VALUES ('19000601', 'Rina Wati', '2031-01-31')"
-    )
+    library.add_slims_member("19000601", "Rina Wati", "2031-01-31")
     slims = {"database_url": mariadb.url(library.slims), "record_visits": True}
     with BackendServer(
         tmp_path / "backend", members_csv=None, members={"source": "slims", "slims": slims}
