@@ -23,6 +23,7 @@ HANDLERS: dict[str, str] = {
     "members sync": "kiosk.backend.library.commands:cmd_members_sync",
     "members writeback": "kiosk.backend.library.commands:cmd_members_writeback",
     "provisioning sync": "kiosk.backend.commands:cmd_provisioning_sync",
+    "network radius-config": "kiosk.backend.commands:cmd_network_radius_config",
     "backup": "kiosk.backend.commands:cmd_backup",
     "decode": "kiosk.terminal.scanner.commands:cmd_decode",
     "test-card": "kiosk.demo.printed_card:cmd_test_card",
@@ -112,6 +113,14 @@ def add_service_commands(sub: Any) -> None:
     psub = prov.add_subparsers(dest="provisioning_command", metavar="ACTION", required=True)
     p = psub.add_parser("sync", help="reconcile credentials with the network side now")
     p.set_defaults(handler="provisioning sync")
+    add_config(p)
+
+    network = sub.add_parser("network", help="the RADIUS server behind the Wi-Fi")
+    nsub = network.add_subparsers(dest="network_command", metavar="ACTION", required=True)
+    text = "write a FreeRADIUS configuration directory ([provisioning], [internet])"
+    p = nsub.add_parser("radius-config", help=text, description=text)
+    p.add_argument("outdir", type=Path, help="directory to write; run: freeradius -f -d OUTDIR")
+    p.set_defaults(handler="network radius-config")
     add_config(p)
 
     p = command(sub, "backup", "copy the backend database safely while it runs")

@@ -72,7 +72,7 @@ def create_app(
             "print(secrets.token_urlsafe(24))'>\"]"
         )
     engine = create_db_engine(backend.database_url)
-    network = provisioner if provisioner is not None else build_provisioner(settings.provisioning)
+    network = provisioner or build_provisioner(settings.provisioning, settings.internet)
     desk = CheckinDesk(engine, settings, network, clock)
     placement = DeskPlacement(desk)
 

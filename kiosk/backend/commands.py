@@ -151,7 +151,7 @@ def cmd_provisioning_sync(args: argparse.Namespace, settings: Settings) -> int:
     from kiosk.backend.provisioning import ProvisioningUnavailable, build_provisioner
 
     engine = create_db_engine(settings.backend.database_url, pool_size=1)
-    provisioner = build_provisioner(settings.provisioning)
+    provisioner = build_provisioner(settings.provisioning, settings.internet)
     try:
         migrate(engine)
         report = reconcile_once(engine, provisioner, dt.datetime.now(dt.UTC))
@@ -162,6 +162,23 @@ def cmd_provisioning_sync(args: argparse.Namespace, settings: Settings) -> int:
         provisioner.close()
         engine.dispose()
     print(f"provisioning sync ({provisioner.name}): {report}")
+    return 0
+
+
+def cmd_network_radius_config(args: argparse.Namespace, settings: Settings) -> int:
+    from kiosk.backend.provisioning.radius_config import write_radius_config
+
+    if settings.provisioning.kind != "freeradius-sql":
+        print(
+            "kiosk network radius-config: [provisioning] kind must be 'freeradius-sql' "
+            f"(it is {settings.provisioning.kind!r}): FreeRADIUS reads the credentials from "
+            "[provisioning] database_url",
+            file=sys.stderr,
+        )
+        return 2
+    written = write_radius_config(args.outdir, settings.provisioning)
+    print(f"kiosk network radius-config: wrote {len(written)} files in {args.outdir}")
+    print(f"run: freeradius -f -d {args.outdir.resolve()}  (-X for a debug log)")
     return 0
 
 

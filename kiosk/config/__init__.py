@@ -20,6 +20,9 @@ from pydantic import (
 from kiosk.config.guestbook import Choice as Choice  # re-exported: config's vocabulary
 from kiosk.config.guestbook import GuestbookField, Text, default_fields
 from kiosk.config.guests import GuestSettings
+from kiosk.config.internet import InternetPolicy as InternetPolicy  # re-exported
+from kiosk.config.internet import InternetSettings, RadiusSettings
+from kiosk.config.internet import RadiusClient as RadiusClient  # re-exported
 from kiosk.config.members import MembersSettings
 from kiosk.config.privacy_notice import PRIVACY_NOTICE, PRIVACY_NOTICE_FULL, with_retention
 from kiosk.protocol import KIOSK_ID_PATTERN
@@ -261,6 +264,7 @@ class ProvisioningSettings(_Section):
     radius_timezone: TimeZoneOrLocal = ""
     reconcile_seconds: float = Field(60.0, gt=0)
     mikrotik: MikrotikSettings = Field(default_factory=MikrotikSettings)
+    radius: RadiusSettings = Field(default_factory=RadiusSettings)
 
 
 class MaintenanceSettings(_Section):
@@ -288,6 +292,7 @@ class Settings(_Section):
     members: MembersSettings = Field(default_factory=MembersSettings)
     guests: GuestSettings = Field(default_factory=GuestSettings)
     privacy: PrivacySettings = Field(default_factory=PrivacySettings)
+    internet: InternetSettings = Field(default_factory=InternetSettings)
 
     @model_validator(mode="before")
     @classmethod

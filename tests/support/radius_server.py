@@ -1,5 +1,5 @@
-"""A throwaway FreeRADIUS (Debian's package) on loopback: rlm_sql on a test's SQLite file,
-rlm_expiration and PAP, and a pyrad client that asks it whether a patron may log in."""
+"""A throwaway FreeRADIUS (Debian's package) on loopback, run from the configuration the project
+writes, on a test's SQLite file, and a pyrad client that logs patrons in and accounts for them."""
 
 from __future__ import annotations
 
@@ -14,6 +14,10 @@ from pathlib import Path
 from pyrad.client import Client, Timeout
 from pyrad.dictionary import Dictionary
 from pyrad.packet import AccessAccept, AccessReject, AccessRequest
+
+from kiosk.backend.provisioning.radius_config import write_radius_config
+from kiosk.config import ProvisioningSettings, RadiusSettings
+from kiosk.config.internet import RadiusClient
 
 # Debian's layout: the modules, the sqlite driver and the stock SQL queries.
 FREERADIUS_BINARY = shutil.which("freeradius") or shutil.which("radiusd")
@@ -30,125 +34,6 @@ ATTRIBUTE NAS-Port 5 integer
 ATTRIBUTE Reply-Message 18 string
 ATTRIBUTE Session-Timeout 27 integer
 ATTRIBUTE NAS-Identifier 32 string
-"""
-
-RADIUSD_CONF = """\
-prefix = /usr
-exec_prefix = /usr
-sysconfdir = /etc
-localstatedir = /var
-sbindir = /usr/sbin
-raddbdir = {raddb}
-confdir = {raddb}
-logdir = {raddb}/log
-run_dir = {raddb}/run
-db_dir = {raddb}
-radacctdir = {raddb}/radacct
-libdir = {libdir}
-pidfile = {raddb}/run/radiusd.pid
-name = freeradius
-max_request_time = 10
-cleanup_delay = 0
-max_requests = 1024
-hostname_lookups = no
-
-log {{
-    destination = stdout
-    colourise = no
-    auth = yes
-}}
-
-security {{
-    allow_core_dumps = no
-    max_attributes = 200
-    # The tests want a Reject at once, not after the default 1 s anti-guessing delay.
-    reject_delay = 0
-    status_server = yes
-}}
-
-thread pool {{
-    start_servers = 2
-    max_servers = 4
-    min_spare_servers = 1
-    max_spare_servers = 3
-    max_requests_per_server = 0
-    auto_limit_acct = no
-}}
-
-client kiosk_test {{
-    ipaddr = 127.0.0.1
-    secret = {secret}
-    require_message_authenticator = no
-}}
-
-modules {{
-    pap {{
-        normalise = yes
-    }}
-    expiration {{
-    }}
-    # %{{tolower:...}} in the stock SQL queries comes from rlm_expr.
-    expr {{
-    }}
-    sql {{
-        dialect = "sqlite"
-        driver = "rlm_sql_sqlite"
-        sqlite {{
-            filename = "{database}"
-            busy_timeout = 2000
-        }}
-        radius_db = "radius"
-        acct_table1 = "radacct"
-        acct_table2 = "radacct"
-        postauth_table = "radpostauth"
-        authcheck_table = "radcheck"
-        groupcheck_table = "radgroupcheck"
-        authreply_table = "radreply"
-        groupreply_table = "radgroupreply"
-        usergroup_table = "radusergroup"
-        read_groups = yes
-        read_clients = no
-        delete_stale_sessions = yes
-        client_table = "nas"
-        group_attribute = "SQL-Group"
-        pool {{
-            start = 1
-            min = 1
-            max = 4
-            spare = 2
-            uses = 0
-            retry_delay = 1
-            lifetime = 0
-            idle_timeout = 60
-        }}
-        $INCLUDE {queries}
-    }}
-}}
-
-server default {{
-    listen {{
-        type = auth
-        ipaddr = 127.0.0.1
-        port = {auth_port}
-    }}
-    authorize {{
-        sql
-        expiration
-        pap
-    }}
-    authenticate {{
-        Auth-Type PAP {{
-            pap
-        }}
-    }}
-    post-auth {{
-        # radpostauth proves the kiosk's schema takes FreeRADIUS's own inserts too.
-        sql
-        Post-Auth-Type REJECT {{
-            sql
-        }}
-    }}
-}}
 """
 
 
@@ -181,6 +66,7 @@ class FreeRadiusServer:
         self.secret = secret
         self.tz = tz
         self.auth_port = free_udp_port()
+        self.acct_port = free_udp_port()
         self.output: deque[str] = deque(maxlen=400)
         self._ready = threading.Event()
         self._serving = False
@@ -191,20 +77,19 @@ class FreeRadiusServer:
     def write_config(self) -> None:
         for sub in ("log", "run", "radacct"):
             (self.raddb / sub).mkdir(parents=True, exist_ok=True)
-        (self.raddb / "dictionary").write_text(
-            f"$INCLUDE {DICTIONARY_DIR}/dictionary\n", encoding="utf-8"
-        )
-        (self.raddb / "radiusd.conf").write_text(
-            RADIUSD_CONF.format(
-                raddb=self.raddb,
-                libdir=MODULE_DIR,
-                secret=self.secret,
-                database=self.database,
-                queries=SQLITE_QUERIES,
+        # Exactly what `kiosk network radius-config` writes, pointed at loopback.
+        settings = ProvisioningSettings(
+            kind="freeradius-sql",
+            database_url=f"sqlite:///{self.database}",
+            radius=RadiusSettings(
+                listen_address="127.0.0.1",
                 auth_port=self.auth_port,
+                acct_port=self.acct_port,
+                clients=[RadiusClient(address="127.0.0.1", secret=self.secret, name="kiosk_test")],
+                reject_delay=0,  # the tests want a Reject at once
             ),
-            encoding="utf-8",
         )
+        write_radius_config(self.raddb, settings)
 
     def start(self, timeout: float = 30.0) -> None:
         assert FREERADIUS_BINARY is not None

@@ -142,7 +142,10 @@ def insert_credential(
 def _guest_network(row: GuestVisitRow) -> NetworkCredential:
     assert row.username is not None and row.password is not None and row.expires_at is not None
     return NetworkCredential(
-        username=row.username, password=row.password, expires_at=row.expires_at
+        username=row.username,
+        password=row.password,
+        expires_at=row.expires_at,
+        kind="group" if row.group_size > 1 else "guest",
     )
 
 

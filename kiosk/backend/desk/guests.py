@@ -158,7 +158,10 @@ def _network(row: GuestVisitRow) -> NetworkCredential | None:
     if row.username is None or row.password is None or row.expires_at is None:
         return None
     return NetworkCredential(
-        username=row.username, password=row.password, expires_at=row.expires_at
+        username=row.username,
+        password=row.password,
+        expires_at=row.expires_at,
+        kind="group" if row.group_size > 1 else "guest",
     )
 
 

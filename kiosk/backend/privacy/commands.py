@@ -77,7 +77,7 @@ def cmd_privacy_erase(args: argparse.Namespace, settings: Settings) -> int:
     from kiosk.logs import setup_logging
 
     member_id = args.member_id.strip()
-    provisioner = build_provisioner(settings.provisioning)
+    provisioner = build_provisioner(settings.provisioning, settings.internet)
     try:
         with _database(settings) as engine:
             report = erase_member(engine, provisioner, member_id, dt.datetime.now(dt.UTC))

@@ -8,7 +8,7 @@ from kiosk.backend.provisioning.base import (
     Provisioner,
     ProvisioningUnavailable,
 )
-from kiosk.config import ConfigError, ProvisioningSettings
+from kiosk.config import ConfigError, InternetSettings, ProvisioningSettings
 
 __all__ = [
     "CredentialRejected",
@@ -19,7 +19,9 @@ __all__ = [
 ]
 
 
-def build_provisioner(settings: ProvisioningSettings) -> Provisioner:
+def build_provisioner(
+    settings: ProvisioningSettings, internet: InternetSettings | None = None
+) -> Provisioner:
     """The provisioner `[provisioning] kind` names; ConfigError for a missing or wrong setting.
 
     Nothing is contacted here: a network side that is down at start-up shows up as
@@ -31,7 +33,7 @@ def build_provisioner(settings: ProvisioningSettings) -> Provisioner:
     if settings.kind == "freeradius-sql":
         from kiosk.backend.provisioning.freeradius import FreeRadiusSqlProvisioner
 
-        return FreeRadiusSqlProvisioner.from_settings(settings)
+        return FreeRadiusSqlProvisioner.from_settings(settings, internet)
     if settings.kind == "mikrotik-rest":
         from kiosk.backend.provisioning.mikrotik import MikrotikProvisioner
 

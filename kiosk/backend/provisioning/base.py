@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Literal, Protocol
 
 
 class ProvisioningUnavailable(Exception):
@@ -24,6 +24,9 @@ class CredentialRejected(ProvisioningUnavailable):
 HIDDEN_PASSWORD = "\x00hidden"
 
 
+PatronKind = Literal["member", "guest", "group"]
+
+
 @dataclass(frozen=True)
 class NetworkCredential:
     """What the network side needs to let a patron in, until `expires_at` (aware, UTC)."""
@@ -33,6 +36,8 @@ class NetworkCredential:
     expires_at: dt.datetime
     # Read back from the network side: when the kiosk made the user there (None: unknown).
     issued_at: dt.datetime | None = field(default=None, compare=False)
+    # Whose credential: member, guest or group ([internet.<kind>] is its policy on the network).
+    kind: PatronKind = field(default="member", compare=False)
 
     def __repr__(self) -> str:  # keep passwords out of logs and tracebacks
         return f"NetworkCredential(username={self.username!r}, expires_at={self.expires_at})"

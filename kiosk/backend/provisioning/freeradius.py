@@ -33,7 +33,12 @@ from kiosk.backend.provisioning.base import (
     NetworkCredential,
     ProvisioningUnavailable,
 )
-from kiosk.config import ConfigError, ProvisioningSettings
+from kiosk.backend.provisioning.radius_policy import (
+    Attribute,
+    check_attributes,
+    reply_attributes,
+)
+from kiosk.config import ConfigError, InternetSettings, ProvisioningSettings
 
 log = logging.getLogger(__name__)
 
@@ -131,7 +136,16 @@ radacct = Table(
     Index("acctstarttime", "acctstarttime"),
     Index("acctstoptime", "acctstoptime"),
     Index("nasipaddress", "nasipaddress"),
+    # The daily counter's query: one user's sessions of the day.
+    Index("radacct_user_start", "username", "acctstarttime"),
     sqlite_autoincrement=True,
+)
+# Simultaneous-Use's stock query joins it (a NAS's reboot closes its sessions).
+nasreload = Table(
+    "nasreload",
+    metadata,
+    Column("nasipaddress", String(15), primary_key=True),
+    Column("reloadtime", DateTime(timezone=True), nullable=False),
 )
 nas = Table(
     "nas",
@@ -231,9 +245,11 @@ class FreeRadiusSqlProvisioner:
         group: str = "",
         radius_timezone: str = "",
         timeout: float = 3.0,
+        internet: InternetSettings | None = None,
     ) -> None:
         url = _database_url(database_url)
         self.group = group
+        self.internet = internet or InternetSettings()
         self.zone = ZoneInfo(radius_timezone) if radius_timezone else None
         self.where = url.render_as_string(hide_password=True)
         connect_args: dict[str, Any] = {}
@@ -256,13 +272,17 @@ class FreeRadiusSqlProvisioner:
         self._schema_ready = False
 
     @classmethod
-    def from_settings(cls, settings: ProvisioningSettings) -> FreeRadiusSqlProvisioner:
+    def from_settings(
+        cls, settings: ProvisioningSettings, internet: InternetSettings | None = None
+    ) -> FreeRadiusSqlProvisioner:
         if not settings.database_url:
             raise ConfigError(
                 "provisioning.database_url: required for kind = 'freeradius-sql' "
                 "(e.g. sqlite:////etc/freeradius/3.0/radius.db)"
             )
-        return cls(settings.database_url, settings.group, settings.radius_timezone)
+        return cls(
+            settings.database_url, settings.group, settings.radius_timezone, internet=internet
+        )
 
     # ------------------------------------------------------------ the interface
 
@@ -327,6 +347,7 @@ class FreeRadiusSqlProvisioner:
 
     def _write(self, credential: NetworkCredential) -> None:
         username = credential.username
+        policy = self.internet.for_kind(credential.kind)
         with self._transaction() as conn:
             if not self._is_managed(conn, username) and self._exists(conn, username):
                 raise CredentialRejected(
@@ -348,8 +369,11 @@ class FreeRadiusSqlProvisioner:
                         "op": ":=",
                         "value": freeradius_date(credential.expires_at, self.zone),
                     },
+                    *_rows(username, check_attributes(policy)),
                 ],
             )
+            if replies := _rows(username, reply_attributes(policy)):
+                conn.execute(insert(radreply), replies)
             if self.group:
                 conn.execute(
                     insert(radusergroup).values(username=username, groupname=self.group, priority=1)
@@ -366,6 +390,7 @@ class FreeRadiusSqlProvisioner:
     @staticmethod
     def _delete_rows(conn: Connection, username: str) -> None:
         conn.execute(delete(radcheck).where(radcheck.c.username == username))
+        conn.execute(delete(radreply).where(radreply.c.username == username))
         conn.execute(delete(radusergroup).where(radusergroup.c.username == username))
 
     @staticmethod
@@ -396,3 +421,10 @@ class FreeRadiusSqlProvisioner:
             raise ProvisioningUnavailable(
                 f"FreeRADIUS database {self.where}: {reason.splitlines()[0]}"
             ) from None
+
+
+def _rows(username: str, attributes: list[Attribute]) -> list[dict[str, str]]:
+    return [
+        {"username": username, "attribute": name, "op": op, "value": value}
+        for name, op, value in attributes
+    ]

@@ -91,6 +91,15 @@ def test_issue_writes_password_expiry_and_group_rows(
     assert rows(radius_db, "SELECT username, attribute, op, value FROM radcheck ORDER BY id") == [
         ("p7k2m9", "Cleartext-Password", ":=", "Hx4tRw9q"),
         ("p7k2m9", "Expiration", ":=", freeradius_date(credential.expires_at, JAKARTA)),
+        # [internet.member]'s defaults: one device, 120 minutes a day.
+        ("p7k2m9", "Simultaneous-Use", ":=", "1"),
+        ("p7k2m9", "Max-Daily-Session", ":=", "7200"),
+    ]
+    assert rows(radius_db, "SELECT attribute, value FROM radreply ORDER BY id") == [
+        ("Idle-Timeout", "900"),
+        ("Mikrotik-Rate-Limit", "1024k/2048k"),
+        ("WISPr-Bandwidth-Max-Down", "2048000"),
+        ("WISPr-Bandwidth-Max-Up", "1024000"),
     ]
     assert rows(radius_db, "SELECT username, groupname, priority FROM radusergroup") == [
         ("p7k2m9", "perpustakaan", 1)
@@ -104,7 +113,7 @@ def test_no_group_row_when_no_group_is_configured(
     provisioner = FreeRadiusSqlProvisioner(f"sqlite:///{radius_db}", radius_timezone="UTC")
     provisioner.issue(make_credential())
     provisioner.close()
-    assert rows(radius_db, "SELECT count(*) FROM radcheck") == [(2,)]
+    assert rows(radius_db, "SELECT count(*) FROM radcheck") == [(4,)]
     assert rows(radius_db, "SELECT count(*) FROM radusergroup") == [(0,)]
 
 
@@ -117,7 +126,10 @@ def test_renew_replaces_password_and_expiry_without_duplicating_rows(
     assert rows(radius_db, "SELECT attribute, value FROM radcheck ORDER BY id") == [
         ("Cleartext-Password", "second-pw"),
         ("Expiration", freeradius_date(renewed.expires_at, JAKARTA)),
+        ("Simultaneous-Use", "1"),
+        ("Max-Daily-Session", "7200"),
     ]
+    assert rows(radius_db, "SELECT count(*) FROM radreply") == [(4,)]
     assert rows(radius_db, "SELECT count(*) FROM radusergroup") == [(1,)]
 
 
