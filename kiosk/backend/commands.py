@@ -176,8 +176,10 @@ def cmd_network_radius_config(args: argparse.Namespace, settings: Settings) -> i
             file=sys.stderr,
         )
         return 2
-    written = write_radius_config(args.outdir, settings.provisioning)
+    written, warnings = write_radius_config(args.outdir, settings.provisioning)
     print(f"kiosk network radius-config: wrote {len(written)} files in {args.outdir}")
+    for warning in warnings:
+        print(f"kiosk network radius-config: note: {warning}")
     print(f"run: freeradius -f -d {args.outdir.resolve()}  (-X for a debug log)")
     return 0
 

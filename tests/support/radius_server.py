@@ -89,7 +89,7 @@ class FreeRadiusServer:
                 reject_delay=0,  # the tests want a Reject at once
             ),
         )
-        write_radius_config(self.raddb, settings)
+        write_radius_config(self.raddb, settings)  # EAP with a self-signed pair
 
     def start(self, timeout: float = 30.0) -> None:
         assert FREERADIUS_BINARY is not None

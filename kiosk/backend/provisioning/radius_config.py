@@ -4,6 +4,8 @@ it is, on the kiosk's RADIUS database, with the library's rules on the network."
 from __future__ import annotations
 
 import os
+import socket
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +29,8 @@ class FreeRadiusInstall:
 
 
 DEBIAN = FreeRadiusInstall()
+CERTIFICATE = Path("certs") / "server.pem"
+PRIVATE_KEY = Path("certs") / "server.key"
 
 # Online seconds since the day began (%%b, the counter's reset, midnight in the server's
 # zone) over the user's sessions: a closed one by its length, an open one up to now. Debian's
@@ -103,7 +107,11 @@ def sql_module(database_url: str, install: FreeRadiusInstall) -> str:
 
 
 def radiusd_conf(
-    settings: ProvisioningSettings, directory: Path, install: FreeRadiusInstall
+    settings: ProvisioningSettings,
+    directory: Path,
+    install: FreeRadiusInstall,
+    certificate: Path | None = None,
+    private_key: Path | None = None,
 ) -> str:
     """The whole radiusd.conf: server, listeners, NAS clients, modules and the one server."""
     radius = settings.radius
@@ -127,19 +135,56 @@ def radiusd_conf(
         acct_port=radius.acct_port,
         clients=clients,
         sql=sql_module(settings.database_url, install),
+        eap=EAP_MODULE.format(
+            certificate=certificate or directory / CERTIFICATE,
+            private_key=private_key or directory / PRIVATE_KEY,
+        ),
     )
+
+
+def eap_certificate(settings: ProvisioningSettings, directory: Path) -> tuple[Path, Path, str]:
+    """(certificate, private key, warning): the configured pair, or a self-signed one made in
+    `directory` the first time (kept on later writes: the patrons' devices remember it)."""
+    radius = settings.radius
+    if radius.certificate or radius.private_key:
+        pair = Path(radius.certificate), Path(radius.private_key)
+        for key, path in zip(("certificate", "private_key"), pair, strict=True):
+            if not path.is_file():
+                raise ConfigError(f"provisioning.radius.{key}: no such file {str(path)!r}")
+        return pair[0], pair[1], ""
+    certificate, private_key = directory / CERTIFICATE, directory / PRIVATE_KEY
+    if not (certificate.is_file() and private_key.is_file()):
+        certificate.parent.mkdir(mode=0o700, exist_ok=True)
+        made = subprocess.run(
+            ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "3650",
+             "-subj", f"/CN={socket.getfqdn()}", "-keyout", str(private_key),
+             "-out", str(certificate)],
+            capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        if made.returncode != 0:
+            raise ConfigError(f"EAP certificate: openssl failed: {made.stderr.strip()[-300:]}")
+        private_key.chmod(0o600)
+    warning = (
+        f"EAP (802.1X) uses a self-signed certificate, {certificate}: devices warn once when "
+        "they first connect; set [provisioning.radius] certificate and private_key to use "
+        "the library's own"
+    )
+    return certificate, private_key, warning
 
 
 def write_radius_config(
     directory: Path, settings: ProvisioningSettings, install: FreeRadiusInstall = DEBIAN
-) -> list[Path]:
+) -> tuple[list[Path], list[str]]:
     """Write the configuration into `directory` (created, owner-only: it holds the NAS secrets
-    and the database password) and return the files written."""
-    text = radiusd_conf(settings, directory.resolve(), install)
+    and the database password); return the files written and what the operator should know."""
+    directory = directory.resolve()
+    radiusd_conf(settings, directory, install)  # refuses a wrong setting before anything is made
     directory.mkdir(parents=True, exist_ok=True)
     directory.chmod(0o700)
     for sub in ("log", "run", "radacct"):
         (directory / sub).mkdir(exist_ok=True)
+    certificate, private_key, warning = eap_certificate(settings, directory)
+    text = radiusd_conf(settings, directory, install, certificate, private_key)
     written = []
     for name, content in (
         ("radiusd.conf", text),
@@ -151,7 +196,7 @@ def write_radius_config(
             out.write(content)
         path.chmod(0o600)
         written.append(path)
-    return written
+    return written, [warning] if warning else []
 
 
 SQLITE_SIMUL_VERIFY = """\
@@ -298,6 +343,7 @@ modules {{
     expr {{
     }}
 {sql}
+{eap}
 }}
 
 server default {{
@@ -314,6 +360,10 @@ server default {{
     authorize {{
         chap
         mschap
+        # 802.1X: an EAP conversation under way goes on without the rest.
+        eap {{
+            ok = return
+        }}
         sql
         expiration
         dailycounter
@@ -329,6 +379,7 @@ server default {{
         Auth-Type MS-CHAP {{
             mschap
         }}
+        eap
     }}
     preacct {{
         acct_unique
@@ -349,4 +400,87 @@ server default {{
         }}
     }}
 }}
+
+# The password check inside PEAP (MS-CHAPv2) and TTLS (PAP): the same credentials and rules,
+# from SQL; its reply (speed, idle, Session-Timeout) is the one the access point gets
+# (use_tunneled_reply), since the outer round that answers never reaches `sql`.
+server inner-tunnel {{
+    authorize {{
+        chap
+        mschap
+        eap {{
+            ok = return
+        }}
+        sql
+        expiration
+        dailycounter
+        pap
+    }}
+    authenticate {{
+        Auth-Type PAP {{
+            pap
+        }}
+        Auth-Type CHAP {{
+            chap
+        }}
+        Auth-Type MS-CHAP {{
+            mschap
+        }}
+        eap
+    }}
+    session {{
+        sql
+    }}
+    post-auth {{
+        ok
+        Post-Auth-Type REJECT {{
+            ok
+        }}
+    }}
+}}
 """
+
+EAP_MODULE = """\
+    eap {{
+        default_eap_type = peap
+        timer_expire = 60
+        ignore_unknown_eap_types = no
+        cisco_accounting_username_bug = no
+        max_sessions = ${{max_requests}}
+        tls-config tls-common {{
+            private_key_file = {private_key}
+            certificate_file = {certificate}
+            ca_file = {certificate}
+            cipher_list = "DEFAULT"
+            cipher_server_preference = no
+            tls_min_version = "1.2"
+            tls_max_version = "1.2"
+            ecdh_curve = ""
+            cache {{
+                enable = no
+            }}
+            verify {{
+            }}
+            ocsp {{
+                enable = no
+            }}
+        }}
+        peap {{
+            tls = tls-common
+            default_eap_type = mschapv2
+            copy_request_to_tunnel = no
+            use_tunneled_reply = yes
+            virtual_server = "inner-tunnel"
+        }}
+        ttls {{
+            tls = tls-common
+            default_eap_type = md5
+            copy_request_to_tunnel = no
+            use_tunneled_reply = yes
+            virtual_server = "inner-tunnel"
+        }}
+        mschapv2 {{
+        }}
+        md5 {{
+        }}
+    }}"""

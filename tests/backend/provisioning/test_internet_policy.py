@@ -203,7 +203,8 @@ def test_the_written_directory_is_owner_only_and_names_every_nas(tmp_path: Path)
             },
         }
     )
-    written = write_radius_config(tmp_path / "raddb", settings)
+    written, warnings = write_radius_config(tmp_path / "raddb", settings)
+    assert "self-signed" in warnings[0]
     assert stat.S_IMODE((tmp_path / "raddb").stat().st_mode) == 0o700
     assert all(stat.S_IMODE(path.stat().st_mode) == 0o600 for path in written)
     text = (tmp_path / "raddb" / "radiusd.conf").read_text(encoding="utf-8")
