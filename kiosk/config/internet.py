@@ -57,6 +57,23 @@ class RadiusClient(_Section):
         return value
 
 
+class RadiusNas(_Section):
+    """A NAS that takes RFC 5176 Disconnect-Requests (MikroTik: /radius incoming set accept=yes)."""
+
+    address: str
+    coa_port: int = Field(3799, ge=1, le=65535)
+    secret: str = Field(min_length=8, max_length=128)
+
+    @field_validator("address")
+    @classmethod
+    def _address(cls, value: str) -> str:
+        try:
+            ipaddress.ip_address(value)
+        except ValueError as exc:
+            raise ValueError(f"not an IP address: {value!r}") from exc
+        return value
+
+
 class RadiusSettings(_Section):
     """What `kiosk network radius-config` writes: ports, NAS clients, the EAP certificate."""
 
@@ -64,6 +81,8 @@ class RadiusSettings(_Section):
     auth_port: int = Field(1812, ge=1, le=65535)
     acct_port: int = Field(1813, ge=1, le=65535)
     clients: list[RadiusClient] = Field(default_factory=list)
+    # Where revoked, erased and expired credentials' live sessions are ended (RFC 5176).
+    nas: list[RadiusNas] = Field(default_factory=list)
     # EAP (PEAP, TTLS): empty = a self-signed pair is generated beside the configuration.
     certificate: str = ""
     private_key: str = ""

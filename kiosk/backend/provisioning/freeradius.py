@@ -33,12 +33,14 @@ from kiosk.backend.provisioning.base import (
     NetworkCredential,
     ProvisioningUnavailable,
 )
+from kiosk.backend.provisioning.disconnect import Disconnector, OpenSession
 from kiosk.backend.provisioning.radius_policy import (
     Attribute,
     check_attributes,
     reply_attributes,
 )
 from kiosk.config import ConfigError, InternetSettings, ProvisioningSettings
+from kiosk.config.internet import RadiusNas
 
 log = logging.getLogger(__name__)
 
@@ -246,10 +248,12 @@ class FreeRadiusSqlProvisioner:
         radius_timezone: str = "",
         timeout: float = 3.0,
         internet: InternetSettings | None = None,
+        nas: list[RadiusNas] | None = None,
     ) -> None:
         url = _database_url(database_url)
         self.group = group
         self.internet = internet or InternetSettings()
+        self.disconnector = Disconnector(nas or [])
         self.zone = ZoneInfo(radius_timezone) if radius_timezone else None
         self.where = url.render_as_string(hide_password=True)
         connect_args: dict[str, Any] = {}
@@ -281,7 +285,11 @@ class FreeRadiusSqlProvisioner:
                 "(e.g. sqlite:////etc/freeradius/3.0/radius.db)"
             )
         return cls(
-            settings.database_url, settings.group, settings.radius_timezone, internet=internet
+            settings.database_url,
+            settings.group,
+            settings.radius_timezone,
+            internet=internet,
+            nas=settings.radius.nas,
         )
 
     # ------------------------------------------------------------ the interface
@@ -298,11 +306,13 @@ class FreeRadiusSqlProvisioner:
         with self._transaction() as conn:
             if not self._is_managed(conn, username):
                 return  # never ours (or already gone): a staff account stays untouched
+            sessions = self._open_sessions(conn, username)
             self._delete_rows(conn, username)
             conn.execute(
                 delete(kiosk_managed_user).where(kiosk_managed_user.c.username == username)
             )
-        log.info("freeradius-sql revoked %s", username)
+        log.info("freeradius-sql revoked %s (%d open session(s))", username, len(sessions))
+        self.disconnector.end(sessions)  # in the background: the revoke waits for no NAS
 
     def check(self) -> None:
         with self._transaction() as conn:
@@ -392,6 +402,15 @@ class FreeRadiusSqlProvisioner:
         conn.execute(delete(radcheck).where(radcheck.c.username == username))
         conn.execute(delete(radreply).where(radreply.c.username == username))
         conn.execute(delete(radusergroup).where(radusergroup.c.username == username))
+
+    @staticmethod
+    def _open_sessions(conn: Connection, username: str) -> list[OpenSession]:
+        rows = conn.execute(
+            select(radacct.c.acctsessionid, radacct.c.nasipaddress, radacct.c.framedipaddress)
+            .where(radacct.c.username == username, radacct.c.acctstoptime.is_(None))
+            .order_by(radacct.c.radacctid)
+        ).all()
+        return [OpenSession(username, str(s), str(n), str(f or "")) for s, n, f in rows]
 
     @staticmethod
     def _is_managed(conn: Connection, username: str) -> bool:
