@@ -71,14 +71,7 @@ def rows(server: BackendServer, query: str) -> list[tuple[Any, ...]]:
 
 def signed_in(server: BackendServer) -> requests.Session:
     server.kiosk_with_input(f"{STAFF[1]}\n{STAFF[1]}\n", "staff", "add", STAFF[0])
-    browser = requests.Session()
-    answer = browser.post(
-        f"{server.base_url}/staff/login",
-        data={"username": STAFF[0], "password": STAFF[1]},
-        timeout=10,
-    )
-    assert answer.url.endswith("/staff/"), answer.text[:300]
-    return browser
+    return server.staff_browser(*STAFF)
 
 
 def month_reports(server: BackendServer, browser: requests.Session) -> tuple[str, Any]:

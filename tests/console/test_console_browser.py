@@ -19,6 +19,19 @@ from support.backend_server import JAKARTA, BackendServer, checkin_body
 
 from .conftest import ADMIN, ARTIFACTS, STAFF, add_account
 
+
+class SourceAddress(requests.adapters.HTTPAdapter):
+    """Connections from another loopback address: a second computer at the library."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        super().__init__()
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["source_address"] = (self.source, 0)
+        super().init_poolmanager(*args, **kwargs)
+
+
 SIZES = {"1366x768": (1366, 768), "768x1024": (768, 1024)}
 PAGES = ["", "reports", "visits", "members", "credentials", "kiosks", "accounts", "audit"]
 
@@ -94,6 +107,7 @@ def test_session_cookie_is_httponly_strict_and_csrf_is_required(
     cookie = next(c for c in context.cookies() if c["name"] == "kiosk_staff")
     assert cookie["httpOnly"] is True and cookie["sameSite"] == "Strict"
     assert cookie["secure"] is False  # plain HTTP on loopback; Secure over HTTPS
+    assert cookie["expires"] == -1  # ends with the browser (a shared desk PC)
     refused = context.request.post(
         "/staff/accounts/add", form={"username": "mallory", "password": "x" * 12, "role": "admin"}
     )
@@ -106,27 +120,89 @@ def test_session_cookie_is_httponly_strict_and_csrf_is_required(
     assert "mallory" not in context.request.get("/staff/accounts").text()
 
 
-def test_wrong_password_stays_on_login_and_five_lock_the_account(
+def who_is_signed_in(ctx: Any) -> str:
+    page = ctx.new_page()
+    page.goto("/staff/")
+    who = page.locator(".who").inner_text() if page.locator(".who").count() else "nobody"
+    page.close()
+    return who
+
+
+def test_a_login_form_posted_from_another_site_does_not_sign_the_browser_in(
+    context: Any, console_server: BackendServer
+) -> None:
+    add_account(console_server, "penyusup", "sandi-penyusup-1")
+    attack = f"""<form id="f" method="post" action="{console_server.base_url}/staff/login">
+      <input name="username" value="penyusup"><input name="password" value="sandi-penyusup-1">
+      </form><script>document.getElementById("f").submit()</script>"""
+    page = context.new_page()
+    page.route(
+        "http://pustaka-palsu.test/**",
+        lambda route: route.fulfill(body=attack, content_type="text/html"),
+    )
+    with page.expect_navigation(url=f"{console_server.base_url}/**"):
+        page.goto("http://pustaka-palsu.test/hadiah")
+    assert "penyusup" not in who_is_signed_in(context)
+    sign_in(context, STAFF)  # the librarian signs in; the same attack while signed in
+    with page.expect_navigation(url=f"{console_server.base_url}/**"):
+        page.goto("http://pustaka-palsu.test/hadiah")
+    assert who_is_signed_in(context).startswith(STAFF[0])
+
+
+def test_signing_in_as_someone_else_ends_the_browsers_first_session(
+    context: Any, console_server: BackendServer
+) -> None:
+    second_tab = context.new_page()
+    second_tab.goto("/staff/login")  # opened before anyone signed in
+    sign_in(context, STAFF)
+    first = next(c["value"] for c in context.cookies() if c["name"] == "kiosk_staff")
+    second_tab.fill("#username", ADMIN[0])
+    second_tab.fill("#password", ADMIN[1])
+    with second_tab.expect_navigation():
+        second_tab.click("button[type=submit]")
+    assert who_is_signed_in(context).startswith(ADMIN[0])
+    replayed = requests.get(
+        f"{console_server.base_url}/staff/",
+        cookies={"kiosk_staff": first},
+        allow_redirects=False,
+        timeout=10,
+    )
+    assert replayed.status_code == 303 and "/staff/login" in replayed.headers["location"]
+
+
+def test_wrong_password_unknown_name_and_held_back_name_get_one_answer(
     context: Any, console_server: BackendServer
 ) -> None:
     add_account(console_server, "lupa", "sandi-yang-benar-1")
     page = context.new_page()
     page.goto("/staff/login")
-    for attempt in range(5):
-        page.fill("#username", "lupa")
-        page.fill("#password", f"salah-{attempt}")
-        with page.expect_navigation():
+    answers = []
+    tries = [("lupa", f"salah-{n}") for n in range(5)]
+    tries += [("lupa", "sandi-yang-benar-1"), ("tidak-ada-nama-ini", "salah-0")]
+    for name, password in tries:
+        page.fill("#username", name)
+        page.fill("#password", password)
+        with page.expect_navigation() as navigation:
             page.click("button[type=submit]")
         assert "/staff/login" in page.url
-    assert "dikunci" in page.locator(".error-summary").inner_text()
-    page.screenshot(path=str(ARTIFACTS / "login-locked-id-1366x768.png"), full_page=True)
-    page.fill("#username", "lupa")
-    page.fill("#password", "sandi-yang-benar-1")
-    with page.expect_navigation():
-        page.click("button[type=submit]")
-    assert "/staff/login" in page.url and "dikunci" in page.locator(".error-summary").inner_text()
+        answers.append((navigation.value.status, page.locator(".error-summary li").inner_text()))
+    assert len(set(answers)) == 1 and answers[0][0] == 401, answers
+    assert "15 menit" in answers[0][1]
+    page.screenshot(path=str(ARTIFACTS / "login-refused-id-1366x768.png"), full_page=True)
     logs = "".join(p.read_text() for p in (console_server.dir / "log").glob("*.log"))
-    assert "account 'lupa' locked for 15 min after 5 wrong passwords" in logs
+    assert "held back for 15 min after too many wrong passwords" in logs
+    assert "tidak-ada-nama-ini" not in logs
+    # The account itself is not locked: from another address it signs in.
+    other = requests.Session()
+    other.mount("http://", SourceAddress("127.0.0.2"))
+    form = other.get(f"{console_server.base_url}/staff/login", timeout=10).text
+    token = form.split('name="login_token" value="', 1)[1].split('"', 1)[0]
+    signed = other.post(
+        f"{console_server.base_url}/staff/login",
+        data={"username": "lupa", "password": "sandi-yang-benar-1", "login_token": token},
+        timeout=10,
+    )
+    assert signed.url.endswith("/staff/"), signed.text[:300]
 
 
 def test_nothing_without_a_session_and_tokens_and_sessions_do_not_mix(

@@ -293,6 +293,20 @@ class BackendServer:
         kwargs.setdefault("timeout", 10)
         return requests.post(self.url(path), json=json, **kwargs)
 
+    def staff_browser(self, username: str, password: str) -> requests.Session:
+        """A requests session signed in to the console the way a browser does: the login
+        form first (its token), then the post."""
+        browser = requests.Session()
+        form = browser.get(f"{self.base_url}/staff/login", timeout=10).text
+        token = form.split('name="login_token" value="', 1)[1].split('"', 1)[0]
+        answer = browser.post(
+            f"{self.base_url}/staff/login",
+            data={"username": username, "password": password, "login_token": token},
+            timeout=10,
+        )
+        assert answer.url.endswith("/staff/"), answer.text[:500]
+        return browser
+
     def log_tail(self, lines: int = 40) -> str:
         try:
             text = self.log_path.read_text(encoding="utf-8", errors="replace")

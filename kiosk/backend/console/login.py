@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import secrets
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
@@ -10,9 +12,17 @@ from fastapi.responses import Response
 from kiosk.backend.console import audit
 from kiosk.backend.console.accounts import LoginRefused, authenticate
 from kiosk.backend.console.i18n import LANGUAGE_COOKIE, LANGUAGES
-from kiosk.backend.console.sessions import COOKIE, IDLE_TIMEOUT, close_session, open_session
+from kiosk.backend.console.sessions import (
+    COOKIE,
+    close_cookie_session,
+    close_session,
+    csrf_ok,
+    open_session,
+)
 from kiosk.backend.console.web import (
     PREFIX,
+    Console,
+    Forbidden,
     NotSignedIn,
     address,
     changing,
@@ -33,6 +43,38 @@ def _safe_next(target: str | None) -> str:
     return PREFIX + "/"
 
 
+# The login form's own CSRF token (there is no session yet): a SameSite=Strict cookie and
+# the same value in the form, so a page on another site cannot sign a browser in.
+LOGIN_COOKIE = "kiosk_login"
+
+
+def _secure(request: Request) -> bool:
+    return request.url.scheme == "https" or request.headers.get("x-forwarded-proto") == "https"
+
+
+def _same_origin(request: Request) -> bool:
+    """Origin (or, without it, Referer) names this host: browsers send Origin on every POST,
+    and a form posted from another site names that site."""
+    claimed = request.headers.get("origin") or request.headers.get("referer")
+    if not claimed:
+        return True  # not a browser (curl, scripts): the login token still guards it
+    hosts = {request.headers.get("host", ""), request.headers.get("x-forwarded-host", "")}
+    return urlsplit(claimed).netloc in hosts - {""}
+
+
+def _login_page(
+    console: Console, request: Request, status: int = 200, **context: object
+) -> Response:
+    # Kept while the browser has it: two tabs' login forms both stay good.
+    token = request.cookies.get(LOGIN_COOKIE) or secrets.token_urlsafe(24)
+    context = {"errors": [], "username": "", "next": "", **context}
+    response = render(console, request, "login.html", None, status, login_token=token, **context)
+    response.set_cookie(
+        LOGIN_COOKIE, token, path=PREFIX, httponly=True, samesite="strict", secure=_secure(request)
+    )
+    return response
+
+
 router = APIRouter(prefix=PREFIX)
 
 
@@ -44,7 +86,7 @@ def login_form(request: Request, next: str = "") -> Response:
         return see_other(_safe_next(next))
     except NotSignedIn:
         pass
-    return render(console, request, "login.html", None, errors=[], username="", next=next)
+    return _login_page(console, request, next=next)
 
 
 @router.post("/login")
@@ -53,51 +95,47 @@ def login(
     username: str = Form(""),
     password: str = Form(""),
     next: str = Form(""),
+    login_token: str = Form(""),
 ) -> Response:
     console = console_of(request)
+    if not _same_origin(request):
+        log.warning("staff login refused: posted from another site, from=%s", address(request))
+        raise Forbidden("origin")
     now = console.clock()
     name = username.strip().lower()
     errors: list[str] = []
+    if not csrf_ok(request.cookies.get(LOGIN_COOKIE, ""), login_token):
+        errors.append("login.error.expired")
     if not name:
         errors.append("login.error.username_missing")
     if not password:
         errors.append("login.error.password_missing")
     if errors:
-        return render(
-            console, request, "login.html", None, 400, errors=errors, username=name, next=next
-        )
+        return _login_page(console, request, 400, errors=errors, username=name, next=next)
     with write_session(console.engine) as session:
-        outcome = authenticate(session, name, password, now)
+        outcome = authenticate(session, name, password, address(request), now)
         if isinstance(outcome, LoginRefused):
             secret = ""
         else:
+            # One session per browser: signing in (as anyone) ends the one this cookie held.
+            close_cookie_session(session, request.cookies.get(COOKIE))
             secret = open_session(session, outcome.id, address(request), now)
             audit.record(session, name, address(request), "login", "", now)
     if isinstance(outcome, LoginRefused):
+        # A mistyped name is not an account's: it stays out of the log.
+        who = "(unknown)" if outcome.reason == "unknown" else repr(name)
         log.info(
-            "staff login refused: user=%r reason=%s from=%s", name, outcome.reason, address(request)
+            "staff login refused: user=%s reason=%s from=%s", who, outcome.reason, address(request)
         )
-        until = console.local(outcome.locked_until) if outcome.locked_until else ""
-        return render(
-            console,
-            request,
-            "login.html",
-            None,
-            401 if outcome.reason == "wrong" else 403,
-            errors=[f"login.error.{outcome.reason}"],
-            locked_until=until,
-            username=name,
-            next=next,
+        # One answer for every refusal: it says nothing of which names exist or are held back.
+        return _login_page(
+            console, request, 401, errors=["login.error.refused"], username=name, next=next
         )
     response = see_other(_safe_next(next))
+    # No max-age: the cookie ends with the browser (a shared desk PC), the session itself
+    # after 30 idle minutes or 12 hours.
     response.set_cookie(
-        COOKIE,
-        secret,
-        max_age=int(IDLE_TIMEOUT.total_seconds()) * 16,
-        path=PREFIX,
-        httponly=True,
-        samesite="strict",
-        secure=request.url.scheme == "https" or request.headers.get("x-forwarded-proto") == "https",
+        COOKIE, secret, path=PREFIX, httponly=True, samesite="strict", secure=_secure(request)
     )
     return response
 

@@ -39,6 +39,18 @@ class StaffSessionRow(Base):
     address: Mapped[str] = mapped_column(sa.String(64))
 
 
+class StaffLoginFailureRow(Base):
+    """Wrong sign-ins of one address, or of one name from one address, in a 15-minute
+    window. Keys are SHA-256 digests: a mistyped name is never stored."""
+
+    __tablename__ = "staff_login_failures"
+
+    key: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    name_digest: Mapped[str | None] = mapped_column(sa.String(64), nullable=True, index=True)
+    failures: Mapped[int] = mapped_column(sa.Integer)
+    window_start: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+
+
 class AuditRow(Base):
     __tablename__ = "staff_audit"
 
