@@ -129,7 +129,10 @@ def create_app(
     install_console(app, desk, clock)
     install_error_handlers(app)
     install_request_guard(
-        app, backend, engine, TokenCheck(backend.api_tokens, RegisteredTokens(engine))
+        app,
+        backend,
+        engine,
+        TokenCheck(backend.api_tokens, RegisteredTokens(engine), backend.api_token_kiosks),
     )
     return app
 

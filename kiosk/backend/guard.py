@@ -100,15 +100,16 @@ class RequestGuard:
             digest = ""
             if path.startswith(API_PREFIX + "/") and path != HEALTH_PATH:
                 if self.admission_waits:  # limits counted in the database: off the loop
-                    caller, digest, refusal = await anyio.to_thread.run_sync(
+                    caller, digest, kiosk, refusal = await anyio.to_thread.run_sync(
                         self._admit, scope, headers
                     )
                 else:  # this process's counts: microseconds, no thread hop
-                    caller, digest, refusal = self._admit(scope, headers)
+                    caller, digest, kiosk, refusal = self._admit(scope, headers)
                 if refusal is not None:
                     await reply(refusal)
                     return
                 scope.setdefault("state", {})["token_digest"] = digest
+                scope["state"]["token_kiosk"] = kiosk
                 tried.update(digest=digest, caller=caller)
             body_receive = await self._buffered_body(scope, receive, headers)
             if isinstance(body_receive, JSONResponse):
@@ -141,8 +142,11 @@ class RequestGuard:
                 caller,
             )
 
-    def _admit(self, scope: Scope, headers: dict[str, str]) -> tuple[str, str, JSONResponse | None]:
-        """The caller's token id and digest, or the 401/429 that refuses the request.
+    def _admit(
+        self, scope: Scope, headers: dict[str, str]
+    ) -> tuple[str, str, str | None, JSONResponse | None]:
+        """The caller's token id, digest and bound kiosk id, or the 401/429 that refuses
+        the request.
 
         An address over its failed-login limit is refused whatever token it sends. A known
         token then passes its own rate and, on a probing path, its unknown-member pause: on
@@ -154,12 +158,13 @@ class RequestGuard:
             try:
                 self.failures.take(address)
             except RateLimited as blocked:
-                return "-", "", too_many(blocked)
+                return "-", "", None, too_many(blocked)
             if self.failures.waiting(address) is not None:  # that was the last one
                 log.warning("failed authentication limit reached for %s", address)
             return (
                 "-",
                 "",
+                None,
                 error_response(
                     401, ErrorCode.unauthorized, str(exc), {"WWW-Authenticate": "Bearer"}
                 ),
@@ -172,11 +177,12 @@ class RequestGuard:
         try:
             waits = self.limiter.take_unless(digest, checks)
         except RateLimited as exc:
-            return "-", "", too_many(exc)
+            return "-", "", None, too_many(exc)
         if waits[0] is not None:
-            return "-", "", too_many(RateLimited(waits[0]))
+            return "-", "", None, too_many(RateLimited(waits[0]))
         paused = waits[1] if probing else None
-        return token_id(token), digest, self.unknown_members.refusal_for(paused)
+        kiosk = self.tokens.kiosk_of(token)
+        return token_id(token), digest, kiosk, self.unknown_members.refusal_for(paused)
 
     async def _buffered_body(
         self, scope: Scope, receive: Receive, headers: dict[str, str]

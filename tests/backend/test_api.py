@@ -402,6 +402,23 @@ def test_every_token_of_the_list_is_accepted_and_recorded_kiosk_id_is_as_given(
         assert response.json()["visit"]["kiosk_id"] == "perpus-keliling-01"
 
 
+def test_a_configured_token_bound_to_a_kiosk_speaks_only_for_it(tmp_path: object) -> None:
+    from pathlib import Path
+
+    bound = "lobby-kiosk-token-abcdefgh"
+    with BackendServer(
+        Path(str(tmp_path)) / "b",
+        extra_tokens=[bound],
+        backend={"api_token_kiosks": {"kiosk-lobi": bound}},
+    ) as server:
+        lobby = {"Authorization": f"Bearer {bound}"}
+        assert server.post("/visits", json=make_body(kiosk_id="kiosk-lobi"), headers=lobby).ok
+        other = server.post("/visits", json=make_body(kiosk_id="kiosk-lain"), headers=lobby)
+        assert other.status_code == 403 and other.json()["error"]["code"] == "forbidden"
+        # An unbound configured token still speaks for any kiosk id.
+        assert server.post("/visits", json=make_body(kiosk_id="kiosk-lain")).status_code == 201
+
+
 def test_uuid_client_ref_is_required(shared_server: BackendServer, body: Body) -> None:
     response = shared_server.post("visits", json=body(client_ref="ref-1"))
     assert error_of(response) == (422, "invalid_request")

@@ -312,6 +312,16 @@ def test_register_a_kiosk_its_token_works_once_shown_and_revoke_ends_it(
     assert (
         requests.get(api, headers=console_server.headers, timeout=10).status_code == 200
     )  # config token
+    own = {"Authorization": f"Bearer {token}"}
+    beat = {"kiosk_id": "kiosk-lantai-2", "outbox_depth": 0, "dead_letters": 0}
+    assert console_server.post("/kiosks/heartbeat", json=beat, headers=own).status_code == 200
+    for path, body in (
+        ("/kiosks/heartbeat", {**beat, "kiosk_id": "kiosk-pintu-utama"}),
+        ("/visits", checkin_body(kiosk_id="kiosk-pintu-utama")),
+        ("/checkins", checkin_body(kiosk_id="kiosk-pintu-utama")),
+    ):
+        posed = console_server.post(path, json=body, headers=own)
+        assert posed.status_code == 403 and "kiosk-lantai-2" in posed.text, (path, posed.text)
     page.goto("/staff/kiosks")
     assert token not in page.content()  # shown once
     with page.expect_navigation():
