@@ -18,6 +18,8 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    StrictBool,
+    StrictInt,
     StringConstraints,
 )
 
@@ -141,7 +143,7 @@ class VisitRequest(_Model):
     client_ref: uuid.UUID
     card: CardText
     answers: dict[str, AnswerValue] = Field(default_factory=dict, max_length=MAX_ANSWER_KEYS)
-    want_internet: bool = False
+    want_internet: StrictBool = False
     kiosk_id: KioskId
     occurred_at: AwareDatetime
     entry: Entry = "scan"
@@ -153,7 +155,7 @@ class VisitRequest(_Model):
 class CheckinRequest(VisitRequest):
     """A check-in: a visit that may also ask for an internet credential."""
 
-    want_internet: bool = True
+    want_internet: StrictBool = True
 
 
 class GuestVisitRequest(_Model):
@@ -164,10 +166,10 @@ class GuestVisitRequest(_Model):
     name: GuestName
     institution: GuestInstitution = ""
     answers: dict[str, AnswerValue] = Field(default_factory=dict, max_length=MAX_ANSWER_KEYS)
-    want_internet: bool = False
+    want_internet: StrictBool = False
     kiosk_id: KioskId
     occurred_at: AwareDatetime
-    group_size: int = Field(1, ge=1, le=MAX_GROUP_SIZE)
+    group_size: StrictInt = Field(1, ge=1, le=MAX_GROUP_SIZE)
 
 
 # ------------------------------------------------------------------- answers
@@ -281,8 +283,9 @@ class HeartbeatRequest(_Model):
     """POST /kiosks/heartbeat: a kiosk says it is alive and how it is doing."""
 
     kiosk_id: KioskId
-    outbox_depth: int = Field(0, ge=0)
-    dead_letters: int = Field(0, ge=0)
+    # Strict: the schema says integer, and `false` or "3" is a kiosk's bug, not a count.
+    outbox_depth: StrictInt = Field(0, ge=0)
+    dead_letters: StrictInt = Field(0, ge=0)
     camera: CameraState = CameraState.unknown
     version: str = Field("", max_length=32)
 

@@ -145,6 +145,10 @@ def app_from_environment() -> FastAPI:
     from kiosk.logs import setup_logging
 
     settings = load_settings(os.environ.get("KIOSK_CONFIG") or None)
+    workers = os.environ.get("KIOSK_WORKERS", "")
+    if workers.isdigit():  # `kiosk backend --workers N` over the file's [backend] workers
+        backend = settings.backend.model_copy(update={"workers": int(workers)})
+        settings = settings.model_copy(update={"backend": backend})
     # A spawned worker starts with no log handlers; all workers append to one file.
     setup_logging(settings.backend.log_dir, "backend")
     return create_app(settings, run_migrations=False)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
@@ -254,6 +255,14 @@ def install_request_guard(
         return shared_limit(backend, engine, namespace, per_minute)
 
     token_limit = limit("token:", backend.rate_limit_per_minute)
+    where = "in the database" if isinstance(token_limit.store, DatabaseCounts) else "here"
+    log.info(
+        "worker %d: %d requests a minute per token, counted %s (%d worker(s))",
+        os.getpid(),
+        token_limit.limit,
+        where,
+        backend.workers,
+    )
 
     unknown_members = UnknownMemberThrottle(
         shared_limit(

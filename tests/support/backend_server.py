@@ -105,6 +105,7 @@ class BackendServer:
         workers: int = 1,
         start: bool = True,
         env: dict[str, str] | None = None,
+        flags: list[str] | None = None,
         **sections: dict[str, Any],
     ) -> None:
         self.dir = Path(tmp_dir)
@@ -119,6 +120,7 @@ class BackendServer:
         self.log_path = self.dir / "server.out"
         self.workers = workers
         self._env = env or {}
+        self._flags = flags or []  # more `kiosk backend` arguments
         self.process: subprocess.Popen[bytes] | None = None
         config: dict[str, Any] = {
             "kiosk": {
@@ -220,6 +222,7 @@ class BackendServer:
             return
         log = self.log_path.open("ab")
         command = [sys.executable, "-m", "kiosk", "backend", "--config", str(self.config_path)]
+        command += self._flags
         self.process = subprocess.Popen(
             command, cwd=self.dir, stdout=log, stderr=subprocess.STDOUT, env=self._environment()
         )
