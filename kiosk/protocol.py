@@ -19,7 +19,6 @@ from pydantic import (
     ConfigDict,
     Field,
     StrictBool,
-    StrictInt,
     StringConstraints,
 )
 
@@ -29,6 +28,7 @@ MAX_CARD_LENGTH = 256
 MAX_ANSWER_KEYS = 32
 MAX_GUEST_NAME = 80
 MAX_GROUP_SIZE = 500
+MAX_COUNT = 2**31 - 1
 
 
 class MemberStatus(StrEnum):
@@ -73,6 +73,13 @@ def _time_text(value: object) -> object:
     return value
 
 
+def _json_integer(value: object) -> object:
+    # JSON Schema's integer: a number with no fraction (3 or 3.0), never true/false or "3".
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("must be a JSON integer")
+    return value
+
+
 def _aware(value: dt.datetime) -> dt.datetime:
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError(f"must carry a UTC offset, {_TIME_EXAMPLE}")
@@ -83,6 +90,7 @@ def _aware(value: dt.datetime) -> dt.datetime:
     return value
 
 
+JsonInt = Annotated[int, BeforeValidator(_json_integer)]
 AwareDatetime = Annotated[dt.datetime, BeforeValidator(_time_text), AfterValidator(_aware)]
 CardText = Annotated[str, StringConstraints(min_length=1, max_length=MAX_CARD_LENGTH)]
 # Letters, digits and -_.: only: a kiosk id is written into logs and reports.
@@ -104,13 +112,19 @@ def _no_control_or_blank(value: str) -> str:
     return _no_control_characters(value) if value else value
 
 
+# The same rule for the OpenAPI schema (checked above, with a message that says which).
+_TEXT_ON_ONE_LINE = r"[^\s\x00-\x1f\x7f-\x9f](?:[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f])?"
 GuestName = Annotated[
     str,
     StringConstraints(min_length=1, max_length=MAX_GUEST_NAME),
     AfterValidator(_no_control_characters),
+    Field(json_schema_extra={"pattern": f"^{_TEXT_ON_ONE_LINE}$"}),
 ]
 GuestInstitution = Annotated[
-    str, StringConstraints(max_length=MAX_GUEST_NAME), AfterValidator(_no_control_or_blank)
+    str,
+    StringConstraints(max_length=MAX_GUEST_NAME),
+    AfterValidator(_no_control_or_blank),
+    Field(json_schema_extra={"pattern": f"^(?:{_TEXT_ON_ONE_LINE})?$"}),
 ]
 
 
@@ -169,7 +183,7 @@ class GuestVisitRequest(_Model):
     want_internet: StrictBool = False
     kiosk_id: KioskId
     occurred_at: AwareDatetime
-    group_size: StrictInt = Field(1, ge=1, le=MAX_GROUP_SIZE)
+    group_size: JsonInt = Field(1, ge=1, le=MAX_GROUP_SIZE)
 
 
 # ------------------------------------------------------------------- answers
@@ -283,9 +297,10 @@ class HeartbeatRequest(_Model):
     """POST /kiosks/heartbeat: a kiosk says it is alive and how it is doing."""
 
     kiosk_id: KioskId
-    # Strict: the schema says integer, and `false` or "3" is a kiosk's bug, not a count.
-    outbox_depth: StrictInt = Field(0, ge=0)
-    dead_letters: StrictInt = Field(0, ge=0)
+    # The schema says integer: `false` or "3" is a kiosk's bug, not a count.
+    # At most what the database's integer column holds (a larger one was a 500).
+    outbox_depth: JsonInt = Field(0, ge=0, le=MAX_COUNT)
+    dead_letters: JsonInt = Field(0, ge=0, le=MAX_COUNT)
     camera: CameraState = CameraState.unknown
     version: str = Field("", max_length=32)
 

@@ -425,7 +425,7 @@ def test_a_configured_token_bound_to_a_kiosk_speaks_only_for_it(tmp_path: object
     [
         ("kiosks/heartbeat", "dead_letters", False),
         ("kiosks/heartbeat", "outbox_depth", "3"),
-        ("kiosks/heartbeat", "outbox_depth", 1.0),
+        ("kiosks/heartbeat", "outbox_depth", 2**64),
         ("checkins", "want_internet", "true"),
         ("visits", "want_internet", 1),
         ("guest-visits", "group_size", "3"),
