@@ -24,6 +24,11 @@ from kiosk.config import BackendSettings
 from kiosk.protocol import API_PREFIX, ErrorCode
 
 log = logging.getLogger("kiosk.backend")
+# On every answer, API, console pages, redirects and static files alike.
+EVERY_RESPONSE_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"same-origin"),
+]
 access_log = logging.getLogger("kiosk.backend.access")
 
 Scope = MutableMapping[str, Any]
@@ -78,6 +83,7 @@ class RequestGuard:
         async def send_logged(message: Message) -> None:
             if message["type"] == "http.response.start":
                 state["status"] = int(message["status"])
+                message["headers"] = [*message.get("headers", []), *EVERY_RESPONSE_HEADERS]
                 if tried["digest"] and state["status"] == 404:
                     # Counted before the client reads the 404: its next number meets the
                     # pause if this one was the last allowed.

@@ -268,6 +268,38 @@ def test_member_csv_upload_shows_bad_rows_before_importing(
     )
 
 
+def test_a_csv_header_with_braces_is_shown_as_written_not_evaluated(
+    console_server: BackendServer,
+) -> None:
+    browser = console_server.staff_browser(*ADMIN)
+    page = browser.get(f"{console_server.base_url}/staff/members", timeout=10).text
+    csrf = page.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+    for header in ("{x}", "{until.__class__.__mro__}"):
+        answer = browser.post(
+            f"{console_server.base_url}/staff/members/upload",
+            data={"csrf": csrf},
+            files={"file": ("anggota.csv", f"{header};name\n1;Siti\n".encode())},
+            timeout=10,
+        )
+        assert answer.status_code == 400, answer.text[:300]
+        summary = answer.text.split('class="error-summary"', 1)[1].split("</div>", 1)[0]
+        assert header in summary and "&lt;class" not in summary, summary
+
+
+def test_every_answer_says_nosniff_and_its_referrer_policy(console_server: BackendServer) -> None:
+    base = console_server.base_url
+    for url in (
+        f"{base}/staff/login",
+        f"{base}/staff/reports",  # a redirect to the login
+        f"{base}/staff/static/console.css",
+        f"{base}/api/v1/health",
+        f"{base}/api/v1/stats/today",  # 401
+    ):
+        answer = requests.get(url, allow_redirects=False, timeout=10)
+        assert answer.headers.get("X-Content-Type-Options") == "nosniff", url
+        assert answer.headers.get("Referrer-Policy") == "same-origin", url
+
+
 def test_revoke_a_credential_and_issue_one_at_the_desk(
     context: Any, console_server: BackendServer
 ) -> None:
@@ -289,6 +321,12 @@ def test_revoke_a_credential_and_issue_one_at_the_desk(
     assert username and username != issued["username"]
     assert page.locator(".qr svg").count() == 1
     page.screenshot(path=str(ARTIFACTS / "slip-id-1366x768.png"), full_page=True)
+    # The slip is a page of its own: reloading it shows it again, it issues nothing.
+    counted = console_server.get("stats/today").json()
+    with page.expect_navigation():
+        page.reload()
+    assert page.locator("#slip-username").inner_text() == username
+    assert console_server.get("stats/today").json() == counted
     again = console_server.post("/checkins", json=checkin_body("19000123")).json()["credential"]
     assert again["username"] == username and again["reused"] is True
 

@@ -28,11 +28,14 @@ def choose_language(cookie: str | None) -> str:
 
 def translator(language: str) -> Translate:
     """t(key, **values): the catalog's text with {placeholders} filled; a missing key
-    shows itself (the catalog test keeps that from shipping)."""
+    shows itself as it is, never formatted (it may be text from a file: `{x}` or
+    `{until.__class__}` must not be evaluated), and the catalog test keeps that from shipping."""
     texts = catalog(language)
 
     def t(key: str, **values: Any) -> str:
-        text = texts.get(key, key)
+        text = texts.get(key)
+        if text is None:
+            return key
         return text.format(**values) if values else text
 
     return t

@@ -34,7 +34,7 @@ from kiosk.backend.members import (
     parse_members_csv,
 )
 from kiosk.backend.provisioning import ProvisioningUnavailable
-from kiosk.protocol import CheckinRequest
+from kiosk.protocol import CheckinRequest, Credential
 
 PER_PAGE = 50
 DESK_KIOSK_ID = "meja-layanan"
@@ -351,6 +351,34 @@ def issue(request: Request, csrf: str = Form(""), member_id: str = Form("")) -> 
         f"member={outcome.response.visit.member_id} username={credential.username} "
         f"reused={credential.reused}",
     )
+    with read_session(console.engine) as session:
+        row_id = session.scalar(
+            sa.select(CredentialRow.id)
+            .where(
+                CredentialRow.username == credential.username,
+                CredentialRow.revoked.is_(False),
+                CredentialRow.pending.is_(False),
+            )
+            .order_by(CredentialRow.id.desc())
+            .limit(1)
+        )
+    # Post/redirect/get: reloading the slip shows it again, it does not issue (or count) again.
+    return see_other(
+        f"{PREFIX}/credentials/{row_id}/slip" + ("?reused=1" if credential.reused else "")
+    )
+
+
+@router.get("/credentials/{credential_id}/slip")
+def slip(request: Request, credential_id: int, reused: str = "") -> Response:
+    console = console_of(request)
+    staff = staff_of(console, request)
+    with read_session(console.engine) as session:
+        row = session.get(CredentialRow, credential_id)
+    if row is None or row.revoked or row.pending or row.expires_at <= console.clock():
+        return render(console, request, "not_found.html", staff, 404)
+    credential = Credential(
+        username=row.username, password=row.password, expires_at=row.expires_at, reused=bool(reused)
+    )
     library = console.settings.library
     qr = segno.make(
         library.qr_template.format(
@@ -367,7 +395,7 @@ def issue(request: Request, csrf: str = Form(""), member_id: str = Form("")) -> 
         "slip.html",
         staff,
         credential=credential,
-        member_id=outcome.response.visit.member_id,
+        member_id=row.member_id,
         ssid=library.wifi_ssid,
         login_url=library.login_url,
         qr=Markup(qr.svg_inline(scale=5, dark="#000", light="#fff")),
