@@ -38,7 +38,7 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 HEALTH_PATH = f"{API_PREFIX}/health"
-CONSOLE_MAX_BODY = 8 * 1024 * 1024
+CONSOLE_MAX_BODY = 17 * 1024 * 1024  # a 16 MB member file and its form
 
 
 class RequestGuard:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import json
 import uuid
@@ -10,7 +9,7 @@ from collections.abc import Callable
 
 import segno
 import sqlalchemy as sa
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 from markupsafe import Markup
 
@@ -27,18 +26,12 @@ from kiosk.backend.console.web import (
 )
 from kiosk.backend.db import CredentialRow, MemberRow, VisitRow, read_session, write_session
 from kiosk.backend.desk_outcomes import MemberNotAllowed, MemberNotFound
-from kiosk.backend.members import (
-    MemberFileError,
-    effective_status,
-    import_members,
-    parse_members_csv,
-)
+from kiosk.backend.members import effective_status
 from kiosk.backend.provisioning import ProvisioningUnavailable
 from kiosk.protocol import CheckinRequest, Credential
 
 PER_PAGE = 50
 DESK_KIOSK_ID = "meja-layanan"
-MAX_UPLOAD = 5 * 1024 * 1024
 
 
 router = APIRouter(prefix=PREFIX)
@@ -139,7 +132,7 @@ def members(request: Request, q: str = "") -> Response:
         staff,
         q=q,
         rows=rows,
-        status_of=_status_of(console),
+        status_of=member_status_of(console),
         preview=None,
         errors=[],
     )
@@ -175,104 +168,11 @@ def member_detail(request: Request, member_id: str) -> Response:
         "member.html",
         staff,
         member=member,
-        member_status=_status_of(console)(member),
+        member_status=member_status_of(console)(member),
         visits=visit_rows,
         credentials=credential_rows,
         now=console.clock(),
         answers=_answers,
-    )
-
-
-@router.post("/members/upload")
-def upload(request: Request, csrf: str = Form(""), file: UploadFile = File(...)) -> Response:  # noqa: B008
-    console = console_of(request)
-    staff = changing(console, request, csrf)
-    data = file.file.read(MAX_UPLOAD + 1)
-    errors, preview = [], None
-    if len(data) > MAX_UPLOAD:
-        errors.append("members.error.too_large")
-    else:
-        try:
-            preview = parse_members_csv(data, console.desk.cards)
-        except MemberFileError as exc:
-            errors.append(str(exc))
-    return render(
-        console,
-        request,
-        "members.html",
-        staff,
-        400 if errors else 200,
-        q="",
-        rows=[],
-        status_of=_status_of(console),
-        preview=preview,
-        errors=errors,
-        payload=base64.b64encode(data).decode() if preview else "",
-        filename=file.filename or "",
-    )
-
-
-@router.post("/members/import")
-def do_import(
-    request: Request,
-    csrf: str = Form(""),
-    payload: str = Form(""),
-    skip_invalid: str = Form(""),
-    filename: str = Form(""),
-) -> Response:
-    console = console_of(request)
-    staff = changing(console, request, csrf)
-    try:
-        parsed = parse_members_csv(base64.b64decode(payload, validate=True), console.desk.cards)
-    except (MemberFileError, ValueError):
-        return render(
-            console,
-            request,
-            "members.html",
-            staff,
-            400,
-            q="",
-            rows=[],
-            status_of=_status_of(console),
-            preview=None,
-            errors=["members.error.file"],
-        )
-    if parsed.problems and not skip_invalid:
-        return render(
-            console,
-            request,
-            "members.html",
-            staff,
-            400,
-            q="",
-            rows=[],
-            status_of=_status_of(console),
-            preview=parsed,
-            errors=["members.error.fix_or_skip"],
-            payload=payload,
-            filename=filename,
-        )
-    with write_session(console.engine) as session:
-        result = import_members(session, parsed.records, replace=False, now=console.clock())
-    log_change(
-        console,
-        request,
-        staff,
-        "members.import",
-        f"{filename}: added={result.added} updated={result.updated} skipped={len(parsed.problems)}",
-    )
-    return render(
-        console,
-        request,
-        "members.html",
-        staff,
-        q="",
-        rows=[],
-        status_of=_status_of(console),
-        preview=None,
-        errors=[],
-        result=result,
-        skipped=len(parsed.problems),
     )
 
 
@@ -410,7 +310,7 @@ def _answers(row: VisitRow) -> dict[str, object]:
     return data if isinstance(data, dict) else {}
 
 
-def _status_of(console: Console) -> Callable[[MemberRow], str]:
+def member_status_of(console: Console) -> Callable[[MemberRow], str]:
     today = console.today()
 
     def status(row: MemberRow) -> str:

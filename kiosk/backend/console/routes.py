@@ -10,7 +10,7 @@ from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 
 from kiosk.backend.checkins import CheckinDesk
-from kiosk.backend.console import login, pages_admin, pages_desk, pages_reports
+from kiosk.backend.console import login, pages_admin, pages_desk, pages_reports, uploads
 from kiosk.backend.console.web import (
     HERE,
     PREFIX,
@@ -26,7 +26,13 @@ from kiosk.backend.console.web import (
 def install_console(app: FastAPI, desk: CheckinDesk, clock: Callable[[], dt.datetime]) -> None:
     app.state.console = Console(desk.engine, desk.settings, clock, desk)
     app.mount(f"{PREFIX}/static", StaticFiles(directory=HERE / "static"), name="console-static")
-    for router in (login.router, pages_reports.router, pages_desk.router, pages_admin.router):
+    for router in (
+        login.router,
+        pages_reports.router,
+        pages_desk.router,
+        uploads.router,
+        pages_admin.router,
+    ):
         app.include_router(router, include_in_schema=False)
 
     async def not_signed_in(request: Request, _: Exception) -> Response:

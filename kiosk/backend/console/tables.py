@@ -51,6 +51,21 @@ class StaffLoginFailureRow(Base):
     window_start: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
 
 
+class MemberUploadRow(Base):
+    """A member file checked (previewed) in the console and not yet imported: the import
+    reads it from here, not from a form field. One per account, gone after an hour."""
+
+    __tablename__ = "member_uploads"
+
+    id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    account_id: Mapped[int] = mapped_column(
+        sa.Integer, sa.ForeignKey("staff_accounts.id", ondelete="CASCADE"), index=True
+    )
+    filename: Mapped[str] = mapped_column(sa.String(255))
+    data: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+
+
 class AuditRow(Base):
     __tablename__ = "staff_audit"
 
