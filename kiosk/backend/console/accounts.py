@@ -27,7 +27,12 @@ _DUMMY_HASH = _hasher.hash("not-a-password-of-anyone")
 
 
 class AccountError(ValueError):
-    """A bad username, password or role, said in words for the command line."""
+    """A bad username, password or role: said in words for the command line, and as a
+    catalog key (`key`) for the console."""
+
+    def __init__(self, message: str, key: str) -> None:
+        super().__init__(message)
+        self.key = key
 
 
 class LoginRefused(Exception):
@@ -45,19 +50,23 @@ class StaffMember:
 
 def check_password(password: str) -> None:
     if len(password) < MIN_PASSWORD:
-        raise AccountError(f"the password needs at least {MIN_PASSWORD} characters")
+        raise AccountError(
+            f"the password needs at least {MIN_PASSWORD} characters", "accounts.error.password"
+        )
 
 
 def add_account(
     session: Session, username: str, password: str, role: str, now: dt.datetime
 ) -> StaffAccountRow:
     if not _USERNAME.match(username):
-        raise AccountError("username: 2-64 lower-case letters, digits, '.', '_' or '-'")
+        raise AccountError(
+            "username: 2-64 lower-case letters, digits, '.', '_' or '-'", "accounts.error.username"
+        )
     if role not in ROLES:
-        raise AccountError(f"role must be one of {', '.join(ROLES)}")
+        raise AccountError(f"role must be one of {', '.join(ROLES)}", "accounts.error.role")
     check_password(password)
     if find_account(session, username) is not None:
-        raise AccountError(f"there is already an account {username!r}")
+        raise AccountError(f"there is already an account {username!r}", "accounts.error.exists")
     row = StaffAccountRow(
         username=username,
         password_hash=_hasher.hash(password),
@@ -91,14 +100,14 @@ def set_disabled(session: Session, username: str, disabled: bool) -> None:
 
 def set_role(session: Session, username: str, role: str) -> None:
     if role not in ROLES:
-        raise AccountError(f"role must be one of {', '.join(ROLES)}")
+        raise AccountError(f"role must be one of {', '.join(ROLES)}", "accounts.error.role")
     _existing(session, username).role = role
 
 
 def _existing(session: Session, username: str) -> StaffAccountRow:
     row = find_account(session, username)
     if row is None:
-        raise AccountError(f"no account {username!r}")
+        raise AccountError(f"no account {username!r}", "accounts.error.unknown")
     return row
 
 
@@ -133,6 +142,22 @@ def authenticate(
     if _hasher.check_needs_rehash(row.password_hash):
         row.password_hash = _hasher.hash(password)
     return StaffMember(row.id, row.username, row.role)
+
+
+def change_own_password(
+    session: Session, username: str, current: str, new: str, address: str, now: dt.datetime
+) -> bool:
+    """A signed-in member's new password, if `current` is theirs (a wrong one counts like a
+    wrong sign-in from this address, so the form is no way around the limits)."""
+    attempt = login_limits.Attempt(username, address)
+    row = _existing(session, username)
+    verified = _verify(row.password_hash, current)
+    if login_limits.held_back(session, attempt, now) or not verified:
+        if not verified:
+            login_limits.count_failure(session, attempt, now)
+        return False
+    set_password(session, username, new)
+    return True
 
 
 def _verify(digest: str, password: str) -> bool:

@@ -10,7 +10,12 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from kiosk.backend.console import audit
-from kiosk.backend.console.accounts import LoginRefused, authenticate
+from kiosk.backend.console.accounts import (
+    AccountError,
+    LoginRefused,
+    authenticate,
+    change_own_password,
+)
 from kiosk.backend.console.i18n import LANGUAGE_COOKIE, LANGUAGES
 from kiosk.backend.console.sessions import (
     COOKIE,
@@ -132,11 +137,7 @@ def login(
             console, request, 401, errors=["login.error.refused"], username=name, next=next
         )
     response = see_other(_safe_next(next))
-    # No max-age: the cookie ends with the browser (a shared desk PC), the session itself
-    # after 30 idle minutes or 12 hours.
-    response.set_cookie(
-        COOKIE, secret, path=PREFIX, httponly=True, samesite="strict", secure=_secure(request)
-    )
+    _session_cookie(response, request, secret)
     return response
 
 
@@ -149,6 +150,56 @@ def logout(request: Request, csrf: str = Form("")) -> Response:
         audit.record(session, staff.username, address(request), "logout", "", console.clock())
     response = see_other(f"{PREFIX}/login")
     response.delete_cookie(COOKIE, path=PREFIX)
+    return response
+
+
+def _session_cookie(response: Response, request: Request, secret: str) -> None:
+    # No max-age: the cookie ends with the browser (a shared desk PC), the session itself
+    # after 30 idle minutes or 12 hours.
+    response.set_cookie(
+        COOKIE, secret, path=PREFIX, httponly=True, samesite="strict", secure=_secure(request)
+    )
+
+
+@router.get("/password")
+def password_form(request: Request, notice: str = "") -> Response:
+    console = console_of(request)
+    staff = staff_of(console, request)
+    return render(console, request, "password.html", staff, errors=[], notice=notice)
+
+
+@router.post("/password")
+def change_password(
+    request: Request,
+    csrf: str = Form(""),
+    current: str = Form(""),
+    new: str = Form(""),
+    again: str = Form(""),
+) -> Response:
+    """The signed-in member's own password: every session of the account ends (others'
+    browsers too), this browser gets a fresh one."""
+    console = console_of(request)
+    staff = changing(console, request, csrf)
+    now = console.clock()
+    error = "password.error.differ" if new != again else ""
+    if not error:
+        try:
+            with write_session(console.engine) as session:
+                if change_own_password(
+                    session, staff.username, current, new, address(request), now
+                ):
+                    secret = open_session(session, staff.account_id, address(request), now)
+                    audit.record(
+                        session, staff.username, address(request), "account.password", "", now
+                    )
+                else:
+                    error = "password.error.current"
+        except AccountError as exc:
+            error = exc.key
+    if error:
+        return render(console, request, "password.html", staff, 400, errors=[error], notice="")
+    response = see_other(f"{PREFIX}/password?notice=password.changed")
+    _session_cookie(response, request, secret)
     return response
 
 

@@ -72,7 +72,9 @@ def _run(args: argparse.Namespace, engine: object) -> int:
     if action == "add":
         with read_session(engine) as session:
             if accounts.find_account(session, username) is not None:
-                raise accounts.AccountError(f"there is already an account {username!r}")
+                raise accounts.AccountError(
+                    f"there is already an account {username!r}", "accounts.error.exists"
+                )
     password = _password_twice()
     if password is None:
         return 1
