@@ -120,7 +120,10 @@ def test_purge_a_year_later_unlinks_visits_and_keeps_the_month_report(
         "credentials ended over 365 days ago deleted": 1,
         "stored replay answers older than 48 h cleared": 4,
         "library write-back entries cleared or deleted": 0,
+        "console audit entries older than 365 days deleted": 1,  # the sign-in above
+        "expired sign-in counts and checked member files deleted": 0,
     }, done.stdout
+    assert rows(server, "SELECT count(*) FROM staff_audit") == [(0,)]
     assert rows(
         server, "SELECT member_id, credential_id, response, request_digest FROM visits"
     ) == [
