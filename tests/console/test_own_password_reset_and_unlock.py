@@ -115,3 +115,40 @@ def test_an_account_held_back_shows_so_and_an_admin_unlocks_it(
     assert answer.status_code == 200 and "Akun dibuka" in answer.text
     assert try_sign_in(console_server, "tertahan", "sandi-tertahan-12")
     assert "buka akun" in audit_text(console_server)
+
+
+def test_the_login_brings_back_the_page_with_its_query_or_the_form_page(
+    console_server: BackendServer,
+) -> None:
+    base = console_server.base_url
+    anonymous = requests.Session()
+    page = anonymous.get(f"{base}/staff/visits?member=19000123", timeout=10)
+    token = page.text.split('name="login_token" value="', 1)[1].split('"', 1)[0]
+    next_value = page.text.split('name="next" value="', 1)[1].split('"', 1)[0]
+    assert next_value == "/staff/visits?member=19000123"
+    signed = anonymous.post(
+        f"{base}/staff/login",
+        data={"username": ADMIN[0], "password": ADMIN[1], "login_token": token, "next": next_value},
+        timeout=10,
+    )
+    assert signed.url == f"{base}/staff/visits?member=19000123"
+    # A form sent after the session ended: back to the page it was on, not a GET of its POST.
+    late = requests.post(
+        f"{base}/staff/credentials/revoke",
+        data={"csrf": "x", "username": "p123"},
+        headers={"Referer": f"{base}/staff/credentials"},
+        allow_redirects=False,
+        timeout=10,
+    )
+    assert late.status_code == 303 and late.headers["location"].endswith(
+        "/staff/login?next=/staff/credentials"
+    )
+
+
+def test_an_unknown_console_path_gets_the_consoles_page_not_json(
+    console_server: BackendServer,
+) -> None:
+    for method in ("get", "post"):
+        answer = requests.request(method, f"{console_server.base_url}/staff/tidak-ada", timeout=10)
+        assert answer.status_code == 404 and answer.headers["content-type"].startswith("text/html")
+        assert "<html" in answer.text

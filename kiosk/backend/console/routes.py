@@ -42,5 +42,12 @@ def install_console(app: FastAPI, desk: CheckinDesk, clock: Callable[[], dt.date
         reason = str(exc)
         return render(console_of(request), request, "forbidden.html", None, 403, reason=reason)
 
+    async def no_such_page(request: Request, rest: str) -> Response:
+        """Any other /staff/... path: the console's own page, not the API's JSON."""
+        return render(console_of(request), request, "not_found.html", None, 404)
+
+    app.add_api_route(
+        f"{PREFIX}/{{rest:path}}", no_such_page, methods=["GET", "POST"], include_in_schema=False
+    )
     app.add_exception_handler(NotSignedIn, not_signed_in)
     app.add_exception_handler(Forbidden, forbidden)
