@@ -387,6 +387,12 @@ def test_heartbeat_shows_on_today_with_an_alert_for_dead_letters(
     page = sign_in(context)
     assert "kiosk-pintu-utama" in page.locator("table").first.inner_text()
     assert "2 kunjungan yang gagal terkirim" in page.locator(".alerts").inner_text()
+    silent_camera = {**beat, "kiosk_id": "kiosk-tanpa-kamera", "dead_letters": 0}
+    silent_camera["camera"] = "no_camera"
+    assert console_server.post("/kiosks/heartbeat", json=silent_camera).status_code == 200
+    page.reload()
+    alerts = page.locator(".alerts").inner_text()
+    assert "kiosk-tanpa-kamera: tidak ada" in alerts and "no_camera" not in alerts
 
 
 def test_exports_count_the_visits_made_here(context: Any, console_server: BackendServer) -> None:
