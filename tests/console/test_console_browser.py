@@ -41,6 +41,8 @@ def context(browser: Any, console_server: BackendServer) -> Iterator[Any]:
     ctx = browser.new_context(
         viewport={"width": 1366, "height": 768}, base_url=console_server.base_url
     )
+    # Revoke and disable ask first (a confirm dialog): the tests say yes unless they say no.
+    ctx.on("page", lambda page: page.on("dialog", lambda dialog: dialog.accept()))
     yield ctx
     ctx.close()
 
@@ -298,6 +300,29 @@ def test_every_answer_says_nosniff_and_its_referrer_policy(console_server: Backe
         answer = requests.get(url, allow_redirects=False, timeout=10)
         assert answer.headers.get("X-Content-Type-Options") == "nosniff", url
         assert answer.headers.get("Referrer-Policy") == "same-origin", url
+
+
+def test_revoke_asks_first_and_no_keeps_the_credential(
+    browser: Any, console_server: BackendServer
+) -> None:
+    issued = console_server.post("/checkins", json=checkin_body("19000126")).json()["credential"]
+    ctx = browser.new_context(base_url=console_server.base_url)
+    try:
+        page = sign_in(ctx)
+        page.goto("/staff/credentials")
+        asked: list[str] = []
+
+        def say_no(dialog: Any) -> None:
+            asked.append(dialog.message)
+            dialog.dismiss()
+
+        page.on("dialog", say_no)
+        page.click(f"button[aria-label='Cabut {issued['username']}']")
+        assert asked == [f"Cabut akun internet {issued['username']}? Wi-Fi-nya langsung berhenti."]
+        page.goto("/staff/credentials")  # nothing was sent: it is still there
+        assert issued["username"] in page.locator("table").inner_text()
+    finally:
+        ctx.close()
 
 
 def test_revoke_a_credential_and_issue_one_at_the_desk(
