@@ -71,6 +71,12 @@ def test_every_console_page_has_no_axe_violations(
                 assert response is not None and response.status == 200, name
                 key = f"{name.replace('/', '-') or 'today'}-{language}-{size}"
                 found[key] = violations_of(page)
+                smallest = page.evaluate(
+                    "Math.min(...[...document.querySelectorAll('svg.chart text')]"
+                    ".map(t => t.getBoundingClientRect().height), 99)"
+                )
+                if smallest < 10:  # chart labels drawn smaller than readable
+                    found[key].append(f"chart text {smallest:.1f} px high")
                 wide = page.evaluate("document.documentElement.scrollWidth")
                 if wide > width:  # nothing wider than the screen (a tablet at the desk)
                     found[key].append(f"page {wide} px wide on a {width} px screen")
