@@ -6,6 +6,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# axe-core from npm for the console's accessibility tests (tests/console/axe/package-lock.json)
+AXE := tests/console/axe/node_modules/axe-core/axe.min.js
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .PHONY: run test lint bench screenshots demo-video lock clean system-deps-run system-deps-test
@@ -13,7 +15,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 run: system-deps-run $(STAMP)
 	$(BIN)/kiosk demo
 
-test: system-deps-test $(STAMP)
+test: system-deps-test $(STAMP) $(AXE)
 	$(BIN)/ruff check kiosk tests bench scripts
 	$(BIN)/ruff format --check kiosk tests bench scripts
 	$(BIN)/mypy kiosk
@@ -48,8 +50,12 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install -q -c constraints.txt -e '.[backend,ui,dev]'
 	@touch $@
 
+$(AXE): tests/console/axe/package.json tests/console/axe/package-lock.json
+	npm ci --prefix tests/console/axe --no-audit --no-fund
+	@touch $@
+
 lock: $(STAMP)
 	$(BIN)/python -m pip freeze --exclude-editable | sed '1i # Versions the suite was last run with; `make` installs within these (pip -c). Refresh: make lock' > constraints.txt
 
 clean:
-	rm -rf $(VENV) var tests/artifacts
+	rm -rf $(VENV) var tests/artifacts tests/console/axe/node_modules

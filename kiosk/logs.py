@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
+# Rotated log files are deleted after this many days (README, "Privacy").
+LOG_KEEP_DAYS = 14
 
 # A last line of defence: whatever a caller passes, these never reach a log file.
 _SECRET = re.compile(
@@ -133,13 +135,47 @@ class RepeatLimit(logging.Filter):
 class OwnerOnlyFileHandler(logging.handlers.RotatingFileHandler):
     """A rotated log file created 0600 (logs name members and kiosks), rotations too.
 
-    Rotates once the file has reached maxBytes, by the stream's position: the standard
-    handler formats every record a second time and stats the file twice to decide."""
+    Rotates at a new day (local time) and once the file has reached maxBytes, by the
+    stream's position (the standard handler formats every record a second time and stats
+    the file twice to decide); rotated files older than `keep_days` are deleted, so no log
+    line outlives that however quiet the backend is."""
+
+    def __init__(
+        self,
+        filename: Path | str,
+        *,
+        keep_days: int = LOG_KEEP_DAYS,
+        clock: Callable[[], float] = time.time,
+        **kwargs: Any,
+    ) -> None:
+        self.keep_days = keep_days
+        self.clock = clock
+        super().__init__(filename, **kwargs)
+        started = os.stat(self.baseFilename).st_mtime if os.path.exists(self.baseFilename) else None
+        self._day = self._day_of(started if started is not None else clock())
+
+    @staticmethod
+    def _day_of(moment: float) -> str:
+        return time.strftime("%Y-%m-%d", time.localtime(moment))
 
     def shouldRollover(self, record: logging.LogRecord) -> bool:  # noqa: N802 (logging's name)
         if self.stream is None:
             self.stream = self._open()
+        if self._day_of(self.clock()) != self._day and self.stream.tell() > 0:
+            return True
         return bool(self.maxBytes) and self.stream.tell() >= self.maxBytes
+
+    def doRollover(self) -> None:  # noqa: N802 (logging's name)
+        super().doRollover()
+        self._day = self._day_of(self.clock())
+        oldest = self.clock() - self.keep_days * 86400
+        for number in range(1, self.backupCount + 1):
+            rotated = f"{self.baseFilename}.{number}"
+            try:
+                if os.stat(rotated).st_mtime < oldest:
+                    os.remove(rotated)
+            except FileNotFoundError:
+                continue
 
     def _open(self) -> Any:
         fd = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
@@ -159,7 +195,8 @@ def _make_owner_only_dirs(directory: Path) -> None:
 
 
 def setup_logging(log_dir: Path | str, name: str, level: int = logging.INFO) -> Path:
-    """Log to `log_dir/name.log` (rotated at 5 MB, 5 kept) and to stderr."""
+    """Log to `log_dir/name.log` (rotated daily and at 5 MB, kept 14 days, at most 10
+    files) and to stderr."""
     directory = Path(log_dir)
     _make_owner_only_dirs(directory)
     path = directory / f"{name}.log"
@@ -170,7 +207,7 @@ def setup_logging(log_dir: Path | str, name: str, level: int = logging.INFO) -> 
         root.removeHandler(old)
         old.close()
     file_handler = OwnerOnlyFileHandler(
-        path, maxBytes=5 * 1024 * 1024, backupCount=5, encoding="utf-8"
+        path, maxBytes=5 * 1024 * 1024, backupCount=10, encoding="utf-8"
     )
     stream_handler = logging.StreamHandler()
     repeats = RepeatLimit()

@@ -14,6 +14,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    StrictBool,
     StringConstraints,
 )
 
@@ -23,6 +24,7 @@ MAX_CARD_LENGTH = 256
 MAX_ANSWER_KEYS = 32
 MAX_GUEST_NAME = 80
 MAX_GROUP_SIZE = 500
+MAX_COUNT = 2**31 - 1
 
 
 class MemberStatus(StrEnum):
@@ -67,6 +69,13 @@ def _time_text(value: object) -> object:
     return value
 
 
+def _json_integer(value: object) -> object:
+    # JSON Schema's integer: a number with no fraction (3 or 3.0), never true/false or "3".
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("must be a JSON integer")
+    return value
+
+
 def _aware(value: dt.datetime) -> dt.datetime:
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError(f"must carry a UTC offset, {_TIME_EXAMPLE}")
@@ -77,6 +86,7 @@ def _aware(value: dt.datetime) -> dt.datetime:
     return value
 
 
+JsonInt = Annotated[int, BeforeValidator(_json_integer)]
 AwareDatetime = Annotated[dt.datetime, BeforeValidator(_time_text), AfterValidator(_aware)]
 CardText = Annotated[str, StringConstraints(min_length=1, max_length=MAX_CARD_LENGTH)]
 # Letters, digits and -_.: only: a kiosk id is written into logs and reports.
@@ -98,13 +108,19 @@ def _no_control_or_blank(value: str) -> str:
     return _no_control_characters(value) if value else value
 
 
+# The same rule for the OpenAPI schema (checked above, with a message that says which).
+_TEXT_ON_ONE_LINE = r"[^\s\x00-\x1f\x7f-\x9f](?:[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f])?"
 GuestName = Annotated[
     str,
     StringConstraints(min_length=1, max_length=MAX_GUEST_NAME),
     AfterValidator(_no_control_characters),
+    Field(json_schema_extra={"pattern": f"^{_TEXT_ON_ONE_LINE}$"}),
 ]
 GuestInstitution = Annotated[
-    str, StringConstraints(max_length=MAX_GUEST_NAME), AfterValidator(_no_control_or_blank)
+    str,
+    StringConstraints(max_length=MAX_GUEST_NAME),
+    AfterValidator(_no_control_or_blank),
+    Field(json_schema_extra={"pattern": f"^(?:{_TEXT_ON_ONE_LINE})?$"}),
 ]
 
 
@@ -137,7 +153,7 @@ class VisitRequest(_Model):
     client_ref: uuid.UUID
     card: CardText
     answers: dict[str, AnswerValue] = Field(default_factory=dict, max_length=MAX_ANSWER_KEYS)
-    want_internet: bool = False
+    want_internet: StrictBool = False
     kiosk_id: KioskId
     occurred_at: AwareDatetime
     entry: Entry = "scan"
@@ -149,7 +165,7 @@ class VisitRequest(_Model):
 class CheckinRequest(VisitRequest):
     """A check-in: a visit that may also ask for an internet credential."""
 
-    want_internet: bool = True
+    want_internet: StrictBool = True
 
 
 class GuestVisitRequest(_Model):
@@ -160,10 +176,10 @@ class GuestVisitRequest(_Model):
     name: GuestName
     institution: GuestInstitution = ""
     answers: dict[str, AnswerValue] = Field(default_factory=dict, max_length=MAX_ANSWER_KEYS)
-    want_internet: bool = False
+    want_internet: StrictBool = False
     kiosk_id: KioskId
     occurred_at: AwareDatetime
-    group_size: int = Field(1, ge=1, le=MAX_GROUP_SIZE)
+    group_size: JsonInt = Field(1, ge=1, le=MAX_GROUP_SIZE)
 
 
 # ------------------------------------------------------------------- answers
@@ -277,8 +293,10 @@ class HeartbeatRequest(_Model):
     """POST /kiosks/heartbeat: a kiosk says it is alive and how it is doing."""
 
     kiosk_id: KioskId
-    outbox_depth: int = Field(0, ge=0)
-    dead_letters: int = Field(0, ge=0)
+    # The schema says integer: `false` or "3" is a kiosk's bug, not a count.
+    # At most what the database's integer column holds (a larger one was a 500).
+    outbox_depth: JsonInt = Field(0, ge=0, le=MAX_COUNT)
+    dead_letters: JsonInt = Field(0, ge=0, le=MAX_COUNT)
     camera: CameraState = CameraState.unknown
     version: str = Field("", max_length=32)
 

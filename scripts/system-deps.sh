@@ -13,6 +13,10 @@ if [ "$purpose" = "test" ]; then
 fi
 
 missing=()
+# npm installs axe-core for the console's accessibility tests (make test: npm ci).
+if [ "$purpose" = "test" ] && ! command -v npm >/dev/null 2>&1; then
+    missing+=(npm)
+fi
 for p in "${packages[@]}"; do
     status=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
     [ "$status" = "installed" ] || missing+=("$p")

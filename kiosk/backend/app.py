@@ -129,7 +129,10 @@ def create_app(
     install_console(app, desk, clock)
     install_error_handlers(app)
     install_request_guard(
-        app, backend, engine, TokenCheck(backend.api_tokens, RegisteredTokens(engine))
+        app,
+        backend,
+        engine,
+        TokenCheck(backend.api_tokens, RegisteredTokens(engine), backend.api_token_kiosks),
     )
     return app
 
@@ -142,6 +145,10 @@ def app_from_environment() -> FastAPI:
     from kiosk.logs import setup_logging
 
     settings = load_settings(os.environ.get("KIOSK_CONFIG") or None)
+    workers = os.environ.get("KIOSK_WORKERS", "")
+    if workers.isdigit():  # `kiosk backend --workers N` over the file's [backend] workers
+        backend = settings.backend.model_copy(update={"workers": int(workers)})
+        settings = settings.model_copy(update={"backend": backend})
     # A spawned worker starts with no log handlers; all workers append to one file.
     setup_logging(settings.backend.log_dir, "backend")
     return create_app(settings, run_migrations=False)

@@ -34,6 +34,9 @@ def cmd_backend(args: argparse.Namespace, settings: Settings) -> int:
     host = args.host or backend.host
     port = args.port if args.port is not None else backend.port
     workers = args.workers or backend.workers
+    # The flag wins over the file everywhere, the limits' per-worker shares included.
+    backend = backend.model_copy(update={"workers": workers})
+    settings = settings.model_copy(update={"backend": backend})
     setup_logging(backend.log_dir, "backend")
     # Once, before any worker starts, so workers never race to create tables.
     engine = create_db_engine(backend.database_url, pool_size=1)
@@ -73,6 +76,7 @@ def cmd_backend(args: argparse.Namespace, settings: Settings) -> int:
     config_path = Path(args.config) if args.config else Path("config.toml")
     if config_path.exists():
         os.environ["KIOSK_CONFIG"] = str(config_path.resolve())
+    os.environ["KIOSK_WORKERS"] = str(workers)
     # Every worker counts into files here; a scrape of any worker sums them all.
     metrics_dir = start_multiprocess_dir(Path(backend.log_dir).parent)
     try:

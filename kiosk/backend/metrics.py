@@ -72,8 +72,27 @@ def route_label(scope: dict[str, object] | object) -> str:
     return path if isinstance(path, str) else "unmatched"
 
 
+def _forget_dead_starts(metrics_dir: Path) -> None:
+    """Remove the worker files of starts whose process is gone (a SIGKILL skips the
+    cleanup at exit); a directory is named <time>-<pid>."""
+    if not metrics_dir.is_dir():
+        return
+    for start in metrics_dir.iterdir():
+        pid = start.name.rpartition("-")[2]
+        if not start.is_dir() or not pid.isdigit():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(start, ignore_errors=True)
+        except PermissionError:
+            continue  # alive, another user's
+
+
 def start_multiprocess_dir(var_dir: Path) -> Path:
-    """A fresh directory for this start's worker files; the workers inherit it by env."""
+    """A fresh directory for this start's worker files; the workers inherit it by env.
+    Directories left by starts that were killed are removed first."""
+    _forget_dead_starts(var_dir / "metrics")
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
     path = var_dir / "metrics" / f"{stamp}-{os.getpid()}"
     path.mkdir(parents=True, exist_ok=False)

@@ -195,6 +195,8 @@ class CredentialSettings(_Section):
 class BackendSettings(_Section):
     database_url: str = "sqlite:///var/kiosk.db"
     api_tokens: list[str] = Field(default_factory=list)
+    # kiosk id -> one of api_tokens: that token may speak only for that kiosk id (403 else).
+    api_token_kiosks: dict[str, str] = Field(default_factory=dict)
     host: str = "127.0.0.1"
     port: int = Field(8080, ge=1, le=65535)
     timezone: TimeZone = "Asia/Jakarta"
@@ -234,6 +236,15 @@ class BackendSettings(_Section):
             except ValueError as exc:
                 raise ValueError(f"{entry!r} is not an address or network") from exc
         return entries
+
+    @model_validator(mode="after")
+    def _bound_tokens_are_tokens(self) -> BackendSettings:
+        for kiosk_id, token in self.api_token_kiosks.items():
+            if token not in self.api_tokens:
+                raise ValueError(
+                    f"api_token_kiosks: the token of {kiosk_id!r} is not in api_tokens"
+                )
+        return self
 
     @field_validator("api_tokens")
     @classmethod

@@ -56,3 +56,13 @@ def test_staff_add_list_disable_and_password_rules(server: BackendServer) -> Non
     assert "rina\tadmin\tdisabled" in listing and "panjang" not in listing
     stored = server.database_path.read_bytes()
     assert b"panjang-sekali-1" not in stored and b"$argon2id$" in stored
+
+
+def test_counts_of_one_read_as_one_and_file_text_is_never_formatted() -> None:
+    from kiosk.backend.console.i18n import translator
+
+    english, indonesian = translator("en"), translator("id")
+    assert english("visits.count", n=1) == "1 visit"
+    assert english("visits.count", n=2) == "2 visits"
+    assert indonesian("visits.count", n=1) == "1 kunjungan"
+    assert english("line 1: header is '{x}'", n=1) == "line 1: header is '{x}'"

@@ -19,6 +19,19 @@ from support.backend_server import JAKARTA, BackendServer, checkin_body
 
 from .conftest import ADMIN, ARTIFACTS, STAFF, add_account
 
+
+class SourceAddress(requests.adapters.HTTPAdapter):
+    """Connections from another loopback address: a second computer at the library."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        super().__init__()
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["source_address"] = (self.source, 0)
+        super().init_poolmanager(*args, **kwargs)
+
+
 SIZES = {"1366x768": (1366, 768), "768x1024": (768, 1024)}
 PAGES = ["", "reports", "visits", "members", "credentials", "kiosks", "accounts", "audit"]
 
@@ -28,6 +41,8 @@ def context(browser: Any, console_server: BackendServer) -> Iterator[Any]:
     ctx = browser.new_context(
         viewport={"width": 1366, "height": 768}, base_url=console_server.base_url
     )
+    # Revoke and disable ask first (a confirm dialog): the tests say yes unless they say no.
+    ctx.on("page", lambda page: page.on("dialog", lambda dialog: dialog.accept()))
     yield ctx
     ctx.close()
 
@@ -94,6 +109,7 @@ def test_session_cookie_is_httponly_strict_and_csrf_is_required(
     cookie = next(c for c in context.cookies() if c["name"] == "kiosk_staff")
     assert cookie["httpOnly"] is True and cookie["sameSite"] == "Strict"
     assert cookie["secure"] is False  # plain HTTP on loopback; Secure over HTTPS
+    assert cookie["expires"] == -1  # ends with the browser (a shared desk PC)
     refused = context.request.post(
         "/staff/accounts/add", form={"username": "mallory", "password": "x" * 12, "role": "admin"}
     )
@@ -106,27 +122,89 @@ def test_session_cookie_is_httponly_strict_and_csrf_is_required(
     assert "mallory" not in context.request.get("/staff/accounts").text()
 
 
-def test_wrong_password_stays_on_login_and_five_lock_the_account(
+def who_is_signed_in(ctx: Any) -> str:
+    page = ctx.new_page()
+    page.goto("/staff/")
+    who = page.locator(".who").inner_text() if page.locator(".who").count() else "nobody"
+    page.close()
+    return who
+
+
+def test_a_login_form_posted_from_another_site_does_not_sign_the_browser_in(
+    context: Any, console_server: BackendServer
+) -> None:
+    add_account(console_server, "penyusup", "sandi-penyusup-1")
+    attack = f"""<form id="f" method="post" action="{console_server.base_url}/staff/login">
+      <input name="username" value="penyusup"><input name="password" value="sandi-penyusup-1">
+      </form><script>document.getElementById("f").submit()</script>"""
+    page = context.new_page()
+    page.route(
+        "http://pustaka-palsu.test/**",
+        lambda route: route.fulfill(body=attack, content_type="text/html"),
+    )
+    with page.expect_navigation(url=f"{console_server.base_url}/**"):
+        page.goto("http://pustaka-palsu.test/hadiah")
+    assert "penyusup" not in who_is_signed_in(context)
+    sign_in(context, STAFF)  # the librarian signs in; the same attack while signed in
+    with page.expect_navigation(url=f"{console_server.base_url}/**"):
+        page.goto("http://pustaka-palsu.test/hadiah")
+    assert who_is_signed_in(context).startswith(STAFF[0])
+
+
+def test_signing_in_as_someone_else_ends_the_browsers_first_session(
+    context: Any, console_server: BackendServer
+) -> None:
+    second_tab = context.new_page()
+    second_tab.goto("/staff/login")  # opened before anyone signed in
+    sign_in(context, STAFF)
+    first = next(c["value"] for c in context.cookies() if c["name"] == "kiosk_staff")
+    second_tab.fill("#username", ADMIN[0])
+    second_tab.fill("#password", ADMIN[1])
+    with second_tab.expect_navigation():
+        second_tab.click("button[type=submit]")
+    assert who_is_signed_in(context).startswith(ADMIN[0])
+    replayed = requests.get(
+        f"{console_server.base_url}/staff/",
+        cookies={"kiosk_staff": first},
+        allow_redirects=False,
+        timeout=10,
+    )
+    assert replayed.status_code == 303 and "/staff/login" in replayed.headers["location"]
+
+
+def test_wrong_password_unknown_name_and_held_back_name_get_one_answer(
     context: Any, console_server: BackendServer
 ) -> None:
     add_account(console_server, "lupa", "sandi-yang-benar-1")
     page = context.new_page()
     page.goto("/staff/login")
-    for attempt in range(5):
-        page.fill("#username", "lupa")
-        page.fill("#password", f"salah-{attempt}")
-        with page.expect_navigation():
+    answers = []
+    tries = [("lupa", f"salah-{n}") for n in range(5)]
+    tries += [("lupa", "sandi-yang-benar-1"), ("tidak-ada-nama-ini", "salah-0")]
+    for name, password in tries:
+        page.fill("#username", name)
+        page.fill("#password", password)
+        with page.expect_navigation() as navigation:
             page.click("button[type=submit]")
         assert "/staff/login" in page.url
-    assert "dikunci" in page.locator(".error-summary").inner_text()
-    page.screenshot(path=str(ARTIFACTS / "login-locked-id-1366x768.png"), full_page=True)
-    page.fill("#username", "lupa")
-    page.fill("#password", "sandi-yang-benar-1")
-    with page.expect_navigation():
-        page.click("button[type=submit]")
-    assert "/staff/login" in page.url and "dikunci" in page.locator(".error-summary").inner_text()
+        answers.append((navigation.value.status, page.locator(".error-summary li").inner_text()))
+    assert len(set(answers)) == 1 and answers[0][0] == 401, answers
+    assert "15 menit" in answers[0][1]
+    page.screenshot(path=str(ARTIFACTS / "login-refused-id-1366x768.png"), full_page=True)
     logs = "".join(p.read_text() for p in (console_server.dir / "log").glob("*.log"))
-    assert "account 'lupa' locked for 15 min after 5 wrong passwords" in logs
+    assert "held back for 15 min after too many wrong passwords" in logs
+    assert "tidak-ada-nama-ini" not in logs
+    # The account itself is not locked: from another address it signs in.
+    other = requests.Session()
+    other.mount("http://", SourceAddress("127.0.0.2"))
+    form = other.get(f"{console_server.base_url}/staff/login", timeout=10).text
+    token = form.split('name="login_token" value="', 1)[1].split('"', 1)[0]
+    signed = other.post(
+        f"{console_server.base_url}/staff/login",
+        data={"username": "lupa", "password": "sandi-yang-benar-1", "login_token": token},
+        timeout=10,
+    )
+    assert signed.url.endswith("/staff/"), signed.text[:300]
 
 
 def test_nothing_without_a_session_and_tokens_and_sessions_do_not_mix(
@@ -192,6 +270,61 @@ def test_member_csv_upload_shows_bad_rows_before_importing(
     )
 
 
+def test_a_csv_header_with_braces_is_shown_as_written_not_evaluated(
+    console_server: BackendServer,
+) -> None:
+    browser = console_server.staff_browser(*ADMIN)
+    page = browser.get(f"{console_server.base_url}/staff/members", timeout=10).text
+    csrf = page.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+    for header in ("{x}", "{until.__class__.__mro__}"):
+        answer = browser.post(
+            f"{console_server.base_url}/staff/members/upload",
+            data={"csrf": csrf},
+            files={"file": ("anggota.csv", f"{header};name\n1;Siti\n".encode())},
+            timeout=10,
+        )
+        assert answer.status_code == 400, answer.text[:300]
+        summary = answer.text.split('class="error-summary"', 1)[1].split("</div>", 1)[0]
+        assert header in summary and "&lt;class" not in summary, summary
+
+
+def test_every_answer_says_nosniff_and_its_referrer_policy(console_server: BackendServer) -> None:
+    base = console_server.base_url
+    for url in (
+        f"{base}/staff/login",
+        f"{base}/staff/reports",  # a redirect to the login
+        f"{base}/staff/static/console.css",
+        f"{base}/api/v1/health",
+        f"{base}/api/v1/stats/today",  # 401
+    ):
+        answer = requests.get(url, allow_redirects=False, timeout=10)
+        assert answer.headers.get("X-Content-Type-Options") == "nosniff", url
+        assert answer.headers.get("Referrer-Policy") == "same-origin", url
+
+
+def test_revoke_asks_first_and_no_keeps_the_credential(
+    browser: Any, console_server: BackendServer
+) -> None:
+    issued = console_server.post("/checkins", json=checkin_body("19000126")).json()["credential"]
+    ctx = browser.new_context(base_url=console_server.base_url)
+    try:
+        page = sign_in(ctx)
+        page.goto("/staff/credentials")
+        asked: list[str] = []
+
+        def say_no(dialog: Any) -> None:
+            asked.append(dialog.message)
+            dialog.dismiss()
+
+        page.on("dialog", say_no)
+        page.click(f"button[aria-label='Cabut {issued['username']}']")
+        assert asked == [f"Cabut akun internet {issued['username']}? Wi-Fi-nya langsung berhenti."]
+        page.goto("/staff/credentials")  # nothing was sent: it is still there
+        assert issued["username"] in page.locator("table").inner_text()
+    finally:
+        ctx.close()
+
+
 def test_revoke_a_credential_and_issue_one_at_the_desk(
     context: Any, console_server: BackendServer
 ) -> None:
@@ -213,6 +346,12 @@ def test_revoke_a_credential_and_issue_one_at_the_desk(
     assert username and username != issued["username"]
     assert page.locator(".qr svg").count() == 1
     page.screenshot(path=str(ARTIFACTS / "slip-id-1366x768.png"), full_page=True)
+    # The slip is a page of its own: reloading it shows it again, it issues nothing.
+    counted = console_server.get("stats/today").json()
+    with page.expect_navigation():
+        page.reload()
+    assert page.locator("#slip-username").inner_text() == username
+    assert console_server.get("stats/today").json() == counted
     again = console_server.post("/checkins", json=checkin_body("19000123")).json()["credential"]
     assert again["username"] == username and again["reused"] is True
 
@@ -236,6 +375,16 @@ def test_register_a_kiosk_its_token_works_once_shown_and_revoke_ends_it(
     assert (
         requests.get(api, headers=console_server.headers, timeout=10).status_code == 200
     )  # config token
+    own = {"Authorization": f"Bearer {token}"}
+    beat = {"kiosk_id": "kiosk-lantai-2", "outbox_depth": 0, "dead_letters": 0}
+    assert console_server.post("/kiosks/heartbeat", json=beat, headers=own).status_code == 200
+    for path, body in (
+        ("/kiosks/heartbeat", {**beat, "kiosk_id": "kiosk-pintu-utama"}),
+        ("/visits", checkin_body(kiosk_id="kiosk-pintu-utama")),
+        ("/checkins", checkin_body(kiosk_id="kiosk-pintu-utama")),
+    ):
+        posed = console_server.post(path, json=body, headers=own)
+        assert posed.status_code == 403 and "kiosk-lantai-2" in posed.text, (path, posed.text)
     page.goto("/staff/kiosks")
     assert token not in page.content()  # shown once
     with page.expect_navigation():
@@ -263,6 +412,12 @@ def test_heartbeat_shows_on_today_with_an_alert_for_dead_letters(
     page = sign_in(context)
     assert "kiosk-pintu-utama" in page.locator("table").first.inner_text()
     assert "2 kunjungan yang gagal terkirim" in page.locator(".alerts").inner_text()
+    silent_camera = {**beat, "kiosk_id": "kiosk-tanpa-kamera", "dead_letters": 0}
+    silent_camera["camera"] = "no_camera"
+    assert console_server.post("/kiosks/heartbeat", json=silent_camera).status_code == 200
+    page.reload()
+    alerts = page.locator(".alerts").inner_text()
+    assert "kiosk-tanpa-kamera: tidak ada" in alerts and "no_camera" not in alerts
 
 
 def test_exports_count_the_visits_made_here(context: Any, console_server: BackendServer) -> None:

@@ -22,14 +22,7 @@ from .conftest import ADMIN, add_account
 
 
 def signed_in(server: BackendServer) -> requests.Session:
-    session = requests.Session()
-    answer = session.post(
-        f"{server.base_url}/staff/login",
-        data={"username": ADMIN[0], "password": ADMIN[1]},
-        timeout=10,
-    )
-    assert answer.url.endswith("/staff/"), answer.text[:500]
-    return session
+    return server.staff_browser(*ADMIN)
 
 
 def queued_visit() -> VisitRequest:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import stat
 from collections.abc import Iterator
 from pathlib import Path
@@ -67,3 +68,33 @@ def test_the_file_rotates_by_size_and_every_rotation_stays_owner_only(tmp_path: 
     newest_rotated = (tmp_path / "kiosk.log.1").read_text(encoding="utf-8").splitlines()
     current = path.read_text(encoding="utf-8").splitlines()
     assert int(newest_rotated[-1].split()[1]) + 1 == int(current[0].split()[1])  # none lost
+
+
+def test_the_file_rotates_at_a_new_day_and_no_rotated_file_outlives_14_days(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "backend.log"
+    now = [1_796_000_000.0]  # a moment in December 2026
+    handler = OwnerOnlyFileHandler(
+        path, maxBytes=1_000_000, backupCount=10, encoding="utf-8", clock=lambda: now[0]
+    )
+    handler.setFormatter(OperatorFormatter("%(message)s"))
+    logger = logging.getLogger("kiosk.test.daily")
+    logger.propagate = False
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        logger.info("staff login refused: user='petugas' from=10.0.0.66")
+        now[0] += 86400  # the next day: a quiet backend still rotates
+        logger.info("the next day")
+        rotated = tmp_path / "backend.log.1"
+        assert "petugas" in rotated.read_text() and "petugas" not in path.read_text()
+        os.utime(rotated, (now[0] - 15 * 86400, now[0] - 15 * 86400))  # as if 15 days old
+        now[0] += 86400
+        logger.info("and the day after")
+    finally:
+        logger.removeHandler(handler)
+        handler.close()
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == ["backend.log", "backend.log.1"]  # the 15-day-old one is gone
+    assert "petugas" not in "".join(p.read_text() for p in tmp_path.iterdir())

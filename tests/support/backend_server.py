@@ -105,6 +105,7 @@ class BackendServer:
         workers: int = 1,
         start: bool = True,
         env: dict[str, str] | None = None,
+        flags: list[str] | None = None,
         **sections: dict[str, Any],
     ) -> None:
         self.dir = Path(tmp_dir)
@@ -119,6 +120,7 @@ class BackendServer:
         self.log_path = self.dir / "server.out"
         self.workers = workers
         self._env = env or {}
+        self._flags = flags or []  # more `kiosk backend` arguments
         self.process: subprocess.Popen[bytes] | None = None
         config: dict[str, Any] = {
             "kiosk": {
@@ -220,6 +222,7 @@ class BackendServer:
             return
         log = self.log_path.open("ab")
         command = [sys.executable, "-m", "kiosk", "backend", "--config", str(self.config_path)]
+        command += self._flags
         self.process = subprocess.Popen(
             command, cwd=self.dir, stdout=log, stderr=subprocess.STDOUT, env=self._environment()
         )
@@ -292,6 +295,20 @@ class BackendServer:
         kwargs.setdefault("headers", self.headers)
         kwargs.setdefault("timeout", 10)
         return requests.post(self.url(path), json=json, **kwargs)
+
+    def staff_browser(self, username: str, password: str) -> requests.Session:
+        """A requests session signed in to the console the way a browser does: the login
+        form first (its token), then the post."""
+        browser = requests.Session()
+        form = browser.get(f"{self.base_url}/staff/login", timeout=10).text
+        token = form.split('name="login_token" value="', 1)[1].split('"', 1)[0]
+        answer = browser.post(
+            f"{self.base_url}/staff/login",
+            data={"username": username, "password": password, "login_token": token},
+            timeout=10,
+        )
+        assert answer.url.endswith("/staff/"), answer.text[:500]
+        return browser
 
     def log_tail(self, lines: int = 40) -> str:
         try:

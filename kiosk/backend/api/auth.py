@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Protocol
 
 
 class Unauthorized(Exception):
     """No bearer token, or one that is not in [backend] api_tokens."""
+
+
+class WrongKiosk(Exception):
+    """A token bound to one kiosk speaking for another kiosk id."""
+
+    def __init__(self, bound: str) -> None:
+        super().__init__(f"this token belongs to kiosk {bound!r}: it may not speak for another")
+        self.bound = bound
 
 
 class RateLimited(Exception):
@@ -38,9 +46,23 @@ class TokenCheck:
     """Accepts the configured tokens (compared in constant time) and the tokens of kiosks
     registered in the console (stored hashed)."""
 
-    def __init__(self, tokens: Sequence[str], registered: RegisteredLookup | None = None) -> None:
+    def __init__(
+        self,
+        tokens: Sequence[str],
+        registered: RegisteredLookup | None = None,
+        bound: Mapping[str, str] | None = None,
+    ) -> None:
         self._tokens = [token.encode("utf-8") for token in tokens]
         self._registered = registered
+        # token -> the one kiosk id it may speak for ([backend] api_token_kiosks)
+        self._bound = {token: kiosk for kiosk, token in (bound or {}).items()}
+
+    def kiosk_of(self, token: str) -> str | None:
+        """The kiosk id an accepted token is bound to: a registered kiosk's always, a
+        configured one's if [backend] api_token_kiosks names it; None: any kiosk id."""
+        if token.encode("utf-8") in self._tokens:
+            return self._bound.get(token)
+        return self._registered.kiosk_for(token) if self._registered is not None else None
 
     def verify(self, authorization: str | None) -> str:
         """The token of a valid `Authorization: Bearer ...` header, or Unauthorized."""

@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from kiosk.backend.api.auth import WrongKiosk
 from kiosk.backend.desk.checkins import OccurredAtOutOfRange
 from kiosk.backend.desk.guests import GuestInternetUnavailable
 from kiosk.backend.desk.outcomes import (
@@ -119,6 +120,8 @@ async def _domain(_: Request, exc: Exception) -> JSONResponse:
         return error_response(
             403, ErrorCode.member_expired, "membership has expired: please renew at the desk"
         )
+    if isinstance(exc, WrongKiosk):
+        return error_response(403, ErrorCode.forbidden, str(exc))
     if isinstance(exc, ClientRefConflict):
         return error_response(409, ErrorCode.client_ref_conflict, str(exc))
     if isinstance(exc, GuestInternetUnavailable):
@@ -173,5 +176,6 @@ def install_error_handlers(app: FastAPI) -> None:
         LibraryUnavailable,
         VerificationFailed,
         VerificationLocked,
+        WrongKiosk,
     ):
         app.add_exception_handler(kind, _domain)

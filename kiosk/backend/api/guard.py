@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
@@ -23,6 +24,11 @@ from kiosk.config import BackendSettings
 from kiosk.protocol import API_PREFIX, ErrorCode
 
 log = logging.getLogger("kiosk.backend")
+# On every answer, API, console pages, redirects and static files alike.
+EVERY_RESPONSE_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"same-origin"),
+]
 access_log = logging.getLogger("kiosk.backend.access")
 
 Scope = MutableMapping[str, Any]
@@ -32,7 +38,7 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 HEALTH_PATH = f"{API_PREFIX}/health"
-CONSOLE_MAX_BODY = 8 * 1024 * 1024
+CONSOLE_MAX_BODY = 17 * 1024 * 1024  # a 16 MB member file and its form
 
 
 class RequestGuard:
@@ -77,6 +83,7 @@ class RequestGuard:
         async def send_logged(message: Message) -> None:
             if message["type"] == "http.response.start":
                 state["status"] = int(message["status"])
+                message["headers"] = [*message.get("headers", []), *EVERY_RESPONSE_HEADERS]
                 if tried["digest"] and state["status"] == 404:
                     # Counted before the client reads the 404: its next number meets the
                     # pause if this one was the last allowed.
@@ -100,15 +107,16 @@ class RequestGuard:
             digest = ""
             if path.startswith(API_PREFIX + "/") and path != HEALTH_PATH:
                 if self.admission_waits:  # limits counted in the database: off the loop
-                    caller, digest, refusal = await anyio.to_thread.run_sync(
+                    caller, digest, kiosk, refusal = await anyio.to_thread.run_sync(
                         self._admit, scope, headers
                     )
                 else:  # this process's counts: microseconds, no thread hop
-                    caller, digest, refusal = self._admit(scope, headers)
+                    caller, digest, kiosk, refusal = self._admit(scope, headers)
                 if refusal is not None:
                     await reply(refusal)
                     return
                 scope.setdefault("state", {})["token_digest"] = digest
+                scope["state"]["token_kiosk"] = kiosk
                 tried.update(digest=digest, caller=caller)
             body_receive = await self._buffered_body(scope, receive, headers)
             if isinstance(body_receive, JSONResponse):
@@ -141,8 +149,11 @@ class RequestGuard:
                 caller,
             )
 
-    def _admit(self, scope: Scope, headers: dict[str, str]) -> tuple[str, str, JSONResponse | None]:
-        """The caller's token id and digest, or the 401/429 that refuses the request.
+    def _admit(
+        self, scope: Scope, headers: dict[str, str]
+    ) -> tuple[str, str, str | None, JSONResponse | None]:
+        """The caller's token id, digest and bound kiosk id, or the 401/429 that refuses
+        the request.
 
         An address over its failed-login limit is refused whatever token it sends. A known
         token then passes its own rate and, on a probing path, its unknown-member pause: on
@@ -154,12 +165,13 @@ class RequestGuard:
             try:
                 self.failures.take(address)
             except RateLimited as blocked:
-                return "-", "", too_many(blocked)
+                return "-", "", None, too_many(blocked)
             if self.failures.waiting(address) is not None:  # that was the last one
                 log.warning("failed authentication limit reached for %s", address)
             return (
                 "-",
                 "",
+                None,
                 error_response(
                     401, ErrorCode.unauthorized, str(exc), {"WWW-Authenticate": "Bearer"}
                 ),
@@ -172,11 +184,12 @@ class RequestGuard:
         try:
             waits = self.limiter.take_unless(digest, checks)
         except RateLimited as exc:
-            return "-", "", too_many(exc)
+            return "-", "", None, too_many(exc)
         if waits[0] is not None:
-            return "-", "", too_many(RateLimited(waits[0]))
+            return "-", "", None, too_many(RateLimited(waits[0]))
         paused = waits[1] if probing else None
-        return token_id(token), digest, self.unknown_members.refusal_for(paused)
+        kiosk = self.tokens.kiosk_of(token)
+        return token_id(token), digest, kiosk, self.unknown_members.refusal_for(paused)
 
     async def _buffered_body(
         self, scope: Scope, receive: Receive, headers: dict[str, str]
@@ -248,6 +261,14 @@ def install_request_guard(
         return shared_limit(backend, engine, namespace, per_minute)
 
     token_limit = limit("token:", backend.rate_limit_per_minute)
+    where = "in the database" if isinstance(token_limit.store, DatabaseCounts) else "here"
+    log.info(
+        "worker %d: %d requests a minute per token, counted %s (%d worker(s))",
+        os.getpid(),
+        token_limit.limit,
+        where,
+        backend.workers,
+    )
 
     unknown_members = UnknownMemberThrottle(
         shared_limit(

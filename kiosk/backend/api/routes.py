@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse, Response
 
 from kiosk import __version__
 from kiosk.backend import kiosks
+from kiosk.backend.api.auth import WrongKiosk
 from kiosk.backend.api.deps import (
     AUTHENTICATED,
     ClockDep,
@@ -115,6 +116,14 @@ async def counted_record(
     return outcome
 
 
+def speaks_for(request: Request, kiosk_id: str) -> None:
+    """A token bound to a kiosk (a registered kiosk's, or one in [backend] api_token_kiosks)
+    may send only that kiosk's visits and heartbeats."""
+    bound = getattr(request.state, "token_kiosk", None)
+    if bound is not None and bound != kiosk_id:
+        raise WrongKiosk(bound)
+
+
 @router.post(
     "/checkins",
     status_code=201,
@@ -126,8 +135,9 @@ async def counted_record(
     },
 )
 async def checkin(
-    body: CheckinRequest, placement: DeskPlacementDep, typed: TypedEntryDep
+    request: Request, body: CheckinRequest, placement: DeskPlacementDep, typed: TypedEntryDep
 ) -> Response:
+    speaks_for(request, body.kiosk_id)
     outcome = await counted_record(placement, body, allow_credential=True, typed=typed)
     return Response(
         outcome.json(), status_code=200 if outcome.replay else 201, media_type="application/json"
@@ -141,10 +151,11 @@ async def checkin(
     dependencies=AUTHENTICATED,
     responses={
         200: {"model": VisitResponse, "description": "replay of the same client_ref"},
-        **documented_errors(404, 409, 503),
+        **documented_errors(403, 404, 409, 503),
     },
 )
-async def visit(body: VisitRequest, placement: DeskPlacementDep) -> JSONResponse:
+async def visit(request: Request, body: VisitRequest, placement: DeskPlacementDep) -> JSONResponse:
+    speaks_for(request, body.kiosk_id)
     outcome = await counted_record(placement, body, allow_credential=False)
     answer = VisitResponse(visit=outcome.response.visit)
     return JSONResponse(answer.model_dump(mode="json"), status_code=200 if outcome.replay else 201)
@@ -160,7 +171,10 @@ async def visit(body: VisitRequest, placement: DeskPlacementDep) -> JSONResponse
         **documented_errors(403, 409, 503),
     },
 )
-def guest_visit(body: GuestVisitRequest, guest_desk: GuestDeskDep) -> JSONResponse:
+def guest_visit(
+    request: Request, body: GuestVisitRequest, guest_desk: GuestDeskDep
+) -> JSONResponse:
+    speaks_for(request, body.kiosk_id)
     response, replay = guest_desk.record(body)
     return JSONResponse(response.model_dump(mode="json"), status_code=200 if replay else 201)
 
@@ -186,9 +200,12 @@ def stats_today(
     "/kiosks/heartbeat",
     response_model=HeartbeatResponse,
     dependencies=AUTHENTICATED,
-    responses=documented_errors(),
+    responses=documented_errors(403),
 )
-def heartbeat(body: HeartbeatRequest, engine: EngineDep, clock: ClockDep) -> JSONResponse:
+def heartbeat(
+    request: Request, body: HeartbeatRequest, engine: EngineDep, clock: ClockDep
+) -> JSONResponse:
+    speaks_for(request, body.kiosk_id)
     now = clock()
     with write_session(engine) as session:
         kiosks.record_heartbeat(session, body, now)

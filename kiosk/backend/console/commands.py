@@ -8,6 +8,7 @@ import getpass
 import sys
 
 from kiosk.backend.console import accounts
+from kiosk.backend.console.login_limits import held_back_names
 from kiosk.backend.console.sessions import close_account_sessions
 from kiosk.backend.db import create_db_engine, migrate, read_session, write_session
 from kiosk.config import Settings
@@ -51,10 +52,11 @@ def _run(args: argparse.Namespace, engine: object) -> int:
     if action == "list":
         with read_session(engine) as session:
             rows = accounts.all_accounts(session)
+            held = held_back_names(session, [row.username for row in rows], now)
         for row in rows:
             state = "disabled" if row.disabled else "enabled"
-            if row.locked_until is not None and row.locked_until > now:
-                state += ", locked"
+            if row.username in held:
+                state += ", held back (wrong passwords)"
             last = row.last_login.isoformat(timespec="minutes") if row.last_login else "never"
             print(f"{row.username}\t{row.role}\t{state}\tlast login {last}")
         return 0
@@ -70,7 +72,9 @@ def _run(args: argparse.Namespace, engine: object) -> int:
     if action == "add":
         with read_session(engine) as session:
             if accounts.find_account(session, username) is not None:
-                raise accounts.AccountError(f"there is already an account {username!r}")
+                raise accounts.AccountError(
+                    f"there is already an account {username!r}", "accounts.error.exists"
+                )
     password = _password_twice()
     if password is None:
         return 1

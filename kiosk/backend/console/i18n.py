@@ -28,11 +28,17 @@ def choose_language(cookie: str | None) -> str:
 
 def translator(language: str) -> Translate:
     """t(key, **values): the catalog's text with {placeholders} filled; a missing key
-    shows itself (the catalog test keeps that from shipping)."""
+    shows itself as it is, never formatted (it may be text from a file: `{x}` or
+    `{until.__class__}` must not be evaluated), and the catalog test keeps that from shipping.
+    A count passed as `n` chooses the singular "<key>.one" when there is one."""
     texts = catalog(language)
 
     def t(key: str, **values: Any) -> str:
-        text = texts.get(key, key)
+        # Plurals: `n` == 1 picks "<key>.one" where the catalog has it ("1 visit").
+        text = texts.get(f"{key}.one") if values.get("n") == 1 else None
+        text = text or texts.get(key)
+        if text is None:
+            return key
         return text.format(**values) if values else text
 
     return t

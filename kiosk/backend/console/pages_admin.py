@@ -9,6 +9,7 @@ from fastapi.responses import Response
 
 from kiosk.backend import kiosks
 from kiosk.backend.console import accounts, audit
+from kiosk.backend.console.login_limits import forget_name, held_back_names
 from kiosk.backend.console.sessions import close_account_sessions
 from kiosk.backend.console.web import (
     PREFIX,
@@ -100,7 +101,8 @@ def account_page(request: Request, status: int = 200, **extra: object) -> Respon
     staff = staff_of(console, request, admin=True)
     with read_session(console.engine) as session:
         rows = accounts.all_accounts(session)
-    context: dict[str, object] = {"errors": [], "notice": "", "username": ""}
+        held = held_back_names(session, [row.username for row in rows], console.clock())
+    context: dict[str, object] = {"errors": [], "notice": "", "username": "", "held": held}
     context.update(extra)
     return render(
         console,
@@ -133,7 +135,7 @@ def add(
         with write_session(console.engine) as session:
             accounts.add_account(session, username.strip().lower(), password, role, console.clock())
     except accounts.AccountError as exc:
-        return account_page(request, 400, errors=[str(exc)], username=username)
+        return account_page(request, 400, errors=[exc.key], username=username)
     log_change(
         console,
         request,
@@ -159,10 +161,37 @@ def disable(
             if row is not None and not enable:
                 close_account_sessions(session, row.id)
     except accounts.AccountError as exc:
-        return account_page(request, 400, errors=[str(exc)])
+        return account_page(request, 400, errors=[exc.key])
     action = "account.enable" if enable else "account.disable"
     log_change(console, request, staff, action, f"username={username}")
     return see_other(f"{PREFIX}/accounts?notice=accounts.changed")
+
+
+@router.post("/accounts/reset")
+def reset_password(
+    request: Request, csrf: str = Form(""), username: str = Form(""), password: str = Form("")
+) -> Response:
+    """An admin sets someone's new password (told to them in person); it ends their sessions."""
+    console = console_of(request)
+    staff = changing(console, request, csrf, admin=True)
+    try:
+        with write_session(console.engine) as session:
+            accounts.set_password(session, username, password)
+    except accounts.AccountError as exc:
+        return account_page(request, 400, errors=[exc.key])
+    log_change(console, request, staff, "account.reset", f"username={username}")
+    return see_other(f"{PREFIX}/accounts?notice=accounts.reset_done")
+
+
+@router.post("/accounts/unlock")
+def unlock(request: Request, csrf: str = Form(""), username: str = Form("")) -> Response:
+    """Forget the wrong passwords typed for this name, from every address."""
+    console = console_of(request)
+    staff = changing(console, request, csrf, admin=True)
+    with write_session(console.engine) as session:
+        forget_name(session, username)
+    log_change(console, request, staff, "account.unlock", f"username={username}")
+    return see_other(f"{PREFIX}/accounts?notice=accounts.unlocked")
 
 
 @router.get("/audit")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import json
 import uuid
@@ -10,7 +9,7 @@ from collections.abc import Callable
 
 import segno
 import sqlalchemy as sa
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 from markupsafe import Markup
 
@@ -27,19 +26,13 @@ from kiosk.backend.console.web import (
 from kiosk.backend.db import CredentialRow, MemberRow, VisitRow, read_session, write_session
 from kiosk.backend.desk.credentials import revoke_credential
 from kiosk.backend.desk.outcomes import MemberNotAllowed, MemberNotFound
-from kiosk.backend.library.members import (
-    MemberFileError,
-    effective_status,
-    import_members,
-    parse_members_csv,
-)
+from kiosk.backend.library.members import effective_status
 from kiosk.backend.provisioning import ProvisioningUnavailable
-from kiosk.protocol import CheckinRequest
+from kiosk.protocol import CheckinRequest, Credential
 
 PER_PAGE = 50
 # Staff issue at the library's service counter (meja layanan), recorded under this kiosk id.
 COUNTER_KIOSK_ID = "meja-layanan"
-MAX_UPLOAD = 5 * 1024 * 1024
 
 
 router = APIRouter(prefix=PREFIX)
@@ -140,7 +133,7 @@ def members(request: Request, q: str = "") -> Response:
         staff,
         q=q,
         rows=rows,
-        status_of=_status_of(console),
+        status_of=member_status_of(console),
         preview=None,
         errors=[],
     )
@@ -176,104 +169,11 @@ def member_detail(request: Request, member_id: str) -> Response:
         "member.html",
         staff,
         member=member,
-        member_status=_status_of(console)(member),
+        member_status=member_status_of(console)(member),
         visits=visit_rows,
         credentials=credential_rows,
         now=console.clock(),
         answers=_answers,
-    )
-
-
-@router.post("/members/upload")
-def upload(request: Request, csrf: str = Form(""), file: UploadFile = File(...)) -> Response:  # noqa: B008
-    console = console_of(request)
-    staff = changing(console, request, csrf)
-    data = file.file.read(MAX_UPLOAD + 1)
-    errors, preview = [], None
-    if len(data) > MAX_UPLOAD:
-        errors.append("members.error.too_large")
-    else:
-        try:
-            preview = parse_members_csv(data, console.desk.cards)
-        except MemberFileError as exc:
-            errors.append(str(exc))
-    return render(
-        console,
-        request,
-        "members.html",
-        staff,
-        400 if errors else 200,
-        q="",
-        rows=[],
-        status_of=_status_of(console),
-        preview=preview,
-        errors=errors,
-        payload=base64.b64encode(data).decode() if preview else "",
-        filename=file.filename or "",
-    )
-
-
-@router.post("/members/import")
-def do_import(
-    request: Request,
-    csrf: str = Form(""),
-    payload: str = Form(""),
-    skip_invalid: str = Form(""),
-    filename: str = Form(""),
-) -> Response:
-    console = console_of(request)
-    staff = changing(console, request, csrf)
-    try:
-        parsed = parse_members_csv(base64.b64decode(payload, validate=True), console.desk.cards)
-    except (MemberFileError, ValueError):
-        return render(
-            console,
-            request,
-            "members.html",
-            staff,
-            400,
-            q="",
-            rows=[],
-            status_of=_status_of(console),
-            preview=None,
-            errors=["members.error.file"],
-        )
-    if parsed.problems and not skip_invalid:
-        return render(
-            console,
-            request,
-            "members.html",
-            staff,
-            400,
-            q="",
-            rows=[],
-            status_of=_status_of(console),
-            preview=parsed,
-            errors=["members.error.fix_or_skip"],
-            payload=payload,
-            filename=filename,
-        )
-    with write_session(console.engine) as session:
-        result = import_members(session, parsed.records, replace=False, now=console.clock())
-    log_change(
-        console,
-        request,
-        staff,
-        "members.import",
-        f"{filename}: added={result.added} updated={result.updated} skipped={len(parsed.problems)}",
-    )
-    return render(
-        console,
-        request,
-        "members.html",
-        staff,
-        q="",
-        rows=[],
-        status_of=_status_of(console),
-        preview=None,
-        errors=[],
-        result=result,
-        skipped=len(parsed.problems),
     )
 
 
@@ -352,6 +252,34 @@ def issue(request: Request, csrf: str = Form(""), member_id: str = Form("")) -> 
         f"member={outcome.response.visit.member_id} username={credential.username} "
         f"reused={credential.reused}",
     )
+    with read_session(console.engine) as session:
+        row_id = session.scalar(
+            sa.select(CredentialRow.id)
+            .where(
+                CredentialRow.username == credential.username,
+                CredentialRow.revoked.is_(False),
+                CredentialRow.pending.is_(False),
+            )
+            .order_by(CredentialRow.id.desc())
+            .limit(1)
+        )
+    # Post/redirect/get: reloading the slip shows it again, it does not issue (or count) again.
+    return see_other(
+        f"{PREFIX}/credentials/{row_id}/slip" + ("?reused=1" if credential.reused else "")
+    )
+
+
+@router.get("/credentials/{credential_id}/slip")
+def slip(request: Request, credential_id: int, reused: str = "") -> Response:
+    console = console_of(request)
+    staff = staff_of(console, request)
+    with read_session(console.engine) as session:
+        row = session.get(CredentialRow, credential_id)
+    if row is None or row.revoked or row.pending or row.expires_at <= console.clock():
+        return render(console, request, "not_found.html", staff, 404)
+    credential = Credential(
+        username=row.username, password=row.password, expires_at=row.expires_at, reused=bool(reused)
+    )
     library = console.settings.library
     qr = segno.make(
         library.qr_template.format(
@@ -368,7 +296,7 @@ def issue(request: Request, csrf: str = Form(""), member_id: str = Form("")) -> 
         "slip.html",
         staff,
         credential=credential,
-        member_id=outcome.response.visit.member_id,
+        member_id=row.member_id,
         ssid=library.wifi_ssid,
         login_url=library.login_url,
         qr=Markup(qr.svg_inline(scale=5, dark="#000", light="#fff")),
@@ -383,7 +311,7 @@ def _answers(row: VisitRow) -> dict[str, object]:
     return data if isinstance(data, dict) else {}
 
 
-def _status_of(console: Console) -> Callable[[MemberRow], str]:
+def member_status_of(console: Console) -> Callable[[MemberRow], str]:
     today = console.today()
 
     def status(row: MemberRow) -> str:

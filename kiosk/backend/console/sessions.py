@@ -1,5 +1,5 @@
 """Staff sessions kept in the database (shared by every backend instance), with a CSRF
-token each and a 30-minute idle timeout."""
+token each, a 30-minute idle timeout and a 12-hour absolute lifetime."""
 
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ from sqlalchemy.orm import Session
 from kiosk.backend.console.tables import StaffAccountRow, StaffSessionRow
 
 IDLE_TIMEOUT = dt.timedelta(minutes=30)
+# However busy: a session signed in at the morning shift does not outlive the day.
+LIFETIME = dt.timedelta(hours=12)
 # last_seen is written at most this often, not on every page view.
 TOUCH_EVERY = dt.timedelta(seconds=60)
 COOKIE = "kiosk_staff"
@@ -50,14 +52,19 @@ def open_session(session: Session, account_id: int, address: str, now: dt.dateti
         )
     )
     session.execute(
-        sa.delete(StaffSessionRow).where(StaffSessionRow.last_seen < now - IDLE_TIMEOUT)
+        sa.delete(StaffSessionRow).where(
+            sa.or_(
+                StaffSessionRow.last_seen < now - IDLE_TIMEOUT,
+                StaffSessionRow.created_at < now - LIFETIME,
+            )
+        )
     )
     return secret
 
 
 def load_session(session: Session, secret: str | None, now: dt.datetime) -> StaffSession | None:
     """The live session of this cookie (and touch it), or None: unknown, idle for 30 min,
-    or its account disabled."""
+    older than 12 h, or its account disabled."""
     if not secret:
         return None
     found = session.execute(
@@ -68,7 +75,8 @@ def load_session(session: Session, secret: str | None, now: dt.datetime) -> Staf
     if found is None:
         return None
     row, account = found
-    if now - row.last_seen > IDLE_TIMEOUT or account.disabled:
+    expired = now - row.last_seen > IDLE_TIMEOUT or now - row.created_at > LIFETIME
+    if expired or account.disabled:
         session.delete(row)
         return None
     if now - row.last_seen > TOUCH_EVERY:
@@ -78,6 +86,12 @@ def load_session(session: Session, secret: str | None, now: dt.datetime) -> Staf
 
 def close_session(session: Session, key: str) -> None:
     session.execute(sa.delete(StaffSessionRow).where(StaffSessionRow.id == key))
+
+
+def close_cookie_session(session: Session, secret: str | None) -> None:
+    """End the session this cookie names, if any: a browser holds one session at a time."""
+    if secret:
+        close_session(session, _digest(secret))
 
 
 def close_account_sessions(session: Session, account_id: int) -> None:

@@ -39,6 +39,33 @@ class StaffSessionRow(Base):
     address: Mapped[str] = mapped_column(sa.String(64))
 
 
+class StaffLoginFailureRow(Base):
+    """Wrong sign-ins of one address, or of one name from one address, in a 15-minute
+    window. Keys are SHA-256 digests: a mistyped name is never stored."""
+
+    __tablename__ = "staff_login_failures"
+
+    key: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    name_digest: Mapped[str | None] = mapped_column(sa.String(64), nullable=True, index=True)
+    failures: Mapped[int] = mapped_column(sa.Integer)
+    window_start: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class MemberUploadRow(Base):
+    """A member file checked (previewed) in the console and not yet imported: the import
+    reads it from here, not from a form field. One per account, gone after an hour."""
+
+    __tablename__ = "member_uploads"
+
+    id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    account_id: Mapped[int] = mapped_column(
+        sa.Integer, sa.ForeignKey("staff_accounts.id", ondelete="CASCADE"), index=True
+    )
+    filename: Mapped[str] = mapped_column(sa.String(255))
+    data: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+
+
 class AuditRow(Base):
     __tablename__ = "staff_audit"
 

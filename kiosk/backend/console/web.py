@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 from zoneinfo import ZoneInfo
 
 import jinja2
@@ -145,4 +145,14 @@ def see_other(path: str) -> RedirectResponse:
 
 
 def to_login(request: Request) -> Response:
-    return see_other(f"{PREFIX}/login?next={quote(request.url.path)}")
+    """To the login form, then back: to this page with its query, or, for a form sent after
+    the session ended (a POST cannot be repeated by a redirect), to the page it was on."""
+    if request.method == "GET":
+        back = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    else:
+        referer = urlsplit(request.headers.get("referer", ""))
+        same_host = referer.netloc in ("", request.headers.get("host", ""))
+        back = referer.path + (f"?{referer.query}" if referer.query else "")
+        if not same_host or not referer.path.startswith(PREFIX + "/"):
+            back = PREFIX + "/"
+    return see_other(f"{PREFIX}/login?next={quote(back, safe='/')}")

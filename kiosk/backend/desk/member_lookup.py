@@ -26,7 +26,7 @@ from kiosk.backend.library.source import build_source
 from kiosk.config import Settings
 from kiosk.protocol import VisitRequest
 
-log = logging.getLogger("kiosk.backend.library.writeback")
+log = logging.getLogger("kiosk.backend.writeback")
 
 
 class LibraryDesk:

@@ -22,7 +22,7 @@ from kiosk.backend.library.link import (
     classify,
 )
 
-log = logging.getLogger("kiosk.backend.library.writeback")
+log = logging.getLogger("kiosk.backend.writeback")
 
 # A drainer that died mid-write (a restart) leaves its claim; the next takes over after
 # this, and the library-side check (same member, same second) keeps it to one row.

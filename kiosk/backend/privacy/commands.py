@@ -49,6 +49,14 @@ def cmd_privacy_purge(args: argparse.Namespace, settings: Settings) -> int:
         (report.credentials_deleted, f"credentials ended over {retention} days ago deleted"),
         (report.replay_answers_cleared, "stored replay answers older than 48 h cleared"),
         (report.writeback_cleared, "library write-back entries cleared or deleted"),
+        (
+            report.audit_entries_deleted,
+            f"console audit entries older than {retention} days deleted",
+        ),
+        (
+            report.console_leftovers_deleted,
+            "expired sign-in counts and checked member files deleted",
+        ),
     )
     for count, what in lines:
         print(f"  {count:6d}  {what}")

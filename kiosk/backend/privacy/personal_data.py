@@ -36,6 +36,13 @@ PURGE_EVERY = dt.timedelta(days=1)
 PURGE_RETRY = dt.timedelta(hours=1)
 PURGE_POLL_SECONDS = 5.0
 ERASE_NETWORK_LATER = "on the network side later (reconciliation removes it)"
+# The console's tables, named here without importing the console (it sits above privacy).
+STAFF_AUDIT = sa.table("staff_audit", sa.column("at"), sa.column("action"), sa.column("detail"))
+STAFF_LOGIN_FAILURES = sa.table("staff_login_failures", sa.column("window_start"))
+MEMBER_UPLOADS = sa.table("member_uploads", sa.column("created_at"))
+LOGIN_FAILURES_KEPT = dt.timedelta(minutes=15)
+MEMBER_UPLOAD_KEPT = dt.timedelta(hours=1)
+ERASED = "[erased]"
 
 
 @dataclass
@@ -48,6 +55,8 @@ class PurgeReport:
     credentials_deleted: int = 0
     replay_answers_cleared: int = 0
     writeback_cleared: int = 0
+    audit_entries_deleted: int = 0
+    console_leftovers_deleted: int = 0
 
     @property
     def total(self) -> int:
@@ -171,6 +180,7 @@ def purge(
         _purge_replays(session, now, cutoff, report)
         _purge_credentials(session, now, cutoff, report)
         _purge_visits(session, cutoff, report)
+        _purge_console(session, now, cutoff, report)
         if dry_run:
             session.rollback()
         else:
@@ -178,6 +188,46 @@ def purge(
     if not dry_run:
         _flush_wal(engine)
     return report
+
+
+def _purge_console(
+    session: Session, now: dt.datetime, cutoff: dt.datetime, report: PurgeReport
+) -> None:
+    """The audit log keeps `retention_days` (its details name members and credentials);
+    failed sign-in counts and checked member files outlive their use by nothing."""
+    report.audit_entries_deleted = _count(
+        session.execute(sa.delete(STAFF_AUDIT).where(STAFF_AUDIT.c.at < cutoff))
+    )
+    report.console_leftovers_deleted = _count(
+        session.execute(
+            sa.delete(STAFF_LOGIN_FAILURES).where(
+                STAFF_LOGIN_FAILURES.c.window_start < now - LOGIN_FAILURES_KEPT
+            )
+        )
+    ) + _count(
+        session.execute(
+            sa.delete(MEMBER_UPLOADS).where(MEMBER_UPLOADS.c.created_at < now - MEMBER_UPLOAD_KEPT)
+        )
+    )
+
+
+def _erase_from_audit(session: Session, member_id: str, usernames: list[str]) -> int:
+    """The audit log keeps who did what and when, but no longer whom it was done to; the
+    number of entries changed."""
+    named = [f"member={member_id}"] + [f"username={name}" for name in usernames]
+    about = [STAFF_AUDIT.c.detail.contains(text, autoescape=True) for text in named]
+    credential_entry = STAFF_AUDIT.c.action.startswith("credential.")
+    entries = session.scalar(
+        sa.select(sa.func.count()).select_from(STAFF_AUDIT).where(credential_entry, sa.or_(*about))
+    )
+    for text, names in zip(named, about, strict=True):
+        erased = text.split("=", 1)[0] + "=" + ERASED
+        session.execute(
+            sa.update(STAFF_AUDIT)
+            .where(credential_entry, names)
+            .values(detail=sa.func.replace(STAFF_AUDIT.c.detail, text, erased))
+        )
+    return int(entries or 0)
 
 
 def _scrubbing(session: Session) -> None:
@@ -304,6 +354,7 @@ class EraseReport:
     writeback_deleted: int = 0
     revoked_on_network: int = 0
     network_later: int = 0
+    audit_entries_scrubbed: int = 0
 
     def __str__(self) -> str:
         later = f", {self.network_later} {ERASE_NETWORK_LATER}" if self.network_later else ""
@@ -311,7 +362,8 @@ class EraseReport:
             f"member record {self.member}, visits unlinked {self.visits_unlinked} (answers kept "
             f"for statistics), credentials deleted {self.credentials_deleted} (revoked on the "
             f"network side {self.revoked_on_network}{later}), library write-back entries "
-            f"deleted {self.writeback_deleted}"
+            f"deleted {self.writeback_deleted}, audit entries no longer naming them "
+            f"{self.audit_entries_scrubbed}"
         )
 
 
@@ -352,6 +404,8 @@ def erase_member(
                 .values(member_id="", credential_id=None, request_digest="", response="")
             )
         )
+        usernames = sorted({c.username for c in credentials})
+        report.audit_entries_scrubbed = _erase_from_audit(session, member_id, usernames)
         report.credentials_deleted = _count(
             session.execute(sa.delete(CredentialRow).where(CredentialRow.member_id == member_id))
         )

@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 import requests
 from support.backend_server import BackendServer
 from support.backend_server import checkin_body as make_body
@@ -400,6 +401,53 @@ def test_every_token_of_the_list_is_accepted_and_recorded_kiosk_id_is_as_given(
         )
         assert response.status_code == 201
         assert response.json()["visit"]["kiosk_id"] == "perpus-keliling-01"
+
+
+def test_a_configured_token_bound_to_a_kiosk_speaks_only_for_it(tmp_path: object) -> None:
+    from pathlib import Path
+
+    bound = "lobby-kiosk-token-abcdefgh"
+    with BackendServer(
+        Path(str(tmp_path)) / "b",
+        extra_tokens=[bound],
+        backend={"api_token_kiosks": {"kiosk-lobi": bound}},
+    ) as server:
+        lobby = {"Authorization": f"Bearer {bound}"}
+        assert server.post("/visits", json=make_body(kiosk_id="kiosk-lobi"), headers=lobby).ok
+        other = server.post("/visits", json=make_body(kiosk_id="kiosk-lain"), headers=lobby)
+        assert other.status_code == 403 and other.json()["error"]["code"] == "forbidden"
+        # An unbound configured token still speaks for any kiosk id.
+        assert server.post("/visits", json=make_body(kiosk_id="kiosk-lain")).status_code == 201
+
+
+@pytest.mark.parametrize(
+    ("path", "field", "value"),
+    [
+        ("kiosks/heartbeat", "dead_letters", False),
+        ("kiosks/heartbeat", "outbox_depth", "3"),
+        ("kiosks/heartbeat", "outbox_depth", 2**64),
+        ("checkins", "want_internet", "true"),
+        ("visits", "want_internet", 1),
+        ("guest-visits", "group_size", "3"),
+        ("guest-visits", "group_size", True),
+    ],
+)
+def test_integers_and_booleans_are_strict(
+    shared_server: BackendServer, path: str, field: str, value: object
+) -> None:
+    bodies = {
+        "kiosks/heartbeat": {"kiosk_id": "kiosk-uji"},
+        "checkins": make_body(),
+        "visits": make_body(),
+        "guest-visits": {
+            "client_ref": str(uuid.uuid4()),
+            "name": "Tamu",
+            "kiosk_id": "kiosk-uji",
+            "occurred_at": "2026-11-28T09:30:00+07:00",
+        },
+    }
+    answer = shared_server.post(path, json={**bodies[path], field: value})
+    assert answer.status_code == 422 and field in answer.json()["error"]["message"], answer.text
 
 
 def test_uuid_client_ref_is_required(shared_server: BackendServer, body: Body) -> None:

@@ -3,7 +3,10 @@ heartbeat gauges per kiosk, and only the addresses in [backend] metrics_allow ge
 
 from __future__ import annotations
 
+import os
+import re
 import socket
+import time
 from pathlib import Path
 
 import requests
@@ -99,3 +102,40 @@ def test_metrics_refused_outside_metrics_allow_even_with_a_token(tmp_path: Path)
         # The rest of the API still answers that address.
         health = raw_get(server, "127.0.0.2", "/api/v1/health")
         assert health.startswith(b"HTTP/1.1 200")
+
+
+def test_a_killed_starts_worker_files_are_removed_at_the_next_start(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from kiosk.backend.metrics import end_multiprocess_dir, start_multiprocess_dir
+
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    killed = tmp_path / "metrics" / f"20261207T010000-{gone.pid}"
+    living = tmp_path / "metrics" / f"20261207T020000-{os.getpid()}"
+    for leftover in (killed, living):
+        leftover.mkdir(parents=True)
+        (leftover / "counter_1.db").write_bytes(b"x")
+    started = start_multiprocess_dir(tmp_path)
+    try:
+        assert not killed.exists() and living.exists()
+    finally:
+        end_multiprocess_dir(started)
+
+
+def test_the_workers_flag_reaches_the_rate_limit(tmp_path: Path) -> None:
+    """`--workers 2` over a file saying 1: each worker takes half of the limit, so the two
+    together pass at most the limit (each took all of it when it read the file)."""
+    with BackendServer(
+        tmp_path,
+        flags=["--workers", "2"],
+        backend={"rate_limit_per_minute": 10, "shared_limits": "process"},
+    ) as server:
+        log = server.dir / "log" / "backend.log"
+        shares: list[str] = []
+        deadline = time.monotonic() + 30
+        while len(shares) < 2 and time.monotonic() < deadline:  # the second worker's start
+            shares = re.findall(r"worker \d+: (\d+) requests a minute per token", log.read_text())
+            time.sleep(0.05)  # polling a file: there is no event to await
+    assert shares == ["5", "5"], shares

@@ -9,7 +9,6 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-import requests
 from support.backend_server import BackendServer, checkin_body
 from support.radius_server import FreeRadiusServer
 from support.routeros_fake import FakeRouterOS
@@ -21,13 +20,7 @@ STAFF = ("pustakawan", "kata-sandi-admin-1")
 
 def revoke_in_console(server: BackendServer, username: str) -> str:
     server.kiosk_with_input(f"{STAFF[1]}\n{STAFF[1]}\n", "staff", "add", STAFF[0])
-    browser = requests.Session()
-    signed = browser.post(
-        f"{server.base_url}/staff/login",
-        data={"username": STAFF[0], "password": STAFF[1]},
-        timeout=10,
-    )
-    assert signed.url.endswith("/staff/"), signed.text[:300]
+    browser = server.staff_browser(*STAFF)
     page = browser.get(f"{server.base_url}/staff/credentials", timeout=10).text
     assert username in page
     csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]

@@ -48,12 +48,30 @@ def test_erase_removes_the_member_and_revokes_on_the_router(
     server.post("/visits", json=checkin_body("19000123", want_internet=False))
     other = server.post("/checkins", json=checkin_body("19000126")).json()["credential"]
     assert router.hotspot_user(credential["username"]) is not None
+    name = credential["username"]
+    with sqlite3.connect(server.database_path) as conn:  # what the console's desk writes
+        conn.executemany(
+            "INSERT INTO staff_audit (at, username, address, action, detail) "
+            "VALUES ('2026-12-01 02:00:00', 'petugas', '127.0.0.1', ?, ?)",
+            [
+                ("credential.issue", f"member=19000123 username={name} reused=False"),
+                ("credential.revoke", f"username={name}"),
+                ("credential.issue", f"member=19000126 username={other['username']} reused=False"),
+            ],
+        )
     result = server.kiosk("privacy", "erase", "19000123")
     assert result.stdout.strip() == (
         "privacy erase: member 19000123 erased: member record 1, visits unlinked 2 (answers "
         "kept for statistics), credentials deleted 1 (revoked on the network side 1), library "
-        "write-back entries deleted 0"
+        "write-back entries deleted 0, audit entries no longer naming them 2"
     )
+    with sqlite3.connect(server.database_path) as conn:
+        details = [row[0] for row in conn.execute("SELECT detail FROM staff_audit ORDER BY id")]
+    assert details == [
+        "member=[erased] username=[erased] reused=False",  # who and when stay; not whom
+        "username=[erased]",
+        f"member=19000126 username={other['username']} reused=False",
+    ]
     assert router.hotspot_user(credential["username"]) is None
     assert router.hotspot_user(other["username"]) is not None  # another member keeps theirs
     with sqlite3.connect(server.database_path) as conn:
