@@ -11,6 +11,8 @@ PARTS = {
     "backend-pg": "bench.backend_pg",
     "scanner": "bench.scanner",
     "scanner-live": "bench.scanner_live",
+    "scanner-queue": "bench.scanner_queue",
+    "scanner-folders": "bench.scanner_folders",
     "journey": "bench.journey",
     "soak": "bench.soak",
     "province": "bench.province",

@@ -82,15 +82,7 @@ def width_for_module(card: membercard.MemberCard, module_px: float) -> float:
     return float(np.clip(module_px / per_module, 0.16, 0.92))
 
 
-def _motion_blur(frame: np.ndarray, length: float, angle: float) -> np.ndarray:
-    size = max(3, int(math.ceil(length)) | 1)
-    kernel = np.zeros((size, size), np.float32)
-    c = size // 2
-    dx, dy = math.cos(math.radians(angle)), math.sin(math.radians(angle))
-    cv2.line(kernel, (round(c - dx * length / 2), round(c - dy * length / 2)),
-             (round(c + dx * length / 2), round(c + dy * length / 2)), 1.0, 1)  # fmt: skip
-    kernel /= max(float(kernel.sum()), 1e-6)
-    return np.asarray(cv2.filter2D(frame, -1, kernel))
+_motion_blur = footage.motion_blur
 
 
 def _light(frame: np.ndarray, rng: np.random.Generator, ranges: Ranges) -> np.ndarray:

@@ -5,7 +5,7 @@ Hard frames (bench/hard_cards.py, seeds not used anywhere else): share read, wro
 false reads on empty frames and on zxing-cpp's falsepositives-* photos, p50/p95 ms per 720p
 frame within the frame budget. Live clips: a card brought in, held and taken away at 15 fps,
 decoded in simulated real time as the worker does (the newest frame when the decoder is
-free; a linear read reported once two frames within 0.6 s agree): share of clips read,
+free; a read reported once kiosk/scanner/evidence.py confirms it): share of clips read,
 median and p95 from the card fully in view to the first report, wrong reports, and CPU
 share (thread CPU time, and wall time, of decoding per second of clip) while the room is
 empty and while the card is in view. Figures go to docs/benchmarks.md.
@@ -34,11 +34,10 @@ from bench.scanner import SAMPLES, ms_cell, percentile, row
 from kiosk.config import ScannerSettings
 from kiosk.demo import footage, membercard
 from kiosk.terminal.scanner.chain import build_chain
-from kiosk.terminal.scanner.checksums import SELF_CHECKING
 from kiosk.terminal.scanner.decoders import PyzbarDecoder, Symbol, ZxingDecoder
+from kiosk.terminal.scanner.evidence import Evidence
 from kiosk.terminal.scanner.gate import IdleGate
 from kiosk.terminal.scanner.preprocessing import as_gray
-from kiosk.terminal.scanner.worker import CONFIRM_WINDOW_SECONDS
 
 HARD_FRAMES = int(os.environ.get("KIOSK_BENCH_HARD_FRAMES", "150"))
 HARD_EMPTY = int(os.environ.get("KIOSK_BENCH_HARD_EMPTY", "40"))
@@ -151,7 +150,7 @@ def play_clip(frames: list[np.ndarray], text: str, read: Read, gate: IdleGate | 
     out = ClipResult()
     in_view = (CLIP["empty_before"], CLIP["empty_before"] + CLIP["entering"] + CLIP["held"])
     fully_in_view = (CLIP["empty_before"] + CLIP["entering"]) / FPS
-    pending: dict[str, float] = {}
+    evidence = Evidence()
     now, last = 0.0, -1
     while True:
         index = min(len(frames) - 1, int(now * FPS + 1e-9))
@@ -168,13 +167,9 @@ def play_clip(frames: list[np.ndarray], text: str, read: Read, gate: IdleGate | 
         out.cpu[phase] += cpu
         out.wall[phase] += wall
         now += wall
+        size = (frames[index].shape[1], frames[index].shape[0])
         for symbol in symbols:
-            confirmed = symbol.format in SELF_CHECKING
-            first = pending.get(symbol.text)
-            if not confirmed and first is not None and now - first <= CONFIRM_WINDOW_SECONDS:
-                confirmed = True
-            if not confirmed:
-                pending[symbol.text] = now
+            if not evidence.confirms(symbol, now, size):
                 continue
             if symbol.text != text:
                 out.wrong += 1
@@ -257,7 +252,7 @@ INTRO = """`.venv/bin/python -m bench scanner-live` (part of `make bench`), benc
 generated frames and clips the chain was not tuned on. CPU share = decoding's thread CPU time
 per second of clip (in brackets: its wall time), idle = the empty-room parts of the clips,
 card in view = from entering to leaving. "Wrong reports" count what the kiosk would report
-(two agreeing frames for a linear code) that is not the card's text.
+(evidence.py's rule for a linear code) that is not the card's text.
 
 """
 

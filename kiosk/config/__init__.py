@@ -90,6 +90,9 @@ class ScannerSettings(_Section):
         default_factory=lambda: ["Codabar", "Code128", "Code39", "EAN13", "ITF", "QRCode"]
     )
     frame_budget_ms: float = Field(30.0, gt=0)
+    # The budget counted in the decoding thread's CPU time (a busy core slows frames down
+    # but costs no reads), or, false, in wall time.
+    budget_in_cpu_time: bool = True
     debounce_seconds: float = Field(5.0, ge=0)
     # Optional check digits (Code 39 mod 43, ITF) are verified only when true.
     verify_optional_checksums: bool = False

@@ -158,6 +158,11 @@ class Sequence:
     leaving: int = 8
     empty_after: int = 20
     pose: Pose = field(default_factory=lambda: Pose(angle=4.0, tilt=0.05, blur=0.6))
+    # Where the card goes when taken away (fractions of the frame added to the centre at
+    # the end: x grows as t squared, y as t), and, with `shutter` (the share of a frame's
+    # interval the shutter is open), a motion blur along its path instead of a defocus.
+    exit_to: tuple[float, float] = (0.8, -0.1)
+    shutter: float = 0.0
 
 
 def sequence_frames(
@@ -203,19 +208,35 @@ def sequence_frames(
                 still, centre=(still.centre[0] + jx, still.centre[1] + jy), angle=still.angle + ja
             ),
         )
+    width, height = size
+    previous = still.centre
     for i in range(seq.leaving):
         t = (i + 1) / (seq.leaving + 1)
-        yield shot(
-            face,
-            replace(
-                still,
-                centre=(still.centre[0] + 0.8 * t * t, still.centre[1] - 0.1 * t),
-                angle=still.angle - 15 * t,
-                blur=still.blur + 6 * t,
-            ),
-        )
+        centre = (still.centre[0] + seq.exit_to[0] * t * t, still.centre[1] + seq.exit_to[1] * t)
+        pose = replace(still, centre=centre, angle=still.angle - 15 * t)
+        if seq.shutter <= 0:
+            yield shot(face, replace(pose, blur=still.blur + 6 * t))
+            continue
+        dx, dy = (centre[0] - previous[0]) * width, (centre[1] - previous[1]) * height
+        previous = centre
+        frame = shot(face, pose)
+        angle = math.degrees(math.atan2(dy, dx))
+        yield motion_blur(frame, seq.shutter * math.hypot(dx, dy), angle)
     for _ in range(seq.empty_after):
         yield shot(None, still)
+
+
+def motion_blur(frame: np.ndarray, length: float, angle: float) -> np.ndarray:
+    """`frame` smeared over `length` pixels in the direction `angle` (degrees, image axes):
+    what a card moving while the shutter is open leaves on the sensor."""
+    size = max(3, int(math.ceil(length)) | 1)
+    kernel = np.zeros((size, size), np.float32)
+    c = size // 2
+    dx, dy = math.cos(math.radians(angle)), math.sin(math.radians(angle))
+    cv2.line(kernel, (round(c - dx * length / 2), round(c - dy * length / 2)),
+             (round(c + dx * length / 2), round(c + dy * length / 2)), 1.0, 1)  # fmt: skip
+    kernel /= max(float(kernel.sum()), 1e-6)
+    return np.asarray(cv2.filter2D(frame, -1, kernel))
 
 
 @functools.cache

@@ -15,8 +15,8 @@ import numpy as np
 
 from kiosk.cards import CardReader, NotAMemberCard
 from kiosk.terminal.scanner.chain import DecoderChain
-from kiosk.terminal.scanner.checksums import SELF_CHECKING
 from kiosk.terminal.scanner.decoders import Symbol
+from kiosk.terminal.scanner.evidence import Evidence
 from kiosk.terminal.scanner.gate import IdleGate
 from kiosk.terminal.scanner.sources import EndOfStream, FrameSource
 
@@ -25,10 +25,8 @@ log = logging.getLogger("kiosk.scanner.worker")
 EventKind = Literal["card", "rejected", "camera_lost", "camera_back"]
 CameraState = Literal["starting", "live", "lost", "ended", "stopped"]
 # Linear symbols have at best a mod-10 check digit (Codabar and most Code 39/ITF cards have
-# none): one misread frame could name another member (seen with a motion-blurred EAN-13
-# that passed its check digit). Their read counts only when a second frame within
-# CONFIRM_WINDOW_SECONDS agrees; 2-D symbols (SELF_CHECKING) count at once.
-CONFIRM_WINDOW_SECONDS = 0.6
+# none): a misread could name another member. A read counts only once Evidence (evidence.py)
+# says it is the card held in front of the camera; 2-D symbols count at once.
 
 
 @dataclass(frozen=True)
@@ -104,7 +102,7 @@ class ScannerWorker:
         self._frame_size = (0, 0)
         self._debounce_lock = threading.Lock()
         self._reported: dict[tuple[str, str], float] = {}  # (kind, id or text) -> when
-        self._pending: dict[str, float] = {}  # unchecked text -> when first read
+        self._evidence = Evidence()
         self._threads: list[threading.Thread] = []
 
     # ------------------------------------------------------------------ control
@@ -163,7 +161,7 @@ class ScannerWorker:
         """Forget what was reported, so the same card is reported again at once."""
         with self._debounce_lock:
             self._reported.clear()
-            self._pending.clear()
+            self._evidence.forget()
 
     # ------------------------------------------------------------------ threads
 
@@ -245,21 +243,11 @@ class ScannerWorker:
         except NotAMemberCard:
             member_id, kind, key = None, "rejected", ("rejected", text)
         with self._debounce_lock:
+            if not self._evidence.confirms(symbol, now, size):
+                return
             reported_at = self._reported.get(key)
             if reported_at is not None and now - reported_at < self.debounce_seconds:
                 return
-            if self._needs_confirmation(symbol):
-                first = self._pending.get(text)
-                if first is None or now - first > CONFIRM_WINDOW_SECONDS:
-                    # Unconfirmed reads are kept only for the window (a kiosk runs for days).
-                    self._pending = {
-                        t: at
-                        for t, at in self._pending.items()
-                        if now - at <= CONFIRM_WINDOW_SECONDS
-                    }
-                    self._pending[text] = now
-                    return
-            self._pending.pop(text, None)
             self._reported[key] = now
         if kind == "card":
             self.stats.cards += 1
@@ -268,9 +256,6 @@ class ScannerWorker:
             self.stats.rejected += 1
             log.info("rejected read (%s, %d characters)", symbol.format, len(text))
         self._emit(ScanEvent(kind, text, member_id, symbol.format, symbol.points, size))
-
-    def _needs_confirmation(self, symbol: Symbol) -> bool:
-        return symbol.format not in SELF_CHECKING
 
     def _emit(self, event: ScanEvent) -> None:
         try:

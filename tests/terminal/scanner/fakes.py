@@ -32,7 +32,9 @@ class FrameClock:
 class ListSource(FrameSource):
     """Frames from a list, paced at `interval` real seconds, each advancing `clock` by
     1/fps simulated seconds; `broken(index)` says which frames find the camera unplugged
-    (the source then fails to reopen until a frame that is not broken)."""
+    (the source then fails to reopen until a frame that is not broken); `ready(index)`,
+    when given, is awaited before frame `index` is delivered (a test makes the worker
+    decode every frame, in order, whatever the machine's load)."""
 
     description = "list"
 
@@ -45,8 +47,10 @@ class ListSource(FrameSource):
         broken: Callable[[int], bool] = lambda index: False,
         loop: bool = False,
         backoff: Backoff | None = None,
+        ready: Callable[[int], bool] | None = None,
     ) -> None:
         super().__init__(backoff or Backoff(0.01, 0.02))
+        self.ready = ready
         self.frames, self.clock, self.interval = frames, clock, interval
         self.broken, self.loop = broken, loop
         self.index = 0
@@ -66,6 +70,9 @@ class ListSource(FrameSource):
                 raise EndOfStream("list")
             self.index = 0
         index = self.index
+        while self.ready is not None and not self.ready(index):
+            if self.pause(0.002):
+                return None
         self.index += 1
         if self.clock is not None:
             self.clock.now += 1 / FPS
