@@ -255,7 +255,8 @@ def test_member_csv_upload_shows_bad_rows_before_importing(
     rows = page.locator("#preview tr.bad")
     assert rows.count() == 3
     assert [rows.nth(i).locator("td").first.inner_text() for i in range(3)] == ["3", "4", "5"]
-    assert "name is empty" in rows.nth(0).inner_text()
+    assert "nama kosong" in rows.nth(0).inner_text()  # the page's language
+    assert "aktif': seharusnya active, expired atau blocked" in rows.nth(1).inner_text()
     # nothing imported by the preview
     assert "Siti Aminah" not in context.request.get("/staff/members?q=19007001").text()
     page.check("#skip_invalid")
