@@ -160,8 +160,8 @@ def _parse_rows(reader: Any, card_reader: CardReader) -> ParsedFile:
         if record.id in seen:
             first = seen[record.id]
             reason = f"member_id {record.id} repeats line {first}"
-            values: dict[str, object] = {"id": record.id, "first": first}
-            parsed.problems.append(RowProblem(line_start, reason, "members.problem.repeat", values))
+            repeat: dict[str, object] = {"id": record.id, "first": first}
+            parsed.problems.append(RowProblem(line_start, reason, "members.problem.repeat", repeat))
             continue
         seen[record.id] = line_start
         parsed.records.append(record)
