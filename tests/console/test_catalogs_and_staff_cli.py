@@ -28,13 +28,17 @@ def test_every_literal_key_the_templates_and_pages_use_is_in_the_catalog() -> No
     for template in (CONSOLE / "templates").glob("*.html"):
         used |= set(re.findall(r't\("([a-z_.0-9]+)"\)', template.read_text("utf-8")))
         used |= set(re.findall(r'\("/staff/[a-z]*", "([a-z_.]+)"\)', template.read_text("utf-8")))
-    for module in CONSOLE.glob("*.py"):
+    for module in [*CONSOLE.glob("*.py"), CONSOLE.parent / "members.py"]:
+        text = module.read_text("utf-8")
         used |= set(
             re.findall(
-                r'"((?:[a-z]+)\.(?:error|revoked|renamed|added|changed)[a-z_.]*)"',
-                module.read_text("utf-8"),
+                r'"((?:[a-z]+)\.(?:error|revoked|renamed|added|changed|file|problem|done'
+                r'|unlocked|changed)[a-z_.]*)"',
+                text,
             )
         )
+        used |= {f"forbidden.{reason}" for reason in re.findall(r'Forbidden\("([a-z_]+)"\)', text)}
+        used |= {f"{key}" for key in re.findall(r"notice=([a-z_]+\.[a-z_.]+)", text)}
     assert used - keys == set()
 
 

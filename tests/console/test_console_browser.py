@@ -144,6 +144,7 @@ def test_a_login_form_posted_from_another_site_does_not_sign_the_browser_in(
     )
     with page.expect_navigation(url=f"{console_server.base_url}/**"):
         page.goto("http://pustaka-palsu.test/hadiah")
+    assert "dikirim dari situs lain" in page.locator("main").inner_text()
     assert "penyusup" not in who_is_signed_in(context)
     sign_in(context, STAFF)  # the librarian signs in; the same attack while signed in
     with page.expect_navigation(url=f"{console_server.base_url}/**"):
