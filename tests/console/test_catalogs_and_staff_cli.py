@@ -28,13 +28,17 @@ def test_every_literal_key_the_templates_and_pages_use_is_in_the_catalog() -> No
     for template in (CONSOLE / "templates").glob("*.html"):
         used |= set(re.findall(r't\("([a-z_.0-9]+)"\)', template.read_text("utf-8")))
         used |= set(re.findall(r'\("/staff/[a-z]*", "([a-z_.]+)"\)', template.read_text("utf-8")))
-    for module in CONSOLE.glob("*.py"):
+    for module in [*CONSOLE.glob("*.py"), CONSOLE.parent / "library" / "members.py"]:
+        text = module.read_text("utf-8")
         used |= set(
             re.findall(
-                r'"((?:[a-z]+)\.(?:error|revoked|renamed|added|changed)[a-z_.]*)"',
-                module.read_text("utf-8"),
+                r'"((?:[a-z]+)\.(?:error|revoked|renamed|added|changed|file|problem|done'
+                r'|unlocked|changed)[a-z_.]*)"',
+                text,
             )
         )
+        used |= {f"forbidden.{reason}" for reason in re.findall(r'Forbidden\("([a-z_]+)"\)', text)}
+        used |= {f"{key}" for key in re.findall(r"notice=([a-z_]+\.[a-z_.]+)", text)}
     assert used - keys == set()
 
 
@@ -66,3 +70,16 @@ def test_counts_of_one_read_as_one_and_file_text_is_never_formatted() -> None:
     assert english("visits.count", n=2) == "2 visits"
     assert indonesian("visits.count", n=1) == "1 kunjungan"
     assert english("line 1: header is '{x}'", n=1) == "line 1: header is '{x}'"
+
+
+def test_audit_details_read_as_words_in_the_pages_language() -> None:
+    from kiosk.backend.console.audit import readable
+    from kiosk.backend.console.i18n import translator
+
+    detail = "member=19000123 username=p75g7mb reused=True"
+    assert readable(detail, translator("id")) == "anggota 19000123, akun p75g7mb, dipakai lagi: Ya"
+    assert (
+        readable(detail, translator("en")) == "member 19000123, account p75g7mb, shown again: Yes"
+    )
+    in_english = readable("anggota baru.csv: added=3 updated=0", translator("en"))
+    assert in_english == "anggota baru.csv: added 3, updated 0"

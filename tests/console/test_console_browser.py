@@ -144,6 +144,7 @@ def test_a_login_form_posted_from_another_site_does_not_sign_the_browser_in(
     )
     with page.expect_navigation(url=f"{console_server.base_url}/**"):
         page.goto("http://pustaka-palsu.test/hadiah")
+    assert "dikirim dari situs lain" in page.locator("main").inner_text()
     assert "penyusup" not in who_is_signed_in(context)
     sign_in(context, STAFF)  # the librarian signs in; the same attack while signed in
     with page.expect_navigation(url=f"{console_server.base_url}/**"):
@@ -255,7 +256,8 @@ def test_member_csv_upload_shows_bad_rows_before_importing(
     rows = page.locator("#preview tr.bad")
     assert rows.count() == 3
     assert [rows.nth(i).locator("td").first.inner_text() for i in range(3)] == ["3", "4", "5"]
-    assert "name is empty" in rows.nth(0).inner_text()
+    assert "nama kosong" in rows.nth(0).inner_text()  # the page's language
+    assert "aktif': seharusnya active, expired atau blocked" in rows.nth(1).inner_text()
     # nothing imported by the preview
     assert "Siti Aminah" not in context.request.get("/staff/members?q=19007001").text()
     page.check("#skip_invalid")

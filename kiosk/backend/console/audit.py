@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -28,6 +29,25 @@ def record(
         address,
         detail[:200].encode("unicode_escape").decode(),
     )
+
+
+def readable(detail: str, t: Callable[..., str]) -> str:
+    """An entry's `key=value` detail in the page's words: "member=19000123 reused=True"
+    reads "anggota 19000123, dipakai lagi: ya" (a key the catalog lacks stays as written)."""
+    text = ""
+    for token in detail.split():
+        key, sep, value = token.partition("=")
+        label = t(f"audit.field.{key}") if sep else key
+        pair = bool(sep) and label != f"audit.field.{key}"
+        if pair:
+            token = f"{label} {({'True': t('yes'), 'False': t('no')}).get(value, value)}"
+        if not text:
+            text = token
+        elif pair and not text.endswith(":"):
+            text += ", " + token
+        else:
+            text += " " + token
+    return text
 
 
 def recent(session: Session, page: int, per_page: int = 50) -> tuple[list[AuditRow], int]:

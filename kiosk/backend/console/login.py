@@ -63,8 +63,12 @@ def _same_origin(request: Request) -> bool:
     claimed = request.headers.get("origin") or request.headers.get("referer")
     if not claimed:
         return True  # not a browser (curl, scripts): the login token still guards it
-    hosts = {request.headers.get("host", ""), request.headers.get("x-forwarded-host", "")}
-    return urlsplit(claimed).netloc in hosts - {""}
+    # Host names only: nginx's `Host $host` drops the port the browser's Origin names.
+    hosts = {
+        urlsplit("//" + request.headers.get(header, "")).hostname
+        for header in ("host", "x-forwarded-host")
+    }
+    return urlsplit(claimed).hostname in hosts - {None, ""}
 
 
 def _login_page(

@@ -207,6 +207,7 @@ def audit_log(request: Request, page: int = 0) -> Response:
         "audit.html",
         staff,
         rows=rows,
+        readable=audit.readable,
         total=total,
         page=page,
         pages=max((total - 1) // 50 + 1, 1),

@@ -90,7 +90,7 @@ def upload(request: Request, csrf: str = Form(""), file: UploadFile = File(...))
     try:
         preview = parse_members_csv(data, console.desk.cards)
     except MemberFileError as exc:
-        return _members_page(console, request, staff, 400, errors=[str(exc)])
+        return _members_page(console, request, staff, 400, errors=[(exc.key, exc.values)])
     filename = (file.filename or "")[:255]
     with write_session(console.engine) as session:
         upload_id = keep_upload(session, staff.account_id, filename, data, console.clock())

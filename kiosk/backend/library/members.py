@@ -38,7 +38,22 @@ def effective_status(stored: str, expires_on: dt.date | None, today: dt.date) ->
 
 
 class MemberFileError(Exception):
-    """The file as a whole cannot be read (encoding, header)."""
+    """The file as a whole cannot be read (encoding, header): in English for the command
+    line, and as a console catalog key with its values."""
+
+    def __init__(self, message: str, key: str = "members.error.file", **values: object) -> None:
+        super().__init__(message)
+        self.key = key
+        self.values = values
+
+
+class RowError(ValueError):
+    """One row's problem: English text, and a console catalog key with its values."""
+
+    def __init__(self, message: str, key: str, **values: object) -> None:
+        super().__init__(message)
+        self.key = key
+        self.values = values
 
 
 @dataclass(frozen=True)
@@ -58,6 +73,8 @@ class MemberRecord:
 class RowProblem:
     line: int
     reason: str
+    key: str = ""
+    values: dict[str, object] = field(default_factory=dict)
 
     def __str__(self) -> str:
         return f"line {self.line}: {self.reason}"
@@ -93,7 +110,9 @@ def parse_members_csv(data: bytes, card_reader: CardReader) -> ParsedFile:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise MemberFileError(
-            f"not UTF-8 (byte {exc.start}); save the spreadsheet as 'CSV UTF-8'"
+            f"not UTF-8 (byte {exc.start}); save the spreadsheet as 'CSV UTF-8'",
+            "members.file.not_utf8",
+            byte=exc.start,
         ) from None
     first_line = text.split("\n", 1)[0]
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(first_line))
@@ -101,7 +120,9 @@ def parse_members_csv(data: bytes, card_reader: CardReader) -> ParsedFile:
         return _parse_rows(reader, card_reader)
     except csv.Error as exc:  # a field over csv's limit (131072): usually a missing quote
         raise MemberFileError(
-            f"line {reader.line_num}: {exc}; is a closing quote missing?"
+            f"line {reader.line_num}: {exc}; is a closing quote missing?",
+            "members.file.quote",
+            line=reader.line_num,
         ) from None
 
 
@@ -109,13 +130,18 @@ def _parse_rows(reader: Any, card_reader: CardReader) -> ParsedFile:
     try:
         header = [column.strip().lower() for column in next(reader)]
     except StopIteration:
-        raise MemberFileError("the file is empty") from None
+        raise MemberFileError("the file is empty", "members.file.empty") from None
     missing = [column for column in REQUIRED_COLUMNS if column not in header]
     unknown = [c for c in header if c not in REQUIRED_COLUMNS + OPTIONAL_COLUMNS]
     if missing or unknown:
         expected = ",".join(REQUIRED_COLUMNS) + "[,institution][,birth_date]"
         found = ",".join(header)
-        raise MemberFileError(f"line 1: header is {found!r}, expected {expected}")
+        raise MemberFileError(
+            f"line 1: header is {found!r}, expected {expected}",
+            "members.file.header",
+            found=found,
+            expected=expected,
+        )
     position = {column: index for index, column in enumerate(header)}
     parsed = ParsedFile()
     seen: dict[str, int] = {}
@@ -128,12 +154,14 @@ def _parse_rows(reader: Any, card_reader: CardReader) -> ParsedFile:
         try:
             record = _parse_row(row, position, card_reader)
         except ValueError as exc:
-            parsed.problems.append(RowProblem(line_start, str(exc)))
+            key, values = (exc.key, exc.values) if isinstance(exc, RowError) else ("", {})
+            parsed.problems.append(RowProblem(line_start, str(exc), key, values))
             continue
         if record.id in seen:
-            parsed.problems.append(
-                RowProblem(line_start, f"member_id {record.id} repeats line {seen[record.id]}")
-            )
+            first = seen[record.id]
+            reason = f"member_id {record.id} repeats line {first}"
+            repeat: dict[str, object] = {"id": record.id, "first": first}
+            parsed.problems.append(RowProblem(line_start, reason, "members.problem.repeat", repeat))
             continue
         seen[record.id] = line_start
         parsed.records.append(record)
@@ -142,45 +170,60 @@ def _parse_rows(reader: Any, card_reader: CardReader) -> ParsedFile:
 
 def _parse_row(row: list[str], position: dict[str, int], card_reader: CardReader) -> MemberRecord:
     if len(row) != len(position):
-        raise ValueError(f"{len(row)} columns, expected {len(position)}")
+        raise RowError(
+            f"{len(row)} columns, expected {len(position)}",
+            "members.problem.columns",
+            count=len(row),
+            expected=len(position),
+        )
 
     def cell(column: str) -> str:
         return row[position[column]].strip() if column in position else ""
 
     raw_id = cell("member_id")
     if not raw_id:
-        raise ValueError("member_id is empty")
+        raise RowError("member_id is empty", "members.problem.id_empty")
     try:
         member_id = card_reader.member_id(raw_id)
     except NotAMemberCard:
-        raise ValueError(
+        raise RowError(
             f"member_id {raw_id!r} does not match [cards] pattern (did the spreadsheet turn it "
-            "into a number?)"
+            "into a number?)",
+            "members.problem.id_pattern",
+            value=raw_id,
         ) from None
     name = cell("name")
     if not name:
-        raise ValueError("name is empty")
+        raise RowError("name is empty", "members.problem.name_empty")
     if len(name) > MAX_NAME:
-        raise ValueError(f"name longer than {MAX_NAME} characters")
+        raise RowError(
+            f"name longer than {MAX_NAME} characters", "members.problem.name_long", max=MAX_NAME
+        )
     status_text = cell("status").lower()
     try:
         status = MemberStatus(status_text)
     except ValueError:
-        raise ValueError(
-            f"status {cell('status')!r}: expected active, expired or blocked"
+        raise RowError(
+            f"status {cell('status')!r}: expected active, expired or blocked",
+            "members.problem.status",
+            value=cell("status"),
         ) from None
     try:
         expires_on = parse_date(cell("expires_on"))
     except ValueError as exc:
-        raise ValueError(f"expires_on {cell('expires_on')!r}: {exc}") from None
+        raise RowError(
+            f"expires_on {cell('expires_on')!r}: {exc}",
+            "members.problem.expires",
+            value=cell("expires_on"),
+        ) from None
     institution = cell("institution")[:MAX_NAME] or None
     try:
         birth_date = parse_date(cell("birth_date"))
     except ValueError as exc:
         # Never the value itself: a birth date is personal data, and this reaches logs.
-        raise ValueError(f"birth_date: {exc}") from None
+        raise RowError(f"birth_date: {exc}", "members.problem.birth_date") from None
     if birth_date is not None and not dt.date(1900, 1, 1) <= birth_date <= dt.date.today():
-        raise ValueError("birth_date: not between 1900 and today")
+        raise RowError("birth_date: not between 1900 and today", "members.problem.birth_range")
     return MemberRecord(
         member_id,
         name,

@@ -22,6 +22,7 @@ from kiosk.backend.db import (
     VisitRow,
     WritebackRow,
 )
+from kiosk.backend.privacy import staff_records
 from kiosk.backend.provisioning.base import Provisioner, ProvisioningUnavailable
 
 log = logging.getLogger("kiosk.backend.privacy")
@@ -36,13 +37,6 @@ PURGE_EVERY = dt.timedelta(days=1)
 PURGE_RETRY = dt.timedelta(hours=1)
 PURGE_POLL_SECONDS = 5.0
 ERASE_NETWORK_LATER = "on the network side later (reconciliation removes it)"
-# The console's tables, named here without importing the console (it sits above privacy).
-STAFF_AUDIT = sa.table("staff_audit", sa.column("at"), sa.column("action"), sa.column("detail"))
-STAFF_LOGIN_FAILURES = sa.table("staff_login_failures", sa.column("window_start"))
-MEMBER_UPLOADS = sa.table("member_uploads", sa.column("created_at"))
-LOGIN_FAILURES_KEPT = dt.timedelta(minutes=15)
-MEMBER_UPLOAD_KEPT = dt.timedelta(hours=1)
-ERASED = "[erased]"
 
 
 @dataclass
@@ -180,7 +174,7 @@ def purge(
         _purge_replays(session, now, cutoff, report)
         _purge_credentials(session, now, cutoff, report)
         _purge_visits(session, cutoff, report)
-        _purge_console(session, now, cutoff, report)
+        staff_records.purge(session, now, cutoff, report)
         if dry_run:
             session.rollback()
         else:
@@ -188,46 +182,6 @@ def purge(
     if not dry_run:
         _flush_wal(engine)
     return report
-
-
-def _purge_console(
-    session: Session, now: dt.datetime, cutoff: dt.datetime, report: PurgeReport
-) -> None:
-    """The audit log keeps `retention_days` (its details name members and credentials);
-    failed sign-in counts and checked member files outlive their use by nothing."""
-    report.audit_entries_deleted = _count(
-        session.execute(sa.delete(STAFF_AUDIT).where(STAFF_AUDIT.c.at < cutoff))
-    )
-    report.console_leftovers_deleted = _count(
-        session.execute(
-            sa.delete(STAFF_LOGIN_FAILURES).where(
-                STAFF_LOGIN_FAILURES.c.window_start < now - LOGIN_FAILURES_KEPT
-            )
-        )
-    ) + _count(
-        session.execute(
-            sa.delete(MEMBER_UPLOADS).where(MEMBER_UPLOADS.c.created_at < now - MEMBER_UPLOAD_KEPT)
-        )
-    )
-
-
-def _erase_from_audit(session: Session, member_id: str, usernames: list[str]) -> int:
-    """The audit log keeps who did what and when, but no longer whom it was done to; the
-    number of entries changed."""
-    named = [f"member={member_id}"] + [f"username={name}" for name in usernames]
-    about = [STAFF_AUDIT.c.detail.contains(text, autoescape=True) for text in named]
-    credential_entry = STAFF_AUDIT.c.action.startswith("credential.")
-    entries = session.scalar(
-        sa.select(sa.func.count()).select_from(STAFF_AUDIT).where(credential_entry, sa.or_(*about))
-    )
-    for text, names in zip(named, about, strict=True):
-        erased = text.split("=", 1)[0] + "=" + ERASED
-        session.execute(
-            sa.update(STAFF_AUDIT)
-            .where(credential_entry, names)
-            .values(detail=sa.func.replace(STAFF_AUDIT.c.detail, text, erased))
-        )
-    return int(entries or 0)
 
 
 def _scrubbing(session: Session) -> None:
@@ -405,7 +359,7 @@ def erase_member(
             )
         )
         usernames = sorted({c.username for c in credentials})
-        report.audit_entries_scrubbed = _erase_from_audit(session, member_id, usernames)
+        report.audit_entries_scrubbed = staff_records.erase(session, member_id, usernames)
         report.credentials_deleted = _count(
             session.execute(sa.delete(CredentialRow).where(CredentialRow.member_id == member_id))
         )
