@@ -57,6 +57,9 @@ class ErrorCode(StrEnum):
 
 
 KIOSK_ID_PATTERN = r"^[A-Za-z0-9_.:-]{1,64}$"
+# The kiosk id of credentials staff issue at the library's service counter (meja layanan):
+# such an issue is not a guestbook visit and is counted on its own line in the reports.
+COUNTER_KIOSK_ID = "meja-layanan"
 _TIME_EXAMPLE = "e.g. 2026-11-28T09:30:00+07:00"
 
 

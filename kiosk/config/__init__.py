@@ -115,9 +115,22 @@ class KioskSettings(_Section):
     scanner: ScannerSettings = Field(default_factory=ScannerSettings)
 
 
+class Signatory(_Section):
+    """Who signs the reports for the Dinas (name, NIP, and the title above the signature)."""
+
+    name: str = ""
+    nip: str = ""
+    title: str = "Kepala Dinas"
+
+
 class LibrarySettings(_Section):
     name: str = "Perpustakaan Provinsi Kepulauan Bangka Belitung"
     logo: str = ""
+    # The reports' kop: lines from the government down to the address; empty: the name only.
+    letterhead: list[str] = Field(default_factory=list)
+    # The place in the reports' "Pangkalpinang, 1 Desember 2026" above the signature.
+    city: str = ""
+    signatory: Signatory = Field(default_factory=Signatory)
     wifi_ssid: str = "Perpustakaan-Publik"
     login_url: str = "http://login.perpustakaan.lan"
     # QR payload for a phone. Placeholders: {ssid} {username} {password} {login_url}.

@@ -19,6 +19,7 @@ from kiosk.backend.console.web import (
     Console,
     changing,
     console_of,
+    language_of,
     log_change,
     render,
     see_other,
@@ -34,11 +35,9 @@ from kiosk.backend.library.members import (
     parse_members_csv,
 )
 from kiosk.backend.provisioning import ProvisioningUnavailable
-from kiosk.protocol import CheckinRequest
+from kiosk.protocol import COUNTER_KIOSK_ID, CheckinRequest
 
 PER_PAGE = 50
-# Staff issue at the library's service counter (meja layanan), recorded under this kiosk id.
-COUNTER_KIOSK_ID = "meja-layanan"
 MAX_UPLOAD = 5 * 1024 * 1024
 
 
@@ -77,6 +76,12 @@ def visits(
                 query.order_by(VisitRow.occurred_at.desc()).offset(page * PER_PAGE).limit(PER_PAGE)
             )
         )
+        ids = {row.member_id for row in rows}
+        names = dict(
+            session.execute(sa.select(MemberRow.id, MemberRow.name).where(MemberRow.id.in_(ids)))
+            .tuples()
+            .all()
+        )
     return render(
         console,
         request,
@@ -92,7 +97,8 @@ def visits(
         end=end,
         member=member,
         kiosk=kiosk,
-        answers=_answers,
+        names=names,
+        answers=_labelled(console, language_of(request)),
     )
 
 
@@ -381,6 +387,28 @@ def _answers(row: VisitRow) -> dict[str, object]:
     except ValueError:
         return {}
     return data if isinstance(data, dict) else {}
+
+
+def _labelled(console: Console, language: str) -> Callable[[VisitRow], list[str]]:
+    """A visit's answers as the reader sees them on the kiosk: each choice's label, not its
+    key (a key no longer configured shows as it was stored)."""
+    labels = {
+        (f.key, c.key): c.label.get(language)
+        for f in console.settings.guestbook.fields
+        for c in f.choices
+    }
+
+    order = {f.key: n for n, f in enumerate(console.settings.guestbook.fields)}
+
+    def labelled(row: VisitRow) -> list[str]:
+        answers = sorted(_answers(row).items(), key=lambda item: order.get(item[0], len(order)))
+        return [
+            labels.get((key, str(value)), str(value))
+            for key, value in answers
+            if value not in (None, "")
+        ]
+
+    return labelled
 
 
 def _status_of(console: Console) -> Callable[[MemberRow], str]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -15,6 +14,8 @@ from kiosk.backend.console.web import PREFIX, console_of, language_of, render, s
 from kiosk.backend.db import read_session
 from kiosk.backend.provisioning import ProvisioningUnavailable
 from kiosk.backend.reports.dinas_export import visits_csv, visits_xlsx
+from kiosk.backend.reports.dinas_pdf import report_pdf
+from kiosk.backend.reports.dinas_tables import DinasReport, dinas_report
 from kiosk.backend.reports.today import stats_for_day
 from kiosk.backend.reports.visits import (
     BadPeriod,
@@ -154,25 +155,27 @@ def download(data: bytes, media: str, name: str) -> Response:
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
+PDF = "application/pdf"
+
+
 @router.get("/reports/visits.csv")
 def export_csv(request: Request, start: str = "", end: str = "") -> Response:
-    return export_visits(request, start, end, visits_csv, "text/csv; charset=utf-8", "csv")
+    return export_visits(request, start, end, "csv")
 
 
 @router.get("/reports/visits.xlsx")
 def export_xlsx(request: Request, start: str = "", end: str = "") -> Response:
-    return export_visits(request, start, end, visits_xlsx, XLSX, "xlsx")
+    return export_visits(request, start, end, "xlsx")
 
 
-def export_visits(
-    request: Request,
-    start: str,
-    end: str,
-    write: Callable[..., bytes],
-    media: str,
-    suffix: str,
-) -> Response:
-    """The period's visit report as a download (?from=YYYY-MM-DD&to=YYYY-MM-DD)."""
+@router.get("/reports/visits.pdf")
+def export_pdf(request: Request, start: str = "", end: str = "") -> Response:
+    return export_visits(request, start, end, "pdf")
+
+
+def export_visits(request: Request, start: str, end: str, suffix: str) -> Response:
+    """The period's report for the Dinas as a download (?from=YYYY-MM-DD&to=YYYY-MM-DD):
+    the same tables as PDF, XLSX or CSV."""
     console = console_of(request)
     chosen = export(
         request, request.query_params.get("from", start), request.query_params.get("to", end)
@@ -180,8 +183,25 @@ def export_visits(
     if isinstance(chosen, Response):
         return chosen
     period, language = chosen
+    t = translator(language)
+    guest_fields = console.settings.guests.fields
+    keys = list(dict.fromkeys([*console.choice_keys, *(f.key for f in guest_fields)]))
     with read_session(console.engine) as session:
-        report = visit_report(session, period, console.choice_keys, console.timezone)
-    fields, library = console.settings.guestbook.fields, console.settings.library.name
-    data = write(report, fields, library, language, translator(language))
-    return download(data, media, f"kunjungan-{period.first}-{period.last}.{suffix}")
+        report = visit_report(session, period, keys, console.timezone)
+    library = console.settings.library
+    tables: DinasReport = dinas_report(
+        report,
+        console.settings.guestbook.fields,
+        guest_fields,
+        library.name,
+        language,
+        t,
+        every_day=suffix != "pdf",
+    )
+    name = f"kunjungan-{period.first}-{period.last}.{suffix}"
+    if suffix == "pdf":
+        data = report_pdf(tables, library, console.today(), language, t)
+        return download(data, PDF, name)
+    if suffix == "xlsx":
+        return download(visits_xlsx(tables), XLSX, name)
+    return download(visits_csv(tables), "text/csv; charset=utf-8", name)
