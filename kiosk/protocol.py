@@ -15,6 +15,7 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    field_validator,
 )
 
 API_PREFIX = "/api/v1"
@@ -287,6 +288,50 @@ class HeartbeatRequest(_Model):
 
 
 class HeartbeatResponse(_Model):
+    received_at: dt.datetime
+
+
+# The nine elements (unsur) of the public's satisfaction survey, PermenPANRB 14/2017:
+# requirements, procedure, time, cost, product, staff competence, staff conduct, complaint
+# handling, facilities; each answered 1-4.
+SKM_ELEMENTS = tuple(f"u{n}" for n in range(1, 10))
+# The respondent's profile, from the guestbook's answers (never who they are).
+SKM_PROFILE_KEYS = ("occupation", "education", "gender")
+SkmScore = Annotated[int, Field(ge=1, le=4, strict=True)]
+ProfileValue = Annotated[
+    str, StringConstraints(min_length=1, max_length=80), AfterValidator(_no_control_characters)
+]
+
+
+class SatisfactionRequest(_Model):
+    """POST /satisfaction: one anonymous survey (SKM) answered at a kiosk; elements skipped
+    are left out (at least one answered)."""
+
+    client_ref: uuid.UUID
+    kiosk_id: KioskId
+    occurred_at: AwareDatetime
+    answers: dict[str, SkmScore] = Field(min_length=1, max_length=len(SKM_ELEMENTS))
+    profile: dict[str, ProfileValue] = Field(default_factory=dict)
+
+    @field_validator("answers")
+    @classmethod
+    def _known_elements(cls, answers: dict[str, int]) -> dict[str, int]:
+        unknown = sorted(set(answers) - set(SKM_ELEMENTS))
+        if unknown:
+            raise ValueError(f"elements are u1-u9, not {', '.join(unknown)}")
+        return answers
+
+    @field_validator("profile")
+    @classmethod
+    def _known_profile(cls, profile: dict[str, str]) -> dict[str, str]:
+        unknown = sorted(set(profile) - set(SKM_PROFILE_KEYS))
+        if unknown:
+            raise ValueError(f"profile keys are {', '.join(SKM_PROFILE_KEYS)}")
+        return profile
+
+
+class SatisfactionResponse(_Model):
+    client_ref: uuid.UUID
     received_at: dt.datetime
 
 

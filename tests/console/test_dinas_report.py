@@ -214,3 +214,63 @@ def test_the_visit_list_shows_labels_and_names(page: Any) -> None:
     assert "membaca" not in table  # the key
     name = page.locator(".member-name").first.inner_text()
     assert name and name != "19000123"
+
+
+# Four surveys of October 2024 (the last one skipped after two elements) and the profile
+# each gave; the IKM below is computed by hand from them.
+SURVEYS = [
+    ([4, 4, 4, 4, 4, 4, 4, 4, 4], {"gender": "perempuan", "occupation": "pelajar"}),
+    ([3, 3, 3, 3, 3, 3, 3, 3, 2], {"gender": "laki_laki", "occupation": "mahasiswa"}),
+    ([4, 3, 2, 4, 3, 4, 4, 1, 3], {"gender": "perempuan"}),
+    ([2, 3], {}),
+]
+
+
+def test_the_skm_report_gives_the_ikm_computed_by_hand(
+    page: Any, server: BackendServer, tmp_path: Path
+) -> None:
+    for n, (scores, profile) in enumerate(SURVEYS):
+        body = {
+            "client_ref": str(uuid.uuid4()),
+            "kiosk_id": "kiosk-pintu-utama",
+            "occurred_at": dt.datetime(2024, 10, 2 + n, 11, tzinfo=JAKARTA).isoformat(),
+            "answers": {f"u{i}": score for i, score in enumerate(scores, start=1)},
+            "profile": profile,
+        }
+        assert server.post("/satisfaction", json=body).status_code == 201
+    # NRR: u1 (4+3+4+2)/4 = 3.25, u2 (4+3+3+3)/4 = 3.25, u3 9/3 = 3, u4 11/3, u5 10/3,
+    # u6 11/3, u7 11/3, u8 8/3, u9 9/3 = 3; their sum 29.5, mean 3.2778; x 25 = 81.94: B.
+    nrr = [13 / 4, 13 / 4, 3, 11 / 3, 10 / 3, 11 / 3, 11 / 3, 8 / 3, 3]
+    ikm = round(sum(nrr) / 9 * 25, 2)
+    assert ikm == 81.94
+    query = "from=2024-10-01&to=2024-10-31"
+    text = pdf_text(page.request.get(f"/staff/reports/skm.pdf?{query}").body(), tmp_path, "skm")
+    assert "LAPORAN SURVEI KEPUASAN MASYARAKAT BULAN OKTOBER 2024" in text
+    assert "PEMERINTAH PROVINSI UJI" in text and "Dra. Siti Aminah" in text
+    assert re.search(r"IKM konversi \(25-100\)\s+81,94\n", text)
+    assert re.search(r"Mutu pelayanan\s+B\b", text)
+    assert re.search(r"Kinerja unit pelayanan\s+Baik\b", text)
+    assert numbers_after(text, "Responden ") == [4]
+    assert re.search(r"Persyaratan\s+4\s+3,25\s+0,361\s+B", text)  # 81.25
+    assert re.search(r"Waktu penyelesaian\s+3\s+3,00\s+0,333\s+C", text)  # 75.00
+    assert re.search(r"tertimbang\s+4\s+3,278\s+B", text)  # the weighted NRRs' sum
+    assert re.search(r"Kompetensi pelaksana\s+3\s+3,67\s+0,407\s+A", text)
+    weakest = text[text.index("Unsur dari yang terlemah") :]
+    assert weakest.index("Penanganan pengaduan") < weakest.index("Persyaratan")
+    occupation = text[text.index("Responden menurut pekerjaan") :]
+    assert numbers_after(occupation, "Pelajar") == [1]
+    assert numbers_after(occupation, "Tidak diisi / tidak ditanyakan") == [2]
+    gender = text[text.index("Responden menurut jenis kelamin") :]
+    assert numbers_after(gender, "Perempuan") == [2]
+    assert numbers_after(gender, "Laki-laki") == [1]
+    assert numbers_after(gender, "Tidak diisi / tidak ditanyakan") == [1]
+    book = openpyxl.load_workbook(
+        io.BytesIO(page.request.get(f"/staff/reports/skm.xlsx?{query}").body())
+    )
+    summary = [list(r) for r in book.worksheets[0].iter_rows(min_row=5, values_only=True)]
+    assert summary[1] == ["Responden", 4]
+    assert summary[3] == ["IKM konversi (25-100)", 81.94] and summary[4][1] == "B"
+    elements = [list(r) for r in book.worksheets[1].iter_rows(min_row=5, values_only=True)]
+    assert [row[2] for row in elements[1:10]] == [round(v, 2) for v in nrr]
+    page.goto("/staff/reports/skm?period=month&date=2024-10-15")
+    assert "81,94" in page.locator("#skm-ikm").inner_text()

@@ -1,4 +1,4 @@
-"""The /api/v1 routes: health, lookup, check-ins, visits, guest visits, stats, heartbeat."""
+"""The /api/v1 routes: health, lookup, check-ins, visits, guests, surveys, stats, heartbeat."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ from kiosk.backend.api.errors import documented_errors
 from kiosk.backend.db import check_database, read_session, write_session
 from kiosk.backend.desk.outcomes import Outcome
 from kiosk.backend.desk.placement import DeskPlacement
+from kiosk.backend.desk.satisfaction import record_survey
 from kiosk.backend.desk.typed_entry import TypedEntry
 from kiosk.backend.metrics import CHECKINS, LOOKUPS, result_of
 from kiosk.backend.provisioning import ProvisioningUnavailable
@@ -39,6 +40,8 @@ from kiosk.protocol import (
     HeartbeatResponse,
     LookupRequest,
     LookupResponse,
+    SatisfactionRequest,
+    SatisfactionResponse,
     StatsToday,
     VisitRequest,
     VisitResponse,
@@ -162,6 +165,22 @@ async def visit(body: VisitRequest, placement: DeskPlacementDep) -> JSONResponse
 )
 def guest_visit(body: GuestVisitRequest, guest_desk: GuestDeskDep) -> JSONResponse:
     response, replay = guest_desk.record(body)
+    return JSONResponse(response.model_dump(mode="json"), status_code=200 if replay else 201)
+
+
+@router.post(
+    "/satisfaction",
+    status_code=201,
+    response_model=SatisfactionResponse,
+    dependencies=AUTHENTICATED,
+    responses={
+        200: {"model": SatisfactionResponse, "description": "replay of the same client_ref"},
+        **documented_errors(409),
+    },
+)
+def satisfaction(body: SatisfactionRequest, desk: DeskDep) -> JSONResponse:
+    """An anonymous satisfaction survey (SKM, PermenPANRB 14/2017) answered at a kiosk."""
+    response, replay = record_survey(desk, body)
     return JSONResponse(response.model_dump(mode="json"), status_code=200 if replay else 201)
 
 

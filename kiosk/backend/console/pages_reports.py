@@ -14,8 +14,9 @@ from kiosk.backend.console.web import PREFIX, console_of, language_of, render, s
 from kiosk.backend.db import read_session
 from kiosk.backend.provisioning import ProvisioningUnavailable
 from kiosk.backend.reports.dinas_export import visits_csv, visits_xlsx
-from kiosk.backend.reports.dinas_pdf import report_pdf
+from kiosk.backend.reports.dinas_pdf import cell_text, report_pdf
 from kiosk.backend.reports.dinas_tables import DinasReport, dinas_report
+from kiosk.backend.reports.skm import skm_dinas_report, skm_report
 from kiosk.backend.reports.today import stats_for_day
 from kiosk.backend.reports.visits import (
     BadPeriod,
@@ -29,6 +30,21 @@ PERIODS = ("day", "month", "year", "custom")
 
 
 router = APIRouter(prefix=PREFIX)
+
+
+def chosen_period(
+    today: dt.date, period: str, date: str, start: str, end: str
+) -> tuple[str, Period, str]:
+    """The form's period kind, the period, and the error key ('' when the dates were fine:
+    else this month)."""
+    kind = period if period in PERIODS else "month"
+    try:
+        if kind == "custom":
+            return kind, parse_period(start or None, end or None, today), ""
+        anchor = dt.date.fromisoformat(date) if date else today
+        return kind, named_period(kind, anchor), ""
+    except (BadPeriod, ValueError):
+        return kind, named_period("month", today), "reports.error.period"
 
 
 @router.get("/")
@@ -81,17 +97,7 @@ def reports(
 ) -> Response:
     console = console_of(request)
     staff = staff_of(console, request)
-    kind = period if period in PERIODS else "month"
-    error = ""
-    try:
-        if kind == "custom":
-            chosen = parse_period(start or None, end or None, console.today())
-        else:
-            anchor = dt.date.fromisoformat(date) if date else console.today()
-            chosen = named_period(kind, anchor)
-    except (BadPeriod, ValueError):
-        error = "reports.error.period"
-        chosen = named_period("month", console.today())
+    kind, chosen, error = chosen_period(console.today(), period, date, start, end)
     with read_session(console.engine) as session:
         report = visit_report(session, chosen, console.choice_keys, console.timezone)
     t = translator(language_of(request))
@@ -205,3 +211,82 @@ def export_visits(request: Request, start: str, end: str, suffix: str) -> Respon
     if suffix == "xlsx":
         return download(visits_xlsx(tables), XLSX, name)
     return download(visits_csv(tables), "text/csv; charset=utf-8", name)
+
+
+@router.get("/reports/skm")
+def skm_page(
+    request: Request,
+    period: str = "month",
+    date: str = "",
+    start: str = "",
+    end: str = "",
+) -> Response:
+    """The satisfaction survey of a period: the IKM, its grade, the elements (weakest first)."""
+    console = console_of(request)
+    staff = staff_of(console, request)
+    kind, chosen, error = chosen_period(console.today(), period, date, start, end)
+    language = language_of(request)
+    with read_session(console.engine) as session:
+        survey = skm_report(session, chosen)
+    tables = skm_dinas_report(
+        survey,
+        console.settings.guestbook.fields,
+        console.settings.guests.fields,
+        console.settings.library.name,
+        language,
+        translator(language),
+    )
+    return render(
+        console,
+        request,
+        "skm.html",
+        staff,
+        status=400 if error else 200,
+        error=error,
+        kind=kind,
+        periods=PERIODS,
+        chosen=chosen,
+        date=date or console.today().isoformat(),
+        start=start or chosen.first.isoformat(),
+        end=end or chosen.last.isoformat(),
+        survey=survey,
+        tables=tables,
+        cell=lambda value: cell_text(value, language, translator(language)),
+    )
+
+
+@router.get("/reports/skm.pdf")
+def skm_pdf(request: Request, start: str = "", end: str = "") -> Response:
+    return export_skm(request, start, end, "pdf")
+
+
+@router.get("/reports/skm.xlsx")
+def skm_xlsx(request: Request, start: str = "", end: str = "") -> Response:
+    return export_skm(request, start, end, "xlsx")
+
+
+def export_skm(request: Request, start: str, end: str, suffix: str) -> Response:
+    """The period's survey report, with the kop and the signatory (PDF) or as XLSX."""
+    console = console_of(request)
+    chosen = export(
+        request, request.query_params.get("from", start), request.query_params.get("to", end)
+    )
+    if isinstance(chosen, Response):
+        return chosen
+    period, language = chosen
+    t = translator(language)
+    with read_session(console.engine) as session:
+        survey = skm_report(session, period)
+    library = console.settings.library
+    tables = skm_dinas_report(
+        survey,
+        console.settings.guestbook.fields,
+        console.settings.guests.fields,
+        library.name,
+        language,
+        t,
+    )
+    name = f"skm-{period.first}-{period.last}.{suffix}"
+    if suffix == "pdf":
+        return download(report_pdf(tables, library, console.today(), language, t), PDF, name)
+    return download(visits_xlsx(tables), XLSX, name)

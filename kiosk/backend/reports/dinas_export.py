@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from decimal import Decimal
 
 import xlsxwriter  # type: ignore[import-untyped]
 
@@ -18,6 +19,8 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 def csv_cell(cell: Cell) -> str | int:
     if isinstance(cell, dt.date):
         return cell.isoformat()
+    if isinstance(cell, Decimal):
+        return str(cell)
     if isinstance(cell, str) and cell.startswith(FORMULA_STARTS):
         return "'" + cell
     return cell
@@ -90,6 +93,9 @@ def write_table(sheet: object, table: Table, top: int, formats: dict[str, object
             style = formats["total"] if is_total else formats["cell"]
             if isinstance(cell, dt.date):
                 sheet.write_datetime(r, c, cell, formats["date"])  # type: ignore[attr-defined]
+            elif isinstance(cell, Decimal):
+                style = formats["total" if is_total else "cell"]
+                sheet.write_number(r, c, float(cell), style)  # type: ignore[attr-defined]
             elif isinstance(cell, int):
                 sheet.write_number(r, c, cell, style)  # type: ignore[attr-defined]
             else:

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from pathlib import Path
 
 from fpdf import FPDF
 from fpdf.fonts import FontFace
 
-from kiosk.backend.reports.dinas_tables import Cell, DinasReport, Table, Translate, long_date
+from kiosk.backend.reports.dinas_tables import (
+    Cell,
+    DinasReport,
+    Table,
+    Translate,
+    long_date,
+)
 from kiosk.config import LibrarySettings
 
 # Debian's fonts-dejavu-core: every Latin letter a library's or a person's name may carry.
@@ -43,6 +50,8 @@ def number(value: int, language: str) -> str:
 def cell_text(cell: Cell, language: str, t: Translate) -> str:
     if isinstance(cell, dt.date):
         return long_date(cell, t)
+    if isinstance(cell, Decimal):
+        return str(cell).replace(".", ",") if language == "id" else str(cell)
     if isinstance(cell, int):
         return number(cell, language)
     return cell

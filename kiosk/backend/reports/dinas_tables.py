@@ -6,13 +6,14 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 
 from kiosk.backend.reports.visits import Period, VisitReport
 from kiosk.config import GuestbookField
 
 # t(key, **values): the console's catalog text in the reader's language (reports import no console).
 Translate = Callable[..., str]
-Cell = str | int | dt.date
+Cell = str | int | Decimal | dt.date
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,11 @@ class DinasReport:
     title: str
     library: str
     tables: list[Table]
+
+
+def decimal(value: float, places: int) -> Decimal:
+    """A value rounded half up to `places` decimals, keeping them (0.370, 81.90)."""
+    return Decimal(repr(value)).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
 
 
 def long_date(day: dt.date, t: Translate) -> str:
