@@ -335,15 +335,21 @@ class SatisfactionResponse(_Model):
     received_at: dt.datetime
 
 
-def stored_visit(body: str) -> VisitRequest | GuestVisitRequest:
+# What a kiosk's outbox keeps until the backend has it.
+OutboxBody = VisitRequest | GuestVisitRequest | SatisfactionRequest
+
+
+def stored_visit(body: str) -> OutboxBody:
     """A visit kept as JSON (the kiosk's outbox) back as its request: a member's carries a
-    card, a guest's or group's a name."""
+    card, a guest's or group's a name, a satisfaction survey neither."""
     try:
         data = json.loads(body)
     except ValueError:
         data = None
     if isinstance(data, dict) and "card" not in data and "name" in data:
         return GuestVisitRequest.model_validate_json(body)
+    if isinstance(data, dict) and "card" not in data and "name" not in data:
+        return SatisfactionRequest.model_validate_json(body)
     return VisitRequest.model_validate_json(body)
 
 

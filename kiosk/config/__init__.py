@@ -289,6 +289,14 @@ class PrivacySettings(_Section):
     retention_days: int = Field(365, ge=1, le=3650)
 
 
+class SkmSettings(_Section):
+    """The public's satisfaction survey (SKM, PermenPANRB 14/2017) offered after a visit."""
+
+    enabled: bool = True
+    # A patron is asked at most once in this many days (the kiosk remembers a salted hash).
+    ask_every_days: int = Field(90, ge=1, le=3650)
+
+
 class Settings(_Section):
     kiosk: KioskSettings = Field(default_factory=KioskSettings)
     library: LibrarySettings = Field(default_factory=LibrarySettings)
@@ -301,6 +309,7 @@ class Settings(_Section):
     members: MembersSettings = Field(default_factory=MembersSettings)
     guests: GuestSettings = Field(default_factory=GuestSettings)
     privacy: PrivacySettings = Field(default_factory=PrivacySettings)
+    skm: SkmSettings = Field(default_factory=SkmSettings)
 
     @model_validator(mode="before")
     @classmethod
