@@ -90,6 +90,15 @@ class VisitRow(Base):
     __table_args__ = (
         sa.Index("ix_visits_member_occurred", "member_id", "occurred_at"),
         sa.Index("ix_visits_local_day", "local_day", "local_hour", "kiosk_id", "counted"),
+        # The reports' internet counts read only this (credentials made, shown again, counter).
+        sa.Index(
+            "ix_visits_day_credential",
+            "local_day",
+            "kiosk_id",
+            "credential_id",
+            "credential_reused",
+            "counted",
+        ),
     )
 
     id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)

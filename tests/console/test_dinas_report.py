@@ -214,6 +214,8 @@ def test_the_visit_list_shows_labels_and_names(page: Any) -> None:
     assert "membaca" not in table  # the key
     name = page.locator(".member-name").first.inner_text()
     assert name and name != "19000123"
+    page.goto("/staff/members/19000123")
+    assert "Membaca, Pelajar" in page.locator("table.wide").nth(1).inner_text()
 
 
 # Four surveys of October 2024 (the last one skipped after two elements) and the profile
@@ -272,5 +274,8 @@ def test_the_skm_report_gives_the_ikm_computed_by_hand(
     assert summary[3] == ["IKM konversi (25-100)", 81.94] and summary[4][1] == "B"
     elements = [list(r) for r in book.worksheets[1].iter_rows(min_row=5, values_only=True)]
     assert [row[2] for row in elements[1:10]] == [round(v, 2) for v in nrr]
-    page.goto("/staff/reports/skm?period=month&date=2024-10-15")
-    assert "81,94" in page.locator("#skm-ikm").inner_text()
+    for language, ikm in (("id", "81,94"), ("en", "81.94")):
+        page.goto(f"/staff/language/{language}?next=/staff/")
+        page.goto("/staff/reports/skm?period=month&date=2024-10-15")
+        assert ikm in page.locator("#skm-ikm").inner_text()
+        page.screenshot(path=str(ARTIFACTS / f"skm-page-{language}.png"), full_page=True)

@@ -186,7 +186,7 @@ def member_detail(request: Request, member_id: str) -> Response:
         visits=visit_rows,
         credentials=credential_rows,
         now=console.clock(),
-        answers=_answers,
+        answers=_labelled(console, language_of(request)),
     )
 
 

@@ -14,6 +14,8 @@ from kiosk.config import GuestbookField
 # t(key, **values): the console's catalog text in the reader's language (reports import no console).
 Translate = Callable[..., str]
 Cell = str | int | Decimal | dt.date
+# A period longer than this is shown month by month only (the PDF; the XLSX has both).
+MAX_DAILY_ROWS = 62
 
 
 @dataclass(frozen=True)
@@ -212,13 +214,14 @@ def dinas_report(
     *,
     every_day: bool = False,
 ) -> DinasReport:
-    """The tables in the order an official reads them: visitors per day (per month for a
-    period of more than a month, and per day too when `every_day`), by answer, internet."""
+    """The tables in the order an official reads them: visitors per month (a period over
+    more than one month), per day (up to two months, or always when `every_day`), by
+    answer, internet."""
     tables = []
     long = len(months_of(report.period)) > 1
     if long:
         tables.append(month_table(report, t))
-    if every_day or not long:
+    if every_day or len(report.period.days) <= MAX_DAILY_ROWS:
         tables.append(day_table(report, t))
     tables += [
         answer_table(report, f, t) for f in breakdowns(member_fields, guest_fields, language)

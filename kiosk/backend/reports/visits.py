@@ -170,11 +170,14 @@ def _count_guests(session: Session, report: VisitReport, timezone: ZoneInfo) -> 
             GuestVisitRow.username,
         ).where(GuestVisitRow.occurred_at >= start, GuestVisitRow.occurred_at < end)
     )
+    parsed: dict[str, dict[str, Any]] = {}  # guests' answers repeat: each text parsed once
     for occurred_at, size, answers_json, username in rows:
         if occurred_at.tzinfo is None:  # SQLite hands back naive UTC
             occurred_at = occurred_at.replace(tzinfo=dt.UTC)
         day = occurred_at.astimezone(timezone).date()
-        answers = _answers_of(answers_json)
+        answers = parsed.get(answers_json)
+        if answers is None:
+            answers = parsed[answers_json] = _answers_of(answers_json)
         if username:
             report.guest_vouchers += 1
         if size > 1:
