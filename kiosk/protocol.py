@@ -16,6 +16,7 @@ from pydantic import (
     Field,
     StrictBool,
     StringConstraints,
+    field_validator,
 )
 
 API_PREFIX = "/api/v1"
@@ -59,6 +60,9 @@ class ErrorCode(StrEnum):
 
 
 KIOSK_ID_PATTERN = r"^[A-Za-z0-9_.:-]{1,64}$"
+# The kiosk id of credentials staff issue at the library's service counter (meja layanan):
+# such an issue is not a guestbook visit and is counted on its own line in the reports.
+COUNTER_KIOSK_ID = "meja-layanan"
 _TIME_EXAMPLE = "e.g. 2026-11-28T09:30:00+07:00"
 
 
@@ -305,15 +309,65 @@ class HeartbeatResponse(_Model):
     received_at: dt.datetime
 
 
-def stored_visit(body: str) -> VisitRequest | GuestVisitRequest:
+# The nine elements (unsur) of the public's satisfaction survey, PermenPANRB 14/2017:
+# requirements, procedure, time, cost, product, staff competence, staff conduct, complaint
+# handling, facilities; each answered 1-4.
+SKM_ELEMENTS = tuple(f"u{n}" for n in range(1, 10))
+# The respondent's profile, from the guestbook's answers (never who they are).
+SKM_PROFILE_KEYS = ("occupation", "education", "gender")
+SkmScore = Annotated[int, Field(ge=1, le=4, strict=True)]
+ProfileValue = Annotated[
+    str, StringConstraints(min_length=1, max_length=80), AfterValidator(_no_control_characters)
+]
+
+
+class SatisfactionRequest(_Model):
+    """POST /satisfaction: one anonymous survey (SKM) answered at a kiosk; elements skipped
+    are left out (at least one answered)."""
+
+    client_ref: uuid.UUID
+    kiosk_id: KioskId
+    occurred_at: AwareDatetime
+    answers: dict[str, SkmScore] = Field(min_length=1, max_length=len(SKM_ELEMENTS))
+    profile: dict[str, ProfileValue] = Field(default_factory=dict)
+
+    @field_validator("answers")
+    @classmethod
+    def _known_elements(cls, answers: dict[str, int]) -> dict[str, int]:
+        unknown = sorted(set(answers) - set(SKM_ELEMENTS))
+        if unknown:
+            raise ValueError(f"elements are u1-u9, not {', '.join(unknown)}")
+        return answers
+
+    @field_validator("profile")
+    @classmethod
+    def _known_profile(cls, profile: dict[str, str]) -> dict[str, str]:
+        unknown = sorted(set(profile) - set(SKM_PROFILE_KEYS))
+        if unknown:
+            raise ValueError(f"profile keys are {', '.join(SKM_PROFILE_KEYS)}")
+        return profile
+
+
+class SatisfactionResponse(_Model):
+    client_ref: uuid.UUID
+    received_at: dt.datetime
+
+
+# What a kiosk's outbox keeps until the backend has it.
+OutboxBody = VisitRequest | GuestVisitRequest | SatisfactionRequest
+
+
+def stored_visit(body: str) -> OutboxBody:
     """A visit kept as JSON (the kiosk's outbox) back as its request: a member's carries a
-    card, a guest's or group's a name."""
+    card, a guest's or group's a name, a satisfaction survey neither."""
     try:
         data = json.loads(body)
     except ValueError:
         data = None
     if isinstance(data, dict) and "card" not in data and "name" in data:
         return GuestVisitRequest.model_validate_json(body)
+    if isinstance(data, dict) and "card" not in data and "name" not in data:
+        return SatisfactionRequest.model_validate_json(body)
     return VisitRequest.model_validate_json(body)
 
 

@@ -7,9 +7,9 @@ set -euo pipefail
 # $1: "run" (what `make run` needs) or "test" (also what the test suite needs).
 purpose="${1:-test}"
 
-packages=(python3-venv libzbar0 xvfb xauth libgl1 libgl1-mesa-dri libegl1 libsdl2-2.0-0 libmtdev1 xsel)
+packages=(python3-venv libzbar0 xvfb xauth libgl1 libgl1-mesa-dri libegl1 libsdl2-2.0-0 libmtdev1 xsel fonts-dejavu-core)
 if [ "$purpose" = "test" ]; then
-    packages+=(xdotool x11-apps xserver-xephyr openssl freeradius freeradius-utils eapoltest postgresql mariadb-server chromium faketime nginx)
+    packages+=(xdotool x11-apps xserver-xephyr openssl freeradius freeradius-utils eapoltest postgresql mariadb-server chromium faketime nginx poppler-utils)
 fi
 
 missing=()

@@ -90,6 +90,15 @@ class VisitRow(Base):
     __table_args__ = (
         sa.Index("ix_visits_member_occurred", "member_id", "occurred_at"),
         sa.Index("ix_visits_local_day", "local_day", "local_hour", "kiosk_id", "counted"),
+        # The reports' internet counts read only this (credentials made, shown again, counter).
+        sa.Index(
+            "ix_visits_day_credential",
+            "local_day",
+            "kiosk_id",
+            "credential_id",
+            "credential_reused",
+            "counted",
+        ),
     )
 
     id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
@@ -156,6 +165,32 @@ class VisitAnswerRow(Base):
     field: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
     value: Mapped[str] = mapped_column(sa.String(80))
     local_day: Mapped[dt.date] = mapped_column(sa.Date)
+
+
+class SatisfactionRow(Base):
+    """One anonymous satisfaction survey (SKM) from a kiosk: the day, the kiosk, the nine
+    scores (NULL: skipped) and the respondent's profile; never who answered."""
+
+    __tablename__ = "satisfaction"
+    __table_args__ = (sa.Index("ix_satisfaction_local_day", "local_day"),)
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    client_ref: Mapped[str] = mapped_column(sa.String(36), unique=True)
+    kiosk_id: Mapped[str] = mapped_column(sa.String(64))
+    local_day: Mapped[dt.date] = mapped_column(sa.Date)
+    u1: Mapped[int | None] = mapped_column(sa.SmallInteger, nullable=True)
+    u2: Mapped[int | None] = mapped_column(sa.SmallInteger, nullable=True)
+    u3: Mapped[int | None] = mapped_column(sa.SmallInteger, nullable=True)
+    u4: Mapped[int | None] = mapped_column(sa.SmallInteger, nullable=True)
+    u5: Mapped[int | None] = mapped_column(sa.SmallInteger, nullable=True)
+    u6: Mapped[int | None] = mapped_column(sa.SmallInteger, nullable=True)
+    u7: Mapped[int | None] = mapped_column(sa.SmallInteger, nullable=True)
+    u8: Mapped[int | None] = mapped_column(sa.SmallInteger, nullable=True)
+    u9: Mapped[int | None] = mapped_column(sa.SmallInteger, nullable=True)
+    occupation: Mapped[str | None] = mapped_column(sa.String(80), nullable=True)
+    education: Mapped[str | None] = mapped_column(sa.String(80), nullable=True)
+    gender: Mapped[str | None] = mapped_column(sa.String(80), nullable=True)
+    request_digest: Mapped[str] = mapped_column(sa.String(64))
 
 
 class KioskRow(Base):

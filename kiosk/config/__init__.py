@@ -121,9 +121,22 @@ class KioskSettings(_Section):
     scanner: ScannerSettings = Field(default_factory=ScannerSettings)
 
 
+class Signatory(_Section):
+    """Who signs the reports for the Dinas (name, NIP, and the title above the signature)."""
+
+    name: str = ""
+    nip: str = ""
+    title: str = "Kepala Dinas"
+
+
 class LibrarySettings(_Section):
     name: str = "Perpustakaan Provinsi Kepulauan Bangka Belitung"
     logo: str = ""
+    # The reports' kop: lines from the government down to the address; empty: the name only.
+    letterhead: list[str] = Field(default_factory=list)
+    # The place in the reports' "Pangkalpinang, 1 Desember 2026" above the signature.
+    city: str = ""
+    signatory: Signatory = Field(default_factory=Signatory)
     wifi_ssid: str = "Perpustakaan-Publik"
     login_url: str = "http://login.perpustakaan.lan"
     # QR payload for a phone. Placeholders: {ssid} {username} {password} {login_url}.
@@ -294,6 +307,14 @@ class PrivacySettings(_Section):
     retention_days: int = Field(365, ge=1, le=3650)
 
 
+class SkmSettings(_Section):
+    """The public's satisfaction survey (SKM, PermenPANRB 14/2017) offered after a visit."""
+
+    enabled: bool = True
+    # A patron is asked at most once in this many days (the kiosk remembers a salted hash).
+    ask_every_days: int = Field(90, ge=1, le=3650)
+
+
 class Settings(_Section):
     kiosk: KioskSettings = Field(default_factory=KioskSettings)
     library: LibrarySettings = Field(default_factory=LibrarySettings)
@@ -307,6 +328,7 @@ class Settings(_Section):
     guests: GuestSettings = Field(default_factory=GuestSettings)
     privacy: PrivacySettings = Field(default_factory=PrivacySettings)
     internet: InternetSettings = Field(default_factory=InternetSettings)
+    skm: SkmSettings = Field(default_factory=SkmSettings)
 
     @model_validator(mode="before")
     @classmethod

@@ -49,7 +49,7 @@ def _education_ids() -> dict[str, int]:
 
 def _gender_ids() -> dict[str, int]:
     # jenis_kelamin: 1 Laki-laki, 2 Perempuan.
-    return {"laki": 1, "male": 1, "perempuan": 2, "female": 2}
+    return {"laki": 1, "laki_laki": 1, "male": 1, "perempuan": 2, "female": 2}
 
 
 class InlisliteSettings(_Section):

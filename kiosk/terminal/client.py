@@ -209,6 +209,9 @@ class BackendClient:
     def send_guest_visit(self, request: protocol.GuestVisitRequest) -> protocol.GuestVisitResponse:
         return self._call("POST", "/guest-visits", request, protocol.GuestVisitResponse)
 
+    def send_survey(self, request: protocol.SatisfactionRequest) -> protocol.SatisfactionResponse:
+        return self._call("POST", "/satisfaction", request, protocol.SatisfactionResponse)
+
     def stats_today(self) -> protocol.StatsToday:
         return self._call("GET", "/stats/today", None, protocol.StatsToday)
 

@@ -47,7 +47,7 @@ class OutboxFull(OutboxError):
 class OutboxEntry:
     client_ref: str
     # None only for a dead letter whose stored body cannot be read (a damaged row).
-    body: protocol.VisitRequest | protocol.GuestVisitRequest | None
+    body: protocol.OutboxBody | None
     attempts: int
     last_error: str
     created_at: float
@@ -105,9 +105,7 @@ class Outbox:
             except sqlite3.Error as exc:
                 raise _wrap(exc, doing) from exc
 
-    def put(
-        self, visit: protocol.VisitRequest | protocol.GuestVisitRequest, *, now: float | None = None
-    ) -> None:
+    def put(self, visit: protocol.OutboxBody, *, now: float | None = None) -> None:
         """Store a visit to send later; on disk (fsynced) when this returns. Putting the same
         client_ref again keeps the first entry."""
         at = time.time() if now is None else now
@@ -195,7 +193,7 @@ class Outbox:
         entries = []
         for client_ref, body, attempts, last_error, created_at, next_try_at in rows:
             try:
-                visit: protocol.VisitRequest | protocol.GuestVisitRequest | None
+                visit: protocol.OutboxBody | None
                 visit = protocol.stored_visit(body)
             except ValidationError:
                 visit = None  # staff still see it: when, and last_error says why

@@ -159,6 +159,8 @@ class OutboxSender:
         try:
             if isinstance(entry.body, protocol.GuestVisitRequest):
                 self.client.send_guest_visit(entry.body)
+            elif isinstance(entry.body, protocol.SatisfactionRequest):
+                self.client.send_survey(entry.body)
             elif entry.body is not None:  # due() gives only readable entries
                 self.client.send_visit(entry.body)
         except RateLimited as exc:

@@ -1,13 +1,18 @@
-"""What the kiosk must remember across restarts: out-of-service and the default language."""
+"""What the kiosk must remember across restarts: out-of-service, the default language, and
+whom the satisfaction survey asked lately (salted hashes)."""
 
 from __future__ import annotations
 
 import json
 import logging
 import os
+import secrets
 import threading
 from pathlib import Path
 from typing import Any
+
+from kiosk.config import Settings
+from kiosk.terminal.session.survey import SurveyPolicy
 
 log = logging.getLogger("kiosk.state")
 
@@ -37,6 +42,19 @@ class KioskState:
     def language(self) -> str:
         return str(self._data.get("language") or "")
 
+    @property
+    def skm_asked(self) -> dict[str, str]:
+        asked = self._data.get("skm_asked")
+        return {str(k): str(v) for k, v in asked.items()} if isinstance(asked, dict) else {}
+
+    def skm_salt(self) -> str:
+        """This kiosk's salt for the survey's patron hashes, made on first use."""
+        salt = self._data.get("skm_salt")
+        if not isinstance(salt, str) or len(salt) < 16:
+            salt = secrets.token_hex(16)
+            self.update(skm_salt=salt)
+        return salt
+
     def update(self, **values: Any) -> None:
         with self._lock:
             self._data.update(values)
@@ -47,3 +65,13 @@ class KioskState:
                 handle.flush()
                 os.fsync(handle.fileno())
             os.replace(temp, self.path)
+
+
+def survey_policy(settings: Settings, state: KioskState | None) -> SurveyPolicy:
+    """[skm] as the patron session applies it, with whom this kiosk asked lately."""
+    return SurveyPolicy(
+        enabled=settings.skm.enabled,
+        every_days=settings.skm.ask_every_days,
+        salt=state.skm_salt() if state is not None else secrets.token_hex(16),
+        asked=state.skm_asked if state is not None else {},
+    )

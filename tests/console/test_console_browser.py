@@ -436,26 +436,36 @@ def test_exports_count_the_visits_made_here(context: Any, console_server: Backen
     query = "from=2025-03-01&to=2025-03-05"
     text = context.request.get(f"/staff/reports/visits.csv?{query}").text().lstrip("\ufeff")
     lines = text.strip().splitlines()
-    assert lines[0].endswith("2025-03-01 - 2025-03-05")
-    assert lines[1] == "Tanggal,Internet,Membaca,Meminjam / mengembalikan,Penelitian,Lainnya,Total"
-    assert lines[2:9] == [
-        "2025-03-01,2,1,0,0,0,3",
-        "2025-03-02,0,0,0,0,0,0",
-        "2025-03-03,0,0,0,1,0,1",
-        "2025-03-04,0,0,0,0,0,0",
-        "2025-03-05,1,0,0,0,1,2",
-        "Total,3,1,0,1,1,6",
-        "",
+    assert lines[0] == "Laporan Pengunjung Perpustakaan Periode 1 Maret 2025 s.d. 5 Maret 2025"
+    assert lines[3:11] == [
+        "Pengunjung per hari",
+        "Tanggal,Kunjungan anggota,Tamu,Rombongan,Orang dalam rombongan,Jumlah pengunjung",
+        "2025-03-01,3,0,0,0,3",
+        "2025-03-02,0,0,0,0,0",
+        "2025-03-03,1,0,0,0,1",
+        "2025-03-04,0,0,0,0,0",
+        "2025-03-05,2,0,0,0,2",
+        "Jumlah,6,0,0,0,6",
+    ]
+    assert lines[12:21] == [
+        "Pengunjung menurut tujuan kunjungan",
+        "Tujuan kunjungan,Kunjungan anggota,Tamu,Orang dalam rombongan,Jumlah",
+        "Internet,3,0,0,3",
+        "Membaca,1,0,0,1",
+        "Meminjam / mengembalikan,0,0,0,0",
+        "Penelitian,1,0,0,1",
+        "Lainnya,1,0,0,1",
+        "Tidak diisi / tidak ditanyakan,0,0,0,0",
+        "Jumlah,6,0,0,6",
     ]
     data = context.request.get(f"/staff/reports/visits.xlsx?{query}").body()
     book = openpyxl.load_workbook(io.BytesIO(data))
-    first_sheet = book.worksheets[0]
-    rows = [list(row) for row in first_sheet.iter_rows(min_row=2, values_only=True)]
-    assert rows[0][-1] == "Total" and rows[-1] == ["Total", 3, 1, 0, 1, 1, 6]
-    assert rows[1] == ["2025-03-01", 2, 1, 0, 0, 0, 3]
-    assert len(book.worksheets) == 4  # purpose, occupation, education, then the visitors
-    occupation = [list(r) for r in book.worksheets[1].iter_rows(min_row=2, values_only=True)]
-    assert occupation[-1][0] == "Total" and occupation[-1][1] == 6  # all six were 'pelajar'
+    rows = [list(row) for row in book.worksheets[1].iter_rows(min_row=5, values_only=True)]
+    assert rows[1] == ["Internet", 3, 0, 0, 3] and rows[-1] == ["Jumlah", 6, 0, 0, 6]
+    # days, purpose, occupation, education, gender (guests'), internet
+    assert len(book.worksheets) == 6
+    occupation = [list(r) for r in book.worksheets[2].iter_rows(min_row=5, values_only=True)]
+    assert occupation[1] == ["Pelajar", 6, 0, 0, 6]  # all six were 'pelajar'
     bad = context.request.get("/staff/reports/visits.csv?from=2025-03-05&to=2025-03-01")
     assert bad.status == 400
     for name, size in (("Tamu Umum", 1), ("SMA 1 Pangkalpinang", 12)):
@@ -478,17 +488,14 @@ def test_exports_count_the_visits_made_here(context: Any, console_server: Backen
     assert "12 orang" in page.content()
     # The Dinas's report counts them too, per day, apart and together.
     text = context.request.get(f"/staff/reports/visits.csv?{query}").text().lstrip("\ufeff")
-    visitors = text.strip().splitlines()[9:]
-    assert visitors[0] == "Pengunjung per hari"
-    assert visitors[1] == (
-        "Tanggal,Kunjungan anggota,Tamu,Rombongan,Orang dalam rombongan,Semua pengunjung"
-    )
-    assert visitors[2] == "2025-03-01,3,1,1,12,16"
-    assert visitors[-1] == "Total,6,1,1,12,19"
+    lines = text.strip().splitlines()
+    assert lines[5] == "2025-03-01,3,1,1,12,16"
+    assert lines[10] == "Jumlah,6,1,1,12,19"
+    assert "Membaca,1,1,12,14" in lines  # the guest and the group came to read
     context.request.get("/staff/language/en")  # as the language switch in the page does
     english = context.request.get(f"/staff/reports/visits.xlsx?{query}").body()
-    sheet = openpyxl.load_workbook(io.BytesIO(english)).worksheets[-1]
-    rows = [list(r) for r in sheet.iter_rows(min_row=2, values_only=True)]
+    sheet = openpyxl.load_workbook(io.BytesIO(english)).worksheets[0]
+    rows = [list(r) for r in sheet.iter_rows(min_row=5, values_only=True)]
     assert rows[0] == [
         "Date", "Members' visits", "Guests", "Groups", "People in groups", "All visitors"
     ]  # fmt: skip

@@ -16,6 +16,7 @@ KNOWN = {
     "kiosk.maintenance", "kiosk.outbox", "kiosk.outbox_file", "kiosk.scanner.sources",
     "kiosk.scanner.worker", "kiosk.screen", "kiosk.state", "kiosk.ui",
     "kiosk.backend.provisioning.disconnect", "kiosk.backend.console", "alembic",
+    "kiosk.backend.satisfaction",
 }  # fmt: skip
 NAMED = re.compile(r'getLogger\("([^"]+)"\)')
 

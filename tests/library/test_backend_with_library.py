@@ -173,6 +173,65 @@ def test_inlislite_visit_goes_to_memberguesses(tmp_path: Path, mariadb: MariaDB)
         ) == [["19000303", "Agus Salim", "10", "4"]]
 
 
+def test_inlislite_group_goes_to_groupguesses_once_with_its_people_per_gender(
+    tmp_path: Path, mariadb: MariaDB
+) -> None:
+    library = Library(mariadb)
+    inlis = {
+        "database_url": mariadb.url(library.inlis),
+        "record_visits": True,
+        "location_id": 4,
+        "purpose_ids": {"membaca": 2},
+    }
+    moment = dt.datetime(2026, 11, 20, 9, 5, 7, tzinfo=JAKARTA).isoformat()
+    group = {
+        "client_ref": str(uuid.uuid4()),
+        "name": "Ibu Guru",
+        "institution": "SMA Negeri 1 Pangkalpinang",
+        "kiosk_id": "kiosk-pintu-utama",
+        "occurred_at": moment,
+        "group_size": 12,
+        "answers": {"purpose": "membaca", "count_laki_laki": 5, "count_perempuan": 7},
+    }
+    guest = dict(
+        group,
+        client_ref=str(uuid.uuid4()),
+        name="Tamu Satu",
+        institution="",
+        group_size=1,
+        answers={"purpose": "membaca", "gender": "laki_laki"},
+    )
+    with BackendServer(
+        tmp_path,
+        members_csv=None,
+        members={"source": "inlislite", "writeback_seconds": 0.2, "inlislite": inlis},
+    ) as server:
+        assert server.post("guest-visits", json=group).status_code == 201
+        assert server.post("guest-visits", json=group).status_code == 200  # a replay
+        assert server.post("guest-visits", json=guest).status_code == 201
+        wait_for(lambda: server.get("health").json()["writeback_waiting"] == 0, timeout=60)
+        assert library.inlis_sql(
+            "SELECT NamaKetua, AsalInstansi, CountPersonel, CountLaki, CountPerempuan, "
+            "TujuanKunjungan_ID, Location_ID, CreateDate, CountTk FROM groupguesses"
+        ) == [
+            [
+                "Ibu Guru",
+                "SMA Negeri 1 Pangkalpinang",
+                "12",
+                "5",
+                "7",
+                "2",
+                "4",
+                "2026-11-20 09:05:07",
+                "0",
+            ]
+        ]
+        # The guest alone is a memberguesses row, with its gender mapped.
+        assert library.inlis_sql(
+            "SELECT IFNULL(NoAnggota,'NULL'), Nama, JenisKelamin_id FROM memberguesses"
+        ) == [["NULL", "Tamu Satu", "1"]]
+
+
 def test_members_sync_copies_every_member_and_reports_counts(
     tmp_path: Path, mariadb: MariaDB
 ) -> None:

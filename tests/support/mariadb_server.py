@@ -57,6 +57,22 @@ CREATE TABLE memberguesses (
   UpdateBy int NULL, UpdateDate datetime NULL, UpdateTerminal varchar(100) NULL,
   PRIMARY KEY (ID)
 ) ENGINE=InnoDB DEFAULT CHARSET=latin1;
+CREATE TABLE groupguesses (
+  ID int NOT NULL AUTO_INCREMENT, NamaKetua varchar(255) NOT NULL,
+  NomerTelponKetua varchar(20) NULL, AsalInstansi varchar(255) NOT NULL,
+  AlamatInstansi varchar(255) NOT NULL, TeleponInstansi varchar(20) NULL,
+  EmailInstansi varchar(255) NULL, CountPersonel int NULL, CountPNS int NULL,
+  CountPSwasta int NULL, CountPeneliti int NULL, CountGuru int NULL, CountDosen int NULL,
+  CountPensiunan int NULL, CountTNI int NULL, CountWiraswasta int NULL, CountPelajar int NULL,
+  CountMahasiswa int NULL, CountLainnya int NULL, CountSD int NULL, CountSMP int NULL,
+  CountSMA int NULL, CountD1 int NULL, CountD2 int NULL, CountD3 int NULL, CountS1 int NULL,
+  CountS2 int NULL, CountS3 int NULL, CountLaki int NULL, CountPerempuan int NULL,
+  CountTk int NOT NULL DEFAULT 0, TujuanKunjungan_ID int NULL, LocationLoans_ID int NULL,
+  Location_ID int NULL, NoPengunjung varchar(50) NULL, Information varchar(255) NULL,
+  CreateBy int NULL, CreateDate datetime NULL, CreateTerminal varchar(100) NULL,
+  UpdateBy int NULL, UpdateDate datetime NULL, UpdateTerminal varchar(100) NULL,
+  PRIMARY KEY (ID)
+) ENGINE=InnoDB DEFAULT CHARSET=latin1;
 """
 
 # Exactly the GRANT lines of docs/library-systems.md (for each of the kiosk's two host names).
@@ -65,6 +81,7 @@ GRANT SELECT ON {slims}.member TO {who};
 GRANT SELECT, INSERT ON {slims}.visitor_count TO {who};
 GRANT SELECT ON {inlis}.members TO {who};
 GRANT SELECT, INSERT ON {inlis}.memberguesses TO {who};
+GRANT SELECT, INSERT ON {inlis}.groupguesses TO {who};
 """
 
 

@@ -92,3 +92,35 @@ def test_a_refused_guest_internet_is_a_clear_answer(tmp_path: Path) -> None:
             raise AssertionError("guest internet should be refused by default")
         answer = client.send_guest_visit(request.model_copy(update={"want_internet": False}))
         assert answer.credential is None and answer.visit.name == "Andi Pratama"
+
+
+def test_surveys_wait_in_the_outbox_while_the_backend_is_down_and_arrive_once(
+    tmp_path: Path,
+) -> None:
+    with BackendServer(tmp_path / "b") as backend:
+        outbox = Outbox(tmp_path / "outbox.sqlite")
+        client = BackendClient(settings_for(backend))
+        backend.stop()
+        survey = protocol.SatisfactionRequest(
+            client_ref=uuid.uuid4(),
+            kiosk_id="kiosk-test",
+            occurred_at=dt.datetime.now(dt.UTC),
+            answers={"u1": 4, "u2": 3, "u9": 1},
+            profile={"occupation": "pelajar"},
+        )
+        outbox.put(survey)
+        [kept] = outbox.due(float("inf"))
+        assert kept.body == survey
+        assert OutboxSender(outbox, client).send_due() == 0  # still down: kept
+        assert outbox.pending_count() == 1
+        backend.start()
+        [kept] = outbox.due(float("inf"))
+        assert OutboxSender(outbox, client).send_due() == 1
+        outbox.put(survey)  # sent again after a crash before mark_sent: a replay
+        assert OutboxSender(outbox, client).send_due() == 1
+        with sqlite3.connect(backend.database_path) as db:
+            rows = db.execute("SELECT u1, u2, u3, u9, occupation FROM satisfaction").fetchall()
+        assert rows == [(4, 3, None, 1, "pelajar")]
+        assert outbox.pending_count() == 0 and outbox.dead_letters() == []
+        client.close()
+        outbox.close()

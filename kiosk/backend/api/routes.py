@@ -1,4 +1,4 @@
-"""The /api/v1 routes: health, lookup, check-ins, visits, guest visits, stats, heartbeat."""
+"""The /api/v1 routes: health, lookup, check-ins, visits, guests, surveys, stats, heartbeat."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ from kiosk.backend.api.errors import documented_errors
 from kiosk.backend.db import check_database, read_session, write_session
 from kiosk.backend.desk.outcomes import Outcome
 from kiosk.backend.desk.placement import DeskPlacement
+from kiosk.backend.desk.satisfaction import record_survey
 from kiosk.backend.desk.typed_entry import TypedEntry
 from kiosk.backend.metrics import CHECKINS, LOOKUPS, result_of
 from kiosk.backend.provisioning import ProvisioningUnavailable
@@ -40,6 +41,8 @@ from kiosk.protocol import (
     HeartbeatResponse,
     LookupRequest,
     LookupResponse,
+    SatisfactionRequest,
+    SatisfactionResponse,
     StatsToday,
     VisitRequest,
     VisitResponse,
@@ -176,6 +179,22 @@ def guest_visit(
 ) -> JSONResponse:
     speaks_for(request, body.kiosk_id)
     response, replay = guest_desk.record(body)
+    return JSONResponse(response.model_dump(mode="json"), status_code=200 if replay else 201)
+
+
+@router.post(
+    "/satisfaction",
+    status_code=201,
+    response_model=SatisfactionResponse,
+    dependencies=AUTHENTICATED,
+    responses={
+        200: {"model": SatisfactionResponse, "description": "replay of the same client_ref"},
+        **documented_errors(409),
+    },
+)
+def satisfaction(body: SatisfactionRequest, desk: DeskDep) -> JSONResponse:
+    """An anonymous satisfaction survey (SKM, PermenPANRB 14/2017) answered at a kiosk."""
+    response, replay = record_survey(desk, body)
     return JSONResponse(response.model_dump(mode="json"), status_code=200 if replay else 201)
 
 

@@ -18,6 +18,7 @@ from kiosk.backend.console.web import (
     Console,
     changing,
     console_of,
+    language_of,
     log_change,
     render,
     see_other,
@@ -28,11 +29,9 @@ from kiosk.backend.desk.credentials import revoke_credential
 from kiosk.backend.desk.outcomes import MemberNotAllowed, MemberNotFound
 from kiosk.backend.library.members import effective_status
 from kiosk.backend.provisioning import ProvisioningUnavailable
-from kiosk.protocol import CheckinRequest, Credential
+from kiosk.protocol import COUNTER_KIOSK_ID, CheckinRequest, Credential
 
 PER_PAGE = 50
-# Staff issue at the library's service counter (meja layanan), recorded under this kiosk id.
-COUNTER_KIOSK_ID = "meja-layanan"
 
 
 router = APIRouter(prefix=PREFIX)
@@ -70,6 +69,12 @@ def visits(
                 query.order_by(VisitRow.occurred_at.desc()).offset(page * PER_PAGE).limit(PER_PAGE)
             )
         )
+        ids = {row.member_id for row in rows}
+        names = dict(
+            session.execute(sa.select(MemberRow.id, MemberRow.name).where(MemberRow.id.in_(ids)))
+            .tuples()
+            .all()
+        )
     return render(
         console,
         request,
@@ -85,7 +90,8 @@ def visits(
         end=end,
         member=member,
         kiosk=kiosk,
-        answers=_answers,
+        names=names,
+        answers=_labelled(console, language_of(request)),
     )
 
 
@@ -173,7 +179,7 @@ def member_detail(request: Request, member_id: str) -> Response:
         visits=visit_rows,
         credentials=credential_rows,
         now=console.clock(),
-        answers=_answers,
+        answers=_labelled(console, language_of(request)),
     )
 
 
@@ -309,6 +315,28 @@ def _answers(row: VisitRow) -> dict[str, object]:
     except ValueError:
         return {}
     return data if isinstance(data, dict) else {}
+
+
+def _labelled(console: Console, language: str) -> Callable[[VisitRow], list[str]]:
+    """A visit's answers as the reader sees them on the kiosk: each choice's label, not its
+    key (a key no longer configured shows as it was stored)."""
+    labels = {
+        (f.key, c.key): c.label.get(language)
+        for f in console.settings.guestbook.fields
+        for c in f.choices
+    }
+
+    order = {f.key: n for n, f in enumerate(console.settings.guestbook.fields)}
+
+    def labelled(row: VisitRow) -> list[str]:
+        answers = sorted(_answers(row).items(), key=lambda item: order.get(item[0], len(order)))
+        return [
+            labels.get((key, str(value)), str(value))
+            for key, value in answers
+            if value not in (None, "")
+        ]
+
+    return labelled
 
 
 def member_status_of(console: Console) -> Callable[[MemberRow], str]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -15,6 +14,9 @@ from kiosk.backend.console.web import PREFIX, console_of, language_of, render, s
 from kiosk.backend.db import read_session
 from kiosk.backend.provisioning import ProvisioningUnavailable
 from kiosk.backend.reports.dinas_export import visits_csv, visits_xlsx
+from kiosk.backend.reports.dinas_pdf import cell_text, report_pdf
+from kiosk.backend.reports.dinas_tables import DinasReport, dinas_report
+from kiosk.backend.reports.skm import skm_dinas_report, skm_report
 from kiosk.backend.reports.today import stats_for_day
 from kiosk.backend.reports.visits import (
     BadPeriod,
@@ -28,6 +30,21 @@ PERIODS = ("day", "month", "year", "custom")
 
 
 router = APIRouter(prefix=PREFIX)
+
+
+def chosen_period(
+    today: dt.date, period: str, date: str, start: str, end: str
+) -> tuple[str, Period, str]:
+    """The form's period kind, the period, and the error key ('' when the dates were fine:
+    else this month)."""
+    kind = period if period in PERIODS else "month"
+    try:
+        if kind == "custom":
+            return kind, parse_period(start or None, end or None, today), ""
+        anchor = dt.date.fromisoformat(date) if date else today
+        return kind, named_period(kind, anchor), ""
+    except (BadPeriod, ValueError):
+        return kind, named_period("month", today), "reports.error.period"
 
 
 @router.get("/")
@@ -80,17 +97,7 @@ def reports(
 ) -> Response:
     console = console_of(request)
     staff = staff_of(console, request)
-    kind = period if period in PERIODS else "month"
-    error = ""
-    try:
-        if kind == "custom":
-            chosen = parse_period(start or None, end or None, console.today())
-        else:
-            anchor = dt.date.fromisoformat(date) if date else console.today()
-            chosen = named_period(kind, anchor)
-    except (BadPeriod, ValueError):
-        error = "reports.error.period"
-        chosen = named_period("month", console.today())
+    kind, chosen, error = chosen_period(console.today(), period, date, start, end)
     with read_session(console.engine) as session:
         report = visit_report(session, chosen, console.choice_keys, console.timezone)
     t = translator(language_of(request))
@@ -154,25 +161,27 @@ def download(data: bytes, media: str, name: str) -> Response:
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
+PDF = "application/pdf"
+
+
 @router.get("/reports/visits.csv")
 def export_csv(request: Request, start: str = "", end: str = "") -> Response:
-    return export_visits(request, start, end, visits_csv, "text/csv; charset=utf-8", "csv")
+    return export_visits(request, start, end, "csv")
 
 
 @router.get("/reports/visits.xlsx")
 def export_xlsx(request: Request, start: str = "", end: str = "") -> Response:
-    return export_visits(request, start, end, visits_xlsx, XLSX, "xlsx")
+    return export_visits(request, start, end, "xlsx")
 
 
-def export_visits(
-    request: Request,
-    start: str,
-    end: str,
-    write: Callable[..., bytes],
-    media: str,
-    suffix: str,
-) -> Response:
-    """The period's visit report as a download (?from=YYYY-MM-DD&to=YYYY-MM-DD)."""
+@router.get("/reports/visits.pdf")
+def export_pdf(request: Request, start: str = "", end: str = "") -> Response:
+    return export_visits(request, start, end, "pdf")
+
+
+def export_visits(request: Request, start: str, end: str, suffix: str) -> Response:
+    """The period's report for the Dinas as a download (?from=YYYY-MM-DD&to=YYYY-MM-DD):
+    the same tables as PDF, XLSX or CSV."""
     console = console_of(request)
     chosen = export(
         request, request.query_params.get("from", start), request.query_params.get("to", end)
@@ -180,8 +189,104 @@ def export_visits(
     if isinstance(chosen, Response):
         return chosen
     period, language = chosen
+    t = translator(language)
+    guest_fields = console.settings.guests.fields
+    keys = list(dict.fromkeys([*console.choice_keys, *(f.key for f in guest_fields)]))
     with read_session(console.engine) as session:
-        report = visit_report(session, period, console.choice_keys, console.timezone)
-    fields, library = console.settings.guestbook.fields, console.settings.library.name
-    data = write(report, fields, library, language, translator(language))
-    return download(data, media, f"kunjungan-{period.first}-{period.last}.{suffix}")
+        report = visit_report(session, period, keys, console.timezone)
+    library = console.settings.library
+    tables: DinasReport = dinas_report(
+        report,
+        console.settings.guestbook.fields,
+        guest_fields,
+        library.name,
+        language,
+        t,
+        every_day=suffix != "pdf",
+    )
+    name = f"kunjungan-{period.first}-{period.last}.{suffix}"
+    if suffix == "pdf":
+        data = report_pdf(tables, library, console.today(), language, t)
+        return download(data, PDF, name)
+    if suffix == "xlsx":
+        return download(visits_xlsx(tables), XLSX, name)
+    return download(visits_csv(tables), "text/csv; charset=utf-8", name)
+
+
+@router.get("/reports/skm")
+def skm_page(
+    request: Request,
+    period: str = "month",
+    date: str = "",
+    start: str = "",
+    end: str = "",
+) -> Response:
+    """The satisfaction survey of a period: the IKM, its grade, the elements (weakest first)."""
+    console = console_of(request)
+    staff = staff_of(console, request)
+    kind, chosen, error = chosen_period(console.today(), period, date, start, end)
+    language = language_of(request)
+    with read_session(console.engine) as session:
+        survey = skm_report(session, chosen)
+    tables = skm_dinas_report(
+        survey,
+        console.settings.guestbook.fields,
+        console.settings.guests.fields,
+        console.settings.library.name,
+        language,
+        translator(language),
+    )
+    return render(
+        console,
+        request,
+        "skm.html",
+        staff,
+        status=400 if error else 200,
+        error=error,
+        kind=kind,
+        periods=PERIODS,
+        chosen=chosen,
+        date=date or console.today().isoformat(),
+        start=start or chosen.first.isoformat(),
+        end=end or chosen.last.isoformat(),
+        survey=survey,
+        tables=tables,
+        cell=lambda value: cell_text(value, language, translator(language)),
+    )
+
+
+@router.get("/reports/skm.pdf")
+def skm_pdf(request: Request, start: str = "", end: str = "") -> Response:
+    return export_skm(request, start, end, "pdf")
+
+
+@router.get("/reports/skm.xlsx")
+def skm_xlsx(request: Request, start: str = "", end: str = "") -> Response:
+    return export_skm(request, start, end, "xlsx")
+
+
+def export_skm(request: Request, start: str, end: str, suffix: str) -> Response:
+    """The period's survey report, with the kop and the signatory (PDF) or as XLSX."""
+    console = console_of(request)
+    chosen = export(
+        request, request.query_params.get("from", start), request.query_params.get("to", end)
+    )
+    if isinstance(chosen, Response):
+        return chosen
+    period, language = chosen
+    t = translator(language)
+    with read_session(console.engine) as session:
+        survey = skm_report(session, period)
+    library = console.settings.library
+    tables = skm_dinas_report(
+        survey,
+        console.settings.guestbook.fields,
+        console.settings.guests.fields,
+        library.name,
+        language,
+        t,
+    )
+    name = f"skm-{period.first}-{period.last}.{suffix}"
+    if suffix == "pdf":
+        return download(report_pdf(tables, library, console.today(), language, t), PDF, name)
+    return download(visits_xlsx(tables), XLSX, name)

@@ -57,6 +57,7 @@ from kiosk.backend.reports.visits import answer_values
 from kiosk.cards import CardReader, NotAMemberCard
 from kiosk.config import Settings
 from kiosk.protocol import (
+    COUNTER_KIOSK_ID,
     CheckinResponse,
     Credential,
     LookupResponse,
@@ -352,7 +353,11 @@ class CheckinDesk:
             )
         response = CheckinResponse(visit=visit, credential=credential)
         body = response.model_dump_json()
-        counted = self.library.counted(desk, entry.member_id, occurred_at)
+        # A credential issued at the service counter is no guestbook visit: kept, not counted
+        # (nor written to the library's guestbook); the reports count it on its own line.
+        counted = request.kiosk_id != COUNTER_KIOSK_ID and self.library.counted(
+            desk, entry.member_id, occurred_at
+        )
         if counted:
             self.library.member_visit(desk, request, entry.member_id, occurred_at, now)
         local = occurred_at.astimezone(self.timezone)

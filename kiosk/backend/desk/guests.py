@@ -51,18 +51,19 @@ class GuestDesk:
             if request.want_internet:
                 self._reserve_voucher(session, row, now)
             session.add(row)
-            if request.group_size == 1:  # a group belongs in INLISLite's groupguesses: not yet
-                self.desk.library.visit_recorded(
-                    session,
-                    client_ref=row.client_ref,
-                    member_id=None,
-                    name=row.name,
-                    institution=row.institution or None,
-                    occurred_at=row.occurred_at,
-                    kiosk_id=row.kiosk_id,
-                    answers=request.answers,
-                    now=now,
-                )
+            # A group: one row of INLISLite's groupguesses (SLiMS: one visitor_count row).
+            self.desk.library.visit_recorded(
+                session,
+                client_ref=row.client_ref,
+                member_id=None,
+                name=row.name,
+                institution=row.institution or None,
+                occurred_at=row.occurred_at,
+                kiosk_id=row.kiosk_id,
+                answers=request.answers,
+                now=now,
+                group_size=request.group_size,
+            )
             session.flush()
             row_id = row.id
             network = _network(row)

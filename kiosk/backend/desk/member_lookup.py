@@ -119,13 +119,14 @@ class LibraryDesk:
         kiosk_id: str,
         answers: dict[str, Any],
         now: dt.datetime,
+        group_size: int = 1,
     ) -> None:
         """Queue the visit for the library's guestbook, in the visit's own transaction.
-        Guest visits (member_id None) go through here too."""
+        Guest visits (member_id None) and groups (group_size > 1) go through here too."""
         if not self.record_visits or self.source is None:
             return
         local = occurred_at.astimezone(self.timezone).replace(tzinfo=None, microsecond=0)
-        visit = LibraryVisit(member_id, name, institution, local, kiosk_id, answers)
+        visit = LibraryVisit(member_id, name, institution, local, kiosk_id, answers, group_size)
         writeback.enqueue(session, self.source.name, client_ref, visit, now)
 
     def state(self) -> str | None:

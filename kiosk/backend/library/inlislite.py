@@ -1,5 +1,5 @@
-"""INLISLite v3 adapter: members from `members`, kiosk visits into `memberguesses` with the
-guestbook answers mapped to INLISLite's master ids (explicit Core tables, used columns only)."""
+"""INLISLite v3 adapter: members from `members`, visits into `memberguesses` (groups into
+`groupguesses`) with answers mapped to INLISLite's master ids (Core tables, used columns only)."""
 
 from __future__ import annotations
 
@@ -50,6 +50,25 @@ GUESTS = sa.Table(
     sa.Column("CreateDate", sa.DateTime),
     sa.Column("CreateTerminal", sa.String(100)),
 )
+
+GROUPS = sa.Table(
+    "groupguesses",
+    sa.MetaData(),
+    sa.Column("ID", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("NamaKetua", sa.String(255)),
+    sa.Column("AsalInstansi", sa.String(255)),
+    sa.Column("AlamatInstansi", sa.String(255)),
+    sa.Column("CountPersonel", sa.Integer),
+    sa.Column("CountLaki", sa.Integer),
+    sa.Column("CountPerempuan", sa.Integer),
+    sa.Column("TujuanKunjungan_ID", sa.Integer),
+    sa.Column("Location_ID", sa.Integer),
+    sa.Column("Information", sa.String(255)),
+    sa.Column("CreateDate", sa.DateTime),
+    sa.Column("CreateTerminal", sa.String(100)),
+)
+# jenis_kelamin ids of CountLaki and CountPerempuan.
+MALE_ID, FEMALE_ID = 1, 2
 
 
 class InlisliteSource:
@@ -106,7 +125,49 @@ class InlisliteSource:
             "CreateTerminal": storable_text(f"kiosk:{visit.kiosk_id}", CHARSET, 100),
         }
 
+    def group_row(self, visit: LibraryVisit) -> dict[str, object]:
+        """The groupguesses row: the leader, the institution, the head count, and per gender
+        the count_<choice> answers through [members.inlislite] gender_ids (NULL: not asked)."""
+        s = self.settings
+        per_gender: dict[int, int] = {}
+        for key, value in visit.answers.items():
+            gender_id = s.gender_ids.get(key.removeprefix("count_"))
+            if key.startswith("count_") and isinstance(value, int) and gender_id is not None:
+                per_gender[gender_id] = per_gender.get(gender_id, 0) + value
+        purpose = visit.answers.get(s.purpose_field)
+        institution = (visit.institution or "")[:255]
+        return {
+            "NamaKetua": visit.name[:255],
+            "AsalInstansi": institution,
+            "AlamatInstansi": "",  # required by INLISLite's form; the kiosk does not ask it
+            "CountPersonel": visit.group_size,
+            "CountLaki": per_gender.get(MALE_ID) if per_gender else None,
+            "CountPerempuan": per_gender.get(FEMALE_ID) if per_gender else None,
+            "TujuanKunjungan_ID": s.purpose_ids.get(purpose) if isinstance(purpose, str) else None,
+            "Location_ID": s.location_id,
+            "Information": None,
+            "CreateDate": visit.checkin_at,
+            "CreateTerminal": f"kiosk:{visit.kiosk_id}"[:100],
+        }
+
+    def write_group(self, visit: LibraryVisit) -> bool:
+        values = self.group_row(visit)
+        # The same leader of the same institution at the same second is the same group.
+        same = sa.select(GROUPS.c.ID).where(
+            GROUPS.c.NamaKetua == values["NamaKetua"],
+            GROUPS.c.AsalInstansi == values["AsalInstansi"],
+            GROUPS.c.CreateDate == visit.checkin_at,
+        )
+        with self.engine.connect() as connection:
+            if connection.execute(same.limit(1)).first() is not None:
+                return False
+            connection.execute(sa.insert(GROUPS).values(**values))
+            connection.commit()
+        return True
+
     def write_visit(self, visit: LibraryVisit) -> bool:
+        if visit.group_size > 1:
+            return self.write_group(visit)
         values = self.guest_row(visit)
         # No transaction assumed: the same member (or guest name) at the same second is the
         # same visit, so a retry after a lost answer writes nothing.

@@ -61,6 +61,8 @@ class LibraryVisit:
     checkin_at: dt.datetime  # naive, the library's wall time, whole seconds
     kiosk_id: str
     answers: dict[str, Any]
+    # A group (rombongan) of this many people led by `name` (1: one person).
+    group_size: int = 1
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,7 @@ def enqueue(
         "checkin_at": visit.checkin_at.isoformat(),
         "kiosk_id": visit.kiosk_id,
         "answers": visit.answers,
+        "group_size": visit.group_size,
     }
     session.add(
         WritebackRow(
@@ -62,6 +63,7 @@ def _visit(row: WritebackRow) -> LibraryVisit:
         checkin_at=dt.datetime.fromisoformat(data["checkin_at"]),
         kiosk_id=data["kiosk_id"],
         answers=data["answers"],
+        group_size=int(data.get("group_size", 1)),  # queued before groups were written
     )
 
 

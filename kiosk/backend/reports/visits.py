@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -12,8 +13,11 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from kiosk.backend.db import GuestVisitRow, VisitAnswerRow, VisitRow
+from kiosk.protocol import COUNTER_KIOSK_ID
 
 MAX_PERIOD_DAYS = 3700
+# The guest field whose choices a group's count_<choice> answers (people per gender) fill.
+GENDER_KEY = "gender"
 
 
 class BadPeriod(ValueError):
@@ -80,6 +84,16 @@ class VisitReport:
     guests_by_day: Counter[dt.date] = field(default_factory=Counter)
     groups_by_day: Counter[dt.date] = field(default_factory=Counter)
     group_people_by_day: Counter[dt.date] = field(default_factory=Counter)
+    # Guests' answers per field, and groups' answers per field weighted by their people (a
+    # group's gender: its count_<choice> answers).
+    guest_answers: dict[str, Counter[str]] = field(default_factory=dict)
+    group_answers: dict[str, Counter[str]] = field(default_factory=dict)
+    # The internet service: members' credentials made at a kiosk, shown again, guests'
+    # vouchers, and credentials staff issued at the service counter (no guestbook visit).
+    credentials_issued: int = 0
+    credentials_shown_again: int = 0
+    guest_vouchers: int = 0
+    counter_issues: int = 0
 
     @property
     def visitors(self) -> int:
@@ -104,6 +118,7 @@ def visit_report(
         VisitRow.local_day >= period.first,
         VisitRow.local_day <= period.last,
         VisitRow.counted.is_not(False),
+        VisitRow.kiosk_id != COUNTER_KIOSK_ID,  # rows from before counter issues were kept out
     )
     grouped = session.execute(
         sa.select(VisitRow.local_day, VisitRow.local_hour, VisitRow.kiosk_id, sa.func.count())
@@ -120,6 +135,7 @@ def visit_report(
         report.by_kiosk[kiosk_id] += count
     if timezone is not None:
         _count_guests(session, report, timezone)
+    _count_internet(session, report)
     for key in fields:
         per_value: Counter[str] = Counter()
         per_day: Counter[tuple[dt.date, str]] = Counter()
@@ -141,27 +157,94 @@ def visit_report(
 
 
 def _count_guests(session: Session, report: VisitReport, timezone: ZoneInfo) -> None:
-    """Guests and groups of the period per local day, apart from members' visits (the
-    guest_visits table is small and keeps only the instant, so the day is found here)."""
+    """Guests and groups of the period per local day and per answer, apart from members'
+    visits (the guest_visits table is small and keeps only the instant, so the day is found
+    here)."""
     start = dt.datetime.combine(report.period.first, dt.time(), tzinfo=timezone)
     end = dt.datetime.combine(report.period.last + dt.timedelta(days=1), dt.time(), tzinfo=timezone)
     rows = session.execute(
-        sa.select(GuestVisitRow.occurred_at, GuestVisitRow.group_size).where(
-            GuestVisitRow.occurred_at >= start, GuestVisitRow.occurred_at < end
-        )
+        sa.select(
+            GuestVisitRow.occurred_at,
+            GuestVisitRow.group_size,
+            GuestVisitRow.answers,
+            GuestVisitRow.username,
+        ).where(GuestVisitRow.occurred_at >= start, GuestVisitRow.occurred_at < end)
     )
-    for occurred_at, size in rows:
+    parsed: dict[str, dict[str, Any]] = {}  # guests' answers repeat: each text parsed once
+    for occurred_at, size, answers_json, username in rows:
         if occurred_at.tzinfo is None:  # SQLite hands back naive UTC
             occurred_at = occurred_at.replace(tzinfo=dt.UTC)
         day = occurred_at.astimezone(timezone).date()
+        answers = parsed.get(answers_json)
+        if answers is None:
+            answers = parsed[answers_json] = _answers_of(answers_json)
+        if username:
+            report.guest_vouchers += 1
         if size > 1:
             report.groups += 1
             report.group_people += int(size)
             report.groups_by_day[day] += 1
             report.group_people_by_day[day] += int(size)
+            _add_group_answers(report.group_answers, answers, int(size))
         else:
             report.guests += 1
             report.guests_by_day[day] += 1
+            for key, value in answers.items():
+                if isinstance(value, str) and value:
+                    report.guest_answers.setdefault(key, Counter())[value] += 1
+
+
+def _answers_of(text: str | None) -> dict[str, Any]:
+    try:
+        answers = json.loads(text or "{}")
+    except ValueError:
+        return {}
+    return answers if isinstance(answers, dict) else {}
+
+
+def _add_group_answers(into: dict[str, Counter[str]], answers: dict[str, Any], size: int) -> None:
+    """A group's choice answers count for every one of its people; its count_<choice>
+    answers (people per gender) count as that many people of the gender field."""
+    for key, value in answers.items():
+        if key.startswith("count_") and isinstance(value, int) and value > 0:
+            into.setdefault(GENDER_KEY, Counter())[key.removeprefix("count_")] += value
+        elif isinstance(value, str) and value:
+            into.setdefault(key, Counter())[value] += size
+
+
+def _count_internet(session: Session, report: VisitReport) -> None:
+    """Credentials of the period: made at a kiosk, shown again, and issued at the counter."""
+    period = report.period
+    at_counter = VisitRow.kiosk_id == COUNTER_KIOSK_ID
+    given = VisitRow.credential_id.is_not(None)
+    row = session.execute(
+        sa.select(
+            sa.func.sum(sa.case((sa.and_(at_counter, given), 1), else_=0)),
+            sa.func.sum(
+                sa.case(
+                    (
+                        sa.and_(
+                            ~at_counter,
+                            given,
+                            VisitRow.counted.is_not(False),
+                            VisitRow.credential_reused.is_(False),
+                        ),
+                        1,
+                    ),
+                    else_=0,
+                )
+            ),
+            sa.func.sum(
+                sa.case(
+                    (sa.and_(~at_counter, given, VisitRow.credential_reused.is_(True)), 1),
+                    else_=0,
+                )
+            ),
+        ).where(VisitRow.local_day >= period.first, VisitRow.local_day <= period.last)
+    ).one()
+    report.counter_issues = int(row[0] or 0)
+    report.credentials_issued = int(row[1] or 0)
+    report.credentials_shown_again = int(row[2] or 0)
 
 
 def answer_values(visit_id: int, answers: dict[str, Any], day: dt.date) -> list[dict[str, Any]]:

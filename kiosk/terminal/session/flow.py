@@ -31,6 +31,7 @@ from kiosk.terminal.session.patron_session import (
     State,
     View,
 )
+from kiosk.terminal.session.survey_flow import SurveyEntry
 
 # Journey numbers are unique in the process, also across a Flow rebuilt by a config
 # reload, so an answer still in flight can never be taken for a later patron's.
@@ -44,7 +45,7 @@ _CARD_SESSION = frozenset(
 )
 
 
-class Flow(KeypadEntry, BirthDateEntry, GuestJourney):
+class Flow(KeypadEntry, BirthDateEntry, GuestJourney, SurveyEntry):
     """The patron session. Call the event methods; read `view`; run the returned commands."""
 
     def __init__(
@@ -240,6 +241,7 @@ class Flow(KeypadEntry, BirthDateEntry, GuestJourney):
     def checkin_succeeded(self, journey: int, credential: Credential | None) -> list[Command]:
         if not self._current(journey, State.checking_in):
             return []
+        self._keep_survey_profile(self._journey.answers, self._journey.card)
         self._journey.answers = {}
         if credential is None:
             self._enter(State.thanks)
@@ -349,6 +351,7 @@ class Flow(KeypadEntry, BirthDateEntry, GuestJourney):
             self._ended_until = self._now() + self._timeouts.same_card
         self._journey = Journey(number=self._journey.number)
         self._pending_body = None
+        self._survey, self._survey_profile, self._survey_who = None, None, ""
         if self._out_of_service:
             self._state = State.out_of_service
             self._deadline = float("inf")
@@ -364,7 +367,13 @@ class Flow(KeypadEntry, BirthDateEntry, GuestJourney):
         self._changed()
 
     def _touch(self) -> None:
-        if self._state in (State.guestbook, State.keypad, State.guest, State.birth_date):
+        if self._state in (
+            State.guestbook,
+            State.keypad,
+            State.guest,
+            State.birth_date,
+            State.survey,
+        ):
             self._deadline = self._now() + self._timeout_for(self._state)
         self._changed()
 
@@ -381,6 +390,7 @@ class Flow(KeypadEntry, BirthDateEntry, GuestJourney):
             State.credentials: t.credentials,
             State.thanks: t.thanks,
             State.notice: t.notice,
+            State.survey: t.guestbook,
         }.get(state, float("inf"))
 
     def _changed(self) -> None:

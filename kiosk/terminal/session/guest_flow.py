@@ -38,6 +38,7 @@ class GuestJourney:
         def _show_notice(self, notice: Notice) -> None: ...
         def _current(self, journey: int, state: State) -> bool: ...
         def _new_journey(self) -> None: ...
+        def _keep_survey_profile(self, answers: dict[str, str], who: str) -> None: ...
 
     def guest_open(self, group: bool = False, gender_keys: Sequence[str] = ()) -> list[Command]:
         """ "Bukan anggota?" on Welcome or on "card not recognised": the form of one visitor
@@ -155,6 +156,8 @@ class GuestJourney:
     def guest_succeeded(self, journey: int, credential: Credential | None) -> list[Command]:
         if not self._current(journey, State.sending_guest):
             return []
+        entry = self._journey.guest
+        self._keep_survey_profile(entry.answers, f"{entry.name}\n{entry.institution}")
         self._journey.guest = GuestEntry()
         if credential is None:
             self._enter(State.thanks)

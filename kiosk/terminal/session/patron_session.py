@@ -26,6 +26,7 @@ class State(StrEnum):
     guest = "guest"  # a non-member or a group leader fills in the guest form
     sending_guest = "sending_guest"
     out_of_service = "out_of_service"
+    survey = "survey"  # the optional satisfaction survey (SKM), one element per page
 
 
 class Notice(StrEnum):
@@ -69,10 +70,10 @@ class Checkin:
 
 @dataclass(frozen=True)
 class QueueVisit:
-    """Keep the guestbook entry in the outbox; it goes to POST /visits later."""
+    """Keep the guestbook entry (or a survey) in the outbox; it goes to POST /visits later."""
 
     journey: int
-    body: protocol.VisitRequest | protocol.GuestVisitRequest
+    body: protocol.VisitRequest | protocol.GuestVisitRequest | protocol.SatisfactionRequest
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,8 @@ from kiosk.terminal.journey import JourneyRunner
 from kiosk.terminal.services import Services
 from kiosk.terminal.session.flow import Flow
 from kiosk.terminal.session.patron_session import Command, State
+from kiosk.terminal.session.survey import SurveyPolicy
+from kiosk.terminal.state import survey_policy
 from kiosk.terminal.ui import theme
 from kiosk.terminal.ui.i18n import LANGUAGES, translate
 from kiosk.terminal.ui.kv import load_kv
@@ -47,6 +49,7 @@ class KioskApp(App):
     can_submit = BooleanProperty(False)
     staff_screen = BooleanProperty(False)  # the PIN pad or maintenance is showing
     guest_journey = NumericProperty(-1)  # the last journey that was a guest's (thanks words)
+    survey_offer = BooleanProperty(False)  # thanks/credentials: "Bantu kami meningkatkan layanan"
     # A property, so every kv rule that shows a setting follows a config reload.
     settings = ObjectProperty(None)
 
@@ -79,7 +82,7 @@ class KioskApp(App):
         self.journey_log: list[tuple[float, str]] = []  # (monotonic, state): benchmarks, tests
 
     def _new_flow(self, settings: Settings) -> Flow:
-        return Flow(
+        flow = Flow(
             settings.guestbook.fields,
             settings.kiosk.timeouts,
             settings.kiosk.kiosk_id,
@@ -89,6 +92,14 @@ class KioskApp(App):
             guest_fields=settings.guests.fields,
             guest_internet=settings.guests.internet == "voucher",
         )
+        flow.survey_policy = survey_policy(settings, self.services.state)
+        flow.on_survey_asked = self._survey_asked
+        return flow
+
+    def _survey_asked(self, policy: SurveyPolicy) -> None:
+        state = self.services.state
+        if state is not None:
+            state.update(skm_asked=dict(policy.asked))
 
     # ------------------------------------------------------------- build
 
@@ -254,6 +265,7 @@ class KioskApp(App):
         if not hasattr(self, "manager"):
             return
         self.can_submit = self.flow.can_submit()
+        self.survey_offer = self.flow.survey_offered()
         self.seconds_left = int(min(self.flow.seconds_left(), 9999))
         if self.manager.current in ("pin", "maintenance"):
             return
@@ -284,6 +296,10 @@ class KioskApp(App):
         """ "Bukan anggota?" (on Welcome or on "card not recognised"): the visitor's form, for
         one person; its "Rombongan" switch makes it a group's."""
         self.act(self.flow.guest_open)
+
+    def open_survey(self) -> None:
+        """ "Bantu kami meningkatkan layanan" on thanks or the credential screen."""
+        self.act(self.flow.survey_start)
 
     def open_pin(self) -> None:
         """The hidden gesture was made: ask for the staff PIN."""

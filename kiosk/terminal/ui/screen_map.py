@@ -21,6 +21,7 @@ SCREEN_FOR_STATE = {
     State.thanks: "thanks",
     State.notice: "notice",
     State.out_of_service: "out_of_service",
+    State.survey: "survey",
 }
 
 
@@ -34,6 +35,7 @@ def build_screens(settings: Settings) -> dict[str, Any]:
         keypad,
         maintenance,
         message,
+        survey,
         welcome,
     )
 
@@ -46,6 +48,7 @@ def build_screens(settings: Settings) -> dict[str, Any]:
         credentials,
         message,
         maintenance,
+        survey,
     ):
         load_kv(str(module.__file__))
     return {
@@ -59,6 +62,7 @@ def build_screens(settings: Settings) -> dict[str, Any]:
         "thanks": message.ThanksScreen(),
         "notice": message.NoticeScreen(),
         "out_of_service": message.OutOfServiceScreen(),
+        "survey": survey.SurveyScreen(),
         "pin": maintenance.PinScreen(),
         "maintenance": maintenance.MaintenanceScreen(),
     }

@@ -54,6 +54,7 @@ OPERATIONS = [
     "POST /api/v1/checkins",
     "POST /api/v1/visits",
     "POST /api/v1/guest-visits",
+    "POST /api/v1/satisfaction",
     "GET /api/v1/stats/today",
     "POST /api/v1/kiosks/heartbeat",
 ]

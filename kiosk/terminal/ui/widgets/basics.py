@@ -73,6 +73,7 @@ class MessageLayout(BoxLayout):
     button = StringProperty("")
     action = StringProperty("cancel")  # the flow event the button sends
     second = StringProperty("")  # a second way on: "Bukan anggota?" (the guest choice)
+    second_action = StringProperty("open_guest_form")  # the app method the second calls
 
 
 class HoldArea(Widget):
