@@ -83,3 +83,12 @@ def test_audit_details_read_as_words_in_the_pages_language() -> None:
     )
     in_english = readable("anggota baru.csv: added=3 updated=0", translator("en"))
     assert in_english == "anggota baru.csv: added 3, updated 0"
+
+
+def test_a_group_of_one_person_reads_as_one_person_in_english() -> None:
+    from kiosk.backend.console.i18n import translator
+
+    english, indonesian = translator("en"), translator("id")
+    assert english("reports.groups", n=1) == "Groups (1 person)"
+    assert english("today.groups", n=25) == "groups (25 people)"
+    assert indonesian("reports.groups", n=1) == "Rombongan (1 orang)"
