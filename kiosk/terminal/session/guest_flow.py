@@ -64,7 +64,10 @@ class GuestJourney:
         j = self._journey
         entry = j.guest
         entry.group = group
-        entry.group_size = 2 if group else 1
+        if not group and entry.editing == "group_size":
+            entry.editing = "name"
+        # A group's size is typed on page 1, never a default that a group of 25 overlooks.
+        entry.group_size = 0 if group else 1
         entry.gender_counts = dict.fromkeys(gender_keys, 0) if group else {}
         if entry.gender_counts:
             entry.group_size = 0
@@ -85,9 +88,13 @@ class GuestJourney:
         return []
 
     def guest_edit(self, which: str) -> list[Command]:
-        """Which text the keyboard types into: "name" or "institution"."""
+        """Which text the keyboard types into: "name", "institution" or "group_size"."""
         entry = self._guest()
-        if entry is not None and which in ("name", "institution"):
+        if entry is not None and which == "group_size" and entry.group:
+            entry.editing = which
+            entry.group_size = 0 if not entry.gender_counts else entry.group_size
+            self._touch()
+        elif entry is not None and which in ("name", "institution"):
             entry.editing = which
             text = entry.name if which == "name" else entry.institution
             entry.shift = text == "" or text.endswith(" ")
@@ -155,6 +162,8 @@ class GuestJourney:
     def guest_succeeded(self, journey: int, credential: Credential | None) -> list[Command]:
         if not self._current(journey, State.sending_guest):
             return []
+        # The thank-you greets the visitor by the name they typed (shortened, on a public screen).
+        self._journey.member_name = guest_entry.short_name(self._journey.guest.name)
         self._journey.guest = GuestEntry()
         if credential is None:
             self._enter(State.thanks)

@@ -159,14 +159,18 @@ class KioskApp(App):
         self.flow.touch()
         self._view_changed(self.flow.view)
 
-    def local_time(self, moment: dt.datetime) -> str:
+    def local_time(self, moment: dt.datetime, language: str | None = None) -> str:
+        """The library's clock time, with the day and the month in words when not today
+        ("9 Desember 04:38": "9/12" reads as 12 September in English)."""
         zone = ZoneInfo(self.settings.backend.timezone)
         local = moment.astimezone(zone)
         today = dt.datetime.now(zone).date()
         clock = local.strftime("%H:%M")
         if local.date() == today:
             return clock
-        return f"{local.day:d}/{local.month:d} {clock}"
+        language = language or self.language
+        month = self.tr("date.months", language).split()[local.month - 1]
+        return f"{self.tr('date.day_month', language, day=local.day, month=month)} {clock}"
 
     # ------------------------------------------------------------ events
 

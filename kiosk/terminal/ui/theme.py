@@ -25,10 +25,12 @@ ON_PRIMARY = "#FFFFFF"
 ACCENT = "#F2B33D"  # guide frame and read box on the camera view (not used for text)
 DANGER = "#A4262C"  # notices that stop the patron
 SUCCESS = "#1B6E3C"
+SUCCESS_BG = "#E2F1E6"  # the internet panel when it is on
 WARNING_BG = "#FFF1CC"  # banner background
 WARNING_INK = "#5C3D00"
 OVERLAY = "#1C2730"
 TILE_EDGE = "#8FA3AE"  # outlines: a credential group's tile, a disabled button (not text)
+CHIP_EDGE = "#4A5863"  # an unselected answer's edge: 3:1 or more against paper (WCAG 1.4.11)
 DISABLED_BG = "#E1E6E9"  # a button that cannot be pressed yet
 DISABLED_INK = MUTED
 
@@ -42,6 +44,7 @@ CONTRAST_PAIRS = [
     (ON_PRIMARY, DANGER),
     (ON_PRIMARY, SUCCESS),
     (WARNING_INK, WARNING_BG),
+    (SUCCESS, SUCCESS_BG),
     (ON_PRIMARY, OVERLAY),
     (DISABLED_INK, DISABLED_BG),
 ]

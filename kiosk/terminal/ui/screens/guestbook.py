@@ -88,6 +88,9 @@ class GuestbookScreen(PatronForm):
     prefilled = BooleanProperty(False)
     # Labels of the required fields still unanswered: what "Kirim" is waiting for.
     missing = ListProperty([])
+    want_internet = BooleanProperty(False)  # the internet panel's state, as it reads
+    # The purpose chip "Internet" is chosen while internet is off: the panel says how to get it.
+    purpose_internet = BooleanProperty(False)
 
     def __init__(self, fields, **kwargs):
         super().__init__(**kwargs)
@@ -111,6 +114,8 @@ class GuestbookScreen(PatronForm):
             for f in self.fields
             if f.required and not view.answers.get(f.key)
         ]
+        self.want_internet = bool(view.internet_allowed and view.want_internet)
+        self.purpose_internet = "internet" in view.answers.values()
         for key, row in self._rows.items():
             row.value = view.answers.get(key, "")
             chips = row.ids.get("chips")
