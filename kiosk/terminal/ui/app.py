@@ -32,6 +32,7 @@ from kiosk.terminal.ui.screen_map import SCREEN_FOR_STATE, build_screens
 from kiosk.terminal.ui.sound import Beeper
 
 log = logging.getLogger("kiosk.ui")
+ENLARGED = 1.5  # "Aa": text half as large again (issue 30)
 
 
 class KioskRoot(BoxLayout):
@@ -41,7 +42,10 @@ class KioskRoot(BoxLayout):
 class KioskApp(App):
     language = StringProperty("id")
     landscape = BooleanProperty(True)
-    u = NumericProperty(1.0)  # type scale: shorter window side / 1080
+    u = NumericProperty(1.0)  # layout scale: shorter window side / 1080
+    # "Aa": every text half as large again for this patron (reset when the session ends).
+    text_scale = NumericProperty(1.0)
+    t = NumericProperty(1.0)  # type scale: u * text_scale (every font size in the .kv files)
     touch = NumericProperty(88)  # smallest touch target, px (>= 15 mm)
     seconds_left = NumericProperty(0)
     can_submit = BooleanProperty(False)
@@ -154,6 +158,18 @@ class KioskApp(App):
         """In kv, pass app.language so the text follows the language toggle."""
         return translate(key, language or self.language, **values)
 
+    def toggle_text_size(self) -> None:
+        """The top bar's "Aa": normal text, or half as large again; the screens reflow."""
+        self.text_scale = ENLARGED if self.text_scale == 1.0 else 1.0
+        self.flow.touch()
+        self._view_changed(self.flow.view)
+
+    def on_text_scale(self, *_args: Any) -> None:
+        self.t = self.u * self.text_scale
+
+    def on_u(self, *_args: Any) -> None:
+        self.t = self.u * self.text_scale
+
     def toggle_language(self) -> None:
         self.language = "en" if self.language == "id" else "id"
         self.flow.touch()
@@ -248,8 +264,9 @@ class KioskApp(App):
 
     def _view_changed(self, view: Any) -> None:
         if view.state is State.idle and self.journey_log and self.journey_log[-1][1] != "idle":
-            # A patron's session ended: the next one starts in the default language.
+            # A patron's session ended: the next one starts in the default language and size.
             self.language = self.default_language()
+            self.text_scale = 1.0
         if view.state is State.guest:
             self.guest_journey = view.journey
         self.journey_log.append((time.monotonic(), view.state.value))

@@ -58,7 +58,7 @@ class GuestScreen(PatronForm):
         super().__init__(**kwargs)
         self.who = GuestWho(screen=self)
         self.answers = GuestAnswers(screen=self)
-        self._built_for: tuple[int, str] | None = None
+        self._built_for: tuple[int, str, float] | None = None
         self._built_group = False  # the answers page was drawn for a group
         self._rows: dict[str, FieldRow] = {}
         self.steppers: dict[str, CountStepper] = {}
@@ -80,9 +80,12 @@ class GuestScreen(PatronForm):
             self.page = "who"
             self._place_page()
         self.group = entry.group
-        if self._built_for != (view.journey, app.language) or self._built_group != entry.group:
+        if (
+            self._built_for != (view.journey, app.language, app.t)
+            or self._built_group != entry.group
+        ):
             self._build(app, entry)
-            self._built_for, self._built_group = (view.journey, app.language), entry.group
+            self._built_for, self._built_group = (view.journey, app.language, app.t), entry.group
         self._update(app, view, entry)
 
     def _update(self, app: Any, view: Any, entry: Any) -> None:
@@ -133,7 +136,7 @@ class GuestScreen(PatronForm):
                     size_hint_y=None,
                     height=app.touch * 1.1,
                     spacing=10 * u,
-                    font_px=40 * u,
+                    font_px=40 * app.t,
                     unit=unit,
                     minimum=0,
                     maximum=app.settings.guests.max_group_size,
@@ -152,7 +155,7 @@ class GuestScreen(PatronForm):
             if field.kind == "choice":
                 chips = ChoiceChips(
                     choices=[(c.key, c.label.get(language)) for c in field.choices],
-                    font_px=26 * u,
+                    font_px=30 * app.t,
                     chip_height=app.touch * 0.9,
                 )
                 chips.bind(

@@ -60,7 +60,7 @@ class PatronForm(KioskScreen):
     "still there?" watch, and no popup left over when the patron's screen goes."""
 
     still_there: TimeoutWatch
-    _built_for: tuple[int, str] | None = None  # (journey, language) the screen was drawn for
+    _built_for: tuple[int, str, float] | None = None  # (journey, language, type scale) drawn for
 
     def open_privacy(self) -> None:
         app = App.get_running_app()
@@ -95,7 +95,7 @@ class GuestbookScreen(PatronForm):
     def __init__(self, fields, **kwargs):
         super().__init__(**kwargs)
         self.fields = fields
-        self._built_for: tuple[int, str] | None = None
+        self._built_for: tuple[int, str, float] | None = None
         self._opened_for = -1
         self._rows: dict[str, FieldRow] = {}
         self.still_there = TimeoutWatch(lambda app: app.settings.kiosk.timeouts.guestbook)
@@ -106,9 +106,9 @@ class GuestbookScreen(PatronForm):
         if self._opened_for != view.journey:
             self._opened_for = view.journey
             self.prefilled = bool(view.answers) and not view.offline
-        if self._built_for != (view.journey, app.language):
+        if self._built_for != (view.journey, app.language, app.t):
             self._build(app)
-            self._built_for = (view.journey, app.language)
+            self._built_for = (view.journey, app.language, app.t)
         self.missing = [
             f.label.get(app.language)
             for f in self.fields
@@ -135,7 +135,7 @@ class GuestbookScreen(PatronForm):
             if field.kind == "choice":
                 chips = ChoiceChips(
                     choices=[(c.key, c.label.get(language)) for c in field.choices],
-                    font_px=26 * app.u,
+                    font_px=30 * app.t,  # answers larger than body text
                     chip_height=app.touch * 0.9,
                 )
                 chips.bind(

@@ -35,6 +35,7 @@ class NameKeyboard(BoxLayout):
     shift = BooleanProperty(True)
     caps = BooleanProperty(False)  # caps lock: its key is lit
     font_px = NumericProperty(34)
+    word_px = NumericProperty(27)  # "Huruf besar", "Hapus", "spasi": 24 px or more at 1080p
     key_spacing = NumericProperty(8)
     shift_label = StringProperty("Shift")
     caps_label = StringProperty("CAPS")
@@ -55,6 +56,9 @@ class NameKeyboard(BoxLayout):
             for key in row:
                 button = KeyButton(key=key, font_px=self.font_px)
                 button.size_hint_x = WIDTH.get(key, 1.0)
+                if key in WORD_KEYS:  # a word wraps inside its key rather than spill out
+                    button.halign = "center"
+                    button.bind(width=lambda b, w: setattr(b, "text_size", (w - 10, None)))
                 button.bind(on_release=lambda b: self.dispatch("on_key", b.key))
                 line.add_widget(button)
                 self.keys[key] = button
@@ -69,6 +73,7 @@ class NameKeyboard(BoxLayout):
             space_label=self._relabel,
             back_label=self._relabel,
             font_px=self._restyle,
+            word_px=self._restyle,
             key_spacing=self._restyle,
         )
         self._relabel()
@@ -95,8 +100,7 @@ class NameKeyboard(BoxLayout):
         for line in self._lines:
             line.spacing = self.key_spacing
         for key, button in self.keys.items():
-            # Word keys a little smaller than letters, never under the 24 px floor at 1080p.
-            button.font_px = self.font_px * (0.8 if key in WORD_KEYS else 1.0)
+            button.font_px = self.word_px if key in WORD_KEYS else self.font_px
 
     def on_key(self, key: str) -> None:
         pass
