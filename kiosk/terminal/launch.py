@@ -75,9 +75,7 @@ def window_geometry(
     """Fullscreen, or no window manager: the real screen's size from the first frame.
     Windowed (the demo on a desktop): a window that fits the screen it gets, in its
     orientation, centred on it."""
-    from kiosk.terminal.screen_size import screen_size, window_within
-
-    from kiosk.terminal.screen_size import window_manager_running
+    from kiosk.terminal.screen_size import screen_size, window_manager_running, window_within
 
     screen = screen_size()
     if screen is None:

@@ -32,6 +32,7 @@ class GuestJourney:
         _guest_fields: list[GuestbookField]
         _guest_internet: bool
         _pending_guest: protocol.GuestVisitRequest | None
+        _max_group: int
 
         def _enter(self, state: State) -> None: ...
         def _touch(self) -> None: ...
@@ -84,6 +85,8 @@ class GuestJourney:
         entry = self._guest()
         if entry is not None:
             guest_entry.press(entry, key)
+            if entry.editing == "group_size":
+                entry.group_size = min(entry.group_size, self._max_group)
             self._touch()
         return []
 

@@ -92,6 +92,7 @@ class KioskApp(App):
             card_check=CardReader(settings.cards.pattern).is_member_card,
             guest_fields=settings.guests.fields,
             guest_internet=settings.guests.internet == "voucher",
+            max_group_size=settings.guests.max_group_size,
         )
 
     # ------------------------------------------------------------- build

@@ -132,12 +132,21 @@ def test_every_patron_screen_is_readable(
     faults += check_screen(kiosk, tag, "keypad")
     kiosk.tap(keypad.ids.ok)
     kiosk.wait_screen("guestbook")
+    guestbook = app.screens["guestbook"]
     faults += check_screen(kiosk, tag, "guestbook")
-    kiosk.tap(kiosk.chip("purpose", "internet"))
-    kiosk.tap(kiosk.chip("occupation", "mahasiswa"))
-    kiosk.tap(kiosk.chip("education", "s1"))
+    for field, choice in (
+        ("purpose", "internet"),
+        ("occupation", "mahasiswa"),
+        ("education", "s1"),
+    ):
+        while kiosk.chip(field, choice).get_root_window() is None:
+            kiosk.tap(guestbook.ids.next_page)  # enlarged: the fields come in pages
+            faults += check_screen(kiosk, tag, f"guestbook-page-{guestbook.page + 1}")
+        kiosk.tap(kiosk.chip(field, choice))
+    while guestbook.page < guestbook.pages - 1:
+        kiosk.tap(guestbook.ids.next_page)
     faults += check_screen(kiosk, tag, "guestbook-answered")
-    kiosk.tap(app.screens["guestbook"].ids.submit)
+    kiosk.tap(guestbook.ids.submit)
     kiosk.type_birth_date("1708")
     faults += check_screen(kiosk, tag, "birth-date")
     kiosk.type_birth_date("2004")
