@@ -1,4 +1,5 @@
-"""What the kiosk must remember across restarts: out-of-service and the default language."""
+"""What the kiosk must remember across restarts: out-of-service, the default language and
+the high-contrast theme."""
 
 from __future__ import annotations
 
@@ -36,6 +37,10 @@ class KioskState:
     @property
     def language(self) -> str:
         return str(self._data.get("language") or "")
+
+    @property
+    def high_contrast(self) -> bool:
+        return bool(self._data.get("high_contrast"))
 
     def update(self, **values: Any) -> None:
         with self._lock:

@@ -15,7 +15,13 @@ from kivy.app import App
 from kivy.clock import Clock
 from kivy.core.window import Window
 from kivy.metrics import mm
-from kivy.properties import BooleanProperty, NumericProperty, ObjectProperty, StringProperty
+from kivy.properties import (
+    BooleanProperty,
+    DictProperty,
+    NumericProperty,
+    ObjectProperty,
+    StringProperty,
+)
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
@@ -53,6 +59,8 @@ class KioskApp(App):
     guest_journey = NumericProperty(-1)  # the last journey that was a guest's (thanks words)
     # A property, so every kv rule that shows a setting follows a config reload.
     settings = ObjectProperty(None)
+    high_contrast = BooleanProperty(False)  # staff's switch in maintenance (kiosk state)
+    palette = DictProperty(theme.palette(False))  # the colours every .kv rule reads
 
     def __init__(
         self,
@@ -123,6 +131,8 @@ class KioskApp(App):
         services = self.services
         self.language = self.default_language()
         if services.state is not None:
+            self.high_contrast = services.state.high_contrast
+        if services.state is not None:
             if services.state.out_of_service:
                 self.flow.set_out_of_service(True)
         if services.scanner is not None:
@@ -164,6 +174,10 @@ class KioskApp(App):
         self.text_scale = ENLARGED if self.text_scale == 1.0 else 1.0
         self.flow.touch()
         self._view_changed(self.flow.view)
+
+    def on_high_contrast(self, *_args: Any) -> None:
+        self.palette = theme.palette(self.high_contrast)
+        Window.clearcolor = theme.hex_colour(self.palette["PAPER"])
 
     def on_text_scale(self, *_args: Any) -> None:
         self.t = self.u * self.text_scale

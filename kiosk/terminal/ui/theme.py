@@ -49,6 +49,36 @@ CONTRAST_PAIRS = [
     (DISABLED_INK, DISABLED_BG),
 ]
 
+# The colours by name, as the .kv files read them (app.palette[...]): the normal theme, and
+# the high-contrast one staff switch on in maintenance (black on white, 7:1 or more).
+NORMAL = {
+    name: value
+    for name, value in globals().items()
+    if name.isupper() and isinstance(value, str) and value.startswith("#")
+}
+HIGH_CONTRAST = NORMAL | {
+    "PAPER": "#FFFFFF",
+    "SURFACE": "#FFFFFF",
+    "INK": "#000000",
+    "MUTED": "#000000",
+    "PRIMARY": "#002F47",
+    "DANGER": "#6B0010",
+    "SUCCESS": "#003D1A",
+    "SUCCESS_BG": "#FFFFFF",
+    "WARNING_BG": "#FFFFFF",
+    "WARNING_INK": "#000000",
+    "OVERLAY": "#000000",
+    "TILE_EDGE": "#000000",
+    "CHIP_EDGE": "#000000",
+    "DISABLED_BG": "#D9D9D9",
+    "DISABLED_INK": "#000000",
+}
+
+
+def palette(high_contrast: bool) -> dict[str, str]:
+    return dict(HIGH_CONTRAST if high_contrast else NORMAL)
+
+
 # Type scale, in pixels at the reference size (the shorter side of the window = 1080 px);
 # the app multiplies by `app.u` so 1280x800 and portrait 1080x1920 keep proportions.
 TYPE = {

@@ -93,13 +93,20 @@ def iter_parents(widget: Any) -> Iterator[Any]:
         node = node.parent
 
 
-CASES = [(size, language, scale) for size in SIZES for language in ("id", "en") for scale in (1, 2)]
+CASES = [
+    (size, language, enlarged, False)
+    for size in SIZES
+    for language in ("id", "en")
+    for enlarged in (False, True)
+] + [("landscape", "id", False, True), ("portrait", "en", True, True)]  # high contrast
 
 
 @pytest.mark.parametrize(
-    ("size", "language", "enlarged"),
-    [(s, lang, scale == 2) for s, lang, scale in CASES],
-    ids=[f"{s}-{lang}-{'aa' if scale == 2 else 'normal'}" for s, lang, scale in CASES],
+    ("size", "language", "enlarged", "high_contrast"),
+    CASES,
+    ids=[
+        f"{s}-{lang}-{'aa' if big else 'normal'}{'-hc' if hc else ''}" for s, lang, big, hc in CASES
+    ],
 )
 def test_every_patron_screen_is_readable(
     server: BackendServer,
@@ -108,12 +115,22 @@ def test_every_patron_screen_is_readable(
     size: str,
     language: str,
     enlarged: bool,
+    high_contrast: bool,
 ) -> None:
-    settings = settings_for(server, tmp_path / "k", kiosk={"language": language})
+    import json
+
+    from kiosk.terminal.ui import theme
+
+    data = tmp_path / "k"
+    if high_contrast:  # staff switched it on in maintenance (kept in the kiosk state)
+        data.mkdir(parents=True)
+        (data / "kiosk-state.json").write_text(json.dumps({"high_contrast": True}))
+    settings = settings_for(server, data, kiosk={"language": language})
     kiosk = start_kiosk(settings, size=SIZES[size])
     app = kiosk.app
-    tag = f"{size}-{language}-{'aa' if enlarged else 'normal'}"
+    tag = f"{size}-{language}-{'aa' if enlarged else 'normal'}{'-hc' if high_contrast else ''}"
     faults: list[str] = []
+    assert app.palette == theme.palette(high_contrast)
 
     def enlarge() -> None:
         # The patron taps "Aa" on the screen in front of them.

@@ -104,6 +104,7 @@ class GuestbookScreen(PatronForm):
         self._opened_for = -1
         self._rows: dict[str, FieldRow] = {}
         self._page_keys: list[list[str]] = []
+        self._last_heights: list[float] = []
         self.still_there = TimeoutWatch(lambda app: app.settings.kiosk.timeouts.guestbook)
         self._measure = Clock.create_trigger(self._paginate, 0.05)
         self.bind(size=lambda *_: self._show_all_then_measure())
@@ -166,14 +167,23 @@ class GuestbookScreen(PatronForm):
         for row in self._rows.values():
             box.add_widget(row)
         self.page, self.pages, self._page_keys = 0, 1, [list(self._rows)]
+        self._last_heights = []
         self._measure()
 
     def _paginate(self, *_args) -> None:
-        box = self.ids.fields
+        box = self.ids.fields.__self__  # the widget, not the kv id's weak proxy (for `is`)
         outer = box.parent
         if outer is None or not self._rows:
             return
+        # Measure only once the layout has settled: every row as wide as the box and the
+        # same heights twice running (chips wrap a frame after their row gets its width).
         others = [c for c in outer.children if c is not box and type(c).__name__ != "Widget"]
+        heights = [w.height for w in (*self._rows.values(), *others)] + [outer.height]
+        settled = all(abs(row.width - box.width) < 1 for row in self._rows.values())
+        if not settled or heights != self._last_heights:
+            self._last_heights = heights
+            self._measure()
+            return
         room = outer.height - outer.padding[1] - outer.padding[3]
         room -= sum(c.height for c in others) + outer.spacing * (len(outer.children) - 1)
         pages: list[list[str]] = [[]]
