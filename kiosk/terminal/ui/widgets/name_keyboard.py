@@ -13,18 +13,18 @@ from kiosk.terminal.ui.widgets.keypads import KeyButton
 
 # The rows as drawn: the extra letters on top (far from "a", where a hurried finger lands
 # near the space bar), digits, three letter rows (the apostrophe beside "l", shift and the
-# hyphen around the last one, delete at its end; caps lock where a keyboard has it), then
-# the space bar and "next".
+# hyphen around the last one, delete at its end), then caps lock, the space bar and "next"
+# (letter rows no wider than before, so every letter key stays 15 mm).
 ROWS: tuple[tuple[str, ...], ...] = (
     (*EXTRA_LETTERS, "."),
     tuple(DIGITS),
     tuple(KEY_ROWS[0]),
-    ("caps", *KEY_ROWS[1], "'"),
+    (*KEY_ROWS[1], "'"),
     ("shift", *KEY_ROWS[2], "-", "back"),
-    ("space", "next"),
+    ("caps", "space", "next"),
 )
 # How wide a key is beside a letter key.
-WIDTH = {"shift": 2.2, "caps": 2.2, "back": 1.8, "space": 3.0, "next": 1.0}
+WIDTH = {"shift": 1.7, "caps": 1.2, "back": 1.7, "space": 2.4, "next": 1.2}
 WORD_KEYS = ("shift", "caps", "back", "space", "next")
 
 
