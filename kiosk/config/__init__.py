@@ -66,7 +66,7 @@ class Timeouts(_Section):
     guestbook: float = Field(90.0, gt=0)
     checkin: float = Field(12.0, gt=0)
     credentials: float = Field(60.0, gt=0)
-    thanks: float = Field(8.0, gt=0)
+    thanks: float = Field(20.0, gt=0)  # time to read it slowly and tap Selesai
     notice: float = Field(10.0, gt=0)
     keypad: float = Field(45.0, gt=0)
     # A "still there?" warning this many seconds before the guestbook or the keypad clears

@@ -28,6 +28,9 @@ def run_kiosk(
     from kiosk.terminal.ui.kivy_config import configure_kivy
 
     size, position = window_geometry(fullscreen, size)
+    # No window manager (a bare X session, as on the kiosk PC): nobody can move or maximise a
+    # window, so the demo covers its screen as `kiosk run` does, and follows its changes.
+    cover = fullscreen or position == (0, 0)
     configure_kivy(
         data, fullscreen=fullscreen, size=size, touch_devices=autopilot is None, position=position
     )
@@ -41,7 +44,7 @@ def run_kiosk(
         Autopilot(app, **autopilot).install()
     from kiosk.terminal.ui.screen_fit import ScreenFit
 
-    fit = ScreenFit(cover=fullscreen)
+    fit = ScreenFit(cover=cover)
     app.bind(on_start=lambda *_: fit.start(), on_stop=lambda *_: fit.stop())
     from kiosk.terminal.ui.stop_signals import stop_on_signals
 
@@ -69,14 +72,15 @@ def run_kiosk(
 def window_geometry(
     fullscreen: bool, size: tuple[int, int]
 ) -> tuple[tuple[int, int], tuple[int, int] | None]:
-    """Fullscreen: the real screen's size from the first frame. Windowed (the demo): a window
-    that fits the screen it gets, in its orientation, centred on it."""
-    from kiosk.terminal.screen_size import screen_size, window_within
+    """Fullscreen, or no window manager: the real screen's size from the first frame.
+    Windowed (the demo on a desktop): a window that fits the screen it gets, in its
+    orientation, centred on it."""
+    from kiosk.terminal.screen_size import screen_size, window_manager_running, window_within
 
     screen = screen_size()
     if screen is None:
         return size, None
-    if fullscreen:
+    if fullscreen or not window_manager_running():
         return screen, (0, 0)
     fitted = window_within(screen, size)
     return fitted, ((screen[0] - fitted[0]) // 2, (screen[1] - fitted[1]) // 2)

@@ -55,6 +55,33 @@ class XScreen:
             return None
         return int(width.value), int(height.value)
 
+    def has_window_manager(self) -> bool:
+        """Whether a window manager runs (it sets _NET_SUPPORTING_WM_CHECK on the root window,
+        EWMH); without one nobody moves, frames or maximises the demo's window."""
+        if self._x11 is None or self._display is None:
+            return False
+        x11 = self._x11
+        x11.XInternAtom.restype = ctypes.c_ulong
+        x11.XInternAtom.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int]
+        atom = x11.XInternAtom(self._display, b"_NET_SUPPORTING_WM_CHECK", 1)
+        if not atom:
+            return False  # no client ever named it: no EWMH window manager
+        x11.XGetWindowProperty.argtypes = [
+            ctypes.c_void_p, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_long, ctypes.c_long,
+            ctypes.c_int, ctypes.c_ulong, *[ctypes.c_void_p] * 5,
+        ]  # fmt: skip
+        x11.XFree.argtypes = [ctypes.c_void_p]
+        kind, fmt = ctypes.c_ulong(), ctypes.c_int()
+        items, after = ctypes.c_ulong(), ctypes.c_ulong()
+        data = ctypes.c_void_p()
+        status = x11.XGetWindowProperty(
+            self._display, self._root, atom, 0, 1, 0, 0,
+            *(ctypes.byref(v) for v in (kind, fmt, items, after, data)),
+        )  # fmt: skip
+        if data.value:
+            x11.XFree(data)
+        return status == 0 and items.value > 0
+
     def close(self) -> None:
         if self._x11 is not None and self._display is not None:
             self._x11.XCloseDisplay(self._display)
@@ -65,6 +92,14 @@ def screen_size() -> tuple[int, int] | None:
     screen = XScreen()
     try:
         return screen.size()
+    finally:
+        screen.close()
+
+
+def window_manager_running() -> bool:
+    screen = XScreen()
+    try:
+        return screen.has_window_manager()
     finally:
         screen.close()
 

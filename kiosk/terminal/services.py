@@ -52,6 +52,9 @@ class Services:
     outbox: Outbox
     sender: OutboxSender | None = None
     scanner: ScannerWorker | None = None  # None without a camera
+    # Started with `camera = "none"` (or `--camera none`): the keypad is the only way in, and
+    # Welcome never asks for a card. A camera that failed to open is not this (a banner).
+    keypad_only: bool = False
     state: KioskState | None = None
     link: ScannerLink = field(default_factory=ScannerLink)
 
@@ -80,6 +83,7 @@ def build_services(
     scanner_settings = settings.kiosk.scanner
     spec = camera or scanner_settings.camera
     if spec == "none":  # a keypad-only kiosk
+        services.keypad_only = True
         return services
     try:
         services.scanner = _scanner(settings, spec, services.link, demo_fallback)

@@ -1,5 +1,5 @@
-"""What the kiosk must remember across restarts: out-of-service, the default language, and
-whom the satisfaction survey asked lately (salted hashes)."""
+"""What the kiosk must remember across restarts: out-of-service, the default language, the
+high-contrast theme and whom the satisfaction survey asked lately (salted hashes)."""
 
 from __future__ import annotations
 
@@ -54,6 +54,9 @@ class KioskState:
             salt = secrets.token_hex(16)
             self.update(skm_salt=salt)
         return salt
+
+    def high_contrast(self) -> bool:
+        return bool(self._data.get("high_contrast"))
 
     def update(self, **values: Any) -> None:
         with self._lock:

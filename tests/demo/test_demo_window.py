@@ -2,7 +2,9 @@
 
 import pytest
 
-from kiosk.terminal.screen_size import window_within
+from kiosk.demo.display import start_xvfb
+from kiosk.terminal.launch import window_geometry
+from kiosk.terminal.screen_size import window_manager_running, window_within
 
 
 @pytest.mark.parametrize(
@@ -26,3 +28,17 @@ def test_demo_window_rows_fill_whole_words_so_screenshots_are_not_sheared(
     width, height = window_within(screen, (1280, 800))
     assert width % 4 == 0 and height % 4 == 0
     assert width <= screen[0] and height <= screen[1]
+
+
+def test_without_a_window_manager_the_demo_covers_its_screen(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A bare X server (as on the kiosk PC): nobody can maximise the window, so the demo
+    takes the whole screen as `kiosk run` does, not 1280x800 in black borders."""
+    display = start_xvfb(1920, 1080)
+    try:
+        monkeypatch.setenv("DISPLAY", display.display)
+        assert not window_manager_running()
+        assert window_geometry(False, (1280, 800)) == ((1920, 1080), (0, 0))
+    finally:
+        display.stop()

@@ -14,6 +14,7 @@ from pydantic import ValidationError
 
 from kiosk import protocol
 from kiosk.config import GuestbookField, Timeouts
+from kiosk.terminal.session import guest_entry
 from kiosk.terminal.session.birth_date_flow import BirthDateEntry
 from kiosk.terminal.session.guest_flow import GuestJourney
 from kiosk.terminal.session.guestbook import initial_answers, is_complete, validate_answers
@@ -60,8 +61,10 @@ class Flow(KeypadEntry, BirthDateEntry, GuestJourney, SurveyEntry):
         card_check: Callable[[str], bool] | None = None,
         guest_fields: list[GuestbookField] | None = None,
         guest_internet: bool = False,
+        max_group_size: int = guest_entry.MAX_GROUP,
     ) -> None:
         self._guest_fields = list(guest_fields or [])
+        self._max_group = max_group_size  # [guests] max_group_size: the largest typed group
         self._pending_guest: protocol.GuestVisitRequest | None = None
         self._guest_internet = guest_internet
         self._fields = fields

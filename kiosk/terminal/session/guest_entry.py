@@ -36,11 +36,16 @@ class GuestEntry:
     # A group's people per gender choice ({} when not asked); group_size is then their sum.
     gender_counts: dict[str, int] = field(default_factory=dict)
     shift: bool = True  # a name starts with a capital
-    editing: str = "name"  # "name" or "institution"
+    caps: bool = False  # capitals until "caps" is pressed again (SMAN, SMPN, PNS)
+    editing: str = "name"  # "name", "institution" or "group_size" (typed on the digit row)
 
 
 def press(entry: GuestEntry, key: str) -> None:
-    """A key of the name keyboard: a letter, "space", "back", "shift", "clear"."""
+    """A key of the name keyboard: a letter, "space", "back", "shift" (one capital), "caps"
+    (capitals until pressed again: SMAN, PNS), "clear"."""
+    if entry.editing == "group_size":
+        press_count(entry, key)
+        return
     text = entry.name if entry.editing == "name" else entry.institution
     if key == "back":
         text = text[:-1]
@@ -49,12 +54,15 @@ def press(entry: GuestEntry, key: str) -> None:
     elif key == "shift":
         entry.shift = not entry.shift
         return
+    elif key == "caps":
+        entry.caps = not entry.caps
+        return
     elif key == "space":
         if text and not text.endswith(" ") and len(text) < MAX_NAME:
             text += " "
     elif len(key) == 1 and (key.isalpha() or key in PUNCTUATION or key.isdigit()):
         if len(text) < MAX_NAME:
-            text += key.upper() if entry.shift else key.lower()
+            text += key.upper() if entry.shift or entry.caps else key.lower()
     else:
         return
     # Upper case after a space or at the start, as names are written; lower case inside.
@@ -63,6 +71,26 @@ def press(entry: GuestEntry, key: str) -> None:
         entry.name = text
     else:
         entry.institution = text
+
+
+def press_count(entry: GuestEntry, key: str) -> None:
+    """The digit row typing a group's size: "2", "5" is 25 (two taps, not five steps)."""
+    if entry.gender_counts:
+        return  # counted per gender: the size is their sum
+    if key == "back":
+        entry.group_size //= 10
+    elif key == "clear":
+        entry.group_size = 0
+    elif key.isdigit() and len(key) == 1:
+        entry.group_size = min(MAX_GROUP, entry.group_size * 10 + int(key))
+
+
+def short_name(name: str) -> str:
+    """A visitor's name as the thank-you shows it: "Rina Wulandari" -> "Rina W."."""
+    words = clean(name).split()
+    if len(words) < 2:
+        return words[0] if words else ""
+    return f"{words[0]} {words[1][0]}."
 
 
 def clean(text: str) -> str:

@@ -32,6 +32,7 @@ class GuestJourney:
         _guest_fields: list[GuestbookField]
         _guest_internet: bool
         _pending_guest: protocol.GuestVisitRequest | None
+        _max_group: int
 
         def _enter(self, state: State) -> None: ...
         def _touch(self) -> None: ...
@@ -65,7 +66,10 @@ class GuestJourney:
         j = self._journey
         entry = j.guest
         entry.group = group
-        entry.group_size = 2 if group else 1
+        if not group and entry.editing == "group_size":
+            entry.editing = "name"
+        # A group's size is typed on page 1, never a default that a group of 25 overlooks.
+        entry.group_size = 0 if group else 1
         entry.gender_counts = dict.fromkeys(gender_keys, 0) if group else {}
         if entry.gender_counts:
             entry.group_size = 0
@@ -82,13 +86,19 @@ class GuestJourney:
         entry = self._guest()
         if entry is not None:
             guest_entry.press(entry, key)
+            if entry.editing == "group_size":
+                entry.group_size = min(entry.group_size, self._max_group)
             self._touch()
         return []
 
     def guest_edit(self, which: str) -> list[Command]:
-        """Which text the keyboard types into: "name" or "institution"."""
+        """Which text the keyboard types into: "name", "institution" or "group_size"."""
         entry = self._guest()
-        if entry is not None and which in ("name", "institution"):
+        if entry is not None and which == "group_size" and entry.group:
+            entry.editing = which
+            entry.group_size = 0 if not entry.gender_counts else entry.group_size
+            self._touch()
+        elif entry is not None and which in ("name", "institution"):
             entry.editing = which
             text = entry.name if which == "name" else entry.institution
             entry.shift = text == "" or text.endswith(" ")
@@ -158,6 +168,8 @@ class GuestJourney:
             return []
         entry = self._journey.guest
         self._keep_survey_profile(entry.answers, f"{entry.name}\n{entry.institution}")
+        # The thank-you greets the visitor by the name they typed (shortened, on a public screen).
+        self._journey.member_name = guest_entry.short_name(entry.name)
         self._journey.guest = GuestEntry()
         if credential is None:
             self._enter(State.thanks)

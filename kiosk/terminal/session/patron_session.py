@@ -120,6 +120,7 @@ class Shown:
     # What internet needs at this entry (the lookup's answer): "none", "birth_date" (the
     # date pad) or "card" (a typed number that cannot be verified: no internet here).
     verification: str = "none"
+    typed: bool = False  # the number came from the keypad (a typo can be corrected)
     birth_date_text: str = ""  # the digits typed on the date pad, DDMMYYYY
     # Why the date pad asks again: "impossible", "future" or "wrong" (the backend's answer).
     date_error: str = ""
@@ -147,5 +148,4 @@ class Journey(Shown):
     number: int
     card: str = ""
     client_ref: str = ""
-    typed: bool = False  # the number came from the keypad (a typo can be corrected)
     guest: GuestEntry = field(default_factory=GuestEntry)

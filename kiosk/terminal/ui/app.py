@@ -15,7 +15,13 @@ from kivy.app import App
 from kivy.clock import Clock
 from kivy.core.window import Window
 from kivy.metrics import mm
-from kivy.properties import BooleanProperty, NumericProperty, ObjectProperty, StringProperty
+from kivy.properties import (
+    BooleanProperty,
+    DictProperty,
+    NumericProperty,
+    ObjectProperty,
+    StringProperty,
+)
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
@@ -34,6 +40,7 @@ from kiosk.terminal.ui.screen_map import SCREEN_FOR_STATE, build_screens
 from kiosk.terminal.ui.sound import Beeper
 
 log = logging.getLogger("kiosk.ui")
+ENLARGED = 1.5  # "Aa": text half as large again (issue 30)
 
 
 class KioskRoot(BoxLayout):
@@ -43,7 +50,10 @@ class KioskRoot(BoxLayout):
 class KioskApp(App):
     language = StringProperty("id")
     landscape = BooleanProperty(True)
-    u = NumericProperty(1.0)  # type scale: shorter window side / 1080
+    u = NumericProperty(1.0)  # layout scale: shorter window side / 1080
+    # "Aa": every text half as large again for this patron (reset when the session ends).
+    text_scale = NumericProperty(1.0)
+    t = NumericProperty(1.0)  # type scale: u * text_scale (every font size in the .kv files)
     touch = NumericProperty(88)  # smallest touch target, px (>= 15 mm)
     seconds_left = NumericProperty(0)
     can_submit = BooleanProperty(False)
@@ -52,6 +62,8 @@ class KioskApp(App):
     survey_offer = BooleanProperty(False)  # thanks/credentials: "Bantu kami meningkatkan layanan"
     # A property, so every kv rule that shows a setting follows a config reload.
     settings = ObjectProperty(None)
+    high_contrast = BooleanProperty(False)  # staff's switch in maintenance (kiosk state)
+    palette = DictProperty(theme.palette(False))  # the colours every .kv rule reads
 
     def __init__(
         self,
@@ -91,6 +103,7 @@ class KioskApp(App):
             card_check=CardReader(settings.cards.pattern).is_member_card,
             guest_fields=settings.guests.fields,
             guest_internet=settings.guests.internet == "voucher",
+            max_group_size=settings.guests.max_group_size,
         )
         flow.survey_policy = survey_policy(settings, self.services.state)
         flow.on_survey_asked = self._survey_asked
@@ -129,6 +142,8 @@ class KioskApp(App):
         services = self.services
         self.language = self.default_language()
         if services.state is not None:
+            self.high_contrast = services.state.high_contrast
+        if services.state is not None:
             if services.state.out_of_service:
                 self.flow.set_out_of_service(True)
         if services.scanner is not None:
@@ -165,19 +180,39 @@ class KioskApp(App):
         """In kv, pass app.language so the text follows the language toggle."""
         return translate(key, language or self.language, **values)
 
+    def toggle_text_size(self) -> None:
+        """The top bar's "Aa": normal text, or half as large again; the screens reflow."""
+        self.text_scale = ENLARGED if self.text_scale == 1.0 else 1.0
+        self.flow.touch()
+        self._view_changed(self.flow.view)
+
+    def on_high_contrast(self, *_args: Any) -> None:
+        self.palette = theme.palette(self.high_contrast)
+        Window.clearcolor = theme.hex_colour(self.palette["PAPER"])
+
+    def on_text_scale(self, *_args: Any) -> None:
+        self.t = self.u * self.text_scale
+
+    def on_u(self, *_args: Any) -> None:
+        self.t = self.u * self.text_scale
+
     def toggle_language(self) -> None:
         self.language = "en" if self.language == "id" else "id"
         self.flow.touch()
         self._view_changed(self.flow.view)
 
-    def local_time(self, moment: dt.datetime) -> str:
+    def local_time(self, moment: dt.datetime, language: str | None = None) -> str:
+        """The library's clock time, with the day and the month in words when not today
+        ("9 Desember 04:38": "9/12" reads as 12 September in English)."""
         zone = ZoneInfo(self.settings.backend.timezone)
         local = moment.astimezone(zone)
         today = dt.datetime.now(zone).date()
         clock = local.strftime("%H:%M")
         if local.date() == today:
             return clock
-        return f"{local.day:d}/{local.month:d} {clock}"
+        language = language or self.language
+        month = self.tr("date.months", language).split()[local.month - 1]
+        return f"{self.tr('date.day_month', language, day=local.day, month=month)} {clock}"
 
     # ------------------------------------------------------------ events
 
@@ -255,8 +290,9 @@ class KioskApp(App):
 
     def _view_changed(self, view: Any) -> None:
         if view.state is State.idle and self.journey_log and self.journey_log[-1][1] != "idle":
-            # A patron's session ended: the next one starts in the default language.
+            # A patron's session ended: the next one starts in the default language and size.
             self.language = self.default_language()
+            self.text_scale = 1.0
         if view.state is State.guest:
             self.guest_journey = view.journey
         self.journey_log.append((time.monotonic(), view.state.value))

@@ -25,10 +25,12 @@ ON_PRIMARY = "#FFFFFF"
 ACCENT = "#F2B33D"  # guide frame and read box on the camera view (not used for text)
 DANGER = "#A4262C"  # notices that stop the patron
 SUCCESS = "#1B6E3C"
+SUCCESS_BG = "#E2F1E6"  # the internet panel when it is on
 WARNING_BG = "#FFF1CC"  # banner background
 WARNING_INK = "#5C3D00"
 OVERLAY = "#1C2730"
 TILE_EDGE = "#8FA3AE"  # outlines: a credential group's tile, a disabled button (not text)
+CHIP_EDGE = "#4A5863"  # an unselected answer's edge: 3:1 or more against paper (WCAG 1.4.11)
 DISABLED_BG = "#E1E6E9"  # a button that cannot be pressed yet
 DISABLED_INK = MUTED
 
@@ -42,9 +44,40 @@ CONTRAST_PAIRS = [
     (ON_PRIMARY, DANGER),
     (ON_PRIMARY, SUCCESS),
     (WARNING_INK, WARNING_BG),
+    (SUCCESS, SUCCESS_BG),
     (ON_PRIMARY, OVERLAY),
     (DISABLED_INK, DISABLED_BG),
 ]
+
+# The colours by name, as the .kv files read them (app.palette[...]): the normal theme, and
+# the high-contrast one staff switch on in maintenance (black on white, 7:1 or more).
+NORMAL = {
+    name: value
+    for name, value in globals().items()
+    if name.isupper() and isinstance(value, str) and value.startswith("#")
+}
+HIGH_CONTRAST = NORMAL | {
+    "PAPER": "#FFFFFF",
+    "SURFACE": "#FFFFFF",
+    "INK": "#000000",
+    "MUTED": "#000000",
+    "PRIMARY": "#002F47",
+    "DANGER": "#6B0010",
+    "SUCCESS": "#003D1A",
+    "SUCCESS_BG": "#FFFFFF",
+    "WARNING_BG": "#FFFFFF",
+    "WARNING_INK": "#000000",
+    "OVERLAY": "#000000",
+    "TILE_EDGE": "#000000",
+    "CHIP_EDGE": "#000000",
+    "DISABLED_BG": "#D9D9D9",
+    "DISABLED_INK": "#000000",
+}
+
+
+def palette(high_contrast: bool) -> dict[str, str]:
+    return dict(HIGH_CONTRAST if high_contrast else NORMAL)
+
 
 # Type scale, in pixels at the reference size (the shorter side of the window = 1080 px);
 # the app multiplies by `app.u` so 1280x800 and portrait 1080x1920 keep proportions.

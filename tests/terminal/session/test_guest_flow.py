@@ -194,3 +194,21 @@ def test_the_alone_or_group_switch_keeps_the_name_and_drops_what_a_group_is_not_
     assert flow.guest_missing() == ["occupation", "education", "gender"]
     flow.cancel()
     assert flow.guest_set_group(True) == [] and flow.view.guest is None  # not on the form
+
+
+def test_a_group_types_its_size_on_the_digit_row_within_the_configured_largest() -> None:
+    flow = make_flow(Clock())
+    flow.guest_open(group=True)
+    assert flow.view.guest is not None and flow.view.guest.group_size == 0  # no default of 2
+    assert "group_size" in flow.guest_missing()
+    flow.guest_edit("group_size")
+    for key in "25":
+        flow.guest_press(key)
+    assert flow.view.guest.group_size == 25
+    flow.guest_press("back")
+    assert flow.view.guest.group_size == 2
+    for key in "9999":
+        flow.guest_press(key)
+    assert flow.view.guest.group_size == guest_entry.MAX_GROUP
+    flow.guest_set_group(False)  # alone again: the keyboard types the name, not a size
+    assert flow.view.guest.editing == "name"

@@ -207,6 +207,10 @@ def start_kiosk(kivy_window: Any, tmp_path: Path) -> Iterator[Callable[..., Harn
 
         kivy_window.size = size
         services = build_services(settings, camera or "none")
+        if camera is None:
+            # No camera given: the configured camera is missing (Welcome's "camera not
+            # available" banner), unless the settings themselves say "none".
+            services.keypad_only = settings.kiosk.scanner.camera == "none"
         app = KioskApp(settings, services, reload_settings=lambda: settings)
         app._run_prepare()
         started.append(app)

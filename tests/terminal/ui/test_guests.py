@@ -152,12 +152,14 @@ def test_a_group_leader_signs_for_the_whole_group(
     assert screen.who.ids.name_box.value == "Bu Rina"  # the switch keeps what was typed
     kiosk.screenshot(SHOTS / f"{size}-{language}-group-who.png")
     assert screen.ids.submit.disabled  # a group needs its institution
-    assert kiosk.tr("guest.missing", fields=kiosk.tr("guest.institution")) in kiosk.texts()
+    needed = f"{kiosk.tr('guest.institution')}, {kiosk.tr('guest.people')}"
+    assert kiosk.tr("guest.missing", fields=needed) in kiosk.texts()
     kiosk.tap(screen.who.ids.institution_box.ids.box)
     type_on_keyboard(kiosk, "SD Negeri 5 Sungailiat")
+    kiosk.tap(screen.who.ids.size_box.ids.box)  # the group's size, on the digit row
+    type_on_keyboard(kiosk, "31")
     kiosk.tap(screen.ids.submit)  # Lanjut
     assert list(screen._rows) == ["purpose"]  # a group's purpose, not one person's answers
-    step_to(kiosk, screen.steppers[""], 31)
     kiosk.tap(guest_chip(kiosk, "purpose", "membaca"))
     kiosk.screenshot(SHOTS / f"{size}-{language}-group-answers.png")
     kiosk.tap(screen.ids.submit)
@@ -287,8 +289,10 @@ def test_a_guest_who_switches_to_a_group_and_back_answers_a_guests_questions(
     type_on_keyboard(kiosk, "Rina Maharani")
     kiosk.tap(screen.who.ids.institution_box.ids.box)
     type_on_keyboard(kiosk, "SMA Negeri 1")
+    kiosk.tap(screen.who.ids.size_box.ids.box)
+    type_on_keyboard(kiosk, "12")
     kiosk.tap(screen.ids.submit)  # Lanjut
-    assert list(screen._rows) == ["purpose"] and "" in screen.steppers
+    assert list(screen._rows) == ["purpose"] and not screen.steppers  # size: on page 1
     kiosk.tap(guest_chip(kiosk, "purpose", "membaca"))
     kiosk.tap(screen.ids.back)  # Kembali: page 1, to say it is only her
     kiosk.tap(alone_or_group(kiosk, "alone"))

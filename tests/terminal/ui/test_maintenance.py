@@ -168,3 +168,34 @@ def test_maintenance_shows_a_damaged_outbox_that_was_set_aside(
         kiosk.screenshot(ARTIFACTS / "screens" / f"maintenance-outbox-set-aside-{language}.png")
         kiosk.tap(kiosk.button(kiosk.tr("maintenance.close")))
         kiosk.wait_screen("welcome")
+
+
+def test_staff_switch_on_high_contrast_and_it_survives_a_restart(
+    backend_server: BackendServer, start_kiosk: Callable[..., Harness], tmp_path: Path
+) -> None:
+    import cv2
+
+    from kiosk.terminal.ui import theme
+
+    settings = settings_for(
+        backend_server, tmp_path / "k", maintenance={"pin_hash": PIN_HASH, **QUICK}
+    )
+    kiosk = start_kiosk(settings)
+    kiosk.open_pin_pad()
+    kiosk.enter_pin(PIN)
+    kiosk.wait_screen("maintenance")
+    kiosk.tap(kiosk.button(kiosk.tr("maintenance.high_contrast_off")))
+    assert kiosk.button(kiosk.tr("maintenance.high_contrast_on"))  # says its state in words
+    kiosk.tap(kiosk.button(kiosk.tr("maintenance.close")))
+    kiosk.wait_screen("welcome")
+    # The patron's screen as drawn: white paper, and the top bar in the dark blue.
+    path = kiosk.screenshot(tmp_path / "welcome-hc.png")
+    image = cv2.imread(str(path))
+    b, g, r = (int(v) for v in image[image.shape[0] - 5, image.shape[1] // 2])
+    assert (r, g, b) == (255, 255, 255)
+    b, g, r = (int(v) for v in image[3, image.shape[1] // 2])
+    assert f"#{r:02X}{g:02X}{b:02X}" == theme.HIGH_CONTRAST["PRIMARY"]
+
+    again = start_kiosk(settings)
+    again.wait_screen("welcome")
+    assert again.app.high_contrast and again.app.palette == theme.HIGH_CONTRAST

@@ -10,7 +10,8 @@ from kiosk.terminal.ui.widgets.still_there import TimeoutWatch
 
 
 def date_shown(digits: str, placeholder: str) -> str:
-    """The typed digits over the placeholder's letters: "1708" + "HH-BB-TTTT" -> "17-08-TTTT"."""
+    """The typed digits over the placeholder: "1708" + "__-__-____" -> "17-08-____" (no letter
+    beside a digit: "0B" read as "08")."""
     typed = iter(digits)
     return "".join(c if c == "-" else next(typed, c) for c in placeholder)
 

@@ -4,7 +4,7 @@ connect, and a countdown that clears the screen."""
 from __future__ import annotations
 
 from kivy.app import App
-from kivy.properties import ListProperty, StringProperty
+from kivy.properties import ListProperty, ObjectProperty, StringProperty
 
 from kiosk.terminal.ui.screens import KioskScreen
 from kiosk.terminal.ui.widgets.qr import QRCode  # noqa: F401  (used in the .kv)
@@ -29,7 +29,7 @@ class CredentialsScreen(KioskScreen):
     username_groups = ListProperty([])
     password_groups = ListProperty([])
     qr_data = StringProperty("")
-    valid_until = StringProperty("")
+    expires_at = ObjectProperty(None, allownone=True)  # shown in the patron's language
 
     def show(self, view) -> None:
         super().show(view)
@@ -47,7 +47,7 @@ class CredentialsScreen(KioskScreen):
             password=credential.password,
             login_url=library.login_url,
         )
-        self.valid_until = app.local_time(credential.expires_at)
+        self.expires_at = credential.expires_at
 
     def on_leave(self, *args) -> None:
         self.username_groups, self.password_groups, self.qr_data = [], [], ""

@@ -58,7 +58,7 @@ class GuestScreen(PatronForm):
         super().__init__(**kwargs)
         self.who = GuestWho(screen=self)
         self.answers = GuestAnswers(screen=self)
-        self._built_for: tuple[int, str] | None = None
+        self._built_for: tuple[int, str, float] | None = None
         self._built_group = False  # the answers page was drawn for a group
         self._rows: dict[str, FieldRow] = {}
         self.steppers: dict[str, CountStepper] = {}
@@ -80,9 +80,12 @@ class GuestScreen(PatronForm):
             self.page = "who"
             self._place_page()
         self.group = entry.group
-        if self._built_for != (view.journey, app.language) or self._built_group != entry.group:
+        if (
+            self._built_for != (view.journey, app.language, app.t)
+            or self._built_group != entry.group
+        ):
             self._build(app, entry)
-            self._built_for, self._built_group = (view.journey, app.language), entry.group
+            self._built_for, self._built_group = (view.journey, app.language, app.t), entry.group
         self._update(app, view, entry)
 
     def _update(self, app: Any, view: Any, entry: Any) -> None:
@@ -91,6 +94,9 @@ class GuestScreen(PatronForm):
         who.institution_box.value = entry.institution
         who.institution_box.editing = entry.editing == "institution"
         who.keyboard.shift = entry.shift
+        who.keyboard.caps = entry.caps
+        who.size_box.value = str(entry.group_size) if entry.group_size else ""
+        who.size_box.editing = entry.editing == "group_size"
         for key, row in self._rows.items():
             row.value = entry.answers.get(key, "")
             chips = row.ids.get("chips")
@@ -101,7 +107,6 @@ class GuestScreen(PatronForm):
         if entry.gender_counts and self.total is not None:
             self.total.text = app.tr("guest.total", app.language, count=entry.group_size)
         gaps = app.flow.guest_missing()
-        self.who_done = not ({"name", "institution"} & set(gaps))
         self.can_send = app.flow.guest_can_send()
         labels = {f.key: f.label.get(app.language) for f in self.fields()}
         labels |= {
@@ -109,7 +114,9 @@ class GuestScreen(PatronForm):
             "institution": app.tr("guest.institution", app.language),
             "group_size": app.tr("guest.people", app.language),
         }
-        page_one = ("name", "institution")
+        # A group's size is typed on page 1, unless it is counted per gender (page 2).
+        page_one = ("name", "institution") + (() if entry.gender_counts else ("group_size",))
+        self.who_done = not (set(page_one) & set(gaps))
         self.missing = [labels[g] for g in gaps if self.page == "answers" or g in page_one]
 
     def _build(self, app: Any, entry: Any) -> None:
@@ -119,10 +126,9 @@ class GuestScreen(PatronForm):
         self.total = None
         language, u = app.language, app.u
         unit = app.tr("guest.people_unit", language)
-        if entry.group:
+        if entry.gender_counts:
             gender = next((f for f in app.settings.guests.fields if f.key == "gender"), None)
-            keys = list(entry.gender_counts) or [""]
-            for key in keys:
+            for key in entry.gender_counts:
                 choice = next((c for c in gender.choices if c.key == key), None) if gender else None
                 label = choice.label.get(language) if choice else app.tr("guest.people", language)
                 row = FieldRow(key=key or "group_size", kind="count", label=label)
@@ -130,18 +136,17 @@ class GuestScreen(PatronForm):
                     size_hint_y=None,
                     height=app.touch * 1.1,
                     spacing=10 * u,
-                    font_px=40 * u,
+                    font_px=40 * app.t,
                     unit=unit,
-                    minimum=0 if key else 2,
+                    minimum=0,
                     maximum=app.settings.guests.max_group_size,
                 )
                 stepper.bind(on_new_count=lambda _s, n, k=key: self._count(app, k, n))
                 row.ids.holder.add_widget(stepper)
                 self.steppers[key] = stepper
                 box.add_widget(row)
-            if entry.gender_counts:
-                self.total = Factory.KLabel(font_px=34, bold=True, halign="right")
-                box.add_widget(self.total)
+            self.total = Factory.KLabel(font_px=34, bold=True, halign="right")
+            box.add_widget(self.total)
         for field in self.fields():
             label = field.label.get(language)
             if not field.required:
@@ -150,7 +155,7 @@ class GuestScreen(PatronForm):
             if field.kind == "choice":
                 chips = ChoiceChips(
                     choices=[(c.key, c.label.get(language)) for c in field.choices],
-                    font_px=26 * u,
+                    font_px=30 * app.t,
                     chip_height=app.touch * 0.9,
                 )
                 chips.bind(
@@ -194,6 +199,23 @@ class GuestScreen(PatronForm):
         """The "Sendiri / Rombongan" switch on page 1."""
         app = App.get_running_app()
         app.act(app.flow.guest_set_group, group, group_gender_keys(app) if group else [])
+
+    def key(self, key: str) -> None:
+        """A key of the name keyboard; "next" goes name -> institution -> (a group's size) ->
+        page 2, as far as what is typed allows."""
+        app = App.get_running_app()
+        entry = self.view.guest if self.view else None
+        if key != "next" or entry is None:
+            app.act(app.flow.guest_press, key)
+            return
+        order = ["name", "institution"] + (
+            ["group_size"] if self.group and not entry.gender_counts else []
+        )
+        after = order[order.index(entry.editing) + 1 :] if entry.editing in order else []
+        if after:
+            app.act(app.flow.guest_edit, after[0])
+        elif self.who_done:
+            self.go("answers")
 
     def go(self, page: str) -> None:
         """Lanjut / Kembali between the two pages (the flow stays in State.guest)."""

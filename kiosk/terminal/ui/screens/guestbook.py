@@ -4,6 +4,7 @@ the personal-data notice."""
 from __future__ import annotations
 
 from kivy.app import App
+from kivy.clock import Clock
 from kivy.factory import Factory
 from kivy.properties import BooleanProperty, ListProperty, NumericProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
@@ -60,7 +61,7 @@ class PatronForm(KioskScreen):
     "still there?" watch, and no popup left over when the patron's screen goes."""
 
     still_there: TimeoutWatch
-    _built_for: tuple[int, str] | None = None  # (journey, language) the screen was drawn for
+    _built_for: tuple[int, str, float] | None = None  # (journey, language, type scale) drawn for
 
     def open_privacy(self) -> None:
         app = App.get_running_app()
@@ -88,14 +89,25 @@ class GuestbookScreen(PatronForm):
     prefilled = BooleanProperty(False)
     # Labels of the required fields still unanswered: what "Kirim" is waiting for.
     missing = ListProperty([])
+    want_internet = BooleanProperty(False)  # the internet panel's state, as it reads
+    # The purpose chip "Internet" is chosen while internet is off: the panel says how to get it.
+    purpose_internet = BooleanProperty(False)
+    # Enlarged text on a screen too short for every field: the fields in pages, "Lanjut"
+    # between them, so nothing is cut and nothing hides behind a scroll.
+    page = NumericProperty(0)
+    pages = NumericProperty(1)
 
     def __init__(self, fields, **kwargs):
         super().__init__(**kwargs)
         self.fields = fields
-        self._built_for: tuple[int, str] | None = None
+        self._built_for: tuple[int, str, float] | None = None
         self._opened_for = -1
         self._rows: dict[str, FieldRow] = {}
+        self._page_keys: list[list[str]] = []
+        self._last_heights: list[float] = []
         self.still_there = TimeoutWatch(lambda app: app.settings.kiosk.timeouts.guestbook)
+        self._measure = Clock.create_trigger(self._paginate, 0.05)
+        self.bind(size=lambda *_: self._show_all_then_measure())
 
     def show(self, view) -> None:
         super().show(view)
@@ -103,14 +115,17 @@ class GuestbookScreen(PatronForm):
         if self._opened_for != view.journey:
             self._opened_for = view.journey
             self.prefilled = bool(view.answers) and not view.offline
-        if self._built_for != (view.journey, app.language):
+        if self._built_for != (view.journey, app.language, app.t):
             self._build(app)
-            self._built_for = (view.journey, app.language)
+            self._built_for = (view.journey, app.language, app.t)
+            self._show_all_then_measure()
         self.missing = [
             f.label.get(app.language)
             for f in self.fields
             if f.required and not view.answers.get(f.key)
         ]
+        self.want_internet = bool(view.internet_allowed and view.want_internet)
+        self.purpose_internet = "internet" in view.answers.values()
         for key, row in self._rows.items():
             row.value = view.answers.get(key, "")
             chips = row.ids.get("chips")
@@ -130,7 +145,7 @@ class GuestbookScreen(PatronForm):
             if field.kind == "choice":
                 chips = ChoiceChips(
                     choices=[(c.key, c.label.get(language)) for c in field.choices],
-                    font_px=26 * app.u,
+                    font_px=30 * app.t,  # answers larger than body text
                     chip_height=app.touch * 0.9,
                 )
                 chips.bind(
@@ -144,7 +159,56 @@ class GuestbookScreen(PatronForm):
                 row.ids.holder.add_widget(entry)
                 row.ids["entry"] = entry
             self._rows[field.key] = row
+
+    def _show_all_then_measure(self) -> None:
+        """Every row in the box (so each takes its real height), then split into pages."""
+        box = self.ids.fields
+        box.clear_widgets()
+        for row in self._rows.values():
             box.add_widget(row)
+        self.page, self.pages, self._page_keys = 0, 1, [list(self._rows)]
+        self._last_heights = []
+        self._measure()
+
+    def _paginate(self, *_args) -> None:
+        box = self.ids.fields.__self__  # the widget, not the kv id's weak proxy (for `is`)
+        outer = box.parent
+        if outer is None or not self._rows:
+            return
+        # Measure only once the layout has settled: every row as wide as the box and the
+        # same heights twice running (chips wrap a frame after their row gets its width).
+        others = [c for c in outer.children if c is not box and type(c).__name__ != "Widget"]
+        heights = [w.height for w in (*self._rows.values(), *others)] + [outer.height]
+        settled = all(abs(row.width - box.width) < 1 for row in self._rows.values())
+        if not settled or heights != self._last_heights:
+            self._last_heights = heights
+            self._measure()
+            return
+        room = outer.height - outer.padding[1] - outer.padding[3]
+        room -= sum(c.height for c in others) + outer.spacing * (len(outer.children) - 1)
+        pages: list[list[str]] = [[]]
+        used = 0.0
+        for key, row in self._rows.items():
+            need = row.height + (box.spacing if pages[-1] else 0)
+            if pages[-1] and used + need > room:
+                pages.append([])
+                used, need = 0.0, row.height
+            pages[-1].append(key)
+            used += need
+        self._page_keys = pages
+        self.pages = len(pages)
+        self.turn(min(self.page, self.pages - 1), by_patron=False)
+
+    def turn(self, page: int, by_patron: bool = True) -> None:
+        """Show page `page` of the fields (Lanjut / Kembali when there are several)."""
+        self.page = page
+        box = self.ids.fields
+        box.clear_widgets()
+        for key in self._page_keys[page] if self._page_keys else self._rows:
+            box.add_widget(self._rows[key])
+        app = App.get_running_app()
+        if by_patron and app is not None:
+            app.act(app.flow.touch)
 
     def open_entry(self, field) -> None:
         app = App.get_running_app()

@@ -253,6 +253,13 @@ class MaintenanceScreen(KioskScreen):
         app.remember(language=app.language)
         log.info("staff: default language %s", app.language)
 
+    def toggle_high_contrast(self) -> None:
+        """Black on white for every patron screen, kept across restarts."""
+        app = App.get_running_app()
+        app.high_contrast = not app.high_contrast
+        app.remember(high_contrast=app.high_contrast)
+        log.info("staff: high contrast %s", "on" if app.high_contrast else "off")
+
     def reload_config(self) -> None:
         App.get_running_app().reload_config()
 

@@ -16,7 +16,8 @@ class WelcomeScreen(KioskScreen):
 
     def show(self, view) -> None:
         super().show(view)
-        keypad_only = App.get_running_app().settings.kiosk.scanner.camera == "none"
+        # What the kiosk was started with (`--camera none` overrides the file's setting).
+        keypad_only = App.get_running_app().services.keypad_only
         if keypad_only != self.keypad_only:
             self.keypad_only = keypad_only
             self._place_pad_or_camera()

@@ -40,7 +40,7 @@ class ChoiceChips(StackLayout):
                 allow_no_selection=False,
             )
             chip.texture_update()
-            chip.width = max(self.chip_height * 1.6, chip.texture_size[0] + self.font_px * 1.6)
+            chip.width = max(self.chip_height * 1.4, chip.texture_size[0] + self.font_px * 1.1)
             chip.state = "down" if key == self.selected else "normal"
             chip.bind(on_release=self._chosen)
             self.add_widget(chip)

@@ -30,6 +30,12 @@ class StillThere(ModalView):
         app = App.get_running_app()
         app.act(app.flow.touch)
 
+    def on_touch_down(self, touch: Any) -> bool:
+        # A touch anywhere, a key under the dark overlay too, is the patron still here: the
+        # warning goes and what they typed stays (a slow typist who looked away).
+        self.keep_going()
+        return bool(super().on_touch_down(touch))
+
 
 class TimeoutWatch:
     """Watches the flow's time left while a screen where the patron is still working
