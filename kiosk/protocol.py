@@ -6,8 +6,9 @@ import datetime as dt
 import json
 import uuid
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
+import annotated_types
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -16,7 +17,6 @@ from pydantic import (
     Field,
     StrictBool,
     StringConstraints,
-    field_validator,
 )
 
 API_PREFIX = "/api/v1"
@@ -312,12 +312,21 @@ class HeartbeatResponse(_Model):
 # The nine elements (unsur) of the public's satisfaction survey, PermenPANRB 14/2017:
 # requirements, procedure, time, cost, product, staff competence, staff conduct, complaint
 # handling, facilities; each answered 1-4.
-SKM_ELEMENTS = tuple(f"u{n}" for n in range(1, 10))
+# As Literal types, so the OpenAPI schema names them (propertyNames) as the API enforces them.
+SkmElement = Literal["u1", "u2", "u3", "u4", "u5", "u6", "u7", "u8", "u9"]
+SKM_ELEMENTS: tuple[str, ...] = get_args(SkmElement)
 # The respondent's profile, from the guestbook's answers (never who they are).
-SKM_PROFILE_KEYS = ("occupation", "education", "gender")
-SkmScore = Annotated[int, Field(ge=1, le=4, strict=True)]
+SkmProfileKey = Literal["occupation", "education", "gender"]
+SKM_PROFILE_KEYS: tuple[str, ...] = get_args(SkmProfileKey)
+# 1-4, an integer as JSON Schema means it (3.0 is 3; true and "3" are not).
+SkmScore = Annotated[
+    int, annotated_types.Ge(1), annotated_types.Le(4), BeforeValidator(_json_integer)
+]
 ProfileValue = Annotated[
-    str, StringConstraints(min_length=1, max_length=80), AfterValidator(_no_control_characters)
+    str,
+    StringConstraints(min_length=1, max_length=80),
+    AfterValidator(_no_control_characters),
+    Field(json_schema_extra={"pattern": f"^{_TEXT_ON_ONE_LINE}$"}),
 ]
 
 
@@ -328,24 +337,8 @@ class SatisfactionRequest(_Model):
     client_ref: uuid.UUID
     kiosk_id: KioskId
     occurred_at: AwareDatetime
-    answers: dict[str, SkmScore] = Field(min_length=1, max_length=len(SKM_ELEMENTS))
-    profile: dict[str, ProfileValue] = Field(default_factory=dict)
-
-    @field_validator("answers")
-    @classmethod
-    def _known_elements(cls, answers: dict[str, int]) -> dict[str, int]:
-        unknown = sorted(set(answers) - set(SKM_ELEMENTS))
-        if unknown:
-            raise ValueError(f"elements are u1-u9, not {', '.join(unknown)}")
-        return answers
-
-    @field_validator("profile")
-    @classmethod
-    def _known_profile(cls, profile: dict[str, str]) -> dict[str, str]:
-        unknown = sorted(set(profile) - set(SKM_PROFILE_KEYS))
-        if unknown:
-            raise ValueError(f"profile keys are {', '.join(SKM_PROFILE_KEYS)}")
-        return profile
+    answers: dict[SkmElement, SkmScore] = Field(min_length=1, max_length=len(SKM_ELEMENTS))
+    profile: dict[SkmProfileKey, ProfileValue] = Field(default_factory=dict)
 
 
 class SatisfactionResponse(_Model):

@@ -95,7 +95,7 @@ class VisitRow(Base):
             "ix_visits_day_credential",
             "local_day",
             "kiosk_id",
-            "credential_id",
+            "credential_given",
             "credential_reused",
             "counted",
         ),
@@ -114,6 +114,11 @@ class VisitRow(Base):
         sa.Integer, sa.ForeignKey("credentials.id", ondelete="SET NULL"), nullable=True
     )
     credential_reused: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    # Whether the visit came with a credential: the reports count it after the purge has
+    # unlinked credential_id (it names no one).
+    credential_given: Mapped[bool] = mapped_column(
+        sa.Boolean, default=False, server_default=sa.false()
+    )
     # What a replay of the same client_ref must match, and the first answer it gets back.
     request_digest: Mapped[str] = mapped_column(sa.String(64))
     response: Mapped[str] = mapped_column(sa.Text)

@@ -372,6 +372,7 @@ class CheckinDesk:
             want_internet=request.want_internet,
             credential_id=held.id if held is not None else None,
             credential_reused=reused,
+            credential_given=held is not None,
             request_digest=entry.digest,
             response=body,
             local_day=local.date(),

@@ -49,6 +49,7 @@ def record_survey(
                 )
             return answer, True
         profile = request.profile
+        answers: dict[str, int] = {str(key): score for key, score in request.answers.items()}
         session.add(
             SatisfactionRow(
                 client_ref=client_ref,
@@ -58,7 +59,7 @@ def record_survey(
                 education=profile.get("education"),
                 gender=profile.get("gender"),
                 request_digest=digest,
-                **{key: request.answers.get(key) for key in SKM_ELEMENTS},
+                **{key: answers.get(key) for key in SKM_ELEMENTS},
             )
         )
     log.info("satisfaction survey kiosk=%s answered=%d", request.kiosk_id, len(request.answers))

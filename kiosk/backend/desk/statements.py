@@ -121,6 +121,7 @@ INSERT_VISIT = _insert(
     "want_internet",
     "credential_id",
     "credential_reused",
+    "credential_given",
     "request_digest",
     "response",
     "local_day",

@@ -216,7 +216,8 @@ def _count_internet(session: Session, report: VisitReport) -> None:
     """Credentials of the period: made at a kiosk, shown again, and issued at the counter."""
     period = report.period
     at_counter = VisitRow.kiosk_id == COUNTER_KIOSK_ID
-    given = VisitRow.credential_id.is_not(None)
+    # Not credential_id: the privacy purge unlinks it, and last year's figures must stay.
+    given = VisitRow.credential_given.is_(True)
     row = session.execute(
         sa.select(
             sa.func.sum(sa.case((sa.and_(at_counter, given), 1), else_=0)),
