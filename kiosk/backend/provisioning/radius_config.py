@@ -135,6 +135,7 @@ def radiusd_conf(
         acct_port=radius.acct_port,
         clients=clients,
         sql=sql_module(settings.database_url, install),
+        checks=CHECKS,
         eap=EAP_MODULE.format(
             certificate=certificate or directory / CERTIFICATE,
             private_key=private_key or directory / PRIVATE_KEY,
@@ -198,6 +199,34 @@ def write_radius_config(
         written.append(path)
     return written, [warning] if warning else []
 
+
+# Who may log in, the same in the outer server and inside the EAP tunnel.
+CHECKS = """\
+    authorize {
+        chap
+        mschap
+        # 802.1X: an EAP conversation under way goes on without the rest.
+        eap {
+            ok = return
+        }
+        sql
+        expiration
+        dailycounter
+        pap
+    }
+    authenticate {
+        Auth-Type PAP {
+            pap
+        }
+        Auth-Type CHAP {
+            chap
+        }
+        Auth-Type MS-CHAP {
+            mschap
+        }
+        eap
+    }
+"""
 
 SQLITE_SIMUL_VERIFY = """\
     simul_verify_query = "SELECT radacctid, acctsessionid, username, nasipaddress, nasportid, \\
@@ -357,31 +386,7 @@ server default {{
         ipaddr = {listen}
         port = {acct_port}
     }}
-    authorize {{
-        chap
-        mschap
-        # 802.1X: an EAP conversation under way goes on without the rest.
-        eap {{
-            ok = return
-        }}
-        sql
-        expiration
-        dailycounter
-        pap
-    }}
-    authenticate {{
-        Auth-Type PAP {{
-            pap
-        }}
-        Auth-Type CHAP {{
-            chap
-        }}
-        Auth-Type MS-CHAP {{
-            mschap
-        }}
-        eap
-    }}
-    preacct {{
+{checks}    preacct {{
         acct_unique
     }}
     accounting {{
@@ -405,30 +410,7 @@ server default {{
 # from SQL; its reply (speed, idle, Session-Timeout) is the one the access point gets
 # (use_tunneled_reply), since the outer round that answers never reaches `sql`.
 server inner-tunnel {{
-    authorize {{
-        chap
-        mschap
-        eap {{
-            ok = return
-        }}
-        sql
-        expiration
-        dailycounter
-        pap
-    }}
-    authenticate {{
-        Auth-Type PAP {{
-            pap
-        }}
-        Auth-Type CHAP {{
-            chap
-        }}
-        Auth-Type MS-CHAP {{
-            mschap
-        }}
-        eap
-    }}
-    session {{
+{checks}    session {{
         sql
     }}
     post-auth {{
