@@ -55,6 +55,7 @@ class KioskState:
             self.update(skm_salt=salt)
         return salt
 
+    @property
     def high_contrast(self) -> bool:
         return bool(self._data.get("high_contrast"))
 
