@@ -15,6 +15,7 @@ from kiosk.backend.library.link import (
     UnreadableMember,
     find_member,
     holds,
+    insert_once,
     page_members,
     storable_text,
 )
@@ -158,12 +159,7 @@ class InlisliteSource:
             GROUPS.c.AsalInstansi == values["AsalInstansi"],
             GROUPS.c.CreateDate == visit.checkin_at,
         )
-        with self.engine.connect() as connection:
-            if connection.execute(same.limit(1)).first() is not None:
-                return False
-            connection.execute(sa.insert(GROUPS).values(**values))
-            connection.commit()
-        return True
+        return insert_once(self.engine, GROUPS, values, same)
 
     def write_visit(self, visit: LibraryVisit) -> bool:
         if visit.group_size > 1:
@@ -176,9 +172,4 @@ class InlisliteSource:
             GUESTS.c.Nama == values["Nama"],
             GUESTS.c.CreateDate == visit.checkin_at,
         )
-        with self.engine.connect() as connection:
-            if connection.execute(same.limit(1)).first() is not None:
-                return False
-            connection.execute(sa.insert(GUESTS).values(**values))
-            connection.commit()
-        return True
+        return insert_once(self.engine, GUESTS, values, same)

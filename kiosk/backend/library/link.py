@@ -374,3 +374,17 @@ def sync_members(source: MemberSource, engine: Engine, now: dt.datetime) -> Memb
         raise classify(exc) from exc
     flush()
     return result
+
+
+def insert_once(
+    engine: Engine, table: sa.Table, values: dict[str, Any], same: sa.Select[Any]
+) -> bool:
+    """Insert `values` into the library's `table` unless `same` finds the row there already:
+    its tables give no transaction to lean on, so a retry after a lost answer must write
+    nothing. True when the row was written."""
+    with engine.connect() as connection:
+        if connection.execute(same.limit(1)).first() is not None:
+            return False
+        connection.execute(sa.insert(table).values(**values))
+        connection.commit()
+    return True

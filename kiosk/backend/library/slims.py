@@ -16,6 +16,7 @@ from kiosk.backend.library.link import (
     UnreadableMember,
     find_member,
     holds,
+    insert_once,
     page_members,
     storable_text,
 )
@@ -117,9 +118,4 @@ class SlimsSource:
             table.c.member_name == values["member_name"],
             table.c.checkin_date == visit.checkin_at,
         )
-        with self.engine.connect() as connection:
-            if connection.execute(same.limit(1)).first() is not None:
-                return False
-            connection.execute(sa.insert(table).values(**values))
-            connection.commit()
-        return True
+        return insert_once(self.engine, table, values, same)
