@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -10,7 +11,7 @@ from fastapi.responses import Response
 from kiosk.backend import kiosks
 from kiosk.backend.console.charts import bar_chart
 from kiosk.backend.console.i18n import translator
-from kiosk.backend.console.web import PREFIX, console_of, language_of, render, staff_of
+from kiosk.backend.console.web import PREFIX, Console, console_of, language_of, render, staff_of
 from kiosk.backend.db import read_session
 from kiosk.backend.provisioning import ProvisioningUnavailable
 from kiosk.backend.reports.dinas_export import visits_csv, visits_xlsx
@@ -87,6 +88,23 @@ def today(request: Request) -> Response:
     )
 
 
+def period_form(
+    console: Console, kind: str, chosen: Period, error: str, date: str, start: str, end: str
+) -> dict[str, Any]:
+    """What the period picker on Laporan and on the SKM page shows: the choice, its dates
+    (the chosen period's own where the form left them empty) and any error (then 400)."""
+    return {
+        "status": 400 if error else 200,
+        "error": error,
+        "kind": kind,
+        "periods": PERIODS,
+        "chosen": chosen,
+        "date": date or console.today().isoformat(),
+        "start": start or chosen.first.isoformat(),
+        "end": end or chosen.last.isoformat(),
+    }
+
+
 @router.get("/reports")
 def reports(
     request: Request,
@@ -121,14 +139,7 @@ def reports(
         request,
         "reports.html",
         staff,
-        status=400 if error else 200,
-        error=error,
-        kind=kind,
-        periods=PERIODS,
-        chosen=chosen,
-        date=date or console.today().isoformat(),
-        start=start or chosen.first.isoformat(),
-        end=end or chosen.last.isoformat(),
+        **period_form(console, kind, chosen, error, date, start, end),
         report=report,
         fields=console.choice_fields,
         lang_code=language_of(request),
@@ -241,14 +252,7 @@ def skm_page(
         request,
         "skm.html",
         staff,
-        status=400 if error else 200,
-        error=error,
-        kind=kind,
-        periods=PERIODS,
-        chosen=chosen,
-        date=date or console.today().isoformat(),
-        start=start or chosen.first.isoformat(),
-        end=end or chosen.last.isoformat(),
+        **period_form(console, kind, chosen, error, date, start, end),
         survey=survey,
         tables=tables,
         cell=lambda value: cell_text(value, language, translator(language)),
