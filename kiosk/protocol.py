@@ -303,10 +303,47 @@ class HeartbeatRequest(_Model):
     dead_letters: JsonInt = Field(0, ge=0, le=MAX_COUNT)
     camera: CameraState = CameraState.unknown
     version: str = Field("", max_length=32)
+    # The version of the steered settings the kiosk runs with (None: its config file's own).
+    settings_version: JsonInt | None = Field(None, ge=0, le=MAX_COUNT)
 
 
 class HeartbeatResponse(_Model):
     received_at: dt.datetime
+
+
+# A one-time enrollment code made in the console: eight letters and digits in two groups of
+# four ("K7QD-3M9P"); typed with or without the dash, in either case.
+ENROLLMENT_CODE_PATTERN = r"^[A-Za-z0-9]{4}-?[A-Za-z0-9]{4}$"
+# A location code (a reading room, a branch): lowercase letters, digits and dashes; "" = none.
+LOCATION_PATTERN = r"^(?:[a-z0-9][a-z0-9-]{0,31})?$"
+LocationCode = Annotated[str, StringConstraints(pattern=LOCATION_PATTERN)]
+
+
+class EnrollRequest(_Model):
+    """POST /kiosks/enroll (no token): a new kiosk trades a one-time code for its own token."""
+
+    code: Annotated[str, StringConstraints(pattern=ENROLLMENT_CODE_PATTERN)]
+    version: str = Field("", max_length=32)
+
+
+class EnrollResponse(_Model):
+    kiosk_id: KioskId
+    location: LocationCode
+    # Shown once: the kiosk keeps it in its data directory (owner-only), never in config.toml.
+    token: str
+
+
+class KioskSettingsResponse(_Model):
+    """GET /kiosks/{kiosk_id}/settings: the settings this kiosk runs with. The ETag names the
+    version; with If-None-Match the answer is 304 and no body while nothing changed."""
+
+    kiosk_id: KioskId
+    location: LocationCode
+    version: int = Field(ge=0)
+    # False: staff put this kiosk out of service from the console.
+    in_service: bool = True
+    # A document that kiosk.config.steered.SteeredSettings validates.
+    settings: dict[str, Any]
 
 
 # The nine elements (unsur) of the public's satisfaction survey, PermenPANRB 14/2017:

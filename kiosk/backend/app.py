@@ -17,6 +17,7 @@ from kiosk.backend.api.docs import install_api_docs
 from kiosk.backend.api.errors import install_error_handlers
 from kiosk.backend.api.guard import install_request_guard
 from kiosk.backend.api.routes import router
+from kiosk.backend.api.steering import router as steering_router
 from kiosk.backend.console.routes import install_console
 from kiosk.backend.db import create_db_engine, migrate
 from kiosk.backend.desk.checkins import CheckinDesk, Clock, utc_now
@@ -124,6 +125,7 @@ def create_app(
     app.state.guest_desk = GuestDesk(desk)
     app.state.typed_entry = TypedEntry(engine, settings.members.typed_entry, clock)
     app.include_router(router)
+    app.include_router(steering_router)
     app.include_router(metrics_router(engine, backend.metrics_allow))
     install_api_docs(app)
     install_console(app, desk, clock)
