@@ -35,6 +35,13 @@ from kiosk.config import ConfigError, Settings
 log = logging.getLogger("kiosk.backend")
 
 
+API_DESCRIPTION = (
+    "Member lookup, the electronic guestbook and Wi-Fi credentials for the library's "
+    "self-service kiosks. Every endpoint but health (and enrollment) needs `Authorization: "
+    'Bearer <token>`; errors are `{"error": {"code", "message"}}`.'
+)
+
+
 def request_threads(configured: int, desk: CheckinDesk) -> int:
     """[backend] request_threads, or for 0 the number that suits what routes wait on: few
     when no route waits on the network (threads then only fight over the GIL), anyio's 40
@@ -106,11 +113,7 @@ def create_app(
     app = FastAPI(
         title="Kiosk credential backend",
         version=__version__,
-        description=(
-            "Member lookup, the electronic guestbook and Wi-Fi credentials for the library's "
-            "self-service kiosks. Every endpoint but health needs `Authorization: Bearer "
-            '<token>`; errors are `{"error": {"code", "message"}}`.'
-        ),
+        description=API_DESCRIPTION,
         lifespan=lifespan,
         docs_url=None,
         redoc_url=None,
