@@ -29,6 +29,7 @@ HANDLERS: dict[str, str] = {
     "test-card": "kiosk.demo.printed_card:cmd_test_card",
     "set-pin": "kiosk.terminal.commands:cmd_set_pin",
     "doctor": "kiosk.terminal.commands:cmd_doctor",
+    "settings": "kiosk.terminal.commands:cmd_settings",
     "staff": "kiosk.backend.console.commands:cmd_staff",
     "demo-visits": "kiosk.backend.demo_visits:cmd_demo_visits",
     "privacy purge": "kiosk.backend.privacy.commands:cmd_privacy_purge",
@@ -129,7 +130,7 @@ def add_service_commands(sub: Any) -> None:
 
 def add_tool_commands(sub: Any) -> None:
     """The installer's and the staff's tools: decode, staff, privacy, test-card, demo-visits,
-    set-pin, doctor."""
+    set-pin, doctor, settings."""
     p = command(sub, "decode", "decode barcodes in images, a camera or a video")
     p.add_argument("images", nargs="*", type=Path, metavar="IMAGE")
     p.add_argument("--json", action="store_true", help="one JSON object per line")
@@ -177,6 +178,7 @@ def add_tool_commands(sub: Any) -> None:
 
     command(sub, "set-pin", "set the staff PIN for maintenance mode")
     command(sub, "doctor", "check display, camera, zbar, backend, config and PIN")
+    command(sub, "settings", "print, as JSON, the settings this kiosk runs with and their source")
 
 
 def add_privacy_commands(sub: Any) -> None:

@@ -115,6 +115,8 @@ class KioskSettings(_Section):
     read_timeout: float = Field(8.0, gt=0)
     # Where the kiosk keeps its outbox, state and logs.
     data_dir: str = "var"
+    # How often the kiosk says it is alive and asks whether the console changed its settings.
+    heartbeat_seconds: float = Field(60.0, ge=0.2, le=3600)
     fullscreen: bool = True
     sound: bool = True
     timeouts: Timeouts = Field(default_factory=Timeouts)

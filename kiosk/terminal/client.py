@@ -218,6 +218,23 @@ class BackendClient:
     def heartbeat(self, beat: protocol.HeartbeatRequest) -> protocol.HeartbeatResponse:
         return self._call("POST", "/kiosks/heartbeat", beat, protocol.HeartbeatResponse)
 
+    def kiosk_settings(
+        self, kiosk_id: str, etags: list[str]
+    ) -> tuple[protocol.KioskSettingsResponse, str] | None:
+        """The settings this kiosk runs with and their ETag; None (304) while the copy with
+        one of `etags` is current."""
+        path = f"/kiosks/{kiosk_id}/settings"
+        extra = {"If-None-Match": ", ".join(etags)} if etags else None
+        status, headers, raw = self._exchange("GET", path, None, extra)
+        if status == 304:
+            return None
+        if 200 <= status < 300:
+            answer = self._parse(path, status, raw, protocol.KioskSettingsResponse)
+            return answer, str(headers.get("ETag", ""))
+        error = self._error_for(path, status, headers, raw)
+        log.warning("backend GET %s answered %s", path, error)
+        raise error
+
     def close(self) -> None:
         self.session.close()
 
@@ -265,10 +282,17 @@ class BackendClient:
         )
         raise error
 
-    def _exchange(self, method: str, path: str, body: BaseModel | None) -> tuple[int, Any, bytes]:
+    def _exchange(
+        self,
+        method: str,
+        path: str,
+        body: BaseModel | None,
+        extra_headers: dict[str, str] | None = None,
+    ) -> tuple[int, Any, bytes]:
         url = f"{self.base_url}{path}"
         data = body.model_dump_json().encode("utf-8") if body is not None else None
-        headers = {"Content-Type": "application/json"} if data is not None else None
+        headers = {"Content-Type": "application/json"} if data is not None else {}
+        headers.update(extra_headers or {})
         connect_timeout, read_timeout = self.timeout
         # read_timeout bounds each wait for bytes; the deadline bounds a server that
         # trickles an answer a byte at a time.

@@ -1,4 +1,4 @@
-"""The kiosk terminal's command handlers: `kiosk run`, `kiosk set-pin`, `kiosk doctor`."""
+"""The kiosk terminal's command handlers: `kiosk run`, `set-pin`, `doctor`, `settings`."""
 
 from __future__ import annotations
 
@@ -118,3 +118,14 @@ def cmd_doctor(args: argparse.Namespace, settings: Settings) -> int:
     failed = [c for c in results if not c.ok]
     print(f"doctor: {len(results) - len(failed)} checks fine, {len(failed)} need attention")
     return 1 if failed else 0
+
+
+def cmd_settings(args: argparse.Namespace, settings: Settings) -> int:
+    """Print, as JSON, the settings the kiosk runs with: the console's last copy, or the file."""
+    import json
+
+    from kiosk.terminal.steering import SettingsFollower
+
+    follower = SettingsFollower(settings, settings.kiosk.data_dir)
+    print(json.dumps(follower.describe(), ensure_ascii=False, indent=2))
+    return 0

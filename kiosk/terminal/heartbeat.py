@@ -1,5 +1,5 @@
-"""The kiosk's heartbeat: every minute, tell the backend it is alive, its outbox depth, its
-dead letters and its camera state (a background thread; no Kivy here)."""
+"""The kiosk's heartbeat: every minute, tell the backend it is alive (outbox, dead letters,
+camera, settings version) and ask whether its settings changed (a thread; no Kivy here)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from kiosk import __version__
 from kiosk.protocol import CameraState, HeartbeatRequest
 from kiosk.terminal.client import BackendClient, BackendError
 from kiosk.terminal.outbox import Outbox
+from kiosk.terminal.steering import SettingsFollower
 
 log = logging.getLogger("kiosk.heartbeat")
 
@@ -42,12 +43,14 @@ class HeartbeatSender:
         scanner: Callable[[], object | None],
         *,
         interval: float = 60.0,
+        follower: SettingsFollower | None = None,
     ) -> None:
         self.client = client
         self.outbox = outbox
         self.kiosk_id = kiosk_id
         self.scanner = scanner
         self.interval = interval
+        self.follower = follower
         self.sent = 0
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
@@ -59,6 +62,7 @@ class HeartbeatSender:
             dead_letters=len(self.outbox.dead_letters()),
             camera=camera_state(self.scanner()),
             version=__version__,
+            settings_version=self.follower.running_version if self.follower else None,
         )
 
     def send_once(self) -> bool:
@@ -85,7 +89,17 @@ class HeartbeatSender:
             self._thread.join(timeout)
             self._thread = None
 
+    def follow_settings(self) -> None:
+        """A conditional GET of the kiosk's settings: no cost while nothing changed."""
+        if self.follower is None:
+            return
+        try:
+            self.follower.fetch(self.client, self.kiosk_id)
+        except Exception as exc:  # a settings copy failing must not end the thread
+            log.warning("settings check failed: %s: %s", type(exc).__name__, exc)
+
     def _run(self) -> None:
         while not self._stopping.is_set():
             self.send_once()
+            self.follow_settings()
             self._stopping.wait(self.interval)

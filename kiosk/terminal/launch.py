@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kiosk.config import Settings, load_settings
 from kiosk.logs import setup_logging
-from kiosk.terminal.services import build_services
+from kiosk.terminal.services import Services, build_services
+
+if TYPE_CHECKING:
+    from kiosk.terminal.heartbeat import HeartbeatSender
+    from kiosk.terminal.steering import SettingsFollower
 
 log = logging.getLogger("kiosk.launch")
 
@@ -34,10 +38,21 @@ def run_kiosk(
     configure_kivy(
         data, fullscreen=fullscreen, size=size, touch_devices=autopilot is None, position=position
     )
+    from kiosk.terminal.steering import SettingsFollower
+
+    # The last good copy of the console's settings over the file: the kiosk starts with it
+    # when the backend is down, and the heartbeat brings the current version.
+    follower = SettingsFollower(settings, data)
+    settings = follower.settings
     services = build_services(settings, camera, demo_fallback=demo)
     from kiosk.terminal.ui.app import KioskApp
 
-    app = KioskApp(settings, services, reload_settings=lambda: load_settings(config_path))
+    app = KioskApp(
+        settings,
+        services,
+        reload_settings=lambda: load_settings(config_path),
+        follower=follower,
+    )
     if autopilot is not None:
         from kiosk.terminal.ui.autopilot import Autopilot
 
@@ -49,15 +64,7 @@ def run_kiosk(
     from kiosk.terminal.ui.stop_signals import stop_on_signals
 
     stopped_by = stop_on_signals(app)
-    from kiosk.terminal.client import BackendClient
-    from kiosk.terminal.heartbeat import HeartbeatSender
-
-    heartbeat = HeartbeatSender(
-        BackendClient(settings.kiosk),
-        services.outbox,
-        settings.kiosk.kiosk_id,
-        lambda: services.scanner,
-    )
+    heartbeat = heartbeat_for(settings, services, follower)
     heartbeat.start()
     try:
         app.run()
@@ -67,6 +74,23 @@ def run_kiosk(
         log.info("kiosk stopped by %s; outbox closed", stopped_by[0])
         return 130 if stopped_by[0] == "SIGINT" else 0
     return app.exit_code
+
+
+def heartbeat_for(
+    settings: Settings, services: Services, follower: SettingsFollower | None
+) -> HeartbeatSender:
+    """The heartbeat thread (not started): alive, outbox, camera, and the settings to follow."""
+    from kiosk.terminal.client import BackendClient
+    from kiosk.terminal.heartbeat import HeartbeatSender
+
+    return HeartbeatSender(
+        BackendClient(settings.kiosk),
+        services.outbox,
+        settings.kiosk.kiosk_id,
+        lambda: services.scanner,
+        interval=settings.kiosk.heartbeat_seconds,
+        follower=follower,
+    )
 
 
 def window_geometry(

@@ -33,6 +33,7 @@ from kiosk.terminal.session.flow import Flow
 from kiosk.terminal.session.patron_session import Command, State
 from kiosk.terminal.session.survey import SurveyPolicy
 from kiosk.terminal.state import survey_policy
+from kiosk.terminal.steering import SettingsFollower, SettingsUpdate
 from kiosk.terminal.ui import theme
 from kiosk.terminal.ui.i18n import LANGUAGES, translate
 from kiosk.terminal.ui.kv import load_kv
@@ -71,11 +72,13 @@ class KioskApp(App):
         services: Services,
         *,
         reload_settings: Callable[[], Settings] | None = None,
+        follower: SettingsFollower | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.settings = settings
         self._reload_settings = reload_settings
+        self.follower = follower
         self.exit_code = 0
         self.services = services
         self.title = settings.library.name
@@ -317,6 +320,10 @@ class KioskApp(App):
 
     def _tick(self, _dt: float) -> None:
         self.run_commands(self.flow.tick())
+        if self.follower is not None and self._between_patrons():
+            update = self.follower.take_update()
+            if update is not None:
+                self.apply_update(update)
         left = self.flow.seconds_left()
         self.seconds_left = int(left + 0.999) if left != float("inf") else 0
         if self.manager.current in ("pin", "maintenance"):
@@ -367,6 +374,33 @@ class KioskApp(App):
         except ConfigError as exc:
             log.error("config reload refused: %s", exc)
             return
+        if self.follower is not None:
+            settings = self.follower.rebase(settings)
+        self.use_settings(settings)
+        log.info("config reloaded (backend, token and camera changes need a restart)")
+
+    def _between_patrons(self) -> bool:
+        """On Welcome (or out of service) with no staff screen: no journey to disturb."""
+        idle = self.flow.state in (State.idle, State.out_of_service)
+        return idle and not self.staff_screen
+
+    def apply_update(self, update: SettingsUpdate) -> None:
+        """Settings from the console, at a Welcome: the screens, the guestbook, and what the
+        console changed of the service state, contrast and first language."""
+        self.use_settings(update.settings)
+        if update.high_contrast is not None:
+            self.remember(high_contrast=update.high_contrast)
+            self.high_contrast = update.high_contrast
+        if update.language is not None:
+            self.remember(language="")  # the console's first language from now on
+        if update.in_service is not None:
+            self.set_out_of_service(not update.in_service)
+        self.language = self.default_language()
+        self._view_changed(self.flow.view)
+        log.info("settings version %s applied", update.version)
+
+    def use_settings(self, settings: Settings) -> None:
+        """Run with `settings` from now on: a new session flow for the next patron."""
         out_of_service = self.flow.state is State.out_of_service
         camera_ok = self.flow.view.camera_ok
         self.settings = settings
@@ -377,7 +411,7 @@ class KioskApp(App):
         self.screens["guestbook"].fields = settings.guestbook.fields
         if self.services.scanner is not None:
             self.services.scanner.cards = CardReader(settings.cards.pattern)
-        log.info("config reloaded (backend, token and camera changes need a restart)")
+        self.title = settings.library.name
 
     def exit_to_desktop(self) -> None:
         self.exit_code = 0
