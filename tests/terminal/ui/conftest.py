@@ -190,6 +190,9 @@ def start_kiosk(kivy_window: Any, tmp_path: Path) -> Iterator[Callable[..., Harn
     started: list[Any] = []
 
     def stop(app: Any) -> None:
+        heartbeat = getattr(app, "test_heartbeat", None)
+        if heartbeat is not None:
+            heartbeat.stop()
         app.dispatch("on_stop")
         for child in list(kivy_window.children):
             kivy_window.remove_widget(child)
@@ -197,13 +200,23 @@ def start_kiosk(kivy_window: Any, tmp_path: Path) -> Iterator[Callable[..., Harn
         App._running_app = None
 
     def start(
-        settings: Settings, camera: str | None = None, size: tuple[int, int] = (1280, 800)
+        settings: Settings,
+        camera: str | None = None,
+        size: tuple[int, int] = (1280, 800),
+        follow: bool = False,
     ) -> Harness:
+        """follow: as `kiosk run` does, start from the settings copy and run the heartbeat
+        that follows the console's settings."""
+        from kiosk.terminal.launch import heartbeat_for
         from kiosk.terminal.services import build_services
+        from kiosk.terminal.steering import SettingsFollower
         from kiosk.terminal.ui.app import KioskApp
 
         while started:  # one kiosk at a time: a second start is a restart
             stop(started.pop())
+        follower = SettingsFollower(settings, settings.kiosk.data_dir) if follow else None
+        if follower is not None:
+            settings = follower.settings
 
         kivy_window.size = size
         services = build_services(settings, camera or "none")
@@ -211,9 +224,12 @@ def start_kiosk(kivy_window: Any, tmp_path: Path) -> Iterator[Callable[..., Harn
             # No camera given: the configured camera is missing (Welcome's "camera not
             # available" banner), unless the settings themselves say "none".
             services.keypad_only = settings.kiosk.scanner.camera == "none"
-        app = KioskApp(settings, services, reload_settings=lambda: settings)
+        app = KioskApp(settings, services, reload_settings=lambda: settings, follower=follower)
         app._run_prepare()
         started.append(app)
+        if follower is not None:
+            app.test_heartbeat = heartbeat_for(settings, services, follower)
+            app.test_heartbeat.start()
         harness = Harness(app, kivy_window)
         harness.pump(0.2)
         return harness
