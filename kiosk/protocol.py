@@ -304,7 +304,15 @@ class HeartbeatRequest(_Model):
     camera: CameraState = CameraState.unknown
     version: str = Field("", max_length=32)
     # The version of the steered settings the kiosk runs with (None: its config file's own).
-    settings_version: JsonInt | None = Field(None, ge=0, le=MAX_COUNT)
+    settings_version: (
+        Annotated[
+            int,
+            annotated_types.Ge(0),
+            annotated_types.Le(MAX_COUNT),
+            BeforeValidator(_json_integer),
+        ]
+        | None
+    ) = None
 
 
 class HeartbeatResponse(_Model):
