@@ -87,7 +87,8 @@ def kiosks_at(session: Session, code: str) -> list[str]:
 
 
 def kiosk_locations(session: Session) -> dict[str, str]:
-    return dict(session.execute(sa.select(KioskLocationRow.kiosk_id, KioskLocationRow.location)))
+    rows = session.execute(sa.select(KioskLocationRow.kiosk_id, KioskLocationRow.location))
+    return {str(kiosk_id): str(code) for kiosk_id, code in rows}
 
 
 def all_locations(session: Session) -> list[Location]:
