@@ -15,6 +15,8 @@ from kiosk.config.steered import parse_steered
 
 from .conftest import ADMIN, ARTIFACTS, STAFF
 
+LAMA = re.compile("^kiosk-lama$")
+
 
 @pytest.fixture
 def context(browser: Any, console_server: BackendServer) -> Iterator[Any]:
@@ -195,12 +197,12 @@ def test_the_kiosk_page_shows_versions_and_switches_service(
     assert console_server.post("/kiosks/heartbeat", json=beat).status_code == 200
     page = sign_in(context)
     page.goto("/staff/kiosks")
-    row = page.locator("tr", has=page.locator("td", has_text=re.compile("^kiosk-lama$")))
+    row = page.locator("#steering + table tr", has=page.locator("td", has_text=LAMA))
     assert f"v0 (sekarang v{current})" in row.inner_text()
     with page.expect_navigation():
         row.locator("button", has_text="Hentikan layanan").click()
     assert served(console_server, "kiosk-lama")["in_service"] is False
-    row = page.locator("tr", has=page.locator("td", has_text=re.compile("^kiosk-lama$")))
+    row = page.locator("#steering + table tr", has=page.locator("td", has_text=LAMA))
     with page.expect_navigation():
         row.locator("button", has_text="Layani lagi").click()
     assert served(console_server, "kiosk-lama")["in_service"] is True

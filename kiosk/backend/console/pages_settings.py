@@ -88,7 +88,7 @@ def settings_page(
         editors=editors,
         editor_paths=sf.EDITORS,
         values=values,
-        problems=problems,
+        problems=[(place, _named(place, text, editors, t)) for place, text in problems],
         inline=dict(reversed(problems)),
         field_id=sf.field_id,
         section=section,
@@ -100,6 +100,23 @@ def settings_page(
         overrides_text=lambda o: json.dumps(o, ensure_ascii=False, indent=2) if o else "",
         **context,
     )
+
+
+def _named(place: str, message: str, editors: dict[str, list[Any]], t: Any) -> str:
+    """The error summary's line: which input, then what is wrong with it."""
+    labels = {q.id: t("settings.field." + q.path) for qs in sf.SECTIONS.values() for q in qs}
+    labels.update({f"section-{name}": t(f"settings.section.{name}") for name in sf.SECTIONS})
+    for key in ("code", "name", "room_code", "location_id", "overrides"):
+        labels["loc-" + key.replace("_", "-")] = t(f"settings.location.{key}")
+    for name, rows in editors.items():
+        for i in range(len(rows)):
+            for part in ("key", "label_id", "label_en", "choices", "position"):
+                number = t("settings.question.number", n=i + 1)
+                labels[sf.field_id(f"{sf.EDITORS[name]}.{i}.{part}")] = (
+                    f"{number}, {t('settings.question.' + part)}"
+                )
+    label = labels.get(place)
+    return t("settings.error.summary", field=label, message=message) if label else message
 
 
 @router.get("/settings")
@@ -162,8 +179,25 @@ def settings_history(request: Request, notice: str = "") -> Response:
     staff = staff_of(console, request, admin=True)
     rows = versions.history(console.engine)
     return render(
-        console, request, "settings_history.html", staff, rows=rows, notice=notice, errors=[]
+        console,
+        request,
+        "settings_history.html",
+        staff,
+        rows=rows,
+        notice=notice,
+        errors=[],
+        summary_of=summary_of,
     )
+
+
+def summary_of(summary: str, t: Any) -> str:
+    """A version's description in the page's words (the changed keys stay as written)."""
+    kind, _, rest = summary.partition(" ")
+    if summary == versions.SEEDED_SUMMARY:
+        return t("settings.summary.seeded")
+    if kind in ("restored", "location") and rest:
+        return t(f"settings.summary.{kind}", value=rest)
+    return summary
 
 
 def _restore(request: Request, form: dict[str, str]) -> Response:
@@ -229,6 +263,17 @@ def _location(request: Request, form: dict[str, str]) -> Response:
     try:
         with write_session(console.engine) as session:
             save_location(session, location, current.document)
+            # A new version, so the Kios page can tell which kiosks have not fetched it yet.
+            versions.save(
+                session,
+                current.document,
+                current.number,
+                staff.username,
+                console.clock(),
+                f"location {location.code}",
+            )
+    except versions.StaleVersion:
+        return refused("section-locations", t("settings.restore_stale"))
     except LocationError as exc:
         place = "loc-" + exc.field.replace("_", "-")
         return refused(place, t(exc.key, detail=exc.detail))

@@ -269,7 +269,10 @@ def validate(section: str, draft: Draft) -> SteeredSettings | None:
             place = _place(tuple(error["loc"]), section, draft)
             kind = error["type"]
             if kind in WORDED:
-                values = {"limit": error.get("ctx", {}).get(WORDED[kind], "")}
+                limit = error.get("ctx", {}).get(WORDED[kind], "")
+                if isinstance(limit, float) and limit.is_integer():
+                    limit = int(limit)
+                values = {"limit": limit}
                 draft.problems.append((place, f"settings.error.{kind}", values))
             else:
                 detail = error["msg"].removeprefix("Value error, ")

@@ -17,6 +17,7 @@ from kiosk.config import Settings
 from kiosk.config.steered import SteeredSettings, parse_steered, steered_from
 
 SEEDED_BY = "config.toml"
+SEEDED_SUMMARY = "seeded from config.toml"
 
 
 class StaleVersion(Exception):
@@ -70,7 +71,7 @@ def current(engine: Engine, settings: Settings, now: dt.datetime) -> Version:
                 document=_canonical(steered_from(settings)),
                 username=SEEDED_BY,
                 saved_at=now,
-                summary="seeded from config.toml",
+                summary=SEEDED_SUMMARY,
             )
             session.add(row)
     return _version(row)
