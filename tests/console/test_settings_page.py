@@ -4,14 +4,17 @@ overrides, the guestbook preview, and the Kios page's versions and service switc
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from support.backend_server import BackendServer
+from support.backend_server import JAKARTA, BackendServer, checkin_body
 
-from kiosk.config.steered import parse_steered
+from kiosk.backend.db import create_db_engine, write_session
+from kiosk.backend.steering.locations import Location, place_kiosk, save_location
+from kiosk.config.steered import SteeredSettings, parse_steered
 
 from .conftest import ADMIN, ARTIFACTS, STAFF
 
@@ -219,3 +222,34 @@ def test_screenshots_of_pengaturan_in_both_languages(context: Any) -> None:
             path=str(ARTIFACTS / f"settings-preview-{language}.png")
         )
         context.clear_cookies()
+
+
+def test_laporan_and_the_dinas_export_filter_by_location(
+    context: Any, console_server: BackendServer
+) -> None:
+    engine = create_db_engine(f"sqlite:///{console_server.database_path}", pool_size=1)
+    try:
+        with write_session(engine) as session:
+            save_location(session, Location("lantai-3", "Lantai 3", "LT3"), SteeredSettings())
+            place_kiosk(session, "kiosk-lantai-3", "lantai-3")
+    finally:
+        engine.dispose()
+    moment = dt.datetime(2025, 6, 11, 10, 15, tzinfo=JAKARTA)
+    for kiosk_id in ("kiosk-lantai-3", "kiosk-lantai-3", "kiosk-pintu-utama"):
+        body = checkin_body(want_internet=False, kiosk_id=kiosk_id)
+        body["occurred_at"] = moment.isoformat()
+        moment += dt.timedelta(minutes=1)
+        assert console_server.post("/visits", json=body).status_code == 201
+    page = sign_in(context)
+    page.goto("/staff/reports?period=custom&start=2025-06-11&end=2025-06-11")
+    assert page.inner_text("#report-total") == "3"
+    page.select_option("#location", "lantai-3")
+    with page.expect_navigation():
+        page.click("form.filters button[type=submit]")
+    assert page.inner_text("#report-total") == "2"
+    csv_link = page.locator("a[href*='visits.csv']").get_attribute("href")
+    assert csv_link is not None and "location=lantai-3" in csv_link
+    exported = page.request.get(csv_link)
+    assert exported.ok and "Lantai 3" in exported.text()
+    everyone = page.request.get("/staff/reports/visits.csv?from=2025-06-11&to=2025-06-11")
+    assert "Lantai 3" not in everyone.text()

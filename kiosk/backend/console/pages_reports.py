@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from sqlalchemy.orm import Session
 
 from kiosk.backend import kiosks
 from kiosk.backend.console.charts import bar_chart
@@ -26,6 +27,7 @@ from kiosk.backend.reports.visits import (
     parse_period,
     visit_report,
 )
+from kiosk.backend.steering.locations import Location, all_locations, find_location, kiosks_at
 
 PERIODS = ("day", "month", "year", "custom")
 
@@ -105,6 +107,12 @@ def period_form(
     }
 
 
+def located(session: Session, code: str) -> tuple[Location | None, list[str] | None]:
+    """The location a report is filtered by and its kiosks (None, None: every kiosk)."""
+    location = find_location(session, code)
+    return (location, kiosks_at(session, location.code)) if location else (None, None)
+
+
 @router.get("/reports")
 def reports(
     request: Request,
@@ -112,12 +120,15 @@ def reports(
     date: str = "",
     start: str = "",
     end: str = "",
+    location: str = "",
 ) -> Response:
     console = console_of(request)
     staff = staff_of(console, request)
     kind, chosen, error = chosen_period(console.today(), period, date, start, end)
     with read_session(console.engine) as session:
-        report = visit_report(session, chosen, console.choice_keys, console.timezone)
+        place, at = located(session, location)
+        report = visit_report(session, chosen, console.choice_keys, console.timezone, at)
+        places = all_locations(session)
     t = translator(language_of(request))
     charts = {
         "day": bar_chart(
@@ -144,6 +155,8 @@ def reports(
         fields=console.choice_fields,
         lang_code=language_of(request),
         charts=charts,
+        locations=places,
+        location=place.code if place else "",
     )
 
 
@@ -204,18 +217,20 @@ def export_visits(request: Request, start: str, end: str, suffix: str) -> Respon
     guest_fields = console.settings.guests.fields
     keys = list(dict.fromkeys([*console.choice_keys, *(f.key for f in guest_fields)]))
     with read_session(console.engine) as session:
-        report = visit_report(session, period, keys, console.timezone)
+        place, at = located(session, request.query_params.get("location", ""))
+        report = visit_report(session, period, keys, console.timezone, at)
     library = console.settings.library
     tables: DinasReport = dinas_report(
         report,
         console.settings.guestbook.fields,
         guest_fields,
-        library.name,
+        f"{library.name} - {place.name}" if place else library.name,
         language,
         t,
         every_day=suffix != "pdf",
     )
-    name = f"kunjungan-{period.first}-{period.last}.{suffix}"
+    where = f"-{place.code}" if place else ""
+    name = f"kunjungan{where}-{period.first}-{period.last}.{suffix}"
     if suffix == "pdf":
         data = report_pdf(tables, library, console.today(), language, t)
         return download(data, PDF, name)
