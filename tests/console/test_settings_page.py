@@ -88,6 +88,8 @@ def test_a_changed_guestbook_answer_reaches_the_kiosks_settings_and_the_audit(
     page.goto("/staff/audit")
     row = page.locator("tbody tr").first.inner_text()
     assert "Pengaturan disimpan" in row and "guestbook.fields" in row
+    page.goto("/staff/reports")  # the reports name the answers as Pengaturan does now
+    assert "Membaca buku" in page.locator(".breakdown").first.inner_text()
 
 
 def test_a_wrong_value_is_refused_beside_its_field_and_the_input_stays(

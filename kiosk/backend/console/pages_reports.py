@@ -214,15 +214,15 @@ def export_visits(request: Request, start: str, end: str, suffix: str) -> Respon
         return chosen
     period, language = chosen
     t = translator(language)
-    guest_fields = console.settings.guests.fields
+    guest_fields = console.current().guests.fields
     keys = list(dict.fromkeys([*console.choice_keys, *(f.key for f in guest_fields)]))
     with read_session(console.engine) as session:
         place, at = located(session, request.query_params.get("location", ""))
         report = visit_report(session, period, keys, console.timezone, at)
-    library = console.settings.library
+    library = console.current().library
     tables: DinasReport = dinas_report(
         report,
-        console.settings.guestbook.fields,
+        console.current().guestbook.fields,
         guest_fields,
         f"{library.name} - {place.name}" if place else library.name,
         language,
@@ -256,9 +256,9 @@ def skm_page(
         survey = skm_report(session, chosen)
     tables = skm_dinas_report(
         survey,
-        console.settings.guestbook.fields,
-        console.settings.guests.fields,
-        console.settings.library.name,
+        console.current().guestbook.fields,
+        console.current().guests.fields,
+        console.current().library.name,
         language,
         translator(language),
     )
@@ -296,11 +296,11 @@ def export_skm(request: Request, start: str, end: str, suffix: str) -> Response:
     t = translator(language)
     with read_session(console.engine) as session:
         survey = skm_report(session, period)
-    library = console.settings.library
+    library = console.current().library
     tables = skm_dinas_report(
         survey,
-        console.settings.guestbook.fields,
-        console.settings.guests.fields,
+        console.current().guestbook.fields,
+        console.current().guests.fields,
         library.name,
         language,
         t,
