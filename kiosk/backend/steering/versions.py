@@ -112,7 +112,10 @@ def save(
         summary=(summary or "-")[:500],
     )
     session.add(new)
-    session.flush()
+    try:
+        session.flush()
+    except sa.exc.IntegrityError:  # PostgreSQL: another save took this number meanwhile
+        raise StaleVersion(based_on, newest + 1) from None
     return _version(new)
 
 
