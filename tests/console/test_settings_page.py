@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -255,3 +256,18 @@ def test_laporan_and_the_dinas_export_filter_by_location(
     assert exported.ok and "Lantai 3" in exported.text()
     everyone = page.request.get("/staff/reports/visits.csv?from=2025-06-11&to=2025-06-11")
     assert "Lantai 3" not in everyone.text()
+    survey = {
+        "client_ref": str(uuid.uuid4()),
+        "kiosk_id": "kiosk-pintu-utama",  # not on Lantai 3
+        "occurred_at": moment.isoformat(),
+        "answers": {"u1": 4},
+    }
+    assert console_server.post("/satisfaction", json=survey).status_code == 201
+    page.click("#skm-link")
+    page.wait_for_url("**/reports/skm?**")
+    assert page.locator("#skm-none").is_visible()  # the survey came from another location
+    assert page.input_value("#location") == "lantai-3"
+    page.select_option("#location", "")
+    with page.expect_navigation():
+        page.click("form.filters button[type=submit]")
+    assert page.locator("#skm-none").count() == 0

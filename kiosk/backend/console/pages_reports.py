@@ -113,6 +113,11 @@ def located(session: Session, code: str) -> tuple[Location | None, list[str] | N
     return (location, kiosks_at(session, location.code)) if location else (None, None)
 
 
+def named(library: str, place: Location | None) -> str:
+    """The library's name in a report's title, with the location it is filtered by."""
+    return f"{library} - {place.name}" if place else library
+
+
 @router.get("/reports")
 def reports(
     request: Request,
@@ -224,7 +229,7 @@ def export_visits(request: Request, start: str, end: str, suffix: str) -> Respon
         report,
         console.current().guestbook.fields,
         guest_fields,
-        f"{library.name} - {place.name}" if place else library.name,
+        named(library.name, place),
         language,
         t,
         every_day=suffix != "pdf",
@@ -246,6 +251,7 @@ def skm_page(
     date: str = "",
     start: str = "",
     end: str = "",
+    location: str = "",
 ) -> Response:
     """The satisfaction survey of a period: the IKM, its grade, the elements (weakest first)."""
     console = console_of(request)
@@ -253,12 +259,14 @@ def skm_page(
     kind, chosen, error = chosen_period(console.today(), period, date, start, end)
     language = language_of(request)
     with read_session(console.engine) as session:
-        survey = skm_report(session, chosen)
+        place, at = located(session, location)
+        survey = skm_report(session, chosen, at)
+        places = all_locations(session)
     tables = skm_dinas_report(
         survey,
         console.current().guestbook.fields,
         console.current().guests.fields,
-        console.current().library.name,
+        named(console.current().library.name, place),
         language,
         translator(language),
     )
@@ -270,6 +278,8 @@ def skm_page(
         **period_form(console, kind, chosen, error, date, start, end),
         survey=survey,
         tables=tables,
+        locations=places,
+        location=place.code if place else "",
         cell=lambda value: cell_text(value, language, translator(language)),
     )
 
@@ -295,17 +305,18 @@ def export_skm(request: Request, start: str, end: str, suffix: str) -> Response:
     period, language = chosen
     t = translator(language)
     with read_session(console.engine) as session:
-        survey = skm_report(session, period)
+        place, at = located(session, request.query_params.get("location", ""))
+        survey = skm_report(session, period, at)
     library = console.current().library
     tables = skm_dinas_report(
         survey,
         console.current().guestbook.fields,
         console.current().guests.fields,
-        library.name,
+        named(library.name, place),
         language,
         t,
     )
-    name = f"skm-{period.first}-{period.last}.{suffix}"
+    name = f"skm{f'-{place.code}' if place else ''}-{period.first}-{period.last}.{suffix}"
     if suffix == "pdf":
         return download(report_pdf(tables, library, console.today(), language, t), PDF, name)
     return download(visits_xlsx(tables), XLSX, name)
