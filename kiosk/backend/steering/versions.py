@@ -63,17 +63,22 @@ def current(engine: Engine, settings: Settings, now: dt.datetime) -> Version:
         row = _newest(session)
     if row is not None:
         return _version(row)
-    with write_session(engine) as session:
-        row = _newest(session)  # another instance may have seeded it meanwhile
-        if row is None:
-            row = SettingsVersionRow(
-                version=0,
-                document=_canonical(steered_from(settings)),
-                username=SEEDED_BY,
-                saved_at=now,
-                summary=SEEDED_SUMMARY,
-            )
-            session.add(row)
+    try:
+        with write_session(engine) as session:
+            row = _newest(session)  # another instance may have seeded it meanwhile
+            if row is None:
+                row = SettingsVersionRow(
+                    version=0,
+                    document=_canonical(steered_from(settings)),
+                    username=SEEDED_BY,
+                    saved_at=now,
+                    summary=SEEDED_SUMMARY,
+                )
+                session.add(row)
+    except sa.exc.IntegrityError:  # PostgreSQL: another instance seeded it at the same time
+        with read_session(engine) as session:
+            row = _newest(session)
+        assert row is not None
     return _version(row)
 
 
