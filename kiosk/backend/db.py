@@ -213,6 +213,10 @@ class KioskRow(Base):
     dead_letters: Mapped[int] = mapped_column(sa.Integer, default=0)
     camera: Mapped[str] = mapped_column(sa.String(32), default="unknown")
     version: Mapped[str] = mapped_column(sa.String(32), default="")
+    # Put out of service from the console: the kiosk shows a closed screen (settings answer).
+    in_service: Mapped[bool] = mapped_column(sa.Boolean, default=True, server_default=sa.true())
+    # The settings version the kiosk last said it runs (its heartbeat); None: not said yet.
+    settings_version: Mapped[int | None] = mapped_column(sa.Integer, nullable=True)
 
 
 class WritebackRow(Base):

@@ -75,6 +75,17 @@ def record_heartbeat(session: Session, beat: HeartbeatRequest, now: dt.datetime)
     row.dead_letters = beat.dead_letters
     row.camera = beat.camera
     row.version = beat.version[:32]
+    if beat.settings_version is not None:
+        row.settings_version = beat.settings_version
+
+
+def set_in_service(session: Session, kiosk_id: str, in_service: bool) -> bool:
+    """Put a kiosk out of service or back (it learns it from its settings answer)."""
+    row = session.get(KioskRow, kiosk_id)
+    if row is None:
+        return False
+    row.in_service = in_service
+    return True
 
 
 def all_kiosks(session: Session) -> list[KioskRow]:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -10,11 +12,14 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from sqlalchemy.orm import Session
 from support.backend_server import BackendServer, checkin_body, post_together
 from support.needs import unavailable
 from support.postgres_server import NoPostgreSQL, PostgreSQL, plain_url
 
-from kiosk.backend.db import IDLE_PING_SECONDS
+from kiosk.backend.db import IDLE_PING_SECONDS, create_db_engine, write_session
+from kiosk.backend.steering import versions
+from kiosk.config import Settings
 
 CONCURRENT = 20
 
@@ -159,3 +164,41 @@ def test_guest_vouchers_on_postgresql_take_the_issuing_lock(
     ]
     usernames = [answer.json()["credential"]["username"] for answer in answers]
     assert len(set(usernames)) == len(usernames)
+
+
+def test_two_saves_on_one_settings_version_on_postgresql_one_is_told_it_is_stale(
+    pg_server: BackendServer, postgres_url: str
+) -> None:
+    """PostgreSQL does not serialise writers: the second save finds version 0 newest too,
+    waits on the first's uncommitted version 1, and is then a stale save, not a 500."""
+    engine = create_db_engine(postgres_url, pool_size=3)
+    now = dt.datetime.now(dt.UTC)
+    try:
+        base = versions.current(engine, Settings(), now)
+        outcome: list[str] = []
+
+        def second() -> None:
+            try:
+                with write_session(engine) as session:
+                    versions.save(session, base.document, base.number, "b", now, "b")
+                outcome.append("saved")
+            except versions.StaleVersion:
+                outcome.append("stale")
+
+        with Session(engine) as first, first.begin():
+            versions.save(first, base.document, base.number, "a", now, "a")  # not committed
+            waiter = threading.Thread(target=second)
+            waiter.start()
+            with psycopg.connect(plain_url(postgres_url)) as watcher:
+                deadline = time.monotonic() + 30
+                while time.monotonic() < deadline:  # until the second insert waits on a lock
+                    waiting = watcher.execute(
+                        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                    ).fetchone()
+                    if waiting and waiting[0]:
+                        break
+        waiter.join(timeout=30)
+        assert outcome == ["stale"]
+        assert [v.number for v in versions.history(engine)][:2] == [base.number + 1, base.number]
+    finally:
+        engine.dispose()

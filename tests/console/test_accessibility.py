@@ -23,6 +23,8 @@ PAGES = [
     "members/19000123",
     "credentials",
     "kiosks",
+    "settings",
+    "settings/history",
     "accounts",
     "audit",
     "password",

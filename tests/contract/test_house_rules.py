@@ -28,6 +28,7 @@ BACKEND_LAYERS: tuple[tuple[str, ...], ...] = (
     ("api", "console", "demo_visits"),  # the two faces: kiosks' API, staff's console
     ("desk", "privacy", "kiosks"),
     ("library", "reports"),
+    ("steering",),  # the steered settings' versions and the locations
     ("provisioning",),
     ("metrics", "backup", "migrations"),
     ("db",),

@@ -14,6 +14,10 @@ from typing import Any
 from support.backend_server import JAKARTA, BackendServer, checkin_body
 from support.mariadb_server import Library, MariaDB
 
+from kiosk.backend.db import create_db_engine, write_session
+from kiosk.backend.steering.locations import Location, place_kiosk, save_location
+from kiosk.config.steered import SteeredSettings
+
 
 def wait_for(condition: Callable[[], Any], timeout: float = 20.0) -> Any:
     deadline = time.monotonic() + timeout
@@ -372,3 +376,53 @@ def test_health_turns_ok_when_a_members_sync_reaches_the_library(
         synced = server.kiosk("members", "sync")  # its own process, as from cron
         assert "1 member(s)" in synced.stdout
         assert server.get("health").json()["library"] == "slims: ok"  # no lookup since
+
+
+def place_in_location(server: BackendServer, kiosk_id: str, location: Location) -> None:
+    """What Pengaturan's Lokasi form and the Kios page's Pindahkan do, in the server's file."""
+    engine = create_db_engine(f"sqlite:///{server.database_path}", pool_size=1)
+    try:
+        with write_session(engine) as session:
+            save_location(session, location, SteeredSettings())
+            place_kiosk(session, kiosk_id, location.code)
+    finally:
+        engine.dispose()
+
+
+def test_a_locations_room_code_reaches_slims_and_other_kiosks_keep_the_global_one(
+    tmp_path: Path, mariadb: MariaDB
+) -> None:
+    library = Library(mariadb)
+    library.add_slims_member("19000305", "Dewi Lestari", "2031-01-31")
+    with slims_backend(tmp_path, library, slims={"room_code": "LT1"}) as server:
+        place_in_location(server, "kiosk-anak", Location("ruang-anak", "Ruang Anak", "RA2"))
+        at_children = checkin_body("19000305", want_internet=False, kiosk_id="kiosk-anak")
+        assert server.post("visits", json=at_children).status_code == 201
+        wait_for(lambda: len(visitor_rows(library)) == 1)
+        entrance = checkin_body("19000305", want_internet=False)
+        entrance["occurred_at"] = (  # another second (a future time would be taken as now)
+            dt.datetime.fromisoformat(at_children["occurred_at"]) - dt.timedelta(seconds=5)
+        ).isoformat()
+        assert server.post("visits", json=entrance).status_code == 201
+        wait_for(lambda: len(visitor_rows(library)) == 2)
+        assert [row[3] for row in visitor_rows(library)] == ["RA2", "LT1"]
+
+
+def test_a_locations_location_id_reaches_inlislite(tmp_path: Path, mariadb: MariaDB) -> None:
+    library = Library(mariadb)
+    library.inlis_sql(
+        "INSERT INTO members (MemberNo, Fullname, EndDate, StatusAnggota_id) "
+        "VALUES ('19000306', 'Hendra', '2031-01-31', 3)"
+    )
+    inlis = {"database_url": mariadb.url(library.inlis), "record_visits": True, "location_id": 4}
+    with BackendServer(
+        tmp_path,
+        members_csv=None,
+        members={"source": "inlislite", "writeback_seconds": 0.2, "inlislite": inlis},
+    ) as server:
+        place_in_location(server, "kiosk-cabang", Location("cabang", "Cabang Timur", "", 7))
+        body = checkin_body("19000306", want_internet=False, kiosk_id="kiosk-cabang")
+        assert server.post("visits", json=body).status_code == 201
+        wait_for(lambda: server.get("health").json()["writeback_waiting"] == 0, timeout=60)
+        rows = library.inlis_sql("SELECT NoAnggota, Location_Id FROM memberguesses")
+        assert rows == [["19000306", "7"]]

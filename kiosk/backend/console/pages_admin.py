@@ -21,6 +21,13 @@ from kiosk.backend.console.web import (
     staff_of,
 )
 from kiosk.backend.db import read_session, write_session
+from kiosk.backend.steering import versions
+from kiosk.backend.steering.locations import (
+    LocationError,
+    all_locations,
+    kiosk_locations,
+    place_kiosk,
+)
 
 _KIOSK_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 
@@ -31,8 +38,11 @@ router = APIRouter(prefix=PREFIX)
 def kiosk_page(request: Request, status: int = 200, **extra: object) -> Response:
     console = console_of(request)
     staff = staff_of(console, request, admin=True)
+    current = versions.current(console.engine, console.settings, console.clock())
     with read_session(console.engine) as session:
         rows = kiosks.all_kiosks(session)
+        places = all_locations(session)
+        placed = kiosk_locations(session)
     context: dict[str, object] = {"errors": [], "new_token": "", "new_id": "", "notice": ""}
     context.update(extra)
     return render(
@@ -43,6 +53,9 @@ def kiosk_page(request: Request, status: int = 200, **extra: object) -> Response
         status,
         rows=rows,
         now=console.clock(),
+        current_version=current.number,
+        locations=places,
+        placed=placed,
         **context,
     )
 
@@ -94,6 +107,37 @@ def rename(
         console, request, staff, "kiosk.rename", f"kiosk={kiosk_id} name={name.strip()[:200]}"
     )
     return see_other(f"{PREFIX}/kiosks?notice=kiosks.renamed")
+
+
+@router.post("/kiosks/service")
+def service(
+    request: Request, csrf: str = Form(""), kiosk_id: str = Form(""), in_service: str = Form("")
+) -> Response:
+    """Put a kiosk out of service or back; it follows at its next settings fetch."""
+    console = console_of(request)
+    staff = changing(console, request, csrf, admin=True)
+    serving = in_service == "1"
+    with write_session(console.engine) as session:
+        done = kiosks.set_in_service(session, kiosk_id, serving)
+    detail = f"kiosk={kiosk_id} in_service={serving} done={done}"
+    log_change(console, request, staff, "kiosk.service", detail)
+    return see_other(f"{PREFIX}/kiosks?notice=kiosks.service_changed")
+
+
+@router.post("/kiosks/place")
+def place(
+    request: Request, csrf: str = Form(""), kiosk_id: str = Form(""), location: str = Form("")
+) -> Response:
+    """Move a kiosk to a location (its room code, Location_Id and overrides follow)."""
+    console = console_of(request)
+    staff = changing(console, request, csrf, admin=True)
+    try:
+        with write_session(console.engine) as session:
+            place_kiosk(session, kiosk_id, location)
+    except LocationError as exc:
+        return kiosk_page(request, 400, errors=[exc.key])
+    log_change(console, request, staff, "kiosk.place", f"kiosk={kiosk_id} location={location}")
+    return see_other(f"{PREFIX}/kiosks?notice=kiosks.placed")
 
 
 def account_page(request: Request, status: int = 200, **extra: object) -> Response:

@@ -112,7 +112,7 @@ def visit_detail(request: Request, visit_id: int) -> Response:
         row=row,
         member=member,
         answers=_answers(row),
-        fields=console.settings.guestbook.fields,
+        fields=console.current().guestbook.fields,
     )
 
 
@@ -286,7 +286,7 @@ def slip(request: Request, credential_id: int, reused: str = "") -> Response:
     credential = Credential(
         username=row.username, password=row.password, expires_at=row.expires_at, reused=bool(reused)
     )
-    library = console.settings.library
+    library = console.current().library
     qr = segno.make(
         library.qr_template.format(
             ssid=library.wifi_ssid,
@@ -322,11 +322,11 @@ def _labelled(console: Console, language: str) -> Callable[[VisitRow], list[str]
     key (a key no longer configured shows as it was stored)."""
     labels = {
         (f.key, c.key): c.label.get(language)
-        for f in console.settings.guestbook.fields
+        for f in console.current().guestbook.fields
         for c in f.choices
     }
 
-    order = {f.key: n for n, f in enumerate(console.settings.guestbook.fields)}
+    order = {f.key: n for n, f in enumerate(console.current().guestbook.fields)}
 
     def labelled(row: VisitRow) -> list[str]:
         answers = sorted(_answers(row).items(), key=lambda item: order.get(item[0], len(order)))

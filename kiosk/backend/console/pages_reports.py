@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from sqlalchemy.orm import Session
 
 from kiosk.backend import kiosks
 from kiosk.backend.console.charts import bar_chart
@@ -26,6 +27,7 @@ from kiosk.backend.reports.visits import (
     parse_period,
     visit_report,
 )
+from kiosk.backend.steering.locations import Location, all_locations, find_location, kiosks_at
 
 PERIODS = ("day", "month", "year", "custom")
 
@@ -105,6 +107,17 @@ def period_form(
     }
 
 
+def located(session: Session, code: str) -> tuple[Location | None, list[str] | None]:
+    """The location a report is filtered by and its kiosks (None, None: every kiosk)."""
+    location = find_location(session, code)
+    return (location, kiosks_at(session, location.code)) if location else (None, None)
+
+
+def named(library: str, place: Location | None) -> str:
+    """The library's name in a report's title, with the location it is filtered by."""
+    return f"{library} - {place.name}" if place else library
+
+
 @router.get("/reports")
 def reports(
     request: Request,
@@ -112,12 +125,15 @@ def reports(
     date: str = "",
     start: str = "",
     end: str = "",
+    location: str = "",
 ) -> Response:
     console = console_of(request)
     staff = staff_of(console, request)
     kind, chosen, error = chosen_period(console.today(), period, date, start, end)
     with read_session(console.engine) as session:
-        report = visit_report(session, chosen, console.choice_keys, console.timezone)
+        place, at = located(session, location)
+        report = visit_report(session, chosen, console.choice_keys, console.timezone, at)
+        places = all_locations(session)
     t = translator(language_of(request))
     charts = {
         "day": bar_chart(
@@ -144,6 +160,8 @@ def reports(
         fields=console.choice_fields,
         lang_code=language_of(request),
         charts=charts,
+        locations=places,
+        location=place.code if place else "",
     )
 
 
@@ -201,21 +219,23 @@ def export_visits(request: Request, start: str, end: str, suffix: str) -> Respon
         return chosen
     period, language = chosen
     t = translator(language)
-    guest_fields = console.settings.guests.fields
+    guest_fields = console.current().guests.fields
     keys = list(dict.fromkeys([*console.choice_keys, *(f.key for f in guest_fields)]))
     with read_session(console.engine) as session:
-        report = visit_report(session, period, keys, console.timezone)
-    library = console.settings.library
+        place, at = located(session, request.query_params.get("location", ""))
+        report = visit_report(session, period, keys, console.timezone, at)
+    library = console.current().library
     tables: DinasReport = dinas_report(
         report,
-        console.settings.guestbook.fields,
+        console.current().guestbook.fields,
         guest_fields,
-        library.name,
+        named(library.name, place),
         language,
         t,
         every_day=suffix != "pdf",
     )
-    name = f"kunjungan-{period.first}-{period.last}.{suffix}"
+    where = f"-{place.code}" if place else ""
+    name = f"kunjungan{where}-{period.first}-{period.last}.{suffix}"
     if suffix == "pdf":
         data = report_pdf(tables, library, console.today(), language, t)
         return download(data, PDF, name)
@@ -231,6 +251,7 @@ def skm_page(
     date: str = "",
     start: str = "",
     end: str = "",
+    location: str = "",
 ) -> Response:
     """The satisfaction survey of a period: the IKM, its grade, the elements (weakest first)."""
     console = console_of(request)
@@ -238,12 +259,14 @@ def skm_page(
     kind, chosen, error = chosen_period(console.today(), period, date, start, end)
     language = language_of(request)
     with read_session(console.engine) as session:
-        survey = skm_report(session, chosen)
+        place, at = located(session, location)
+        survey = skm_report(session, chosen, at)
+        places = all_locations(session)
     tables = skm_dinas_report(
         survey,
-        console.settings.guestbook.fields,
-        console.settings.guests.fields,
-        console.settings.library.name,
+        console.current().guestbook.fields,
+        console.current().guests.fields,
+        named(console.current().library.name, place),
         language,
         translator(language),
     )
@@ -255,6 +278,8 @@ def skm_page(
         **period_form(console, kind, chosen, error, date, start, end),
         survey=survey,
         tables=tables,
+        locations=places,
+        location=place.code if place else "",
         cell=lambda value: cell_text(value, language, translator(language)),
     )
 
@@ -280,17 +305,18 @@ def export_skm(request: Request, start: str, end: str, suffix: str) -> Response:
     period, language = chosen
     t = translator(language)
     with read_session(console.engine) as session:
-        survey = skm_report(session, period)
-    library = console.settings.library
+        place, at = located(session, request.query_params.get("location", ""))
+        survey = skm_report(session, period, at)
+    library = console.current().library
     tables = skm_dinas_report(
         survey,
-        console.settings.guestbook.fields,
-        console.settings.guests.fields,
-        library.name,
+        console.current().guestbook.fields,
+        console.current().guests.fields,
+        named(library.name, place),
         language,
         t,
     )
-    name = f"skm-{period.first}-{period.last}.{suffix}"
+    name = f"skm{f'-{place.code}' if place else ''}-{period.first}-{period.last}.{suffix}"
     if suffix == "pdf":
         return download(report_pdf(tables, library, console.today(), language, t), PDF, name)
     return download(visits_xlsx(tables), XLSX, name)

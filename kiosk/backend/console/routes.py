@@ -9,7 +9,14 @@ from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 
-from kiosk.backend.console import login, pages_admin, pages_patrons, pages_reports, uploads
+from kiosk.backend.console import (
+    login,
+    pages_admin,
+    pages_patrons,
+    pages_reports,
+    pages_settings,
+    uploads,
+)
 from kiosk.backend.console.web import (
     HERE,
     PREFIX,
@@ -32,6 +39,7 @@ def install_console(app: FastAPI, desk: CheckinDesk, clock: Callable[[], dt.date
         pages_patrons.router,
         uploads.router,
         pages_admin.router,
+        pages_settings.router,
     ):
         app.include_router(router, include_in_schema=False)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -20,7 +20,9 @@ from kiosk.backend.console.i18n import LANGUAGE_COOKIE, Translate, choose_langua
 from kiosk.backend.console.sessions import COOKIE, StaffSession, csrf_ok, load_session
 from kiosk.backend.db import write_session
 from kiosk.backend.desk.checkins import CheckinDesk
+from kiosk.backend.steering import versions
 from kiosk.config import GuestbookField, Settings
+from kiosk.config.steered import with_steered
 
 HERE = Path(__file__).resolve().parent
 PREFIX = "/staff"
@@ -50,10 +52,21 @@ class Console:
     settings: Settings
     clock: Callable[[], dt.datetime]
     desk: CheckinDesk
+    # (version, settings): config.toml with the newest steered version put in.
+    _steered: tuple[int, Settings] | None = field(default=None, repr=False)
+
+    def current(self) -> Settings:
+        """The settings as Pengaturan last saved them (library, guestbook, guests...) over
+        config.toml's: what the reports name and count."""
+        version = versions.current(self.engine, self.settings, self.clock())
+        cached = self._steered
+        if cached is None or cached[0] != version.number:
+            cached = self._steered = (version.number, with_steered(self.settings, version.document))
+        return cached[1]
 
     @property
     def choice_fields(self) -> list[GuestbookField]:
-        return [field for field in self.settings.guestbook.fields if field.kind == "choice"]
+        return [f for f in self.current().guestbook.fields if f.kind == "choice"]
 
     @property
     def choice_keys(self) -> list[str]:
@@ -126,7 +139,7 @@ def render(
         staff=staff,
         path=request.url.path,
         here=quote(str(request.url.path) + (f"?{request.url.query}" if request.url.query else "")),
-        library=console.settings.library.name,
+        library=console.current().library.name,
         local=console.local,
         **context,
     )

@@ -72,6 +72,11 @@ GROUPS = sa.Table(
 MALE_ID, FEMALE_ID = 1, 2
 
 
+def located(visit: LibraryVisit, global_id: int | None) -> int | None:
+    """The kiosk's location's Location_Id, else [members.inlislite] location_id."""
+    return visit.location_id if visit.location_id is not None else global_id
+
+
 class InlisliteSource:
     name = "inlislite"
 
@@ -119,7 +124,7 @@ class InlisliteSource:
             "Profesi_id": mapped(s.occupation_field, s.occupation_ids),
             "PendidikanTerakhir_id": mapped(s.education_field, s.education_ids),
             "JenisKelamin_id": mapped(s.gender_field, s.gender_ids),
-            "Location_Id": s.location_id,
+            "Location_Id": located(visit, s.location_id),
             "TujuanKunjungan_Id": mapped(s.purpose_field, s.purpose_ids),
             "Information": storable_text(visit.institution or "", CHARSET, 255) or None,
             "CreateDate": visit.checkin_at,
@@ -145,7 +150,7 @@ class InlisliteSource:
             "CountLaki": per_gender.get(MALE_ID) if per_gender else None,
             "CountPerempuan": per_gender.get(FEMALE_ID) if per_gender else None,
             "TujuanKunjungan_ID": s.purpose_ids.get(purpose) if isinstance(purpose, str) else None,
-            "Location_ID": s.location_id,
+            "Location_ID": located(visit, s.location_id),
             "Information": None,
             "CreateDate": visit.checkin_at,
             "CreateTerminal": f"kiosk:{visit.kiosk_id}"[:100],

@@ -63,6 +63,10 @@ class LibraryVisit:
     answers: dict[str, Any]
     # A group (rombongan) of this many people led by `name` (1: one person).
     group_size: int = 1
+    # The kiosk's location's SLiMS room_code and INLISLite Location_Id (None: the global
+    # [members.slims] room_code / [members.inlislite] location_id).
+    room_code: str | None = None
+    location_id: int | None = None
 
 
 @dataclass(frozen=True)

@@ -109,8 +109,9 @@ class SlimsSource:
             "institution": storable_text(visit.institution or "", CHARSET, 100) or None,
             "checkin_date": visit.checkin_at,
         }
-        if "room_code" in table.c and self.settings.room_code:
-            values["room_code"] = self.settings.room_code
+        room = visit.room_code if visit.room_code is not None else self.settings.room_code
+        if "room_code" in table.c and room:
+            values["room_code"] = room
         # MyISAM: no transaction to lean on. The same member at the same second is the same
         # visit, so a retry after a lost answer finds its row and writes nothing.
         same = sa.select(table.c.visitor_id).where(

@@ -3,6 +3,7 @@ visit's transaction and drained in order, exactly once, whatever the library's d
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import logging
@@ -21,6 +22,7 @@ from kiosk.backend.library.link import (
     MemberSource,
     classify,
 )
+from kiosk.backend.steering.locations import place_of
 
 log = logging.getLogger("kiosk.backend.writeback")
 
@@ -97,7 +99,11 @@ def _claim(
         if row is None or (row.claimed_until is not None and row.claimed_until > now):
             return None
         row.claimed_until = now + dt.timedelta(seconds=CLAIM_SECONDS)
-        return row.id, _visit(row)
+        # Where the kiosk stands when the visit is written (usually seconds after it).
+        visit = _visit(row)
+        place = place_of(session, visit.kiosk_id)
+        visit = dataclasses.replace(visit, room_code=place.room_code, location_id=place.location_id)
+        return row.id, visit
 
 
 def _settle(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -64,11 +64,16 @@ class SkmReport:
         return decimal(unit * 25, 2) if unit is not None else None
 
 
-def skm_report(session: Session, period: Period) -> SkmReport:
-    """One grouped query per profile key and one for the nine elements' counts and sums."""
+def skm_report(
+    session: Session, period: Period, kiosks: Collection[str] | None = None
+) -> SkmReport:
+    """One grouped query per profile key and one for the nine elements' counts and sums;
+    `kiosks`: only these kiosks' surveys (one location's)."""
     report = SkmReport(period)
     in_period = sa.and_(
-        SatisfactionRow.local_day >= period.first, SatisfactionRow.local_day <= period.last
+        SatisfactionRow.local_day >= period.first,
+        SatisfactionRow.local_day <= period.last,
+        sa.true() if kiosks is None else SatisfactionRow.kiosk_id.in_(sorted(kiosks)),
     )
     columns = [getattr(SatisfactionRow, e) for e in SKM_ELEMENTS]
     row = session.execute(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -94,6 +95,8 @@ class VisitReport:
     credentials_shown_again: int = 0
     guest_vouchers: int = 0
     counter_issues: int = 0
+    # The kiosks the report counts (one location's); None: every kiosk.
+    kiosks: frozenset[str] | None = None
 
     @property
     def visitors(self) -> int:
@@ -109,16 +112,23 @@ class VisitReport:
 
 
 def visit_report(
-    session: Session, period: Period, fields: list[str], timezone: ZoneInfo | None = None
+    session: Session,
+    period: Period,
+    fields: list[str],
+    timezone: ZoneInfo | None = None,
+    kiosks: Collection[str] | None = None,
 ) -> VisitReport:
     """Every breakdown of the period from one grouped query over visits and one per field
-    over visit_answers (both read covering indexes)."""
+    over visit_answers (both read covering indexes); `kiosks`: only these kiosks' visits
+    (one location's)."""
     report = VisitReport(period)
+    report.kiosks = None if kiosks is None else frozenset(kiosks)
     in_period = sa.and_(
         VisitRow.local_day >= period.first,
         VisitRow.local_day <= period.last,
         VisitRow.counted.is_not(False),
         VisitRow.kiosk_id != COUNTER_KIOSK_ID,  # rows from before counter issues were kept out
+        _at(VisitRow.kiosk_id, report.kiosks),
     )
     grouped = session.execute(
         sa.select(VisitRow.local_day, VisitRow.local_hour, VisitRow.kiosk_id, sa.func.count())
@@ -139,7 +149,7 @@ def visit_report(
     for key in fields:
         per_value: Counter[str] = Counter()
         per_day: Counter[tuple[dt.date, str]] = Counter()
-        rows = session.execute(
+        query = (
             sa.select(VisitAnswerRow.local_day, VisitAnswerRow.value, sa.func.count())
             .where(
                 VisitAnswerRow.field == key,
@@ -148,12 +158,22 @@ def visit_report(
             )
             .group_by(VisitAnswerRow.local_day, VisitAnswerRow.value)
         )
+        if report.kiosks is not None:  # one location: the answers of its kiosks' visits
+            query = query.join(VisitRow, VisitRow.id == VisitAnswerRow.visit_id).where(
+                _at(VisitRow.kiosk_id, report.kiosks)
+            )
+        rows = session.execute(query)
         for day, value, count in rows:
             per_value[value] += count
             per_day[(day, value)] += count
         report.by_answer[key] = per_value
         report.by_day_answer[key] = per_day
     return report
+
+
+def _at(column: Any, kiosks: frozenset[str] | None) -> sa.ColumnElement[bool]:
+    """Only these kiosks' rows (None: every kiosk's)."""
+    return sa.true() if kiosks is None else column.in_(sorted(kiosks))
 
 
 def _count_guests(session: Session, report: VisitReport, timezone: ZoneInfo) -> None:
@@ -168,7 +188,11 @@ def _count_guests(session: Session, report: VisitReport, timezone: ZoneInfo) -> 
             GuestVisitRow.group_size,
             GuestVisitRow.answers,
             GuestVisitRow.username,
-        ).where(GuestVisitRow.occurred_at >= start, GuestVisitRow.occurred_at < end)
+        ).where(
+            GuestVisitRow.occurred_at >= start,
+            GuestVisitRow.occurred_at < end,
+            _at(GuestVisitRow.kiosk_id, report.kiosks),
+        )
     )
     parsed: dict[str, dict[str, Any]] = {}  # guests' answers repeat: each text parsed once
     for occurred_at, size, answers_json, username in rows:
@@ -241,7 +265,11 @@ def _count_internet(session: Session, report: VisitReport) -> None:
                     else_=0,
                 )
             ),
-        ).where(VisitRow.local_day >= period.first, VisitRow.local_day <= period.last)
+        ).where(
+            VisitRow.local_day >= period.first,
+            VisitRow.local_day <= period.last,
+            _at(VisitRow.kiosk_id, report.kiosks),
+        )
     ).one()
     report.counter_issues = int(row[0] or 0)
     report.credentials_issued = int(row[1] or 0)

@@ -1,0 +1,1 @@
+"""What the console steers: the versioned settings document and the library's locations."""
