@@ -30,6 +30,7 @@ from kiosk.backend.metrics import metrics_router
 from kiosk.backend.privacy.personal_data import purge_forever
 from kiosk.backend.provisioning import build_provisioner
 from kiosk.backend.provisioning.base import Provisioner
+from kiosk.backend.steering.in_force import SettingsInForce
 from kiosk.config import ConfigError, Settings
 
 log = logging.getLogger("kiosk.backend")
@@ -127,6 +128,7 @@ def create_app(
     app.state.desk_placement = placement
     app.state.guest_desk = GuestDesk(desk)
     app.state.typed_entry = TypedEntry(engine, settings.members.typed_entry, clock)
+    app.state.in_force = SettingsInForce(settings, engine, clock, [desk, app.state.typed_entry])
     app.include_router(router)
     app.include_router(steering_router)
     app.include_router(metrics_router(engine, backend.metrics_allow))

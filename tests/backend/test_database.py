@@ -74,6 +74,9 @@ class RecordingProvisioner:
     def revoke(self, username: str) -> None:
         self.held.pop(username, None)
 
+    def follow(self, settings: Settings) -> None:
+        pass
+
     def check(self) -> None:
         return None
 

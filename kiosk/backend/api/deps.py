@@ -36,6 +36,13 @@ async def documented_auth(
     return None
 
 
+def settings_in_force(request: Request) -> None:
+    """Before a kiosk's request: the newest settings the console saved, in the desk's parts."""
+    in_force = getattr(request.app.state, "in_force", None)
+    if in_force is not None:
+        in_force.refresh()
+
+
 SettingsDep = Annotated[Settings, Depends(from_state("settings"))]
 EngineDep = Annotated[Engine, Depends(from_state("engine"))]
 ProvisionerDep = Annotated[Provisioner, Depends(from_state("provisioner"))]
@@ -44,4 +51,4 @@ DeskDep = Annotated[CheckinDesk, Depends(from_state("desk"))]
 DeskPlacementDep = Annotated[DeskPlacement, Depends(from_state("desk_placement"))]
 GuestDeskDep = Annotated[GuestDesk, Depends(from_state("guest_desk"))]
 TypedEntryDep = Annotated[TypedEntry, Depends(from_state("typed_entry"))]
-AUTHENTICATED = [Depends(documented_auth)]
+AUTHENTICATED = [Depends(documented_auth), Depends(settings_in_force)]

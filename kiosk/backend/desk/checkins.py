@@ -104,6 +104,14 @@ class CheckinDesk:
         # Called while waiting for another check-in's pending credential (tests watch it).
         self.pause: Callable[[float], None] = time.sleep
 
+    def follow(self, settings: Settings) -> None:
+        """The console saved a new version: its guest policy, card pattern and repeat window
+        hold from the next request (the library system and the network stay as started)."""
+        self.settings = settings
+        self.cards = CardReader(settings.cards.pattern)
+        self.library.window = dt.timedelta(minutes=settings.guestbook.repeat_window_minutes)
+        self.provisioner.follow(settings)
+
     @property
     def waits_on_network(self) -> bool:
         """Can a check-in wait on something across the network (a router, RADIUS, the

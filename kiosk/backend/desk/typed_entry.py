@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kiosk.backend.db import Base, MemberRow, UTCDateTime, read_session, write_session
+from kiosk.config import Settings
 from kiosk.protocol import LookupResponse, Member, VisitRequest
 
 log = logging.getLogger("kiosk.backend.typed_entry")
@@ -62,6 +63,10 @@ class TypedEntry:
         self.engine = engine
         self.mode = mode  # "verify", "guestbook-only" or "open"
         self.clock = clock
+
+    def follow(self, settings: Settings) -> None:
+        """[members] typed_entry as the console last saved it."""
+        self.mode = settings.members.typed_entry
 
     def lookup(self, answer: LookupResponse) -> LookupResponse:
         """A typed number's lookup: the masked name, no earlier answers, and what internet

@@ -6,6 +6,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
+from kiosk.config import Settings
+
 
 class ProvisioningUnavailable(Exception):
     """The network side cannot take the change now (down, refused, timed out).
@@ -70,6 +72,9 @@ class Provisioner(Protocol):
     def current(self) -> dict[str, NetworkCredential]:
         """The users this kiosk backend manages, as the network side holds them now (expiry to
         the second), so reconciliation can tell a stale password or expiry from a good one."""
+
+    def follow(self, settings: Settings) -> None:
+        """The console saved new settings: the internet policies the next credential carries."""
 
     def close(self) -> None:
         """Release connections."""

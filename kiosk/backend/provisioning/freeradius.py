@@ -39,7 +39,7 @@ from kiosk.backend.provisioning.radius_policy import (
     check_attributes,
     reply_attributes,
 )
-from kiosk.config import ConfigError, InternetSettings, ProvisioningSettings
+from kiosk.config import ConfigError, InternetSettings, ProvisioningSettings, Settings
 from kiosk.config.internet import RadiusNas
 
 log = logging.getLogger(__name__)
@@ -349,6 +349,9 @@ class FreeRadiusSqlProvisioner:
             )
             for name, values in found.items()
         }
+
+    def follow(self, settings: Settings) -> None:
+        self.internet = settings.internet
 
     def close(self) -> None:
         self.engine.dispose()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from kiosk.backend.provisioning.base import NetworkCredential
+from kiosk.config import Settings
 
 
 class LocalProvisioner:
@@ -28,6 +29,9 @@ class LocalProvisioner:
 
     def current(self) -> dict[str, NetworkCredential]:
         return {}
+
+    def follow(self, settings: Settings) -> None:
+        """No network side: no policies to carry."""
 
     def close(self) -> None:
         return None

@@ -19,7 +19,7 @@ from kiosk.backend.provisioning.base import (
     NetworkCredential,
     ProvisioningUnavailable,
 )
-from kiosk.config import ConfigError, ProvisioningSettings
+from kiosk.config import ConfigError, ProvisioningSettings, Settings
 
 log = logging.getLogger(__name__)
 
@@ -176,6 +176,9 @@ class MikrotikProvisioner:
             for user in users
             if is_managed(user)
         }
+
+    def follow(self, settings: Settings) -> None:
+        """The hotspot's profiles are the router's own: nothing follows here yet."""
 
     def close(self) -> None:
         self.session.close()

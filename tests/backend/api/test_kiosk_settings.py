@@ -4,6 +4,7 @@ kiosk's own model, with an ETag that answers 304 while nothing changed."""
 from __future__ import annotations
 
 import datetime as dt
+import time
 from pathlib import Path
 
 import pytest
@@ -109,3 +110,40 @@ def test_a_save_on_an_older_version_is_refused(tmp_path: Path) -> None:
         assert [v.number for v in versions.history(engine)] == [1, 0]
     finally:
         engine.dispose()
+
+
+def test_the_backends_own_rules_follow_a_saved_version(tmp_path: Path) -> None:
+    """Typed entry and the guest policy saved in Pengaturan hold for the kiosks' next
+    requests, in the running server, without a restart."""
+    with BackendServer(tmp_path) as server:
+        typed = {"card": "19000123", "entry": "typed"}
+        assert server.post("/members/lookup", json=typed).json()["verification"] == "birth_date"
+        guest = {
+            "client_ref": "1b4e28ba-2fa1-11d2-883f-0016d3cca427",
+            "kiosk_id": "kiosk-pintu-utama",
+            "occurred_at": dt.datetime.now(dt.UTC).isoformat(),
+            "name": "Tamu Uji",
+            "answers": {"purpose": "internet"},
+            "want_internet": True,
+        }
+        refused = server.post("/guest-visits", json=guest)
+        assert refused.status_code == 403, refused.text  # [guests] internet = "none"
+        assert server.get("/kiosks/kiosk-pintu-utama/settings").json()["version"] == 0
+        engine = _database(server)
+        try:
+            with write_session(engine) as session:
+                base = versions.version_of(session, 0)
+                assert base is not None
+                changed = base.data
+                changed["members"]["typed_entry"] = "open"
+                changed["guests"]["internet"] = "voucher"
+                versions.save(session, parse_steered(changed), 0, "admin", dt.datetime.now(dt.UTC))
+        finally:
+            engine.dispose()
+        deadline = time.monotonic() + 30
+        while server.post("/members/lookup", json=typed).json()["verification"] != "none":
+            assert time.monotonic() < deadline, "typed entry never followed the saved version"
+            time.sleep(0.1)  # the server checks the newest version at most every 2 s
+        issued = server.post("/guest-visits", json=guest)
+        assert issued.status_code == 201, issued.text
+        assert issued.json()["credential"] is not None
