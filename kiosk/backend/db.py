@@ -213,6 +213,8 @@ class KioskRow(Base):
     dead_letters: Mapped[int] = mapped_column(sa.Integer, default=0)
     camera: Mapped[str] = mapped_column(sa.String(32), default="unknown")
     version: Mapped[str] = mapped_column(sa.String(32), default="")
+    # The location (reading room, branch) it was enrolled for; "" = none.
+    location: Mapped[str] = mapped_column(sa.String(32), default="", server_default="")
 
 
 class WritebackRow(Base):

@@ -16,7 +16,7 @@ KNOWN = {
     "kiosk.maintenance", "kiosk.outbox", "kiosk.outbox_file", "kiosk.scanner.sources",
     "kiosk.scanner.worker", "kiosk.screen", "kiosk.state", "kiosk.ui",
     "kiosk.backend.provisioning.disconnect", "kiosk.backend.console", "alembic",
-    "kiosk.backend.satisfaction",
+    "kiosk.backend.satisfaction", "kiosk.backend.enrollment", "kiosk.enrollment",
 }  # fmt: skip
 NAMED = re.compile(r'getLogger\("([^"]+)"\)')
 
