@@ -46,8 +46,8 @@ CONSOLE_MAX_BODY = 17 * 1024 * 1024  # a 16 MB member file and its form
 
 class RequestGuard:
     """Outermost layer: body size limit, bearer token and rate limit for /api/v1 (health
-    and enrollment excepted), an `internal_error` envelope for anything unhandled, and one log line per
-    request. Auth comes first so a request without a token learns nothing else."""
+    and enrollment excepted), an `internal_error` envelope for anything unhandled, and one
+    log line per request. Auth comes first so a request without a token learns nothing else."""
 
     def __init__(
         self,

@@ -57,9 +57,7 @@ def test_a_code_from_the_command_line_enrolls_a_kiosk_once(tmp_path: Path) -> No
         assert other.status_code == 403  # the token speaks only for its own kiosk
         again = enroll(server, code)
         assert again.status_code == 410 and error_code(again) == "enrollment_code_used"
-        assert table(server, "SELECT location FROM kiosks WHERE id = 'lobi-1'") == [
-            ("ruang-baca",)
-        ]
+        assert table(server, "SELECT location FROM kiosks WHERE id = 'lobi-1'") == [("ruang-baca",)]
         actions = [a for (a,) in table(server, "SELECT action FROM staff_audit ORDER BY id")]
         assert actions == ["kiosk.code_made", "kiosk.enrolled"]
         # A registered kiosk gets no second code until it is revoked.

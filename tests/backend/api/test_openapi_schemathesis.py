@@ -57,6 +57,8 @@ OPERATIONS = [
     "POST /api/v1/satisfaction",
     "GET /api/v1/stats/today",
     "POST /api/v1/kiosks/heartbeat",
+    "GET /api/v1/kiosks/{kiosk_id}/settings",
+    "POST /api/v1/kiosks/enroll",
 ]
 
 
