@@ -34,10 +34,22 @@ def run_kiosk(
     configure_kivy(
         data, fullscreen=fullscreen, size=size, touch_devices=autopilot is None, position=position
     )
+    from kiosk.terminal.access import AccessKeeper
+
+    access = AccessKeeper(settings)  # access.json's token and id over the file's
+    settings = access.settings
     services = build_services(settings, camera, demo_fallback=demo)
+    access.watch(services.client)
+    if services.sender is not None:
+        access.watch(services.sender.client)
     from kiosk.terminal.ui.app import KioskApp
 
-    app = KioskApp(settings, services, reload_settings=lambda: load_settings(config_path))
+    app = KioskApp(
+        settings,
+        services,
+        reload_settings=lambda: access.reloaded(load_settings(config_path)),
+        access=access,
+    )
     if autopilot is not None:
         from kiosk.terminal.ui.autopilot import Autopilot
 
@@ -58,6 +70,8 @@ def run_kiosk(
         settings.kiosk.kiosk_id,
         lambda: services.scanner,
     )
+    access.watch(heartbeat.client)
+    access.on_change(lambda enrolled: setattr(heartbeat, "kiosk_id", enrolled.kiosk.kiosk_id))
     heartbeat.start()
     try:
         app.run()
