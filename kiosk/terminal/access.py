@@ -203,7 +203,17 @@ class AccessKeeper:
 
     def enroll(self, backend_url: str, code: str) -> Settings:
         """Enroll (EnrollmentRefused: nothing changed) and hand the new access to every client."""
-        access = enroll(self.file_settings, backend_url, code)
+        return self._use(enroll(self.file_settings, backend_url, code))
+
+    def picked_up(self) -> Settings | None:
+        """While setup is wanted: access.json written meanwhile by `kiosk enroll`, in use from
+        now on (the settings to run with), or None."""
+        if not self.setup_wanted:
+            return None
+        access = read_access(self.file_settings.kiosk.data_dir)
+        return self._use(access) if access is not None else None
+
+    def _use(self, access: KioskAccess) -> Settings:
         with self._lock:
             self.access = access
             self.setup_wanted = False

@@ -50,6 +50,7 @@ class HeartbeatSender:
         self.interval = interval
         self.sent = 0
         self._stopping = threading.Event()
+        self._wake = threading.Event()  # beat now, not at the end of the interval
         self._thread: threading.Thread | None = None
 
     def beat(self) -> HeartbeatRequest:
@@ -79,8 +80,13 @@ class HeartbeatSender:
             self._thread = threading.Thread(target=self._run, name="heartbeat", daemon=True)
             self._thread.start()
 
+    def wake(self) -> None:
+        """Beat at once (the kiosk was just enrolled: the console sees it now)."""
+        self._wake.set()
+
     def stop(self, timeout: float = 2.0) -> None:
         self._stopping.set()
+        self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout)
             self._thread = None
@@ -88,4 +94,5 @@ class HeartbeatSender:
     def _run(self) -> None:
         while not self._stopping.is_set():
             self.send_once()
-            self._stopping.wait(self.interval)
+            self._wake.wait(self.interval)
+            self._wake.clear()

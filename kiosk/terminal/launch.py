@@ -71,7 +71,12 @@ def run_kiosk(
         lambda: services.scanner,
     )
     access.watch(heartbeat.client)
-    access.on_change(lambda enrolled: setattr(heartbeat, "kiosk_id", enrolled.kiosk.kiosk_id))
+
+    def beat_as(enrolled: Settings) -> None:
+        heartbeat.kiosk_id = enrolled.kiosk.kiosk_id
+        heartbeat.wake()
+
+    access.on_change(beat_as)
     heartbeat.start()
     try:
         app.run()

@@ -217,3 +217,48 @@ def write_config(settings: Any) -> Path:
     )
     os.chmod(path, 0o644)
     return path
+
+
+def test_kiosk_run_without_access_opens_setup_and_takes_a_command_line_enrollment(
+    tmp_path: Path,
+) -> None:
+    """`kiosk run` as the kiosk PC starts it (its own Xvfb): no token, so the setup screen;
+    `kiosk enroll` meanwhile, and the running kiosk serves as the enrolled kiosk."""
+    from kiosk.demo.display import start_xvfb
+
+    with BackendServer(tmp_path / "server", members_csv=None) as server:
+        settings = unenrolled(server, tmp_path / "data")
+        config = write_config(settings)
+        log = Path(settings.kiosk.data_dir) / "log" / "kiosk.log"
+        display = start_xvfb(1080, 1920)
+        env = {**os.environ, "DISPLAY": display.display, "KIVY_NO_ARGS": "1"}
+        env.pop("KIVY_HOME", None)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "kiosk", "run", "--camera", "none", "--config", str(config)],
+            env={**env, "PYTHONPATH": str(REPO)},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            wait_for_line(log, "setup screen: this kiosk needs an enrollment code", process)
+            code = server.kiosk("kiosks", "add", "lobi-proses").stdout.strip()
+            done = kiosk_command(config, "enroll", server.base_url, code)
+            assert done.returncode == 0, done.stderr
+            wait_for_line(log, "enrolled: now kiosk lobi-proses", process)
+            # It beats at once, as the enrolled kiosk with the enrolled token.
+            wait_for_line(server.log_path, "POST /api/v1/kiosks/heartbeat 200", process)
+        finally:
+            process.terminate()
+            assert process.wait(timeout=30) == 0
+            display.stop()
+
+
+def wait_for_line(log: Path, line: str, process: subprocess.Popen[bytes]) -> None:
+    """Until the kiosk's log has `line` (its file grows as the kiosk runs: polled)."""
+    import time
+
+    deadline = time.monotonic() + 60
+    while not (log.exists() and line in log.read_text(encoding="utf-8")):
+        assert process.poll() is None, f"the kiosk exited {process.returncode}"
+        assert time.monotonic() < deadline, f"no {line!r} in {log} after 60 s"
+        time.sleep(0.2)

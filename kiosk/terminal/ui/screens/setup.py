@@ -26,6 +26,26 @@ class SetupScreen(Screen):
     error_detail = StringProperty("")
     busy = BooleanProperty(False)
 
+    _watch: Any = None
+
+    def on_enter(self, *_args: Any) -> None:
+        # `kiosk enroll` on the command line while this screen shows: take its access.
+        self._watch = Clock.schedule_interval(self._look_for_access, 1.0)
+
+    def on_leave(self, *_args: Any) -> None:
+        if self._watch is not None:
+            self._watch.cancel()
+            self._watch = None
+
+    def _look_for_access(self, _dt: float) -> None:
+        app = App.get_running_app()
+        if self.busy or app.access is None:
+            return
+        settings = app.access.picked_up()
+        if settings is not None:
+            log.info("access.json found: enrolled from the command line")
+            app.enrolled(settings)
+
     def prepare(self, address: str) -> None:
         self.address, self.code, self.editing = address, "", "code"
         self.error, self.error_detail, self.busy = "", "", False
