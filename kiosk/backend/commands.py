@@ -211,6 +211,7 @@ LOCATION_RULE = "lowercase letters, digits and dashes, at most 32, e.g. ruang-ba
 
 def cmd_kiosks_add(args: argparse.Namespace, settings: Settings) -> int:
     """`kiosk kiosks add KIOSK_ID [--location CODE]`: print a one-time enrollment code."""
+    import getpass
     import re
 
     from kiosk.backend import enrollment, kiosks
@@ -229,10 +230,14 @@ def cmd_kiosks_add(args: argparse.Namespace, settings: Settings) -> int:
     try:
         migrate(engine)
         now = dt.datetime.now(dt.UTC)
+        try:  # the audit log's "who": the system account that ran the command
+            made_by = f"cli:{getpass.getuser()}"
+        except OSError:
+            made_by = "cli"
         with write_session(engine) as session:
-            code, row = enrollment.make_code(session, kiosk_id, location, "(cli)", now)
+            code, row = enrollment.make_code(session, kiosk_id, location, made_by, now)
             detail = f"kiosk={kiosk_id} location={location or '-'} code={row.id}"
-            audit.record(session, "(cli)", "-", "kiosk.code_made", detail, now)
+            audit.record(session, made_by, "-", "kiosk.code_made", detail, now)
             expires = row.expires_at
     except kiosks.KioskExists:
         print(

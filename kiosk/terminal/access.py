@@ -108,7 +108,7 @@ def backend_address(text: str) -> str:
     if address and "://" not in address:
         address = "http://" + address
     scheme, _, rest = address.partition("://")
-    if scheme not in ("http", "https") or not rest or any(c.isspace() for c in rest):
+    if scheme not in ("http", "https") or not rest.isprintable() or " " in rest or not rest:
         raise EnrollmentRefused(
             "address", f"{text!r} is not a backend address, e.g. http://192.168.1.10:8000"
         )

@@ -187,6 +187,43 @@ def test_a_kiosk_revoked_in_the_console_returns_to_setup_after_the_journey(
             heartbeat.stop()
 
 
+def test_a_revoked_kiosk_idle_on_welcome_shows_setup_at_once(
+    start_kiosk: Any, tmp_path: Path
+) -> None:
+    with BackendServer(tmp_path / "server", members_csv=None) as server:
+        add_admin(server)
+        code = server.kiosk("kiosks", "add", "lobi-diam").stdout.strip()
+        settings = unenrolled(server, tmp_path / "data")
+        assert (
+            kiosk_command(write_config(settings), "enroll", server.base_url, code).returncode == 0
+        )
+        access = AccessKeeper(settings)
+        kiosk = start_kiosk(access.settings, access=access)
+        kiosk.wait_screen("welcome")
+        heartbeat = HeartbeatSender(
+            BackendClient(access.settings.kiosk),
+            kiosk.app.services.outbox,
+            "lobi-diam",
+            lambda: None,
+            interval=0.3,
+        )
+        access.watch(heartbeat.client)
+        heartbeat.start()
+        try:
+            console = server.staff_browser(*ADMIN)
+            page = console.get(f"{server.base_url}/staff/kiosks", timeout=10).text
+            csrf = page.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+            console.post(
+                f"{server.base_url}/staff/kiosks/revoke",
+                data={"csrf": csrf, "kiosk_id": "lobi-diam"},
+                timeout=10,
+            )
+            kiosk.wait_screen("setup", timeout=30)  # the token cache (5 s), then a beat
+            assert not access_path(settings.kiosk.data_dir).exists()
+        finally:
+            heartbeat.stop()
+
+
 def kiosk_command(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """`kiosk ARGS --config CONFIG` as the installer runs it on the kiosk."""
     env = {**os.environ, "PYTHONPATH": str(REPO)}
