@@ -63,6 +63,8 @@ class HeartbeatSender:
         )
 
     def send_once(self) -> bool:
+        if not self.client.token:  # not enrolled yet: nothing to say it with
+            return False
         try:
             self.client.heartbeat(self.beat())
         except BackendError as exc:
