@@ -25,6 +25,8 @@ HANDLERS: dict[str, str] = {
     "provisioning sync": "kiosk.backend.commands:cmd_provisioning_sync",
     "network radius-config": "kiosk.backend.commands:cmd_network_radius_config",
     "backup": "kiosk.backend.commands:cmd_backup",
+    "kiosks add": "kiosk.backend.commands:cmd_kiosks_add",
+    "enroll": "kiosk.terminal.commands:cmd_enroll",
     "decode": "kiosk.terminal.scanner.commands:cmd_decode",
     "test-card": "kiosk.demo.printed_card:cmd_test_card",
     "set-pin": "kiosk.terminal.commands:cmd_set_pin",
@@ -124,13 +126,22 @@ def add_service_commands(sub: Any) -> None:
     p.set_defaults(handler="network radius-config")
     add_config(p)
 
+    kiosks = sub.add_parser("kiosks", help="the kiosks registered with this backend")
+    ksub = kiosks.add_subparsers(dest="kiosks_command", metavar="ACTION", required=True)
+    text = "make a one-time enrollment code (24 h) for a new kiosk and print it"
+    p = ksub.add_parser("add", help=text, description=text)
+    p.set_defaults(handler="kiosks add")
+    add_config(p)
+    p.add_argument("kiosk_id", metavar="KIOSK_ID", help="the new kiosk's id, e.g. lobi-1")
+    p.add_argument("--location", default="", help="its location code, e.g. ruang-baca")
+
     p = command(sub, "backup", "copy the backend database safely while it runs")
     p.add_argument("destination", type=Path, help="file to write (SQLite) or dump (PostgreSQL)")
 
 
 def add_tool_commands(sub: Any) -> None:
     """The installer's and the staff's tools: decode, staff, privacy, test-card, demo-visits,
-    set-pin, doctor, settings."""
+    enroll, set-pin, doctor, settings."""
     p = command(sub, "decode", "decode barcodes in images, a camera or a video")
     p.add_argument("images", nargs="*", type=Path, metavar="IMAGE")
     p.add_argument("--json", action="store_true", help="one JSON object per line")
@@ -175,6 +186,11 @@ def add_tool_commands(sub: Any) -> None:
     p = command(sub, "demo-visits", "add made-up visits for the demo's console reports (demo only)")
     p.add_argument("--days", type=int, default=21, help="how many past days (default 21)")
     p.add_argument("--seed", type=int, default=7, help="random seed")
+
+    text = "enroll this kiosk with a code from the console (keeps its access in data_dir)"
+    p = command(sub, "enroll", text)
+    p.add_argument("backend_url", metavar="BACKEND_URL", help="e.g. http://192.168.1.10:8000")
+    p.add_argument("code", metavar="CODE", help="the code the console shows, e.g. K7QD-3M9P")
 
     command(sub, "set-pin", "set the staff PIN for maintenance mode")
     command(sub, "doctor", "check display, camera, zbar, backend, config and PIN")

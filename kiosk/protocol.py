@@ -51,6 +51,10 @@ class ErrorCode(StrEnum):
     # The library's database (SLiMS, INLISLite) is down and the member is not in the copy.
     library_unavailable = "library_unavailable"
     rate_limited = "rate_limited"
+    # POST /kiosks/enroll: a code that is not known (or was revoked), used, or expired.
+    enrollment_code_wrong = "enrollment_code_wrong"
+    enrollment_code_used = "enrollment_code_used"
+    enrollment_code_expired = "enrollment_code_expired"
     not_found = "not_found"
     method_not_allowed = "method_not_allowed"
     payload_too_large = "payload_too_large"

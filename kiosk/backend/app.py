@@ -14,10 +14,12 @@ from sqlalchemy.engine import Engine
 from kiosk import __version__
 from kiosk.backend.api.auth import TokenCheck
 from kiosk.backend.api.docs import install_api_docs
+from kiosk.backend.api.enroll import install_enrollment
 from kiosk.backend.api.errors import install_error_handlers
 from kiosk.backend.api.guard import install_request_guard
 from kiosk.backend.api.routes import router
 from kiosk.backend.api.steering import router as steering_router
+from kiosk.backend.console import audit
 from kiosk.backend.console.routes import install_console
 from kiosk.backend.db import create_db_engine, migrate
 from kiosk.backend.desk.checkins import CheckinDesk, Clock, utc_now
@@ -131,6 +133,7 @@ def create_app(
     app.state.in_force = SettingsInForce(settings, engine, clock, [desk, app.state.typed_entry])
     app.include_router(router)
     app.include_router(steering_router)
+    install_enrollment(app, backend, engine, audit.record)
     app.include_router(metrics_router(engine, backend.metrics_allow))
     install_api_docs(app)
     install_console(app, desk, clock)

@@ -1,4 +1,5 @@
-"""CLI handlers of the backend: `kiosk backend`, `members import`, `provisioning sync`, `backup`."""
+"""CLI handlers of the backend: `kiosk backend`, `members import`, `provisioning sync`, `backup`,
+`kiosks add`."""
 
 from __future__ import annotations
 
@@ -201,4 +202,58 @@ def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
         print(f"kiosk backup: {exc}", file=sys.stderr)
         return 1
     print(f"kiosk backup: wrote {destination} ({how})")
+    return 0
+
+
+KIOSK_ID_RULE = "lowercase letters, digits and dashes, at most 64, e.g. lobi-1"
+LOCATION_RULE = "lowercase letters, digits and dashes, at most 32, e.g. ruang-baca"
+
+
+def cmd_kiosks_add(args: argparse.Namespace, settings: Settings) -> int:
+    """`kiosk kiosks add KIOSK_ID [--location CODE]`: print a one-time enrollment code."""
+    import getpass
+    import re
+
+    from kiosk.backend import enrollment, kiosks
+    from kiosk.backend.console import audit
+    from kiosk.backend.db import create_db_engine, migrate, write_session
+    from kiosk.protocol import LOCATION_PATTERN
+
+    kiosk_id, location = args.kiosk_id.strip().lower(), args.location.strip().lower()
+    if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,63}", kiosk_id):
+        print(f"kiosk kiosks add: {kiosk_id!r} is not a kiosk id: {KIOSK_ID_RULE}", file=sys.stderr)
+        return 2
+    if not re.fullmatch(LOCATION_PATTERN, location):
+        print(f"kiosk kiosks add: {location!r} is not a location: {LOCATION_RULE}", file=sys.stderr)
+        return 2
+    engine = create_db_engine(settings.backend.database_url, pool_size=1)
+    try:
+        migrate(engine)
+        now = dt.datetime.now(dt.UTC)
+        try:  # the audit log's "who": the system account that ran the command
+            made_by = f"cli:{getpass.getuser()}"
+        except OSError:
+            made_by = "cli"
+        with write_session(engine) as session:
+            code, row = enrollment.make_code(session, kiosk_id, location, made_by, now)
+            detail = f"kiosk={kiosk_id} location={location or '-'} code={row.id}"
+            audit.record(session, made_by, "-", "kiosk.code_made", detail, now)
+            expires = row.expires_at
+    except kiosks.KioskExists:
+        print(
+            f"kiosk kiosks add: kiosk {kiosk_id} is registered already; revoke it in the "
+            "console's Kios page first to enroll a new machine under its id",
+            file=sys.stderr,
+        )
+        return 1
+    finally:
+        engine.dispose()
+    print(code)
+    print(
+        f"kiosk kiosks add: one-time code for {kiosk_id}"
+        f"{' at ' + location if location else ''}, valid until "
+        f"{expires.isoformat(timespec='minutes')}: on the kiosk type it on the setup screen, "
+        f"or run: kiosk enroll BACKEND_URL {code}",
+        file=sys.stderr,
+    )
     return 0

@@ -217,6 +217,8 @@ class KioskRow(Base):
     in_service: Mapped[bool] = mapped_column(sa.Boolean, default=True, server_default=sa.true())
     # The settings version the kiosk last said it runs (its heartbeat); None: not said yet.
     settings_version: Mapped[int | None] = mapped_column(sa.Integer, nullable=True)
+    # The location (reading room, branch) it was enrolled for; "" = none.
+    location: Mapped[str] = mapped_column(sa.String(32), default="", server_default="")
 
 
 class WritebackRow(Base):

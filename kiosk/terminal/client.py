@@ -6,6 +6,7 @@ import email.utils
 import json
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -136,33 +137,39 @@ class BackendClient:
     def __init__(
         self, settings: KioskSettings, *, rate_limit_wait: float = RATE_LIMIT_WAIT
     ) -> None:
-        self.base_url = settings.backend_url.rstrip("/") + protocol.API_PREFIX
-        self.timeout = (settings.connect_timeout, settings.read_timeout)
         self.rate_limit_wait = rate_limit_wait
-        self.session = requests.Session()
-        self.session.headers.update(
+        # Called with the token a 401 refused (an enrolled kiosk's revoked token).
+        self.on_unauthorized: Callable[[str], None] | None = None
+        self.use(settings)
+
+    def use(self, settings: KioskSettings) -> None:
+        """Talk to `settings`' backend with its token from now on (a new session)."""
+        if settings.ca_file and not Path(settings.ca_file).is_file():
+            raise ConfigError(
+                f"kiosk.ca_file = {settings.ca_file!r}: no such file (a PEM CA bundle)"
+            )
+        base_url = settings.backend_url.rstrip("/") + protocol.API_PREFIX
+        session = requests.Session()
+        session.headers.update(
             {
                 "Accept": "application/json",
                 "User-Agent": f"kiosk/{_version()} ({settings.kiosk_id})",
             }
         )
         if settings.api_token:
-            self.session.headers["Authorization"] = f"Bearer {settings.api_token}"
-        if settings.ca_file:
-            if not Path(settings.ca_file).is_file():
-                raise ConfigError(
-                    f"kiosk.ca_file = {settings.ca_file!r}: no such file (a PEM CA bundle)"
-                )
-            self.session.verify = settings.ca_file
-        else:
-            self.session.verify = True
+            session.headers["Authorization"] = f"Bearer {settings.api_token}"
+        session.verify = settings.ca_file or True
         # A proxy from the environment must not see the token or member numbers.
-        self.session.trust_env = False
-        self.session.mount(self.base_url, HTTPAdapter(max_retries=WRITE_RETRY))
-        self.session.mount(f"{self.base_url}/health", HTTPAdapter(max_retries=PROBE_RETRY))
+        session.trust_env = False
+        session.mount(base_url, HTTPAdapter(max_retries=WRITE_RETRY))
+        session.mount(f"{base_url}/health", HTTPAdapter(max_retries=PROBE_RETRY))
         read = HTTPAdapter(max_retries=READ_RETRY)
-        self.session.mount(f"{self.base_url}/members/lookup", read)
-        self.session.mount(f"{self.base_url}/stats", read)
+        session.mount(f"{base_url}/members/lookup", read)
+        session.mount(f"{base_url}/stats", read)
+        # The old session is left to the calls still using it (other threads).
+        self.token = settings.api_token
+        self.timeout = (settings.connect_timeout, settings.read_timeout)
+        self.base_url, self.session = base_url, session
 
     # ------------------------------------------------------------------ calls
 
@@ -214,6 +221,10 @@ class BackendClient:
 
     def stats_today(self) -> protocol.StatsToday:
         return self._call("GET", "/stats/today", None, protocol.StatsToday)
+
+    def enroll(self, request: protocol.EnrollRequest) -> protocol.EnrollResponse:
+        """POST /kiosks/enroll: a one-time code for this kiosk's token (no token needed)."""
+        return self._call("POST", "/kiosks/enroll", request, protocol.EnrollResponse)
 
     def heartbeat(self, beat: protocol.HeartbeatRequest) -> protocol.HeartbeatResponse:
         return self._call("POST", "/kiosks/heartbeat", beat, protocol.HeartbeatResponse)
@@ -273,6 +284,8 @@ class BackendClient:
         if 200 <= status < 300:
             return self._parse(path, status, raw, answer)
         error = self._error_for(path, status, headers, raw)
+        if status == 401 and self.on_unauthorized is not None and self.token:
+            self.on_unauthorized(self.token)
         log.warning(
             "backend %s %s answered %s in %.0f ms",
             method,

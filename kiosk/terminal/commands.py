@@ -1,4 +1,4 @@
-"""The kiosk terminal's command handlers: `kiosk run`, `set-pin`, `doctor`, `settings`."""
+"""The kiosk terminal's command handlers: `kiosk run`, `enroll`, `set-pin`, `doctor`, `settings`."""
 
 from __future__ import annotations
 
@@ -102,6 +102,41 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         fullscreen=settings.kiosk.fullscreen and not args.windowed,
         config_path=args.config,
     )
+
+
+# EnrollmentRefused.reason in words, for `kiosk enroll`.
+ENROLL_REFUSALS = {
+    "address": "not a backend address",
+    "format": "not an enrollment code",
+    "wrong": "the backend does not know this code (or it was revoked)",
+    "used": "this code was used already: make a new one in the console",
+    "expired": "this code has expired (codes live 24 hours): make a new one in the console",
+    "throttled": "too many wrong codes from this machine: wait, then try again",
+    "unreachable": "the backend cannot be reached",
+    "refused": "the backend refused",
+}
+
+
+def cmd_enroll(args: argparse.Namespace, settings: Settings) -> int:
+    """`kiosk enroll BACKEND_URL CODE`: enroll without the screen (access in data_dir)."""
+    from kiosk.terminal.access import EnrollmentRefused, access_path, enroll, read_access
+
+    earlier = read_access(settings.kiosk.data_dir)
+    try:
+        access = enroll(settings, args.backend_url, args.code)
+    except EnrollmentRefused as exc:
+        words = ENROLL_REFUSALS.get(exc.reason, "refused")
+        print(f"kiosk enroll: {words} ({exc}); nothing changed", file=sys.stderr)
+        return 2 if exc.reason in ("address", "format") else 1
+    if earlier is not None:
+        print(f"kiosk enroll: replaces the earlier access of kiosk {earlier.kiosk_id}")
+    where = f" at location {access.location}" if access.location else ""
+    print(
+        f"kiosk enroll: enrolled as kiosk {access.kiosk_id}{where} with {access.backend_url}; "
+        f"its access is in {access_path(settings.kiosk.data_dir)} (owner only). "
+        "Start it with: kiosk run"
+    )
+    return 0
 
 
 def cmd_doctor(args: argparse.Namespace, settings: Settings) -> int:

@@ -23,7 +23,40 @@ class Check:
     warning: bool = False  # shown, but not a failure
 
 
+def check_access(settings: Settings) -> Check | None:
+    """An enrolled kiosk's access.json (owner-only), or the setup screen's "not enrolled";
+    None when config.toml's own token is used."""
+    from kiosk.terminal.access import access_path, read_access
+
+    path = access_path(settings.kiosk.data_dir)
+    access = read_access(settings.kiosk.data_dir)
+    if access is None and (path.exists() or not settings.kiosk.api_token):
+        return Check(
+            "config",
+            False,
+            f"not enrolled ({path} {'cannot be read' if path.exists() else 'is absent'} and "
+            "[kiosk] api_token is empty): the kiosk starts into its setup screen",
+            "make a code in the console's Kios page (or `kiosk kiosks add KIOSK_ID` on the "
+            "backend) and type it on the setup screen, or run `kiosk enroll BACKEND_URL CODE`",
+        )
+    if access is None:
+        return None
+    where = f", location {access.location}" if access.location else ""
+    mode = path.stat().st_mode & 0o777
+    if mode & 0o077:
+        return Check(
+            "config",
+            False,
+            f"enrolled as kiosk {access.kiosk_id}, but {path} is readable by others ({mode:o})",
+            f"chmod 600 {path}",
+        )
+    return Check("config", True, f"enrolled as kiosk {access.kiosk_id}{where} ({path}, 0600)")
+
+
 def check_config(settings: Settings) -> Check:
+    enrolled = check_access(settings)
+    if enrolled is not None:
+        return enrolled
     problems = []
     if not settings.kiosk.api_token:
         problems.append("[kiosk] api_token is empty")
@@ -124,12 +157,15 @@ def check_backend(settings: Settings) -> Check:
         try:
             client.stats_today()
         except BackendError as exc:
-            return Check(
-                "backend",
-                False,
-                f"reachable but {exc.code}: {exc.message}",
-                "the kiosk's [kiosk] api_token must be one of the backend's [backend] api_tokens",
-            )
+            from kiosk.terminal.access import read_access
+
+            fix = "the kiosk's [kiosk] api_token must be one of the backend's [backend] api_tokens"
+            if read_access(settings.kiosk.data_dir) is not None:
+                fix = (
+                    "this enrolled kiosk's token was refused (revoked in the console?): it "
+                    "returns to its setup screen; make a new code in the console's Kios page"
+                )
+            return Check("backend", False, f"reachable but {exc.code}: {exc.message}", fix)
     return Check(
         "backend", True, f"{settings.kiosk.backend_url} answers in {health.latency_ms:.0f} ms"
     )
@@ -240,6 +276,9 @@ def check_outbox(settings: Settings) -> Check:
 
 
 def run_checks(settings: Settings) -> list[Check]:
+    from kiosk.terminal.access import read_access, with_access
+
+    settings = with_access(settings, read_access(settings.kiosk.data_dir))
     checks: list[Callable[[], Check]] = [
         lambda: check_config(settings),
         check_display,

@@ -53,6 +53,7 @@ class HeartbeatSender:
         self.follower = follower
         self.sent = 0
         self._stopping = threading.Event()
+        self._wake = threading.Event()  # beat now, not at the end of the interval
         self._thread: threading.Thread | None = None
 
     def beat(self) -> HeartbeatRequest:
@@ -66,6 +67,8 @@ class HeartbeatSender:
         )
 
     def send_once(self) -> bool:
+        if not self.client.token:  # not enrolled yet: nothing to say it with
+            return False
         try:
             self.client.heartbeat(self.beat())
         except BackendError as exc:
@@ -83,15 +86,20 @@ class HeartbeatSender:
             self._thread = threading.Thread(target=self._run, name="heartbeat", daemon=True)
             self._thread.start()
 
+    def wake(self) -> None:
+        """Beat at once (the kiosk was just enrolled: the console sees it now)."""
+        self._wake.set()
+
     def stop(self, timeout: float = 2.0) -> None:
         self._stopping.set()
+        self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout)
             self._thread = None
 
     def follow_settings(self) -> None:
         """A conditional GET of the kiosk's settings: no cost while nothing changed."""
-        if self.follower is None:
+        if self.follower is None or not self.client.token:
             return
         try:
             self.follower.fetch(self.client, self.kiosk_id)
@@ -102,4 +110,5 @@ class HeartbeatSender:
         while not self._stopping.is_set():
             self.send_once()
             self.follow_settings()
-            self._stopping.wait(self.interval)
+            self._wake.wait(self.interval)
+            self._wake.clear()

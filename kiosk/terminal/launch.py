@@ -38,19 +38,25 @@ def run_kiosk(
     configure_kivy(
         data, fullscreen=fullscreen, size=size, touch_devices=autopilot is None, position=position
     )
+    from kiosk.terminal.access import AccessKeeper
     from kiosk.terminal.steering import SettingsFollower
 
-    # The last good copy of the console's settings over the file: the kiosk starts with it
-    # when the backend is down, and the heartbeat brings the current version.
-    follower = SettingsFollower(settings, data)
+    access = AccessKeeper(settings)  # access.json's token and id over the file's
+    # The last good copy of the console's settings over that: the kiosk starts with it when
+    # the backend is down, and the heartbeat brings the current version.
+    follower = SettingsFollower(access.settings, data)
     settings = follower.settings
     services = build_services(settings, camera, demo_fallback=demo)
+    access.watch(services.client)
+    if services.sender is not None:
+        access.watch(services.sender.client)
     from kiosk.terminal.ui.app import KioskApp
 
     app = KioskApp(
         settings,
         services,
-        reload_settings=lambda: load_settings(config_path),
+        reload_settings=lambda: access.reloaded(load_settings(config_path)),
+        access=access,
         follower=follower,
     )
     if autopilot is not None:
@@ -65,6 +71,13 @@ def run_kiosk(
 
     stopped_by = stop_on_signals(app)
     heartbeat = heartbeat_for(settings, services, follower)
+    access.watch(heartbeat.client)
+
+    def beat_as(enrolled: Settings) -> None:
+        heartbeat.kiosk_id = enrolled.kiosk.kiosk_id
+        heartbeat.wake()
+
+    access.on_change(beat_as)
     heartbeat.start()
     try:
         app.run()

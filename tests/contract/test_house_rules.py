@@ -26,6 +26,7 @@ BACKEND_LAYERS: tuple[tuple[str, ...], ...] = (
     ("commands",),  # `kiosk backend` and the other backend commands
     ("app",),  # create_app: puts the faces together
     ("api", "console", "demo_visits"),  # the two faces: kiosks' API, staff's console
+    ("enrollment",),  # one-time codes that register kiosks
     ("desk", "privacy", "kiosks"),
     ("library", "reports"),
     ("steering",),  # the steered settings' versions and the locations

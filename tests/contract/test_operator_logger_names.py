@@ -17,6 +17,7 @@ KNOWN = {
     "kiosk.scanner.worker", "kiosk.screen", "kiosk.state", "kiosk.ui",
     "kiosk.backend.provisioning.disconnect", "kiosk.backend.console", "alembic",
     "kiosk.backend.satisfaction", "kiosk.steering", "kiosk.backend.steering",
+    "kiosk.backend.enrollment", "kiosk.enrollment",
 }  # fmt: skip
 NAMED = re.compile(r'getLogger\("([^"]+)"\)')
 

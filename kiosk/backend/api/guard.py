@@ -38,13 +38,16 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 HEALTH_PATH = f"{API_PREFIX}/health"
+# Answered without a bearer token: health, and a new kiosk trading its enrollment code (which
+# has its own limit on wrong codes per address).
+OPEN_PATHS = frozenset({HEALTH_PATH, f"{API_PREFIX}/kiosks/enroll"})
 CONSOLE_MAX_BODY = 17 * 1024 * 1024  # a 16 MB member file and its form
 
 
 class RequestGuard:
     """Outermost layer: body size limit, bearer token and rate limit for /api/v1 (health
-    excepted), an `internal_error` envelope for anything unhandled, and one log line per
-    request. Auth comes first so a request without a token learns nothing else."""
+    and enrollment excepted), an `internal_error` envelope for anything unhandled, and one
+    log line per request. Auth comes first so a request without a token learns nothing else."""
 
     def __init__(
         self,
@@ -105,7 +108,7 @@ class RequestGuard:
                 k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]
             }
             digest = ""
-            if path.startswith(API_PREFIX + "/") and path != HEALTH_PATH:
+            if path.startswith(API_PREFIX + "/") and path not in OPEN_PATHS:
                 if self.admission_waits:  # limits counted in the database: off the loop
                     caller, digest, kiosk, refusal = await anyio.to_thread.run_sync(
                         self._admit, scope, headers

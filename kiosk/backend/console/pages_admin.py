@@ -7,7 +7,7 @@ import re
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
-from kiosk.backend import kiosks
+from kiosk.backend import enrollment, kiosks
 from kiosk.backend.console import accounts, audit
 from kiosk.backend.console.login_limits import forget_name, held_back_names
 from kiosk.backend.console.sessions import close_account_sessions
@@ -28,8 +28,10 @@ from kiosk.backend.steering.locations import (
     kiosk_locations,
     place_kiosk,
 )
+from kiosk.protocol import LOCATION_PATTERN
 
 _KIOSK_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+_LOCATION = re.compile(LOCATION_PATTERN)
 
 
 router = APIRouter(prefix=PREFIX)
@@ -43,7 +45,16 @@ def kiosk_page(request: Request, status: int = 200, **extra: object) -> Response
         rows = kiosks.all_kiosks(session)
         places = all_locations(session)
         placed = kiosk_locations(session)
-    context: dict[str, object] = {"errors": [], "new_token": "", "new_id": "", "notice": ""}
+        codes = enrollment.pending(session, console.clock())
+    context: dict[str, object] = {
+        "errors": [],
+        "new_token": "",
+        "new_id": "",
+        "notice": "",
+        "new_code": "",
+        "code_id": "",
+        "code_location": "",
+    }
     context.update(extra)
     return render(
         console,
@@ -52,6 +63,8 @@ def kiosk_page(request: Request, status: int = 200, **extra: object) -> Response
         staff,
         status,
         rows=rows,
+        codes=codes,
+        backend_url=str(request.base_url).rstrip("/"),
         now=console.clock(),
         current_version=current.number,
         locations=places,
@@ -81,6 +94,45 @@ def register(
         return kiosk_page(request, 400, errors=["kiosks.error.exists"], new_id=kiosk_id)
     log_change(console, request, staff, "kiosk.register", f"kiosk={kiosk_id}")
     return kiosk_page(request, new_token=token, new_id=kiosk_id)
+
+
+@router.post("/kiosks/code")
+def make_code(
+    request: Request, csrf: str = Form(""), kiosk_id: str = Form(""), location: str = Form("")
+) -> Response:
+    """A one-time enrollment code for a new kiosk, shown once on the page it answers."""
+    console = console_of(request)
+    staff = changing(console, request, csrf, admin=True)
+    kiosk_id, location = kiosk_id.strip().lower(), location.strip().lower()
+    errors = [] if _KIOSK_ID.match(kiosk_id) else ["kiosks.error.code_id"]
+    if not _LOCATION.match(location):
+        errors.append("kiosks.error.location")
+    if errors:
+        return kiosk_page(request, 400, errors=errors, code_id=kiosk_id, code_location=location)
+    try:
+        with write_session(console.engine) as session:
+            code, row = enrollment.make_code(
+                session, kiosk_id, location, staff.username, console.clock()
+            )
+            code_ref = row.id
+    except kiosks.KioskExists:
+        return kiosk_page(
+            request, 400, errors=["kiosks.error.exists"], code_id=kiosk_id, code_location=location
+        )
+    detail = f"kiosk={kiosk_id} location={location or '-'} code={code_ref}"
+    log_change(console, request, staff, "kiosk.code_made", detail)
+    return kiosk_page(request, new_code=code, code_id=kiosk_id, code_location=location)
+
+
+@router.post("/kiosks/code/revoke")
+def revoke_code(request: Request, csrf: str = Form(""), code_id: int = Form(0)) -> Response:
+    console = console_of(request)
+    staff = changing(console, request, csrf, admin=True)
+    with write_session(console.engine) as session:
+        row = enrollment.revoke_code(session, code_id, console.clock())
+        kiosk_id = row.kiosk_id if row is not None else "-"
+    log_change(console, request, staff, "kiosk.code_revoked", f"kiosk={kiosk_id} code={code_id}")
+    return see_other(f"{PREFIX}/kiosks?notice=kiosks.code_revoked")
 
 
 @router.post("/kiosks/revoke")

@@ -11,7 +11,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from kiosk.backend.steering.tables import KioskLocationRow, LocationRow
+from kiosk.backend.db import KioskRow
+from kiosk.backend.steering.tables import LocationRow
 from kiosk.config import ConfigError, merge_sections
 from kiosk.config.steered import SteeredSettings, parse_steered
 from kiosk.protocol import LOCATION_PATTERN
@@ -53,41 +54,33 @@ def _location(row: LocationRow) -> Location:
 
 
 def location_of(session: Session, kiosk_id: str) -> str:
-    """The location code of a kiosk ("" for none). The one place that reads it: enrollment's
-    kiosks.location column replaces the kiosk_locations table here."""
-    code = session.scalar(
-        sa.select(KioskLocationRow.location).where(KioskLocationRow.kiosk_id == kiosk_id)
-    )
+    """The location code of a kiosk ("" for none): set by its enrollment code, moved on the
+    Kios page."""
+    code = session.scalar(sa.select(KioskRow.location).where(KioskRow.id == kiosk_id))
     return code or ""
 
 
 def place_kiosk(session: Session, kiosk_id: str, code: str) -> None:
     """Put a kiosk in a location ("" takes it out of any)."""
-    row = session.get(KioskLocationRow, kiosk_id)
-    if not code:
-        if row is not None:
-            session.delete(row)
-        return
-    if session.get(LocationRow, code) is None:
+    if code and session.get(LocationRow, code) is None:
         raise LocationError("settings.location.error.unknown", "location", code)
-    if row is None:
-        session.add(KioskLocationRow(kiosk_id=kiosk_id, location=code))
-    else:
-        row.location = code
+    row = session.get(KioskRow, kiosk_id)
+    if row is None:  # a kiosk with a config.toml token, not heard from yet
+        row = KioskRow(id=kiosk_id, name=kiosk_id)
+        session.add(row)
+    row.location = code
 
 
 def kiosks_at(session: Session, code: str) -> list[str]:
     return list(
         session.scalars(
-            sa.select(KioskLocationRow.kiosk_id)
-            .where(KioskLocationRow.location == code)
-            .order_by(KioskLocationRow.kiosk_id)
+            sa.select(KioskRow.id).where(KioskRow.location == code).order_by(KioskRow.id)
         )
     )
 
 
 def kiosk_locations(session: Session) -> dict[str, str]:
-    rows = session.execute(sa.select(KioskLocationRow.kiosk_id, KioskLocationRow.location))
+    rows = session.execute(sa.select(KioskRow.id, KioskRow.location).where(KioskRow.location != ""))
     return {str(kiosk_id): str(code) for kiosk_id, code in rows}
 
 

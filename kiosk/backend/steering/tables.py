@@ -34,13 +34,3 @@ class LocationRow(Base):
     room_code: Mapped[str] = mapped_column(sa.String(5), default="")
     inlislite_location_id: Mapped[int | None] = mapped_column(sa.Integer, nullable=True)
     overrides: Mapped[str] = mapped_column(sa.Text, default="{}")
-
-
-class KioskLocationRow(Base):
-    """Which location a kiosk stands in. Interim: enrollment adds kiosks.location, and
-    steering.locations.location_of is then pointed at that column."""
-
-    __tablename__ = "kiosk_locations"
-
-    kiosk_id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
-    location: Mapped[str] = mapped_column(sa.String(32))

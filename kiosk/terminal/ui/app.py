@@ -27,6 +27,7 @@ from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from kiosk.cards import CardReader
 from kiosk.config import Settings
+from kiosk.terminal.access import AccessKeeper
 from kiosk.terminal.journey import JourneyRunner
 from kiosk.terminal.services import Services
 from kiosk.terminal.session.flow import Flow
@@ -42,6 +43,8 @@ from kiosk.terminal.ui.sound import Beeper
 
 log = logging.getLogger("kiosk.ui")
 ENLARGED = 1.5  # "Aa": text half as large again (issue 30)
+# Screens outside the patron's flow: the flow's changes do not switch away from them.
+OFF_FLOW = ("pin", "maintenance", "setup")
 
 
 class KioskRoot(BoxLayout):
@@ -73,10 +76,12 @@ class KioskApp(App):
         *,
         reload_settings: Callable[[], Settings] | None = None,
         follower: SettingsFollower | None = None,
+        access: AccessKeeper | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.settings = settings
+        self.access = access  # None: config.toml's token, no setup screen
         self._reload_settings = reload_settings
         self.follower = follower
         self.exit_code = 0
@@ -160,6 +165,7 @@ class KioskApp(App):
         log.info(
             "kiosk started: kiosk_id=%s language=%s", self.settings.kiosk.kiosk_id, self.language
         )
+        self._setup_if_wanted()
 
     def on_stop(self) -> None:
         for event in self._events:
@@ -238,6 +244,8 @@ class KioskApp(App):
         self._frame_trigger()
 
     def _scan(self, event: Any) -> None:
+        if self.manager.current == "setup":
+            return  # not enrolled: no patron can be served yet
         if self.manager.current in ("pin", "maintenance"):
             # Staff are at the kiosk: a card shown now is a camera test, not a patron.
             if self.manager.current == "maintenance":
@@ -306,7 +314,7 @@ class KioskApp(App):
         self.can_submit = self.flow.can_submit()
         self.survey_offer = self.flow.survey_offered()
         self.seconds_left = int(min(self.flow.seconds_left(), 9999))
-        if self.manager.current in ("pin", "maintenance"):
+        if self.manager.current in OFF_FLOW:
             return
         name = SCREEN_FOR_STATE[view.state]
         screen = self.screens[name]
@@ -328,6 +336,30 @@ class KioskApp(App):
         self.seconds_left = int(left + 0.999) if left != float("inf") else 0
         if self.manager.current in ("pin", "maintenance"):
             self.screens[self.manager.current].tick()
+        self._setup_if_wanted()
+
+    # ------------------------------------------------------- enrollment
+
+    def _setup_if_wanted(self) -> None:
+        """Not enrolled (or the token was revoked): the setup screen, from Welcome only, so
+        a patron's journey always ends first."""
+        if self.access is None or not self.access.setup_wanted:
+            return
+        if self.manager.current != "welcome" or self.flow.state is not State.idle:
+            return
+        log.info("setup screen: this kiosk needs an enrollment code")
+        self.screens["setup"].prepare(self.access.backend_url)
+        self.manager.current = "setup"
+
+    def enrolled(self, settings: Settings) -> None:
+        """A code was accepted: run as the enrolled kiosk from Welcome, no restart."""
+        if self.follower is not None:
+            settings = self.follower.rebase(settings)
+        self.use_settings(settings)
+        self.manager.current = "welcome"
+        self.flow.reset()
+        self._view_changed(self.flow.view)
+        log.info("enrolled: now kiosk %s", settings.kiosk.kiosk_id)
 
     def _beep(self, kind: str) -> None:
         if self.settings.kiosk.sound and not self._beeper.beep(kind):

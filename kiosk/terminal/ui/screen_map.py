@@ -35,6 +35,7 @@ def build_screens(settings: Settings) -> dict[str, Any]:
         keypad,
         maintenance,
         message,
+        setup,
         survey,
         welcome,
     )
@@ -49,6 +50,7 @@ def build_screens(settings: Settings) -> dict[str, Any]:
         message,
         maintenance,
         survey,
+        setup,
     ):
         load_kv(str(module.__file__))
     return {
@@ -65,4 +67,5 @@ def build_screens(settings: Settings) -> dict[str, Any]:
         "survey": survey.SurveyScreen(),
         "pin": maintenance.PinScreen(),
         "maintenance": maintenance.MaintenanceScreen(),
+        "setup": setup.SetupScreen(),
     }

@@ -58,6 +58,7 @@ OPERATIONS = [
     "GET /api/v1/stats/today",
     "POST /api/v1/kiosks/heartbeat",
     "GET /api/v1/kiosks/{kiosk_id}/settings",
+    "POST /api/v1/kiosks/enroll",
 ]
 
 

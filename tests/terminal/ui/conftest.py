@@ -182,7 +182,8 @@ def settings_for(server: BackendServer, data_dir: Path, **overrides: dict[str, A
 
 @pytest.fixture
 def start_kiosk(kivy_window: Any, tmp_path: Path) -> Iterator[Callable[..., Harness]]:
-    """start_kiosk(settings, camera=None, size=(1280, 800)) -> Harness with the app running."""
+    """start_kiosk(settings, camera=None, size=(1280, 800), access=None) -> Harness with the app
+    running; `access` (an AccessKeeper) as `kiosk run` wires it: enrollment and revocation."""
     from kivy.app import App
 
     from kiosk.terminal.ui.kv import unload_all
@@ -204,6 +205,7 @@ def start_kiosk(kivy_window: Any, tmp_path: Path) -> Iterator[Callable[..., Harn
         camera: str | None = None,
         size: tuple[int, int] = (1280, 800),
         follow: bool = False,
+        access: Any = None,
     ) -> Harness:
         """follow: as `kiosk run` does, start from the settings copy and run the heartbeat
         that follows the console's settings."""
@@ -224,7 +226,17 @@ def start_kiosk(kivy_window: Any, tmp_path: Path) -> Iterator[Callable[..., Harn
             # No camera given: the configured camera is missing (Welcome's "camera not
             # available" banner), unless the settings themselves say "none".
             services.keypad_only = settings.kiosk.scanner.camera == "none"
-        app = KioskApp(settings, services, reload_settings=lambda: settings, follower=follower)
+        if access is not None:
+            access.watch(services.client)
+            if services.sender is not None:
+                access.watch(services.sender.client)
+        app = KioskApp(
+            settings,
+            services,
+            reload_settings=lambda: settings,
+            access=access,
+            follower=follower,
+        )
         app._run_prepare()
         started.append(app)
         if follower is not None:

@@ -24,14 +24,7 @@ def upgrade() -> None:
         sa.Column("inlislite_location_id", sa.Integer(), nullable=True),
         sa.Column("overrides", sa.Text(), nullable=False, server_default="{}"),
     )
-    # Interim, until enrollment's kiosks.location: steering.locations.location_of reads it.
-    op.create_table(
-        "kiosk_locations",
-        sa.Column("kiosk_id", sa.String(64), primary_key=True),
-        sa.Column("location", sa.String(32), nullable=False),
-    )
 
 
 def downgrade() -> None:
-    op.drop_table("kiosk_locations")
     op.drop_table("locations")

@@ -105,3 +105,46 @@ class TextKeyboard(GridLayout):
 
     def on_key(self, key: str) -> None:
         pass
+
+
+# The enrollment code's letters and digits (no 0/O, 1/I/L: kiosk.backend.enrollment's).
+CODE_KEYS = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+ADDRESS_KEYS = "1234567890.:/-abcdefghijklmnopqrstuvwxyz"
+
+
+class CharacterPad(GridLayout):
+    """Big keys for `keys`, then delete; dispatches on_key with a character or "back"."""
+
+    keys = StringProperty(CODE_KEYS)
+    font_px = NumericProperty(40)
+    back_label = StringProperty("Del")
+
+    __events__ = ("on_key",)
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("cols", 8)
+        super().__init__(**kwargs)
+        self._build()
+        self.bind(keys=self._build, font_px=self._restyle, back_label=self._restyle)
+
+    def _restyle(self, *_args) -> None:
+        for button in self.children:
+            back = button.key == "back"
+            button.font_px = self.font_px * (0.6 if back else 1)
+            if back:
+                button.text = self.back_label
+
+    def _build(self, *_args) -> None:
+        self.clear_widgets()
+        for key in [*self.keys, "back"]:
+            back = key == "back"  # a word on a letter-sized key: smaller type
+            button = KeyButton(
+                key=key,
+                text=self.back_label if back else key,
+                font_px=self.font_px * (0.6 if back else 1),
+            )
+            button.bind(on_release=lambda b: self.dispatch("on_key", b.key))
+            self.add_widget(button)
+
+    def on_key(self, key: str) -> None:
+        pass
