@@ -4,9 +4,7 @@ the console (Debian's Chromium) returns to setup at the next Welcome, never mid-
 
 from __future__ import annotations
 
-import datetime as dt
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -14,10 +12,8 @@ from typing import Any
 
 import pytest
 from support.backend_server import BackendServer, free_port
-from support.needs import unavailable
+from support.console_browser import ADMIN, add_admin, admin_page
 
-from kiosk.backend.console import accounts
-from kiosk.backend.db import create_db_engine, migrate, write_session
 from kiosk.protocol import HeartbeatRequest
 from kiosk.terminal.access import AccessKeeper, access_path
 from kiosk.terminal.client import BackendClient
@@ -27,8 +23,6 @@ from .conftest import ARTIFACTS, REPO, Harness, settings_for
 
 pytestmark = pytest.mark.ui
 SHOTS = ARTIFACTS / "screens" / "setup"
-CHROMIUM = "/usr/bin/chromium"
-ADMIN = ("kepala-ti", "kata-sandi-admin-9")
 
 
 def type_code(kiosk: Harness, code: str) -> None:
@@ -119,35 +113,12 @@ def test_the_setup_screen_in_both_languages_and_its_unreachable_error(
         assert not access_path(settings.kiosk.data_dir).exists()
 
 
-def add_admin(server: BackendServer) -> None:
-    engine = create_db_engine(f"sqlite:///{server.database_path}", pool_size=1)
-    try:
-        migrate(engine)
-        with write_session(engine) as session:
-            accounts.add_account(session, *ADMIN, "admin", dt.datetime.now(dt.UTC))
-    finally:
-        engine.dispose()
-
-
 def revoke_in_chromium(server: BackendServer, kiosk_id: str) -> None:
-    if not Path(CHROMIUM).exists() or shutil.which("chromium") is None:
-        unavailable(f"Debian chromium not found at {CHROMIUM} (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        page = browser.new_page(base_url=server.base_url)
-        page.on("dialog", lambda dialog: dialog.accept())
-        page.goto("/staff/login")
-        page.fill("#username", ADMIN[0])
-        page.fill("#password", ADMIN[1])
-        with page.expect_navigation():
-            page.click("button[type=submit]")
+    with admin_page(server) as page:
         page.goto("/staff/kiosks")
         row = page.locator("tr", has_text=kiosk_id)
         with page.expect_navigation():
             row.locator("form[action='/staff/kiosks/revoke'] button").click()
-        browser.close()
 
 
 def test_a_kiosk_revoked_in_the_console_returns_to_setup_after_the_journey(

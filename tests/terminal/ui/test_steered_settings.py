@@ -1,5 +1,6 @@
-"""The console's settings reach a running kiosk at its next Welcome, never during a journey, and
-a kiosk that starts with the backend down runs with its last copy (real window, real backend)."""
+"""A question changed in the console (Debian's Chromium) reaches a running kiosk at its next
+Welcome, never during a journey; a kiosk that starts with the backend down runs with its last
+copy (real window, real backend)."""
 
 from __future__ import annotations
 
@@ -7,10 +8,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-import tomlkit
 from support.backend_server import BackendServer
-
-from kiosk.config.guestbook import default_fields
+from support.console_browser import add_admin, admin_page
 
 from .conftest import ARTIFACTS, Harness, settings_for
 from .test_journey import answer_new_member
@@ -19,14 +18,16 @@ pytestmark = pytest.mark.ui
 
 
 def rename_purpose_question(server: BackendServer, label_id: str, label_en: str) -> None:
-    """The library's guestbook changes on the backend (a new version of its settings)."""
-    config = tomlkit.parse(server.config_path.read_text(encoding="utf-8")).unwrap()
-    fields = [f.model_dump() for f in default_fields()]
-    fields[0]["label"] = {"id": label_id, "en": label_en}
-    config.setdefault("guestbook", {})["fields"] = fields
-    server.stop()
-    server.config_path.write_text(tomlkit.dumps(config), encoding="utf-8")
-    server.start()
+    """An admin renames the first guestbook question on Pengaturan (a new version)."""
+    add_admin(server)
+    with admin_page(server) as page:
+        page.goto("/staff/settings")
+        page.fill("#f-guestbook-fields-0-label-id", label_id)
+        page.fill("#f-guestbook-fields-0-label-en", label_en)
+        with page.expect_navigation():
+            page.click("#section-guestbook ~ form button[type=submit]")
+        assert page.locator(".notice").count() == 1, page.content()[:2000]
+        page.screenshot(path=str(ARTIFACTS / "steering" / "pengaturan-saved.png"), full_page=True)
 
 
 def test_a_changed_question_appears_at_the_next_welcome_not_during_a_journey(
@@ -68,11 +69,11 @@ def test_a_kiosk_starting_with_the_backend_down_runs_with_its_last_copy(
     rename_purpose_question(backend_server, "Keperluan datang", "Why you came")
     settings = settings_for(backend_server, tmp_path / "kiosk", kiosk={"heartbeat_seconds": 0.2})
     kiosk = start_kiosk(settings, follow=True)
-    kiosk.wait_for(lambda: kiosk.app.follower.running_version == 0, what="settings applied")
+    kiosk.wait_for(lambda: kiosk.app.follower.running_version == 1, what="settings applied")
     backend_server.stop()
 
     kiosk = start_kiosk(settings, follow=True)  # a restart, the backend still down
-    assert kiosk.app.follower.running_version == 0
+    assert kiosk.app.follower.running_version == 1
     kiosk.wait_screen("welcome")
     kiosk.type_member("19000123")
     kiosk.wait_screen("guestbook")  # the guestbook works offline (kept in the outbox)
