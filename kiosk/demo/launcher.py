@@ -38,7 +38,7 @@ def demo_settings(settings: Settings, port: int) -> Settings:
     return settings.with_overrides(
         kiosk={
             "backend_url": f"http://127.0.0.1:{port}",
-            "api_token": tokens[0],
+            "api_token": "",  # the demo kiosk is enrolled with a code, as a library's would be
             "data_dir": str(data),
             "fullscreen": False,
         },
@@ -101,6 +101,31 @@ def start_backend(config: Path, port: int) -> subprocess.Popen[bytes]:
     raise RuntimeError("the demo backend did not answer within 30 s")
 
 
+def enroll_demo_kiosk(settings: Settings, config: Path) -> None:
+    """Enroll the demo kiosk with a one-time code, as an installer would; on later runs keep
+    its access and point it at this run's port."""
+    from dataclasses import replace
+
+    from kiosk.terminal.access import enroll, read_access, write_access
+
+    url = settings.kiosk.backend_url
+    kept = read_access(settings.kiosk.data_dir)
+    if kept is not None:
+        if kept.backend_url != url:
+            write_access(settings.kiosk.data_dir, replace(kept, backend_url=url))
+        return
+    made = subprocess.run(
+        [sys.executable, "-m", "kiosk", "kiosks", "add", settings.kiosk.kiosk_id]
+        + ["--config", str(config)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    code = next(w for w in made.stdout.split() if len(w) == 9 and w[4] == "-")
+    access = enroll(settings, url, code)
+    print(f"demo kiosk enrolled as {access.kiosk_id} with the code {code}")
+
+
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     port = args.port or free_port()
     settings = demo_settings(settings, port)
@@ -111,11 +136,17 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     headless = not have_display()
     autopilot_on = args.autopilot == "on" or (args.autopilot == "auto" and headless)
     backend = start_backend(config, port)
-    print(f"demo backend: http://127.0.0.1:{port}/docs (token {settings.kiosk.api_token})")
+    enroll_demo_kiosk(settings, config)
+    print(f"demo backend: http://127.0.0.1:{port}/docs (token {settings.backend.api_tokens[0]})")
     print(f"demo staff PIN (maintenance: hold the logo 3 s): {DEMO_PIN}")
     print(
         f"staff console: http://127.0.0.1:{port}/staff/ "
-        f"(user {DEMO_STAFF[0]}, password {DEMO_STAFF[1]})"
+        f"(user {DEMO_STAFF[0]}, password {DEMO_STAFF[1]}); its Pengaturan page steers the kiosk"
+    )
+    print(
+        "a second kiosk: make a code on the console's Kios page, or run "
+        f"`kiosk kiosks add kiosk-2 --config {config}`; then type it on the new kiosk's setup "
+        f"screen, or run `kiosk enroll http://127.0.0.1:{port} CODE` there"
     )
     try:
         if headless:

@@ -189,11 +189,16 @@ def test_demo_fits_the_screen_and_its_backend_never_outlives_it(
         x, y, w, h = geometry(display.display, window)  # type: ignore[arg-type]
         assert 0 <= x and x + w <= width and 0 <= y and y + h <= height, (x, y, w, h)
         assert (w < h) == (width < height)  # a portrait screen gets a portrait window
+        # The demo kiosk was enrolled with a code: its access is in its data directory.
+        access = tmp_path / "var" / "demo" / "access.json"
+        assert access.stat().st_mode & 0o777 == 0o600
         if orientation == "portrait":
             code, output = stop(process, signal.SIGTERM)
             ended = True
             assert code == 0, output[-3000:]
             assert "window close refused" not in output
+            assert "demo kiosk enrolled as kiosk-pintu-utama" in output
+            assert f"kiosk enroll http://127.0.0.1:{port} CODE" in output
         else:
             process.kill()  # SIGKILL: no handler runs; the kernel tells the backend
             process.wait(timeout=10)
