@@ -79,3 +79,34 @@ def test_a_kiosk_starting_with_the_backend_down_runs_with_its_last_copy(
     kiosk.wait_screen("guestbook")  # the guestbook works offline (kept in the outbox)
     assert "Keperluan datang" in kiosk.texts() and "Tujuan kunjungan" not in kiosk.texts()
     kiosk.screenshot(ARTIFACTS / "steering" / "offline-start-uses-the-last-copy.png")
+
+
+def test_the_console_puts_a_kiosk_out_of_service_and_high_contrast_and_back(
+    backend_server: BackendServer, start_kiosk: Callable[..., Harness], tmp_path: Path
+) -> None:
+    settings = settings_for(backend_server, tmp_path / "kiosk", kiosk={"heartbeat_seconds": 0.2})
+    kiosk = start_kiosk(settings, follow=True)
+    kiosk.wait_for(lambda: kiosk.app.follower.running_version == 0, what="settings applied")
+    assert not kiosk.app.high_contrast
+    add_admin(backend_server)
+    with admin_page(backend_server) as page:
+        page.goto("/staff/settings")
+        page.check("#f-screens-high-contrast")
+        with page.expect_navigation():
+            page.click("#section-screens ~ form button[type=submit]")
+        page.goto("/staff/kiosks")
+        row = page.locator("#steering + table tr", has_text="kiosk-pintu-utama")
+        with page.expect_navigation():
+            row.locator("button", has_text="Hentikan layanan").click()
+        kiosk.wait_for(
+            lambda: kiosk.app.flow.state.value == "out_of_service" and kiosk.app.high_contrast,
+            what="out of service, in high contrast",
+        )
+        kiosk.screenshot(ARTIFACTS / "steering" / "out-of-service-from-the-console.png")
+        row = page.locator("#steering + table tr", has_text="kiosk-pintu-utama")
+        with page.expect_navigation():
+            row.locator("button", has_text="Layani lagi").click()
+    kiosk.wait_for(lambda: kiosk.app.flow.state.value == "idle", what="back in service")
+    kiosk.wait_screen("welcome")
+    assert kiosk.app.high_contrast, "the console's contrast stays until it changes it"
+    kiosk.screenshot(ARTIFACTS / "steering" / "back-in-service-high-contrast.png")
