@@ -271,3 +271,32 @@ def test_laporan_and_the_dinas_export_filter_by_location(
     with page.expect_navigation():
         page.click("form.filters button[type=submit]")
     assert page.locator("#skm-none").count() == 0
+
+
+def test_a_wrong_question_is_refused_beside_it_and_the_questions_stay_as_typed(
+    context: Any, console_server: BackendServer
+) -> None:
+    before = served(console_server)
+    page = sign_in(context)
+    page.goto("/staff/settings")
+    page.fill("#f-guestbook-fields-1-key", "Pekerjaan Baru")  # not a key
+    choices = page.locator("#f-guestbook-fields-2-choices")
+    choices.fill(choices.input_value() + "\nhanya satu bagian")
+    page.fill("#f-guestbook-fields-4-key", "hobi")  # the new question, with no answers
+    page.fill("#f-guestbook-fields-4-label-id", "Hobi")
+    page.fill("#f-guestbook-fields-4-label-en", "Hobby")
+    with page.expect_navigation():
+        page.click("#section-guestbook ~ form button[type=submit]")
+    hrefs = page.locator(".error-summary a").evaluate_all("links => links.map(a => a.hash)")
+    assert set(hrefs) == {"#f-guestbook-fields-1-key", "#f-guestbook-fields-2-choices"}
+    assert "Baris jawaban" in page.inner_text("#f-guestbook-fields-2-choices-error")
+    assert page.input_value("#f-guestbook-fields-1-key") == "Pekerjaan Baru"
+    assert page.input_value("#f-guestbook-fields-4-label-en") == "Hobby"
+    page.fill("#f-guestbook-fields-1-key", "pekerjaan_baru")
+    choices.fill(choices.input_value().replace("\nhanya satu bagian", ""))
+    with page.expect_navigation():
+        page.click("#section-guestbook ~ form button[type=submit]")
+    hrefs = page.locator(".error-summary a").evaluate_all("links => links.map(a => a.hash)")
+    assert hrefs == ["#f-guestbook-fields-4-choices"]  # a choice question needs its answers
+    assert "hobi" in page.inner_text("#f-guestbook-fields-4-choices-error")
+    assert served(console_server) == before
