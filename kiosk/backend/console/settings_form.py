@@ -133,7 +133,7 @@ def _typed(question: Question, raw: str) -> tuple[Any, str]:
             return float(text.replace(",", ".")), ""
         except ValueError:
             return None, "settings.error.number"
-    return (raw if question.kind == "long" else text), ""
+    return (raw.replace("\r\n", "\n") if question.kind == "long" else text), ""
 
 
 def question_rows(fields: list[dict[str, Any]]) -> list[dict[str, str]]:
