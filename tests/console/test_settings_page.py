@@ -185,6 +185,9 @@ def test_a_locations_overrides_reach_only_its_kiosks(
     page.fill("#loc-overrides", '{"library": {"name": "Ruang Baca Anak"}}')
     with page.expect_navigation():
         page.click("#section-locations ~ form button[type=submit]")
+    page.click("a[aria-label='Ubah lokasi Ruang Baca Anak']")  # the form, filled to change
+    assert page.input_value("#loc-room-code") == "RBA"
+    assert "Ruang Baca Anak" in page.input_value("#loc-overrides")
     page.goto("/staff/kiosks")
     page.select_option("#location-kiosk-anak", "ruang-anak")
     with page.expect_navigation():
@@ -212,8 +215,10 @@ def test_the_kiosk_page_shows_versions_and_switches_service(
     with page.expect_navigation():
         row.locator("button", has_text="Layani lagi").click()
     assert served(console_server, "kiosk-lama")["in_service"] is True
+    shot(page, "kiosks-id")
     page.goto("/staff/audit")
     assert "Status layanan kios" in page.locator("tbody tr").first.inner_text()
+    shot(page, "audit-id")
 
 
 def test_screenshots_of_pengaturan_in_both_languages(context: Any) -> None:
@@ -271,3 +276,33 @@ def test_laporan_and_the_dinas_export_filter_by_location(
     with page.expect_navigation():
         page.click("form.filters button[type=submit]")
     assert page.locator("#skm-none").count() == 0
+
+
+def test_a_wrong_question_is_refused_beside_it_and_the_questions_stay_as_typed(
+    context: Any, console_server: BackendServer
+) -> None:
+    before = served(console_server)
+    page = sign_in(context)
+    page.goto("/staff/settings")
+    page.fill("#f-guestbook-fields-1-key", "Pekerjaan Baru")  # not a key
+    choices = page.locator("#f-guestbook-fields-0-choices")
+    answers = choices.input_value()
+    choices.fill(answers + "\nhanya satu bagian")
+    page.fill("#f-guestbook-fields-4-key", "hobi")  # the new question, with no answers
+    page.fill("#f-guestbook-fields-4-label-id", "Hobi")
+    page.fill("#f-guestbook-fields-4-label-en", "Hobby")
+    with page.expect_navigation():
+        page.click("#section-guestbook ~ form button[type=submit]")
+    hrefs = page.locator(".error-summary a").evaluate_all("links => links.map(a => a.hash)")
+    assert set(hrefs) == {"#f-guestbook-fields-1-key", "#f-guestbook-fields-0-choices"}
+    assert "Baris jawaban" in page.inner_text("#f-guestbook-fields-0-choices-error")
+    assert page.input_value("#f-guestbook-fields-1-key") == "Pekerjaan Baru"
+    assert page.input_value("#f-guestbook-fields-4-label-en") == "Hobby"
+    page.fill("#f-guestbook-fields-1-key", "pekerjaan_baru")
+    choices.fill(answers)
+    with page.expect_navigation():
+        page.click("#section-guestbook ~ form button[type=submit]")
+    hrefs = page.locator(".error-summary a").evaluate_all("links => links.map(a => a.hash)")
+    assert hrefs == ["#f-guestbook-fields-4-choices"]  # a choice question needs its answers
+    assert "hobi" in page.inner_text("#f-guestbook-fields-4-choices-error")
+    assert served(console_server) == before

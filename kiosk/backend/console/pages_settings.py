@@ -29,6 +29,7 @@ from kiosk.backend.steering.locations import (
     LocationError,
     all_locations,
     broken_locations,
+    find_location,
     kiosk_locations,
     save_location,
 )
@@ -120,8 +121,23 @@ def _named(place: str, message: str, editors: dict[str, list[Any]], t: Any) -> s
 
 
 @router.get("/settings")
-def settings_view(request: Request, notice: str = "") -> Response:
-    return settings_page(request, notice=notice)
+def settings_view(request: Request, notice: str = "", location: str = "") -> Response:
+    """The page; ?location=CODE fills the location form with that location to change."""
+    console = console_of(request)
+    with read_session(console.engine) as session:
+        found = find_location(session, location)
+    draft = None
+    if found is not None:
+        draft = {
+            "code": found.code,
+            "name": found.name,
+            "room_code": found.room_code,
+            "location_id": ""
+            if found.inlislite_location_id is None
+            else str(found.inlislite_location_id),
+            "overrides": json.dumps(found.overrides, ensure_ascii=False, indent=2),
+        }
+    return settings_page(request, notice=notice, location=draft)
 
 
 def _save(request: Request, form: dict[str, str]) -> Response:

@@ -4,6 +4,7 @@ document, and each refusal placed beside its field."""
 from __future__ import annotations
 
 import copy
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -132,7 +133,7 @@ def _typed(question: Question, raw: str) -> tuple[Any, str]:
             return float(text.replace(",", ".")), ""
         except ValueError:
             return None, "settings.error.number"
-    return (raw if question.kind == "long" else text), ""
+    return (raw.replace("\r\n", "\n") if question.kind == "long" else text), ""
 
 
 def question_rows(fields: list[dict[str, Any]]) -> list[dict[str, str]]:
@@ -228,7 +229,23 @@ def read_section(section: str, form: dict[str, str], current: dict[str, Any]) ->
 _EDITOR_PARTS = {"key": "key", "kind": "kind", "choices": "choices", "required": "required"}
 
 
-def _place(loc: tuple[Any, ...], section: str, draft: Draft) -> str:
+def _named_question(message: str, prefix: str, draft: Draft) -> str:
+    """For an error about the whole list ("field 'hobi' is a choice with no choices", "keys
+    must be unique"): the input of the question it names (else the first question's key)."""
+    keys = [row["key"].strip() for row in draft.questions]
+    named = re.search(r"field '([^']+)'", message)
+    if named and named.group(1) in keys:
+        part = "choices" if "no choices" in message else "key"
+        return field_id(f"{prefix}.{keys.index(named.group(1))}.{part}")
+    seen: set[str] = set()
+    for index, key in enumerate(keys):
+        if key and key in seen:
+            return field_id(f"{prefix}.{index}.key")
+        seen.add(key)
+    return field_id(f"{prefix}.0.key")
+
+
+def _place(loc: tuple[Any, ...], section: str, draft: Draft, message: str = "") -> str:
     """The id of the input a validation error's location points at."""
     path = ".".join(str(part) for part in loc)
     prefix = EDITORS.get(section)
@@ -239,7 +256,7 @@ def _place(loc: tuple[Any, ...], section: str, draft: Draft) -> str:
             part = "label_en" if len(loc) > 4 and loc[4] == "en" else "label_id"
         return field_id(f"{prefix}.{row}.{_EDITOR_PARTS.get(part, part)}")
     if prefix and path == prefix:
-        return field_id(f"{prefix}.0.key")
+        return _named_question(message, prefix, draft)
     questions = sorted(SECTIONS[section], key=lambda q: -len(q.path))
     for question in questions:
         if path == question.path or path.startswith(question.path + "."):
@@ -266,7 +283,7 @@ def validate(section: str, draft: Draft) -> SteeredSettings | None:
         return SteeredSettings.model_validate(draft.document)
     except ValidationError as exc:
         for error in exc.errors():
-            place = _place(tuple(error["loc"]), section, draft)
+            place = _place(tuple(error["loc"]), section, draft, error["msg"])
             kind = error["type"]
             if kind in WORDED:
                 limit = error.get("ctx", {}).get(WORDED[kind], "")

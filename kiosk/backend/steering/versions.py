@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -42,8 +43,14 @@ class Version:
         return self.document.model_dump(mode="json")
 
 
+@functools.lru_cache(maxsize=16)
+def _parsed(number: int, text: str) -> SteeredSettings:
+    """A stored document, validated once (every kiosk's heartbeat reads the newest)."""
+    return parse_steered(json.loads(text), f"settings version {number}")
+
+
 def _version(row: SettingsVersionRow) -> Version:
-    document = parse_steered(json.loads(row.document), f"settings version {row.version}")
+    document = _parsed(row.version, row.document)
     return Version(row.version, document, row.username, row.saved_at, row.summary)
 
 
