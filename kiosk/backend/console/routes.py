@@ -9,7 +9,14 @@ from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 
-from kiosk.backend.console import login, pages_admin, pages_patrons, pages_reports, uploads
+from kiosk.backend.console import (
+    login,
+    pages_admin,
+    pages_patrons,
+    pages_reports,
+    pages_usage,
+    uploads,
+)
 from kiosk.backend.console.web import (
     HERE,
     PREFIX,
@@ -30,6 +37,7 @@ def install_console(app: FastAPI, desk: CheckinDesk, clock: Callable[[], dt.date
         login.router,
         pages_reports.router,
         pages_patrons.router,
+        pages_usage.router,
         uploads.router,
         pages_admin.router,
     ):

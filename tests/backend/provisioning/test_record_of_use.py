@@ -1,0 +1,118 @@
+"""The record of use read from radacct as FreeRADIUS's own queries write it (epoch integers on
+SQLite, timestamptz on PostgreSQL): who is online, each local day's use by kind of patron, a
+patron's sessions, and the privacy rules (purge after the retention, erase)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+import sqlalchemy as sa
+
+from kiosk.backend.provisioning.freeradius import FreeRadiusSqlProvisioner
+from kiosk.backend.provisioning.usage import Patron, RecordOfUse, day_bounds, days_of_use
+
+ZONE = ZoneInfo("Asia/Jakarta")
+DAY1, DAY2 = dt.date(2026, 12, 7), dt.date(2026, 12, 8)
+NOW = dt.datetime(2026, 12, 8, 12, 0, tzinfo=ZONE).astimezone(dt.UTC)
+PATRONS = {
+    "m1": Patron("member", "19000123", "19000123"),
+    "g1": Patron("guest", "", "Budi"),
+    "r1": Patron("group", "", "SMA 3"),
+}
+
+
+def local(day: dt.date, hour: int, minute: int = 0) -> int:
+    return int(dt.datetime.combine(day, dt.time(hour, minute), ZONE).timestamp())
+
+
+def account(
+    engine: sa.Engine, username: str, mac: str, start: int, seconds: int | None, **octets: int
+) -> None:
+    """A radacct row as FreeRADIUS's Start and Stop queries leave it (seconds None: open)."""
+    when = ":{}" if engine.dialect.name == "sqlite" else "TO_TIMESTAMP(:{})"
+    stop = "NULL" if seconds is None else when.format("stop")
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO radacct (acctsessionid, acctuniqueid, username, nasipaddress,"
+                " callingstationid, framedipaddress, acctstarttime, acctstoptime,"
+                " acctsessiontime, acctinputoctets, acctoutputoctets) VALUES (:sid, :uid,"
+                f" :user, '10.5.50.1', :mac, '10.5.50.77', {when.format('start')}, {stop},"
+                " :seconds, :up, :down)"
+            ),
+            {
+                "sid": f"{username}-{start}",
+                "uid": f"{username}-{start}",
+                "user": username,
+                "mac": mac,
+                "start": start,
+                "stop": start + (seconds or 0),
+                "seconds": seconds,
+                "up": octets.get("up", 0),
+                "down": octets.get("down", 0),
+            },
+        )
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def record(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[RecordOfUse]:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'radius.db'}"
+    else:
+        url = request.getfixturevalue("postgres_url")
+    provisioner = FreeRadiusSqlProvisioner(url)
+    provisioner.check()  # creates FreeRADIUS's tables
+    engine = provisioner.engine
+    with engine.begin() as conn:
+        conn.execute(sa.text("DELETE FROM radacct"))
+    account(engine, "m1", "aa-bb-cc-00-00-01", local(DAY1, 8), 3600, up=1000, down=5000)
+    account(engine, "m1", "AA-BB-CC-00-00-01", local(DAY1, 10), 1800, up=10, down=20)
+    # 00:30 in Jakarta is still the day before in UTC: it counts on the library's day 2.
+    account(engine, "g1", "AA-BB-CC-00-00-02", local(DAY2, 0, 30), 600)
+    account(engine, "r1", "AA-BB-CC-00-00-03", int(NOW.timestamp()) - 1200, None, down=7)
+    yield RecordOfUse(engine)
+    provisioner.close()
+
+
+def test_who_is_online_now(record: RecordOfUse) -> None:
+    [online] = record.online(NOW)
+    assert (online.username, online.mac, online.ip) == ("r1", "AA-BB-CC-00-00-03", "10.5.50.77")
+    assert online.online and online.seconds == 1200 and online.downloaded == 7
+    assert online.started_at == NOW - dt.timedelta(seconds=1200)
+
+
+def test_each_local_day_by_kind_of_patron(record: RecordOfUse) -> None:
+    first, end = day_bounds(DAY1, DAY2, ZONE)
+    sessions = record.between(first, end, NOW)
+    use = days_of_use(sessions, PATRONS, [DAY1, DAY2], ZONE)
+    day1, day2 = use.days
+    assert (day1.sessions, day1.seconds, day1.downloaded, day1.uploaded) == (2, 5400, 5020, 1010)
+    assert (len(day1.users), len(day1.devices)) == (1, 1)  # one phone, its MAC in two cases
+    assert day1.by_kind["member"].sessions == 2 and day1.by_kind["guest"].sessions == 0
+    assert (day2.sessions, day2.seconds, len(day2.users)) == (2, 600 + 1200, 2)
+    assert day2.by_kind["guest"].seconds == 600 and day2.by_kind["group"].seconds == 1200
+    assert (use.total.sessions, len(use.total.users), len(use.total.devices)) == (4, 3, 3)
+    only_day2 = record.between(*day_bounds(DAY2, DAY2, ZONE), NOW)
+    assert sorted(s.username for s in only_day2) == ["g1", "r1"]
+
+
+def test_a_patrons_sessions_and_erasing_them(record: RecordOfUse) -> None:
+    mine = record.of_users(["m1"], NOW)
+    assert [s.seconds for s in mine] == [3600, 1800]
+    assert mine[0].stopped_at == mine[0].started_at + dt.timedelta(hours=1)  # type: ignore[operator]
+    assert record.erase(["m1"]) == 2
+    assert record.of_users(["m1"], NOW) == []
+    assert len(record.of_users(["g1", "r1"], NOW)) == 2
+
+
+def test_the_purge_removes_sessions_older_than_the_retention(record: RecordOfUse) -> None:
+    long_ago = int((NOW - dt.timedelta(days=400)).timestamp())
+    account(record.engine, "old", "AA-BB-CC-00-00-09", long_ago, 300)
+    account(record.engine, "ghost", "AA-BB-CC-00-00-0A", long_ago, None)  # a Stop never came
+    assert record.purge(NOW - dt.timedelta(days=365)) == 2
+    assert record.of_users(["old", "ghost"], NOW) == []
+    assert len(record.of_users(["m1", "g1", "r1"], NOW)) == 4
