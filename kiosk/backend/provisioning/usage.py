@@ -235,19 +235,18 @@ class RecordOfUse:
                 )
         return int(deleted)
 
-    def purge(self, cutoff: dt.datetime) -> int:
+    def purge(self, cutoff: dt.datetime, *, dry_run: bool = False) -> int:
         """Delete sessions that began before `cutoff` and ended (or were left open) before it,
-        and disconnect outcomes older than it: [privacy] retention_days."""
+        and disconnect outcomes older than it: [privacy] retention_days. A dry run counts."""
         start = _epoch(radacct.c.acctstarttime, self.dialect)
         stop = _epoch(radacct.c.acctstoptime, self.dialect)
         edge = int(cutoff.timestamp())
+        old = sa.and_(start < edge, sa.or_(radacct.c.acctstoptime.is_(None), stop < edge))
         with self.engine.begin() as conn:
+            if dry_run:
+                return int(conn.scalar(sa.select(sa.func.count()).where(old)) or 0)
             metadata.create_all(conn, tables=[kiosk_disconnect], checkfirst=True)
-            deleted = conn.execute(
-                sa.delete(radacct).where(
-                    start < edge, sa.or_(radacct.c.acctstoptime.is_(None), stop < edge)
-                )
-            ).rowcount
+            deleted = conn.execute(sa.delete(radacct).where(old)).rowcount
             conn.execute(sa.delete(kiosk_disconnect).where(kiosk_disconnect.c.sent_at < cutoff))
         return int(deleted)
 
