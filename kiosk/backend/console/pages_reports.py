@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -14,6 +15,7 @@ from kiosk.backend.console.i18n import translator
 from kiosk.backend.console.web import PREFIX, Console, console_of, language_of, render, staff_of
 from kiosk.backend.db import read_session
 from kiosk.backend.provisioning import ProvisioningUnavailable
+from kiosk.backend.provisioning.usage import DayOfUse, period_total, record_of_use
 from kiosk.backend.reports.dinas_export import visits_csv, visits_xlsx
 from kiosk.backend.reports.dinas_pdf import cell_text, report_pdf
 from kiosk.backend.reports.dinas_tables import DinasReport, dinas_report
@@ -28,6 +30,7 @@ from kiosk.backend.reports.visits import (
 )
 
 PERIODS = ("day", "month", "year", "custom")
+log = logging.getLogger("kiosk.backend.console")
 
 
 router = APIRouter(prefix=PREFIX)
@@ -214,6 +217,7 @@ def export_visits(request: Request, start: str, end: str, suffix: str) -> Respon
         language,
         t,
         every_day=suffix != "pdf",
+        internet_use=internet_use(console, period),
     )
     name = f"kunjungan-{period.first}-{period.last}.{suffix}"
     if suffix == "pdf":
@@ -222,6 +226,19 @@ def export_visits(request: Request, start: str, end: str, suffix: str) -> Respon
     if suffix == "xlsx":
         return download(visits_xlsx(tables), XLSX, name)
     return download(visits_csv(tables), "text/csv; charset=utf-8", name)
+
+
+def internet_use(console: Console, period: Period) -> DayOfUse | None:
+    """The period's record of use for the report; None without one (or when the RADIUS
+    database does not answer: logged, and the report goes out with the other figures)."""
+    record = record_of_use(console.desk.provisioner)
+    if record is None:
+        return None
+    try:
+        return period_total(record, period.first, period.last, console.timezone, console.clock())
+    except ProvisioningUnavailable as exc:
+        log.warning("dinas report %s: internet sessions left out: %s", period, exc)
+        return None
 
 
 @router.get("/reports/skm")

@@ -307,3 +307,12 @@ def days_of_use(
             by_day[day].add(session, kind)
             total.add(session, kind)
     return PeriodOfUse(list(by_day.values()), total)
+
+
+def period_total(
+    record: RecordOfUse, first: dt.date, last: dt.date, zone: ZoneInfo, now: dt.datetime
+) -> DayOfUse:
+    """The whole period's sessions, online time, data, users and devices (the Dinas report)."""
+    sessions = record.between(*day_bounds(first, last, zone), now)
+    days = [first + dt.timedelta(days=n) for n in range((last - first).days + 1)]
+    return days_of_use(sessions, {}, days, zone).total
