@@ -6,14 +6,24 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
 
+from kiosk.backend.console.i18n import translator
 from kiosk.backend.provisioning.freeradius import FreeRadiusSqlProvisioner
-from kiosk.backend.provisioning.usage import Patron, RecordOfUse, day_bounds, days_of_use
+from kiosk.backend.provisioning.usage import (
+    Patron,
+    RecordOfUse,
+    day_bounds,
+    days_of_use,
+    period_total,
+)
+from kiosk.backend.reports.dinas_tables import internet_table
+from kiosk.backend.reports.visits import Period, VisitReport
 
 ZONE = ZoneInfo("Asia/Jakarta")
 DAY1, DAY2 = dt.date(2026, 12, 7), dt.date(2026, 12, 8)
@@ -116,3 +126,19 @@ def test_the_purge_removes_sessions_older_than_the_retention(record: RecordOfUse
     assert record.purge(NOW - dt.timedelta(days=365)) == 2
     assert record.of_users(["old", "ghost"], NOW) == []
     assert len(record.of_users(["m1", "g1", "r1"], NOW)) == 4
+
+
+def test_the_dinas_internet_table_takes_the_periods_sessions_and_hours(
+    record: RecordOfUse,
+) -> None:
+    report = VisitReport(Period(DAY1, DAY2), credentials_issued=3, credentials_shown_again=1)
+    use = period_total(record, DAY1, DAY2, ZONE, NOW)
+    t = translator("id")
+    rows = {row[0]: row[1] for row in internet_table(report, t, use).rows}
+    assert rows[t("export.internet.issued")] == 3
+    assert rows[t("export.internet.shown_again")] == 1
+    assert rows[t("export.internet.sessions")] == 4
+    assert rows[t("export.internet.hours")] == Decimal("2.0")  # 5400 + 600 + 1200 s
+    assert rows[t("export.internet.users")] == 3
+    bare = internet_table(report, t)  # no record of use: the lines are not there
+    assert t("export.internet.sessions") not in {row[0] for row in bare.rows}
