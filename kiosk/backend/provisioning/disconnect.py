@@ -87,13 +87,21 @@ class Disconnector:
         self.keep = keep
         self.sent: list[tuple[OpenSession, str]] = []
         self._done = threading.Condition()
+        self._threads: list[threading.Thread] = []
 
     def end(self, sessions: list[OpenSession]) -> threading.Thread | None:
         if not sessions:
             return None
         thread = threading.Thread(target=self._end_all, args=(sessions,), daemon=True)
         thread.start()
+        self._threads = [t for t in self._threads if t.is_alive()] + [thread]
         return thread
+
+    def finish(self, timeout: float) -> None:
+        """Wait (up to `timeout` each) for the Disconnect-Requests under way: a command
+        that exits, or an erasure that then deletes their outcomes too."""
+        for thread in list(self._threads):
+            thread.join(timeout)
 
     def wait_for(self, count: int, timeout: float) -> bool:
         """Whether `count` outcomes are recorded (now or within `timeout`)."""

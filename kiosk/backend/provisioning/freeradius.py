@@ -33,7 +33,7 @@ from kiosk.backend.provisioning.base import (
     NetworkCredential,
     ProvisioningUnavailable,
 )
-from kiosk.backend.provisioning.disconnect import Disconnector, OpenSession
+from kiosk.backend.provisioning.disconnect import TRIES, WAIT_SECONDS, Disconnector, OpenSession
 from kiosk.backend.provisioning.radius_policy import (
     Attribute,
     check_attributes,
@@ -364,6 +364,7 @@ class FreeRadiusSqlProvisioner:
         }
 
     def close(self) -> None:
+        self.disconnector.finish(timeout=TRIES * WAIT_SECONDS + 2)  # a command about to exit
         self.engine.dispose()
 
     # ---------------------------------------------------------------- inside

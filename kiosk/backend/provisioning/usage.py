@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from kiosk.backend.db import CredentialRow, GuestVisitRow
 from kiosk.backend.provisioning.base import PatronKind, Provisioner, ProvisioningUnavailable
+from kiosk.backend.provisioning.disconnect import TRIES, WAIT_SECONDS, Disconnector
 from kiosk.backend.provisioning.freeradius import (
     FreeRadiusSqlProvisioner,
     kiosk_disconnect,
@@ -25,6 +26,7 @@ from kiosk.backend.provisioning.freeradius import (
 
 KINDS: tuple[PatronKind, ...] = ("member", "guest", "group")
 CHUNK = 500  # usernames per IN (...) list
+SETTLE_SECONDS = TRIES * WAIT_SECONDS + 2  # one session's Disconnect-Request, every try
 
 
 @dataclass(frozen=True)
@@ -140,9 +142,10 @@ def _moment(seconds: int | None) -> dt.datetime | None:
 class RecordOfUse:
     """Reads (and, for privacy, deletes) radacct rows in the provisioning database."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, disconnector: Disconnector | None = None) -> None:
         self.engine = engine
         self.dialect = engine.dialect.name
+        self.disconnector = disconnector
 
     def _select(self) -> sa.Select[Any]:
         start = _epoch(radacct.c.acctstarttime, self.dialect)
@@ -221,7 +224,10 @@ class RecordOfUse:
         return [{**row, "sent_at": _aware(row["sent_at"])} for row in rows]
 
     def erase(self, usernames: Iterable[str]) -> int:
-        """Delete every session (and disconnect outcome) of these usernames."""
+        """Delete every session (and disconnect outcome) of these usernames, after the
+        Disconnect-Requests under way (a revoke just before) have their answers."""
+        if self.disconnector is not None:
+            self.disconnector.finish(timeout=SETTLE_SECONDS)
         names, deleted = sorted(set(usernames)), 0
         with self.engine.begin() as conn:
             metadata.create_all(conn, tables=[kiosk_disconnect], checkfirst=True)
@@ -255,7 +261,7 @@ def record_of_use(provisioner: Provisioner) -> RecordOfUse | None:
     """The record of use behind this provisioner; None where there is no radacct (local,
     MikroTik REST)."""
     if isinstance(provisioner, FreeRadiusSqlProvisioner):
-        return RecordOfUse(provisioner.engine)
+        return RecordOfUse(provisioner.engine, provisioner.disconnector)
     return None
 
 
