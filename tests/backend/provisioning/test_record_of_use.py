@@ -1,10 +1,11 @@
-"""The record of use read from radacct as FreeRADIUS's own queries write it (epoch integers on
-SQLite, timestamptz on PostgreSQL): who is online, each local day's use by kind of patron, a
-patron's sessions, and the privacy rules (purge after the retention, erase)."""
+"""The record of use read from radacct as FreeRADIUS's queries write it (SQLite epochs,
+PostgreSQL timestamptz, MariaDB DATETIME): who is online, each local day's use by kind, a
+patron's sessions, the Dinas figures and the privacy rules (purge after the retention, erase)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -12,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
+from support.mariadb_server import KIOSK_PASSWORD, KIOSK_USER
 
 from kiosk.backend.console.i18n import translator
 from kiosk.backend.provisioning.freeradius import FreeRadiusSqlProvisioner
@@ -43,7 +45,9 @@ def account(
     engine: sa.Engine, username: str, mac: str, start: int, seconds: int | None, **octets: int
 ) -> None:
     """A radacct row as FreeRADIUS's Start and Stop queries leave it (seconds None: open)."""
-    when = ":{}" if engine.dialect.name == "sqlite" else "TO_TIMESTAMP(:{})"
+    when = {"sqlite": ":{}", "postgresql": "TO_TIMESTAMP(:{})"}.get(
+        engine.dialect.name, "FROM_UNIXTIME(:{})"
+    )
     stop = "NULL" if seconds is None else when.format("stop")
     with engine.begin() as conn:
         conn.execute(
@@ -68,12 +72,26 @@ def account(
         )
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+def mariadb_url(request: pytest.FixtureRequest) -> str:
+    """A new database on the session's MariaDB that the kiosk's account may change."""
+    server = request.getfixturevalue("mariadb")
+    name = f"radius_{uuid.uuid4().hex[:8]}"
+    server.sql(f"CREATE DATABASE {name};")
+    for host in ("127.0.0.1", "localhost"):
+        who = f"'{KIOSK_USER}'@'{host}'"
+        server.sql(f"CREATE USER IF NOT EXISTS {who} IDENTIFIED BY '{KIOSK_PASSWORD}';")
+        server.sql(f"GRANT ALL ON {name}.* TO {who};")
+    return str(server.url(name))
+
+
+@pytest.fixture(params=["sqlite", "postgresql", "mariadb"])
 def record(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[RecordOfUse]:
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'radius.db'}"
-    else:
+    elif request.param == "postgresql":
         url = request.getfixturevalue("postgres_url")
+    else:
+        url = mariadb_url(request)
     provisioner = FreeRadiusSqlProvisioner(url)
     provisioner.check()  # creates FreeRADIUS's tables
     engine = provisioner.engine
