@@ -178,6 +178,13 @@ def test_check_in_to_disconnect_and_the_usage_page(
         shoot(page, f"usage-member-{language}")
     assert not any(found.values()), found
 
+    page.goto("/staff/reports?period=day")  # Laporan: the period's internet line
+    assert "Internet: sessions 1, time online 0:02 (h:mm), users 1" in page.inner_text(
+        "#report-internet"
+    )
+    found["reports-en"] = violations_of(page)
+    shoot(page, "usage-reports-en")
+    assert not found["reports-en"], found
     csv_text = page.request.get("/staff/reports/visits.csv").text()
     rows = {r[0]: r[1:] for r in csv.reader(io.StringIO(csv_text)) if r}
     assert rows["Internet sessions (Wi-Fi logins recorded by RADIUS)"] == ["1"], csv_text

@@ -147,6 +147,7 @@ def reports(
         fields=console.choice_fields,
         lang_code=language_of(request),
         charts=charts,
+        internet=internet_use(console, chosen),
     )
 
 
