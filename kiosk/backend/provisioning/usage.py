@@ -123,6 +123,15 @@ def _epoch(column: Any, dialect: str) -> Any:
     return sa.type_coerce(sa.func.unix_timestamp(column), sa.BigInteger)
 
 
+def _before(column: Any, dialect: str, moment: dt.datetime) -> Any:
+    """`column < moment` in a form the column's index serves (radacct's own time type)."""
+    if dialect == "sqlite":  # FreeRADIUS's epoch integers (an integer sorts before any text)
+        return sa.type_coerce(column, sa.BigInteger) < int(moment.timestamp())
+    if dialect == "postgresql":
+        return column < moment
+    return column < sa.func.from_unixtime(int(moment.timestamp()))
+
+
 def day_bounds(first: dt.date, last: dt.date, zone: ZoneInfo) -> tuple[dt.datetime, dt.datetime]:
     """The UTC instants where `first` begins and the day after `last` begins, in `zone`."""
     begin = dt.datetime.combine(first, dt.time(), zone)
@@ -196,8 +205,10 @@ class RecordOfUse:
 
     def between(self, first: dt.datetime, end: dt.datetime, now: dt.datetime) -> list[UseSession]:
         """The sessions that began in [first, end)."""
-        start = _epoch(radacct.c.acctstarttime, self.dialect)
-        query = self._select().where(start >= int(first.timestamp()), start < int(end.timestamp()))
+        column = radacct.c.acctstarttime
+        query = self._select().where(
+            sa.not_(_before(column, self.dialect, first)), _before(column, self.dialect, end)
+        )
         return self._read(query, now)
 
     def of_users(self, usernames: Iterable[str], now: dt.datetime) -> list[UseSession]:
@@ -244,10 +255,13 @@ class RecordOfUse:
     def purge(self, cutoff: dt.datetime, *, dry_run: bool = False) -> int:
         """Delete sessions that began before `cutoff` and ended (or were left open) before it,
         and disconnect outcomes older than it: [privacy] retention_days. A dry run counts."""
-        start = _epoch(radacct.c.acctstarttime, self.dialect)
-        stop = _epoch(radacct.c.acctstoptime, self.dialect)
-        edge = int(cutoff.timestamp())
-        old = sa.and_(start < edge, sa.or_(radacct.c.acctstoptime.is_(None), stop < edge))
+        old = sa.and_(
+            _before(radacct.c.acctstarttime, self.dialect, cutoff),
+            sa.or_(
+                radacct.c.acctstoptime.is_(None),
+                _before(radacct.c.acctstoptime, self.dialect, cutoff),
+            ),
+        )
         with self.engine.begin() as conn:
             if dry_run:
                 return int(conn.scalar(sa.select(sa.func.count()).where(old)) or 0)
