@@ -178,6 +178,10 @@ def test_check_in_to_disconnect_and_the_usage_page(
         shoot(page, f"usage-member-{language}")
     assert not any(found.values()), found
 
+    page.goto("/staff/usage?period=year")  # a year: the database's totals only
+    assert page.locator("#use-sessions").inner_text() == "1"
+    assert page.locator("#use-hours").inner_text() == "0:02"
+    assert page.locator("#long-period").count() == 1 and page.locator("#per-day").count() == 0
     page.goto("/staff/reports?period=day")  # Laporan: the period's internet line
     assert "Internet: sessions 1, time online 0:02 (h:mm), users 1" in page.inner_text(
         "#report-internet"

@@ -15,7 +15,7 @@ from kiosk.backend.console.i18n import translator
 from kiosk.backend.console.web import PREFIX, Console, console_of, language_of, render, staff_of
 from kiosk.backend.db import read_session
 from kiosk.backend.provisioning import ProvisioningUnavailable
-from kiosk.backend.provisioning.usage import DayOfUse, period_total, record_of_use
+from kiosk.backend.provisioning.usage import UseTotals, period_total, record_of_use
 from kiosk.backend.reports.dinas_export import visits_csv, visits_xlsx
 from kiosk.backend.reports.dinas_pdf import cell_text, report_pdf
 from kiosk.backend.reports.dinas_tables import DinasReport, dinas_report
@@ -229,7 +229,7 @@ def export_visits(request: Request, start: str, end: str, suffix: str) -> Respon
     return download(visits_csv(tables), "text/csv; charset=utf-8", name)
 
 
-def internet_use(console: Console, period: Period) -> DayOfUse | None:
+def internet_use(console: Console, period: Period) -> UseTotals | None:
     """The period's record of use for the report; None without one (or when the RADIUS
     database does not answer: logged, and the report goes out with the other figures)."""
     record = record_of_use(console.desk.provisioner)

@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from kiosk.backend.provisioning.usage import DayOfUse
+from kiosk.backend.provisioning.usage import UseTotals
 from kiosk.backend.reports.visits import Period, VisitReport
 from kiosk.config import GuestbookField
 
@@ -192,7 +192,7 @@ def answer_table(report: VisitReport, field: Breakdown, t: Translate) -> Table:
     return Table(t("export.by_field", field=name), header, rows, total)
 
 
-def internet_table(report: VisitReport, t: Translate, use: DayOfUse | None = None) -> Table:
+def internet_table(report: VisitReport, t: Translate, use: UseTotals | None = None) -> Table:
     """Credentials made at the kiosks, shown again, guests' vouchers, and those issued at
     the service counter (on their own line: no guestbook visit); with a record of use
     (FreeRADIUS's radacct), the period's sessions, hours online and users."""
@@ -206,7 +206,7 @@ def internet_table(report: VisitReport, t: Translate, use: DayOfUse | None = Non
         rows += [
             [t("export.internet.sessions"), use.sessions],
             [t("export.internet.hours"), decimal(use.hours, 1)],
-            [t("export.internet.users"), len(use.users)],
+            [t("export.internet.users"), use.users],
         ]
     header = [t("export.internet.what"), t("export.internet.count")]
     return Table(t("export.internet_title"), header, rows, None)  # lines of unlike things
@@ -221,7 +221,7 @@ def dinas_report(
     t: Translate,
     *,
     every_day: bool = False,
-    internet_use: DayOfUse | None = None,
+    internet_use: UseTotals | None = None,
 ) -> DinasReport:
     """The tables in the order an official reads them: visitors per month (a period over
     more than one month), per day (up to two months, or always when `every_day`), by
