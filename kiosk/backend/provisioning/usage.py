@@ -26,6 +26,7 @@ from kiosk.backend.provisioning.freeradius import (
 
 KINDS: tuple[PatronKind, ...] = ("member", "guest", "group")
 CHUNK = 500  # usernames per IN (...) list
+LONG_PERIOD = dt.timedelta(days=62)  # over this, SQLite sums radacct reading it in order
 SETTLE_SECONDS = TRIES * WAIT_SECONDS + 2  # one session's Disconnect-Request, every try
 
 
@@ -140,10 +141,12 @@ def _epoch(column: Any, dialect: str) -> Any:
     return sa.type_coerce(sa.func.unix_timestamp(column), sa.BigInteger)
 
 
-def _before(column: Any, dialect: str, moment: dt.datetime) -> Any:
-    """`column < moment` in a form the column's index serves (radacct's own time type)."""
+def _before(column: Any, dialect: str, moment: dt.datetime, *, scan: bool = False) -> Any:
+    """`column < moment` in a form the column's index serves (radacct's own time type).
+    `scan`: most of the table is wanted, and SQLite reads it faster in order than by index."""
     if dialect == "sqlite":  # FreeRADIUS's epoch integers (an integer sorts before any text)
-        return sa.type_coerce(column, sa.BigInteger) < int(moment.timestamp())
+        value = sa.type_coerce(column, sa.BigInteger)
+        return (value + 0 if scan else value) < int(moment.timestamp())
     if dialect == "postgresql":
         return column < moment
     return column < sa.func.from_unixtime(int(moment.timestamp()))
@@ -231,9 +234,10 @@ class RecordOfUse:
     def totals(self, first: dt.datetime, end: dt.datetime, now: dt.datetime) -> UseTotals:
         """The sessions that began in [first, end), summed by the database (open ones up to
         now, read one by one: there are few)."""
-        column = radacct.c.acctstarttime
+        column, scan = radacct.c.acctstarttime, end - first > LONG_PERIOD
         began = sa.and_(
-            sa.not_(_before(column, self.dialect, first)), _before(column, self.dialect, end)
+            sa.not_(_before(column, self.dialect, first, scan=scan)),
+            _before(column, self.dialect, end, scan=scan),
         )
         closed = radacct.c.acctstoptime.is_not(None)
         mac = sa.func.upper(radacct.c.callingstationid)
