@@ -160,3 +160,12 @@ def test_the_dinas_internet_table_takes_the_periods_sessions_and_hours(
     assert rows[t("export.internet.users")] == 3
     bare = internet_table(report, t)  # no record of use: the lines are not there
     assert t("export.internet.sessions") not in {row[0] for row in bare.rows}
+
+
+def test_a_years_totals_match_the_days(record: RecordOfUse) -> None:
+    """Over 62 days the database sums (SQLite reading radacct in order): the same figures."""
+    year = period_total(record, dt.date(2026, 1, 1), dt.date(2026, 12, 31), ZONE, NOW)
+    days = period_total(record, DAY1, DAY2, ZONE, NOW)
+    assert year == days
+    assert (year.sessions, year.seconds, year.users, year.devices) == (4, 7200, 3, 3)
+    assert (year.downloaded, year.uploaded) == (5027, 1010)
