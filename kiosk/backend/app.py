@@ -32,6 +32,7 @@ from kiosk.backend.metrics import metrics_router
 from kiosk.backend.privacy.personal_data import purge_forever
 from kiosk.backend.provisioning import build_provisioner
 from kiosk.backend.provisioning.base import Provisioner
+from kiosk.backend.provisioning.usage import record_of_use
 from kiosk.backend.steering.in_force import SettingsInForce
 from kiosk.config import ConfigError, Settings
 
@@ -98,7 +99,7 @@ def create_app(
         )
         drain_task = asyncio.create_task(desk.library.drain_forever(clock))
         purge_task = asyncio.create_task(
-            purge_forever(engine, settings.privacy.retention_days, clock)
+            purge_forever(engine, settings.privacy.retention_days, clock, record_of_use(network))
         )
         log_ready(engine, network, threads, placement)
         try:

@@ -22,6 +22,7 @@ PAGES = [
     "members",
     "members/19000123",
     "credentials",
+    "usage",
     "kiosks",
     "settings",
     "settings/history",

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 from markupsafe import Markup
 
+from kiosk.backend.console.pages_usage import member_use
 from kiosk.backend.console.web import (
     PREFIX,
     Console,
@@ -169,11 +170,13 @@ def member_detail(request: Request, member_id: str) -> Response:
         )
     if member is None:
         return render(console, request, "not_found.html", staff, 404)
+    usernames = {row.username for row in credential_rows}
     return render(
         console,
         request,
         "member.html",
         staff,
+        **member_use(console, usernames),
         member=member,
         member_status=member_status_of(console)(member),
         visits=visit_rows,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -15,6 +16,7 @@ from kiosk.backend.console.i18n import translator
 from kiosk.backend.console.web import PREFIX, Console, console_of, language_of, render, staff_of
 from kiosk.backend.db import read_session
 from kiosk.backend.provisioning import ProvisioningUnavailable
+from kiosk.backend.provisioning.usage import UseTotals, period_total, record_of_use
 from kiosk.backend.reports.dinas_export import visits_csv, visits_xlsx
 from kiosk.backend.reports.dinas_pdf import cell_text, report_pdf
 from kiosk.backend.reports.dinas_tables import DinasReport, dinas_report
@@ -30,6 +32,7 @@ from kiosk.backend.reports.visits import (
 from kiosk.backend.steering.locations import Location, all_locations, find_location, kiosks_at
 
 PERIODS = ("day", "month", "year", "custom")
+log = logging.getLogger("kiosk.backend.console")
 
 
 router = APIRouter(prefix=PREFIX)
@@ -162,6 +165,7 @@ def reports(
         charts=charts,
         locations=places,
         location=place.code if place else "",
+        internet=internet_use(console, chosen),
     )
 
 
@@ -233,6 +237,7 @@ def export_visits(request: Request, start: str, end: str, suffix: str) -> Respon
         language,
         t,
         every_day=suffix != "pdf",
+        internet_use=internet_use(console, period),
     )
     where = f"-{place.code}" if place else ""
     name = f"kunjungan{where}-{period.first}-{period.last}.{suffix}"
@@ -242,6 +247,19 @@ def export_visits(request: Request, start: str, end: str, suffix: str) -> Respon
     if suffix == "xlsx":
         return download(visits_xlsx(tables), XLSX, name)
     return download(visits_csv(tables), "text/csv; charset=utf-8", name)
+
+
+def internet_use(console: Console, period: Period) -> UseTotals | None:
+    """The period's record of use for the report; None without one (or when the RADIUS
+    database does not answer: logged, and the report goes out with the other figures)."""
+    record = record_of_use(console.desk.provisioner)
+    if record is None:
+        return None
+    try:
+        return period_total(record, period.first, period.last, console.timezone, console.clock())
+    except ProvisioningUnavailable as exc:
+        log.warning("dinas report %s: internet sessions left out: %s", period, exc)
+        return None
 
 
 @router.get("/reports/skm")

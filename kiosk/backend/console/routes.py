@@ -15,6 +15,7 @@ from kiosk.backend.console import (
     pages_patrons,
     pages_reports,
     pages_settings,
+    pages_usage,
     uploads,
 )
 from kiosk.backend.console.web import (
@@ -37,6 +38,7 @@ def install_console(app: FastAPI, desk: CheckinDesk, clock: Callable[[], dt.date
         login.router,
         pages_reports.router,
         pages_patrons.router,
+        pages_usage.router,
         uploads.router,
         pages_admin.router,
         pages_settings.router,

@@ -32,17 +32,25 @@ def _database(settings: Settings) -> Iterator[Engine]:
 def cmd_privacy_purge(args: argparse.Namespace, settings: Settings) -> int:
     """Apply the retention rules now (the backend does it by itself once a day)."""
     from kiosk.backend.privacy.personal_data import purge
+    from kiosk.backend.provisioning import build_provisioner
+    from kiosk.backend.provisioning.usage import record_of_use
     from kiosk.logs import setup_logging
 
     retention = settings.privacy.retention_days
-    with _database(settings) as engine:
-        report = purge(engine, retention, dt.datetime.now(dt.UTC), dry_run=args.dry_run)
+    provisioner = build_provisioner(settings.provisioning, settings.internet)
+    record = record_of_use(provisioner)
+    try:
+        with _database(settings) as engine:
+            now = dt.datetime.now(dt.UTC)
+            report = purge(engine, retention, now, dry_run=args.dry_run, record=record)
+    finally:
+        provisioner.close()
     if not args.dry_run:
         setup_logging(settings.backend.log_dir, "backend")
         log.info("privacy purge (command): %s", report)
     verb = "would remove (dry run, nothing changed)" if args.dry_run else "removed"
     print(f"privacy purge: {verb}, with [privacy] retention_days = {retention}:")
-    lines = (
+    lines: list[tuple[int, str]] = [
         (report.visits_unlinked, f"visits older than {retention} days unlinked from the member"),
         (report.guest_visits_unnamed, f"guest visits older than {retention} days: name removed"),
         (report.passwords_cleared, "passwords of credentials expired over a day ago cleared"),
@@ -57,7 +65,10 @@ def cmd_privacy_purge(args: argparse.Namespace, settings: Settings) -> int:
             report.console_leftovers_deleted,
             "expired sign-in counts and checked member files deleted",
         ),
-    )
+    ]
+    if record is not None:
+        what = f"internet sessions (radacct) older than {retention} days deleted"
+        lines.append((report.internet_sessions_deleted, what))
     for count, what in lines:
         print(f"  {count:6d}  {what}")
     return 0
@@ -67,10 +78,19 @@ def cmd_privacy_export(args: argparse.Namespace, settings: Settings) -> int:
     """Print everything held about one member as JSON (no passwords)."""
     from kiosk.backend.db import read_session
     from kiosk.backend.privacy.personal_data import export_member
+    from kiosk.backend.provisioning import ProvisioningUnavailable, build_provisioner
+    from kiosk.backend.provisioning.usage import record_of_use
 
     member_id = args.member_id.strip()
-    with _database(settings) as engine, read_session(engine) as session:
-        held = export_member(session, member_id)
+    provisioner = build_provisioner(settings.provisioning, settings.internet)
+    try:
+        with _database(settings) as engine, read_session(engine) as session:
+            held = export_member(session, member_id, record_of_use(provisioner))
+    except ProvisioningUnavailable as exc:
+        print(f"privacy export: the internet sessions cannot be read: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        provisioner.close()
     if held is None:
         print(f"privacy export: nothing is held about member {member_id!r}", file=sys.stderr)
         return 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import json
 import logging
 from collections.abc import Callable
@@ -23,7 +24,9 @@ from kiosk.backend.db import (
     WritebackRow,
 )
 from kiosk.backend.privacy import staff_records
+from kiosk.backend.privacy.internet_use import erase_sessions, export_sessions, purge_sessions
 from kiosk.backend.provisioning.base import Provisioner, ProvisioningUnavailable
+from kiosk.backend.provisioning.usage import RecordOfUse, record_of_use
 
 log = logging.getLogger("kiosk.backend.privacy")
 
@@ -51,6 +54,7 @@ class PurgeReport:
     writeback_cleared: int = 0
     audit_entries_deleted: int = 0
     console_leftovers_deleted: int = 0
+    internet_sessions_deleted: int = 0
 
     @property
     def total(self) -> int:
@@ -158,11 +162,17 @@ def _purge_replays(
 
 
 def purge(
-    engine: Engine, retention_days: int, now: dt.datetime, *, dry_run: bool = False
+    engine: Engine,
+    retention_days: int,
+    now: dt.datetime,
+    *,
+    dry_run: bool = False,
+    record: RecordOfUse | None = None,
 ) -> PurgeReport:
-    """Apply every retention rule at `now` in one transaction (rolled back for a dry run).
-    Each rule changes only rows it has not changed yet, so two instances purging at once
-    are harmless: the second finds nothing left."""
+    """Apply every retention rule at `now` in one transaction (rolled back for a dry run),
+    then to the internet sessions in `record` (radacct, in the RADIUS database). Each rule
+    changes only rows it has not changed yet, so two instances purging at once are harmless:
+    the second finds nothing left."""
     cutoff = now - dt.timedelta(days=retention_days)
     report = PurgeReport()
     with Session(engine.execution_options(kiosk_write=True)) as session:
@@ -181,6 +191,7 @@ def purge(
             session.commit()
     if not dry_run:
         _flush_wal(engine)
+    report.internet_sessions_deleted = purge_sessions(record, cutoff, dry_run=dry_run)
     return report
 
 
@@ -203,7 +214,10 @@ def _flush_wal(engine: Engine) -> None:
 
 
 async def purge_forever(
-    engine: Engine, retention_days: int, clock: Callable[[], dt.datetime]
+    engine: Engine,
+    retention_days: int,
+    clock: Callable[[], dt.datetime],
+    record: RecordOfUse | None = None,
 ) -> None:
     """At start and then once a day by the clock: purge (until cancelled)."""
     due = clock()
@@ -211,7 +225,9 @@ async def purge_forever(
         now = clock()
         if now >= due:
             try:
-                report = await anyio.to_thread.run_sync(purge, engine, retention_days, now)
+                report = await anyio.to_thread.run_sync(
+                    functools.partial(purge, engine, retention_days, now, record=record)
+                )
             except Exception as exc:  # keep the loop alive; try again within the hour
                 log.error("privacy purge failed: %s: %s", type(exc).__name__, exc)
                 due = now + PURGE_RETRY
@@ -228,8 +244,14 @@ def _when(value: dt.datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def export_member(session: Session, member_id: str) -> dict[str, Any] | None:
-    """Everything held about the member (no passwords); None when nothing is held."""
+def export_member(
+    session: Session,
+    member_id: str,
+    record: RecordOfUse | None = None,
+    now: dt.datetime | None = None,
+) -> dict[str, Any] | None:
+    """Everything held about the member (no passwords), with their internet sessions when
+    `record` is given; None when nothing is held."""
     if not member_id:  # '' marks the visits already unlinked from anyone
         return None
     member = session.get(MemberRow, member_id)
@@ -254,11 +276,17 @@ def export_member(session: Session, member_id: str) -> dict[str, Any] | None:
         row.client_ref: row.state
         for row in session.scalars(sa.select(WritebackRow).where(WritebackRow.client_ref.in_(refs)))
     }
-    return {
+    held = {
         "member": None if member is None else _member(member),
         "visits": [_visit(visit, writeback.get(visit.client_ref)) for visit in visits],
         "credentials": [_credential(row) for row in credentials],
     }
+    if record is not None:  # radacct: the sessions of the member's usernames
+        usernames = {row.username for row in credentials}
+        held["internet_sessions"] = export_sessions(
+            record, usernames, now or dt.datetime.now(dt.UTC)
+        )
+    return held
 
 
 def _member(row: MemberRow) -> dict[str, Any]:
@@ -309,15 +337,21 @@ class EraseReport:
     revoked_on_network: int = 0
     network_later: int = 0
     audit_entries_scrubbed: int = 0
+    internet_sessions_deleted: int | None = 0
+    internet_record: bool = False  # a record of use (radacct) is kept: say what became of it
 
     def __str__(self) -> str:
         later = f", {self.network_later} {ERASE_NETWORK_LATER}" if self.network_later else ""
+        sessions = str(self.internet_sessions_deleted)
+        if self.internet_sessions_deleted is None:
+            sessions = "later (the RADIUS database is not answering; the purge removes them)"
+        sessions = f", internet sessions deleted {sessions}" if self.internet_record else ""
         return (
             f"member record {self.member}, visits unlinked {self.visits_unlinked} (answers kept "
             f"for statistics), credentials deleted {self.credentials_deleted} (revoked on the "
             f"network side {self.revoked_on_network}{later}), library write-back entries "
             f"deleted {self.writeback_deleted}, audit entries no longer naming them "
-            f"{self.audit_entries_scrubbed}"
+            f"{self.audit_entries_scrubbed}{sessions}"
         )
 
 
@@ -374,4 +408,8 @@ def erase_member(
             report.network_later += 1
         else:
             report.revoked_on_network += 1
+    record = record_of_use(provisioner)
+    if record is not None:
+        report.internet_record = True
+        report.internet_sessions_deleted = erase_sessions(record, usernames)
     return report

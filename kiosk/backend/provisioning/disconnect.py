@@ -10,6 +10,7 @@ import os
 import socket
 import struct
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from kiosk.config.internet import RadiusNas
@@ -76,19 +77,31 @@ def answer_of(reply: bytes, request: bytes, secret: bytes) -> str:
 
 class Disconnector:
     """Sends the Disconnect-Requests of a revoke on a thread of its own: the revoke never
-    waits for a NAS. `sent` records each session's outcome for the console and the tests."""
+    waits for a NAS. `sent` records each session's outcome for the tests; `keep` is told each
+    outcome and its number of tries (the provisioner keeps them for the console)."""
 
-    def __init__(self, nas: list[RadiusNas]) -> None:
+    def __init__(
+        self, nas: list[RadiusNas], keep: Callable[[OpenSession, str, int], None] | None = None
+    ) -> None:
         self.nas = {entry.address: entry for entry in nas}
+        self.keep = keep
         self.sent: list[tuple[OpenSession, str]] = []
         self._done = threading.Condition()
+        self._threads: list[threading.Thread] = []
 
     def end(self, sessions: list[OpenSession]) -> threading.Thread | None:
         if not sessions:
             return None
         thread = threading.Thread(target=self._end_all, args=(sessions,), daemon=True)
         thread.start()
+        self._threads = [t for t in self._threads if t.is_alive()] + [thread]
         return thread
+
+    def finish(self, timeout: float) -> None:
+        """Wait (up to `timeout` each) for the Disconnect-Requests under way: a command
+        that exits, or an erasure that then deletes their outcomes too."""
+        for thread in list(self._threads):
+            thread.join(timeout)
 
     def wait_for(self, count: int, timeout: float) -> bool:
         """Whether `count` outcomes are recorded (now or within `timeout`)."""
@@ -97,12 +110,14 @@ class Disconnector:
 
     def _end_all(self, sessions: list[OpenSession]) -> None:
         for session in sessions:
-            outcome = self._end(session)
+            outcome, tries = self._end(session)
+            if self.keep is not None:
+                self.keep(session, outcome, tries)
             with self._done:
                 self.sent.append((session, outcome))
                 self._done.notify_all()
 
-    def _end(self, session: OpenSession) -> str:
+    def _end(self, session: OpenSession) -> tuple[str, int]:
         nas = self.nas.get(session.nas_address)
         if nas is None:
             log.warning(
@@ -110,7 +125,7 @@ class Disconnector:
                 "the session lasts until the NAS ends it",
                 session.username, session.session_id, session.nas_address,
             )  # fmt: skip
-            return "no nas"
+            return "no nas", 0
         secret = nas.secret.encode()
         request = disconnect_request(session, os.urandom(1)[0], secret)
         attempt, outcome = 0, "timeout"
@@ -123,7 +138,7 @@ class Disconnector:
             session.username, session.session_id, nas.address, nas.coa_port, outcome,
             attempt, "try" if attempt == 1 else "tries",
         )  # fmt: skip
-        return outcome
+        return outcome, attempt
 
     @staticmethod
     def _send(request: bytes, address: tuple[str, int], secret: bytes) -> str:

@@ -33,7 +33,7 @@ from kiosk.backend.provisioning.base import (
     NetworkCredential,
     ProvisioningUnavailable,
 )
-from kiosk.backend.provisioning.disconnect import Disconnector, OpenSession
+from kiosk.backend.provisioning.disconnect import TRIES, WAIT_SECONDS, Disconnector, OpenSession
 from kiosk.backend.provisioning.radius_policy import (
     Attribute,
     check_attributes,
@@ -172,6 +172,19 @@ kiosk_managed_user = Table(
     Column("username", String(64), primary_key=True),
     Column("issued_at", DateTime(timezone=True), nullable=False),
 )
+# Not FreeRADIUS's either: each Disconnect-Request's outcome (ack, nak, timeout), for the console.
+kiosk_disconnect = Table(
+    "kiosk_disconnect",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    _text("username", 64),
+    _text("session_id", 64),
+    _text("nas", 45),
+    _text("outcome", 80),
+    Column("tries", Integer, nullable=False, server_default="0"),
+    Column("sent_at", DateTime(timezone=True), nullable=False),
+    sqlite_autoincrement=True,
+)
 
 # What a bare "mysql://" or "postgresql://" means here: the drivers the backend extra installs.
 _DRIVERS = {
@@ -253,7 +266,7 @@ class FreeRadiusSqlProvisioner:
         url = _database_url(database_url)
         self.group = group
         self.internet = internet or InternetSettings()
-        self.disconnector = Disconnector(nas or [])
+        self.disconnector = Disconnector(nas or [], self._keep_outcome)
         self.zone = ZoneInfo(radius_timezone) if radius_timezone else None
         self.where = url.render_as_string(hide_password=True)
         connect_args: dict[str, Any] = {}
@@ -354,9 +367,26 @@ class FreeRadiusSqlProvisioner:
         self.internet = settings.internet
 
     def close(self) -> None:
+        self.disconnector.finish(timeout=TRIES * WAIT_SECONDS + 2)  # a command about to exit
         self.engine.dispose()
 
     # ---------------------------------------------------------------- inside
+
+    def _keep_outcome(self, session: OpenSession, outcome: str, tries: int) -> None:
+        """Keep a Disconnect-Request's outcome for the console (a database down: logged)."""
+        row = {
+            "username": session.username,
+            "session_id": session.session_id[:64],
+            "nas": session.nas_address[:45],
+            "outcome": outcome[:80],
+            "tries": tries,
+            "sent_at": dt.datetime.now(dt.UTC),
+        }
+        try:
+            with self._transaction() as conn:
+                conn.execute(insert(kiosk_disconnect).values(**row))
+        except ProvisioningUnavailable as exc:
+            log.warning("disconnect %s: outcome %s not kept: %s", session.username, outcome, exc)
 
     def _write(self, credential: NetworkCredential) -> None:
         username = credential.username

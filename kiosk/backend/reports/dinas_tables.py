@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
+from kiosk.backend.provisioning.usage import UseTotals
 from kiosk.backend.reports.visits import Period, VisitReport
 from kiosk.config import GuestbookField
 
@@ -191,15 +192,22 @@ def answer_table(report: VisitReport, field: Breakdown, t: Translate) -> Table:
     return Table(t("export.by_field", field=name), header, rows, total)
 
 
-def internet_table(report: VisitReport, t: Translate) -> Table:
+def internet_table(report: VisitReport, t: Translate, use: UseTotals | None = None) -> Table:
     """Credentials made at the kiosks, shown again, guests' vouchers, and those issued at
-    the service counter (on their own line: no guestbook visit)."""
+    the service counter (on their own line: no guestbook visit); with a record of use
+    (FreeRADIUS's radacct), the period's sessions, hours online and users."""
     rows: list[list[Cell]] = [
         [t("export.internet.issued"), report.credentials_issued],
         [t("export.internet.shown_again"), report.credentials_shown_again],
         [t("export.internet.vouchers"), report.guest_vouchers],
         [t("export.internet.counter"), report.counter_issues],
     ]
+    if use is not None:
+        rows += [
+            [t("export.internet.sessions"), use.sessions],
+            [t("export.internet.hours"), decimal(use.hours, 1)],
+            [t("export.internet.users"), use.users],
+        ]
     header = [t("export.internet.what"), t("export.internet.count")]
     return Table(t("export.internet_title"), header, rows, None)  # lines of unlike things
 
@@ -213,10 +221,11 @@ def dinas_report(
     t: Translate,
     *,
     every_day: bool = False,
+    internet_use: UseTotals | None = None,
 ) -> DinasReport:
     """The tables in the order an official reads them: visitors per month (a period over
     more than one month), per day (up to two months, or always when `every_day`), by
-    answer, internet."""
+    answer, internet (with the record of use's figures when there is one)."""
     tables = []
     long = len(months_of(report.period)) > 1
     if long:
@@ -226,5 +235,5 @@ def dinas_report(
     tables += [
         answer_table(report, f, t) for f in breakdowns(member_fields, guest_fields, language)
     ]
-    tables.append(internet_table(report, t))
+    tables.append(internet_table(report, t, internet_use))
     return DinasReport(report_title(report.period, t), library, tables)

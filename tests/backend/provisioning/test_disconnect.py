@@ -6,15 +6,13 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import socket
 import sqlite3
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from pyrad.dictionary import Dictionary
-from pyrad.packet import CoAPacket, DisconnectACK, DisconnectNAK, DisconnectRequest
+from pyrad.packet import CoAPacket, DisconnectACK
+from support.coa_nas import SECRET, StandInNas
 
 from kiosk.backend.provisioning.base import NetworkCredential
 from kiosk.backend.provisioning.disconnect import (
@@ -23,61 +21,8 @@ from kiosk.backend.provisioning.disconnect import (
     disconnect_request,
 )
 from kiosk.backend.provisioning.freeradius import FreeRadiusSqlProvisioner
+from kiosk.backend.provisioning.usage import RecordOfUse
 from kiosk.config.internet import RadiusNas
-
-SECRET = b"nas-coa-secret"
-DICTIONARY = """\
-ATTRIBUTE User-Name 1 string
-ATTRIBUTE Framed-IP-Address 8 ipaddr
-ATTRIBUTE Acct-Session-Id 44 string
-ATTRIBUTE Error-Cause 101 integer
-"""
-
-
-class StandInNas:
-    """A NAS's RFC 5176 listener: checks each Disconnect-Request's authenticator and answers
-    as told ("ack", "nak", "silent" or "garbage")."""
-
-    def __init__(self, tmp_path: Path, mode: str = "ack") -> None:
-        (tmp_path / "nas.dictionary").write_text(DICTIONARY, encoding="utf-8")
-        self.dictionary = Dictionary(str(tmp_path / "nas.dictionary"))
-        self.mode = mode
-        self.requests: list[dict[str, object]] = []
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind(("127.0.0.1", 0))
-        self.port: int = self.sock.getsockname()[1]
-        self._received = threading.Condition()
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-        self._thread.start()
-
-    def _serve(self) -> None:
-        while True:
-            try:
-                data, peer = self.sock.recvfrom(4096)
-            except OSError:
-                return
-            packet = CoAPacket(secret=SECRET, dict=self.dictionary, packet=data)
-            assert packet.code == DisconnectRequest and packet.VerifyCoARequest()
-            with self._received:
-                self.requests.append({key: packet[key][0] for key in packet.keys()})
-                self._received.notify_all()
-            if self.mode == "silent":
-                continue
-            if self.mode == "garbage":
-                self.sock.sendto(b"\x29" + data[1:2] + b"\x00\x14" + bytes(16), peer)
-                continue
-            reply = packet.CreateReply()
-            reply.code = DisconnectACK if self.mode == "ack" else DisconnectNAK
-            if self.mode == "nak":
-                reply["Error-Cause"] = 503  # Session Context Not Found
-            self.sock.sendto(reply.ReplyPacket(), peer)
-
-    def wait_for(self, count: int, timeout: float = 10.0) -> bool:
-        with self._received:
-            return self._received.wait_for(lambda: len(self.requests) >= count, timeout)
-
-    def close(self) -> None:
-        self.sock.close()
 
 
 @pytest.fixture
@@ -170,3 +115,18 @@ def test_an_answer_with_the_wrong_secret_is_not_taken_for_an_ack() -> None:
     forged = reply.ReplyPacket()
     assert answer_of(forged, request, SECRET).startswith("garbage (wrong authenticator")
     assert answer_of(b"\x29\x07", request, SECRET) == "garbage (too short)"
+
+
+@pytest.mark.parametrize(("mode", "outcome"), [("ack", "ack"), ("nak", "nak (Error-Cause 503)")])
+def test_each_outcome_is_kept_for_the_console(tmp_path: Path, mode: str, outcome: str) -> None:
+    nas = StandInNas(tmp_path, mode)
+    provisioner, username = provisioner_with_sessions(tmp_path, nas, sessions=1)
+    provisioner.revoke(username)
+    assert provisioner.disconnector.wait_for(1, timeout=10)
+    kept = RecordOfUse(provisioner.engine).disconnects()
+    assert [(k["username"], k["session_id"], k["nas"], k["outcome"], k["tries"]) for k in kept] == [
+        (username, "81000000", "127.0.0.1", outcome, 1)
+    ]
+    assert kept[0]["sent_at"].tzinfo is not None
+    nas.close()
+    provisioner.close()
