@@ -65,6 +65,9 @@ class MemberRow(Base):
     institution: Mapped[str | None] = mapped_column(sa.String(200), nullable=True)
     # From the library's system (SLiMS birth_date, INLISLite DateOfBirth); CSV leaves it empty.
     birth_date: Mapped[dt.date | None] = mapped_column(sa.Date, nullable=True)
+    # The guest form's gender choice key, from the library's system or the members file
+    # (SLiMS gender, INLISLite Sex_id); NULL: not known. The reports count members by it.
+    gender: Mapped[str | None] = mapped_column(sa.String(32), nullable=True)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
 

@@ -27,7 +27,7 @@ from kiosk.backend.reports.visits import (
     visit_report,
 )
 
-PERIODS = ("day", "month", "year", "custom")
+PERIODS = ("day", "month", "semester1", "semester2", "year", "custom")
 
 
 router = APIRouter(prefix=PREFIX)

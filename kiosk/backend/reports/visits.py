@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from kiosk.backend.db import GuestVisitRow, VisitAnswerRow, VisitRow
+from kiosk.backend.db import GuestVisitRow, MemberRow, VisitAnswerRow, VisitRow
 from kiosk.protocol import COUNTER_KIOSK_ID
 
 MAX_PERIOD_DAYS = 3700
@@ -55,7 +55,12 @@ def parse_period(first: str | None, last: str | None, today: dt.date) -> Period:
 
 
 def named_period(kind: str, anchor: dt.date) -> Period:
-    """The day, month or year holding `anchor`."""
+    """The day, month or year holding `anchor`, or the first or second half of its year
+    (`semester1`: January-June, `semester2`: July-December)."""
+    if kind == "semester1":
+        return Period(anchor.replace(month=1, day=1), anchor.replace(month=6, day=30))
+    if kind == "semester2":
+        return Period(anchor.replace(month=7, day=1), anchor.replace(month=12, day=31))
     if kind == "month":
         start = anchor.replace(day=1)
         following = (start + dt.timedelta(days=32)).replace(day=1)
@@ -153,7 +158,34 @@ def visit_report(
             per_day[(day, value)] += count
         report.by_answer[key] = per_value
         report.by_day_answer[key] = per_day
+    if GENDER_KEY in fields:
+        _count_member_genders(session, report, in_period)
     return report
+
+
+def _count_member_genders(session: Session, report: VisitReport, in_period: Any) -> None:
+    """Members' visits by their member's gender (members.gender, from the library's system
+    or the members file), unless the visit's own answers say it; the visits of a member
+    erased, or whose gender is not known, stay in the "not said" row."""
+    query = (
+        sa.select(VisitRow.local_day, MemberRow.gender, sa.func.count())
+        .select_from(VisitRow)
+        .join(MemberRow, MemberRow.id == VisitRow.member_id)
+        .where(in_period, MemberRow.gender.is_not(None))
+        .group_by(VisitRow.local_day, MemberRow.gender)
+    )
+    if report.by_answer.get(GENDER_KEY):  # members are asked it too: their answer wins
+        said = sa.select(VisitAnswerRow.visit_id).where(
+            VisitAnswerRow.visit_id == VisitRow.id, VisitAnswerRow.field == GENDER_KEY
+        )
+        query = query.where(~sa.exists(said))
+    per_value = report.by_answer[GENDER_KEY]
+    per_day = report.by_day_answer[GENDER_KEY]
+    for day, gender, count in session.execute(query):
+        if day is None or gender is None:
+            continue  # not selected (the query keeps known genders of dated visits)
+        per_value[gender] += count
+        per_day[(day, gender)] += count
 
 
 def _count_guests(session: Session, report: VisitReport, timezone: ZoneInfo) -> None:

@@ -1,0 +1,25 @@
+"""Members keep their gender (the guest form's choice key) from the library system or the file.
+
+Revision ID: 0020
+Revises: 0013
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0020"
+down_revision = "0013"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("members") as batch:
+        batch.add_column(sa.Column("gender", sa.String(32), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("members") as batch:
+        batch.drop_column("gender")
