@@ -92,7 +92,10 @@ def period_form(
     console: Console, kind: str, chosen: Period, error: str, date: str, start: str, end: str
 ) -> dict[str, Any]:
     """What the period picker on Laporan and on the SKM page shows: the choice, its dates
-    (the chosen period's own where the form left them empty) and any error (then 400)."""
+    (the chosen period's own where the form left them empty, and always for a day, month,
+    semester or year) and any error (then 400)."""
+    if kind != "custom" and not error:
+        start, end = chosen.first.isoformat(), chosen.last.isoformat()
     return {
         "status": 400 if error else 200,
         "error": error,
