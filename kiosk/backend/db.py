@@ -92,6 +92,8 @@ class VisitRow(Base):
     __tablename__ = "visits"
     __table_args__ = (
         sa.Index("ix_visits_member_occurred", "member_id", "occurred_at"),
+        # The reports count each member's visits of a period (members by gender) from this.
+        sa.Index("ix_visits_member_day", "member_id", "local_day", "counted", "kiosk_id"),
         sa.Index("ix_visits_local_day", "local_day", "local_hour", "kiosk_id", "counted"),
         # The reports' internet counts read only this (credentials made, shown again, counter).
         sa.Index(
