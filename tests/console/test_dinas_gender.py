@@ -114,7 +114,9 @@ def test_members_are_counted_by_their_gender_and_an_erased_one_as_not_said(
     held = json.loads(server.kiosk("privacy", "export", "19000305").stdout)
     assert held["member"]["gender"] == "laki_laki"
     title = "Pengunjung menurut jenis kelamin"
-    before = pdf_text(page.request.get(f"/staff/reports/visits.pdf?{QUERY}").body(), tmp_path, "g")
+    before = pdf_text(
+        page.request.get(f"/staff/reports/visits.pdf?{QUERY}").body(), tmp_path, "dinas-gender-id"
+    )
     part = gender_part(before, title)
     # Members, guests, group people, all.
     assert numbers_after(part, "Laki-laki") == [3, 1, 4, 8]
@@ -130,7 +132,11 @@ def test_members_are_counted_by_their_gender_and_an_erased_one_as_not_said(
     ]
     erased = server.kiosk("privacy", "erase", "19000305")
     assert "member record 1" in erased.stdout
-    after = pdf_text(page.request.get(f"/staff/reports/visits.pdf?{QUERY}").body(), tmp_path, "g2")
+    after = pdf_text(
+        page.request.get(f"/staff/reports/visits.pdf?{QUERY}").body(),
+        tmp_path,
+        "dinas-gender-erased-id",
+    )
     part = gender_part(after, title)
     assert numbers_after(part, "Laki-laki") == [2, 1, 4, 7]
     assert numbers_after(part, "Perempuan") == [3, 1, 6, 10]
@@ -147,7 +153,7 @@ def test_members_are_counted_by_their_gender_and_an_erased_one_as_not_said(
     assert "Laki-laki,2,1,4,7" in lines and "Perempuan,3,1,6,10" in lines
     page.request.get("/staff/language/en")
     english = pdf_text(
-        page.request.get(f"/staff/reports/visits.pdf?{QUERY}").body(), tmp_path, "g-en"
+        page.request.get(f"/staff/reports/visits.pdf?{QUERY}").body(), tmp_path, "dinas-gender-en"
     )
     part = english[english.index("Visitors by gender") :]
     assert numbers_after(part, "Male") == [2, 1, 4, 7]
