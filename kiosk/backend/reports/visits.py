@@ -114,18 +114,23 @@ class VisitReport:
         )
 
 
+def counted_in(period: Period) -> sa.ColumnElement[bool]:
+    """The guestbook visits a report of `period` counts: not repeats, not counter issues."""
+    return sa.and_(
+        VisitRow.local_day >= period.first,
+        VisitRow.local_day <= period.last,
+        VisitRow.counted.is_not(False),
+        VisitRow.kiosk_id != COUNTER_KIOSK_ID,  # rows from before counter issues were kept out
+    )
+
+
 def visit_report(
     session: Session, period: Period, fields: list[str], timezone: ZoneInfo | None = None
 ) -> VisitReport:
     """Every breakdown of the period from one grouped query over visits and one per field
     over visit_answers (both read covering indexes)."""
     report = VisitReport(period)
-    in_period = sa.and_(
-        VisitRow.local_day >= period.first,
-        VisitRow.local_day <= period.last,
-        VisitRow.counted.is_not(False),
-        VisitRow.kiosk_id != COUNTER_KIOSK_ID,  # rows from before counter issues were kept out
-    )
+    in_period = counted_in(period)
     grouped = session.execute(
         sa.select(VisitRow.local_day, VisitRow.local_hour, VisitRow.kiosk_id, sa.func.count())
         .where(in_period)
@@ -160,17 +165,17 @@ def visit_report(
         report.by_answer[key] = per_value
         report.by_day_answer[key] = per_day
     if GENDER_KEY in fields:
-        _count_member_genders(session, report, in_period)
+        count_member_genders(session, report)
     return report
 
 
-def _count_member_genders(session: Session, report: VisitReport, in_period: Any) -> None:
+def count_member_genders(session: Session, report: VisitReport) -> None:
     """Members' visits by their member's gender (members.gender, from the library's system
     or the members file), unless the visit's own answers say it; the visits of a member
     erased, or whose gender is not known, stay in the "not said" row. Counted per member
     (ix_visits_member_day): a join driven by the visits probes a member per visit, 20 times
     slower at a year's scale (docs/benchmarks.md, Console)."""
-    of_member = [VisitRow.member_id == MemberRow.id, in_period]
+    of_member = [VisitRow.member_id == MemberRow.id, counted_in(report.period)]
     if report.by_answer.get(GENDER_KEY):  # members are asked it too: their answer wins
         said = sa.select(VisitAnswerRow.visit_id).where(
             VisitAnswerRow.visit_id == VisitRow.id, VisitAnswerRow.field == GENDER_KEY
@@ -182,7 +187,7 @@ def _count_member_genders(session: Session, report: VisitReport, in_period: Any)
         .where(MemberRow.gender.is_not(None))
         .subquery()
     )
-    per_value = report.by_answer[GENDER_KEY]
+    per_value = report.by_answer.setdefault(GENDER_KEY, Counter())
     rows = session.execute(
         sa.select(members.c.gender, sa.func.sum(members.c.visits)).group_by(members.c.gender)
     )
