@@ -94,12 +94,14 @@ def cmd_backend(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_members_import(args: argparse.Namespace, settings: Settings) -> int:
     from kiosk.backend.db import create_db_engine, migrate
+    from kiosk.backend.library.gender import member_genders
     from kiosk.backend.library.members import MemberFileError, import_members, read_members_file
     from kiosk.cards import CardReader
 
     path: Path = args.file
     try:
-        parsed = read_members_file(path, CardReader(settings.cards.pattern))
+        genders = member_genders(settings)
+        parsed = read_members_file(path, CardReader(settings.cards.pattern), genders)
     except MemberFileError as exc:
         print(f"{path}: {exc}", file=sys.stderr)
         return 1

@@ -65,6 +65,9 @@ class MemberRow(Base):
     institution: Mapped[str | None] = mapped_column(sa.String(200), nullable=True)
     # From the library's system (SLiMS birth_date, INLISLite DateOfBirth); CSV leaves it empty.
     birth_date: Mapped[dt.date | None] = mapped_column(sa.Date, nullable=True)
+    # The guest form's gender choice key, from the library's system or the members file
+    # (SLiMS gender, INLISLite Sex_id); NULL: not known. The reports count members by it.
+    gender: Mapped[str | None] = mapped_column(sa.String(32), nullable=True)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
 
@@ -89,6 +92,8 @@ class VisitRow(Base):
     __tablename__ = "visits"
     __table_args__ = (
         sa.Index("ix_visits_member_occurred", "member_id", "occurred_at"),
+        # The reports count each member's visits of a period (members by gender) from this.
+        sa.Index("ix_visits_member_day", "member_id", "local_day", "counted", "kiosk_id"),
         sa.Index("ix_visits_local_day", "local_day", "local_hour", "kiosk_id", "counted"),
         # The reports' internet counts read only this (credentials made, shown again, counter).
         sa.Index(

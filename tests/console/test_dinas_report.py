@@ -279,3 +279,67 @@ def test_the_skm_report_gives_the_ikm_computed_by_hand(
         page.goto("/staff/reports/skm?period=month&date=2024-10-15")
         assert ikm in page.locator("#skm-ikm").inner_text()
         page.screenshot(path=str(ARTIFACTS / f"skm-page-{language}.png"), full_page=True)
+
+
+def test_a_semester_picked_on_laporan_and_skm_titles_the_pdf(
+    browser: Any, server: BackendServer, tmp_path: Path
+) -> None:
+    from .test_accessibility import AXE, violations_of
+
+    if not AXE.exists():
+        pytest.fail(f"{AXE} is missing: run `make test` (npm ci --prefix tests/console/axe)")
+    # bypass_csp: axe is injected as a script, which the console's CSP forbids.
+    ctx = browser.new_context(
+        viewport={"width": 1366, "height": 768}, base_url=server.base_url, bypass_csp=True
+    )
+    page = ctx.new_page()
+    page.goto("/staff/login")
+    page.fill("#username", ADMIN[0])
+    page.fill("#password", ADMIN[1])
+    page.click("button[type=submit]")
+    page.wait_for_url("**/staff/")
+    titles = {
+        "id": ("SEMESTER II (JULI-DESEMBER)", "PERPUSTAKAAN SEMESTER II TAHUN 2024"),
+        "en": ("SEMESTER II (JULY-DECEMBER)", "LIBRARY VISITOR REPORT, SEMESTER II OF 2024"),
+    }
+    found: dict[str, list[str]] = {}
+    for language, (option, title) in titles.items():
+        page.goto(f"/staff/language/{language}?next=/staff/reports")
+        page.select_option("#period", "semester2")
+        page.fill("#date", "2024-08-17")
+        with page.expect_navigation():
+            page.click("form.filters button[type=submit]")
+        chosen = page.locator("#period option:checked").inner_text()
+        assert chosen.upper() == option
+        assert "2024-07-01 - 2024-12-31" in page.locator(".period-line").inner_text()
+        assert (page.input_value("#start"), page.input_value("#end")) == (
+            "2024-07-01",
+            "2024-12-31",
+        )
+        found[f"reports-{language}"] = violations_of(page)
+        page.screenshot(path=str(ARTIFACTS / f"semester-reports-{language}.png"), full_page=True)
+        href = page.locator("#report-pdf").get_attribute("href")
+        assert href == "/staff/reports/visits.pdf?from=2024-07-01&to=2024-12-31"
+        text = pdf_text(page.request.get(href).body(), tmp_path, f"dinas-semester-{language}")
+        assert title in text
+        month = "November 2024"
+        assert numbers_after(text, month) == [5, 2, 1, 12, 19]
+        assert "Juni 2024" not in text and "June 2024" not in text
+        # The SKM page's picker: Semester I of the same year.
+        page.click("#skm-link")
+        page.select_option("#period", "semester1")
+        page.fill("#date", "2024-03-01")
+        with page.expect_navigation():
+            page.click("form.filters button[type=submit]")
+        found[f"skm-{language}"] = violations_of(page)
+        page.screenshot(path=str(ARTIFACTS / f"semester-skm-{language}.png"), full_page=True)
+        href = page.locator("#skm-pdf").get_attribute("href")
+        assert href == "/staff/reports/skm.pdf?from=2024-01-01&to=2024-06-30"
+        skm = pdf_text(page.request.get(href).body(), tmp_path, f"skm-semester-{language}")
+        expected = {
+            "id": "LAPORAN SURVEI KEPUASAN MASYARAKAT SEMESTER I TAHUN 2024",
+            "en": "PUBLIC SATISFACTION SURVEY REPORT, SEMESTER I OF 2024",
+        }
+        assert expected[language] in skm
+    ctx.close()
+    assert not any(found.values()), found

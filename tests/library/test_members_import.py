@@ -236,3 +236,82 @@ def test_the_optional_birth_date_column_takes_both_date_forms_and_never_echoes_o
     assert [p.line for p in parsed.problems] == [5]
     assert "1990-13-45" not in str(parsed.problems[0])
     assert "birth_date" in str(parsed.problems[0])
+
+
+def test_the_optional_gender_column_takes_keys_letters_and_words() -> None:
+    data = (
+        b"member_id,name,status,expires_on,gender\n"
+        b"19000201,Siti,active,,perempuan\n"
+        b"19000202,Budi,active,,L\n"
+        b"19000203,Dewi,active,,P\n"
+        b"19000204,Agus,active,,Laki-laki\n"
+        b"19000205,Rina,active,,f\n"
+        b"19000206,Eko,active,,m\n"
+        b"19000207,Tono,active,,\n"
+        b"19000208,Sari,active,,wanita\n"
+        b"19000209,Joko,active,,X\n"
+    )
+    parsed = parse_members_csv(data, READER)
+    assert {r.id: r.gender for r in parsed.records} == {
+        "19000201": "perempuan",
+        "19000202": "laki_laki",
+        "19000203": "perempuan",
+        "19000204": "laki_laki",
+        "19000205": "perempuan",
+        "19000206": "laki_laki",
+        "19000207": None,
+        "19000208": "perempuan",
+    }
+    assert all(r.has_gender for r in parsed.records)
+    [problem] = parsed.problems
+    assert problem.line == 10 and problem.key == "members.problem.gender"
+    assert "gender 'X'" in str(problem) and "L/P" in str(problem)
+    from kiosk.backend.console.i18n import translator
+
+    said = translator("id")(problem.key, **problem.values)
+    assert said == (
+        "gender 'X': seharusnya laki_laki, perempuan, L/P (laki-laki/perempuan) atau M/F"
+    )
+
+
+def test_the_guest_forms_own_gender_keys_are_what_a_file_brings(tmp_path: Path) -> None:
+    from kiosk.backend.library.gender import member_genders
+    from kiosk.config import Settings
+
+    fields = [
+        {
+            "key": "gender",
+            "label": {"id": "Jenis kelamin", "en": "Gender"},
+            "choices": [
+                {"key": "pria", "label": {"id": "Pria", "en": "Man"}},
+                {"key": "wanita", "label": {"id": "Wanita", "en": "Woman"}},
+            ],
+        }
+    ]
+    settings = Settings().with_overrides(
+        guests={"fields": fields},
+        members={"inlislite": {"gender_ids": {"pria": 1, "wanita": 2}}},
+    )
+    data = b"member_id,name,status,expires_on,gender\n19000211,A,active,,L\n19000212,B,active,,P\n"
+    parsed = parse_members_csv(data, READER, member_genders(settings))
+    assert [r.gender for r in parsed.records] == ["pria", "wanita"]
+
+
+def test_import_keeps_a_gender_a_file_without_the_column_does_not_name(
+    tmp_path: Path, config: Path
+) -> None:
+    with_gender = "member_id,name,status,expires_on,gender\n19000001,Siti,active,,P\n"
+    assert (
+        main(["members", "import", str(write(tmp_path, with_gender)), "--config", str(config)]) == 0
+    )
+    assert genders_in(config) == {"19000001": "perempuan"}
+    assert main(["members", "import", str(write(tmp_path, GOOD)), "--config", str(config)]) == 0
+    assert genders_in(config) == {"19000001": "perempuan", "19000002": None, "19000003": None}
+    changed = "member_id,name,status,expires_on,gender\n19000001,Siti Aminah,active,,\n"
+    assert main(["members", "import", str(write(tmp_path, changed)), "--config", str(config)]) == 0
+    assert genders_in(config)["19000001"] is None
+
+
+def genders_in(config: Path) -> dict[str, str | None]:
+    with sqlite3.connect(config.parent / "kiosk.db") as db:
+        return dict(db.execute("SELECT id, gender FROM members").fetchall())

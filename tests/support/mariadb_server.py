@@ -219,15 +219,17 @@ class Library:
         birth_date: str | None = None,
         inst_name: str = "",
         is_pending: int = 0,
+        gender: int = 1,
     ) -> None:
         """A member as SLiMS's membership form inserts one (admin/modules/membership): empty
-        text fields as '', no birth date as NULL, today's input and update dates."""
+        text fields as '', no birth date as NULL, today's input and update dates; gender 1 a
+        man, 0 a woman."""
         self.slims_sql(
             "INSERT INTO member (member_id, member_name, member_type_id, inst_name, gender, "
             "birth_date, register_date, member_since_date, expire_date, pin, member_address, "
             "member_mail_address, member_phone, member_fax, postal_code, member_notes, "
             "member_email, is_pending, input_date, last_update) VALUES "
-            f"({_quoted(member_id)}, {_quoted(name)}, 1, {_quoted(inst_name)}, 1, "
+            f"({_quoted(member_id)}, {_quoted(name)}, 1, {_quoted(inst_name)}, {gender}, "
             f"{_quoted(birth_date)}, CURDATE(), CURDATE(), {_quoted(expire_date)}, '', '', '', "
             f"'', '', '', '', '', {is_pending}, CURDATE(), CURDATE())"
         )

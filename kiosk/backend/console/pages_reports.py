@@ -31,7 +31,7 @@ from kiosk.backend.reports.visits import (
 )
 from kiosk.backend.steering.locations import Location, all_locations, find_location, kiosks_at
 
-PERIODS = ("day", "month", "year", "custom")
+PERIODS = ("day", "month", "semester1", "semester2", "year", "custom")
 log = logging.getLogger("kiosk.backend.console")
 
 
@@ -97,7 +97,10 @@ def period_form(
     console: Console, kind: str, chosen: Period, error: str, date: str, start: str, end: str
 ) -> dict[str, Any]:
     """What the period picker on Laporan and on the SKM page shows: the choice, its dates
-    (the chosen period's own where the form left them empty) and any error (then 400)."""
+    (the chosen period's own where the form left them empty, and always for a day, month,
+    semester or year) and any error (then 400)."""
+    if kind != "custom" and not error:
+        start, end = chosen.first.isoformat(), chosen.last.isoformat()
     return {
         "status": 400 if error else 200,
         "error": error,

@@ -17,6 +17,7 @@ from kiosk.backend.console.sessions import StaffSession
 from kiosk.backend.console.tables import MemberUploadRow
 from kiosk.backend.console.web import PREFIX, Console, changing, console_of, log_change, render
 from kiosk.backend.db import read_session, write_session
+from kiosk.backend.library.gender import member_genders
 from kiosk.backend.library.members import MemberFileError, import_members, parse_members_csv
 
 KEPT_FOR = dt.timedelta(hours=1)
@@ -88,7 +89,7 @@ def upload(request: Request, csrf: str = Form(""), file: UploadFile = File(...))
     if len(data) > MAX_UPLOAD:
         return _members_page(console, request, staff, 400, errors=["members.error.too_large"])
     try:
-        preview = parse_members_csv(data, console.desk.cards)
+        preview = parse_members_csv(data, console.desk.cards, member_genders(console.settings))
     except MemberFileError as exc:
         return _members_page(console, request, staff, 400, errors=[(exc.key, exc.values)])
     filename = (file.filename or "")[:255]
@@ -114,7 +115,7 @@ def do_import(
         return _members_page(console, request, staff, 400, errors=["members.error.upload_gone"])
     filename, data = kept
     try:
-        parsed = parse_members_csv(data, console.desk.cards)
+        parsed = parse_members_csv(data, console.desk.cards, member_genders(console.settings))
     except MemberFileError:
         return _members_page(console, request, staff, 400, errors=["members.error.file"])
     if parsed.problems and not skip_invalid:

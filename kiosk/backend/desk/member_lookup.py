@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from kiosk.backend.db import MemberRow, read_session
 from kiosk.backend.desk.transaction import DeskTransaction
 from kiosk.backend.library import writeback
+from kiosk.backend.library.gender import member_genders
 from kiosk.backend.library.link import (
     LibraryUnavailable,
     LibraryVisit,
@@ -40,7 +41,9 @@ class LibraryDesk:
         self.settings = settings
         self.engine = engine
         self.timezone = timezone
-        self.source = source if source is not None else build_source(settings.members, timezone)
+        if source is None:
+            source = build_source(settings.members, timezone, member_genders(settings))
+        self.source = source
         self.copy = (
             MemberCopy(self.source, engine, settings.members.lookup_timeout)
             if self.source is not None

@@ -13,6 +13,7 @@ from kiosk.config import Settings
 def cmd_members_sync(args: argparse.Namespace, settings: Settings) -> int:
     """Copy the library's whole member table into the local copy (nightly, first install)."""
     from kiosk.backend.db import create_db_engine, migrate
+    from kiosk.backend.library.gender import member_genders
     from kiosk.backend.library.link import (
         LibraryRefused,
         LibraryUnavailable,
@@ -32,7 +33,8 @@ def cmd_members_sync(args: argparse.Namespace, settings: Settings) -> int:
     timeout = max(members.lookup_timeout, 30.0)
     settings = settings.with_overrides(members={"lookup_timeout": timeout})
     try:
-        source = build_source(settings.members, ZoneInfo(settings.backend.timezone))
+        genders = member_genders(settings)
+        source = build_source(settings.members, ZoneInfo(settings.backend.timezone), genders)
     except ValueError as exc:
         print(f"members sync: {exc}", file=sys.stderr)
         return 1

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from kiosk.backend.library.gender import MemberGenders, genders_of
 from kiosk.backend.library.link import (
     LibraryMember,
     LibraryVisit,
@@ -20,6 +21,7 @@ from kiosk.backend.library.link import (
     storable_text,
 )
 from kiosk.backend.library.status import inlislite_stored_status, stored_birth_date, stored_expiry
+from kiosk.config.guests import default_guest_fields
 from kiosk.config.members import InlisliteSettings
 
 CHARSET = "latin1"  # the official updater's tables (DEFAULT CHARSET latin1)
@@ -31,6 +33,7 @@ MEMBERS = sa.Table(
     sa.Column("MemberNo", sa.String(50)),
     sa.Column("Fullname", sa.String(255)),
     sa.Column("DateOfBirth", sa.Date),
+    sa.Column("Sex_id", sa.Integer),  # jenis_kelamin: 1 Laki-laki, 2 Perempuan
     sa.Column("InstitutionName", sa.String(255)),
     sa.Column("EndDate", sa.Date),
     sa.Column("StatusAnggota_id", sa.Integer),
@@ -80,10 +83,18 @@ def located(visit: LibraryVisit, global_id: int | None) -> int | None:
 class InlisliteSource:
     name = "inlislite"
 
-    def __init__(self, engine: Engine, settings: InlisliteSettings, timezone: dt.tzinfo) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        settings: InlisliteSettings,
+        timezone: dt.tzinfo,
+        genders: MemberGenders | None = None,
+    ) -> None:
         self.engine = engine
         self.settings = settings
         self.timezone = timezone
+        # Sex_id through gender_ids reversed, kept to the guest form's gender choices.
+        self.genders = genders or genders_of(default_guest_fields(), settings)
 
     def _to_member(self, row: sa.Row[tuple[object, ...]]) -> LibraryMember:
         m = row._mapping
@@ -97,6 +108,7 @@ class InlisliteSource:
             expires_on=stored_expiry(m["EndDate"]),
             institution=m["InstitutionName"] or None,
             birth_date=stored_birth_date(m["DateOfBirth"]),
+            gender=self.genders.from_inlislite(m["Sex_id"]),
         )
 
     def close(self) -> None:

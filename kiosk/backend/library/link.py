@@ -49,6 +49,7 @@ class LibraryMember:
     expires_on: dt.date | None
     institution: str | None
     birth_date: dt.date | None
+    gender: str | None = None  # the guest form's choice key (library/gender.py); None: unknown
 
 
 @dataclass(frozen=True)
@@ -319,6 +320,7 @@ def store(session: Session, member: LibraryMember, now: dt.datetime) -> str:
         member.expires_on,
         member.institution,
         member.birth_date,
+        member.gender,
     )
     if row is None:
         session.add(
@@ -329,13 +331,16 @@ def store(session: Session, member: LibraryMember, now: dt.datetime) -> str:
                 expires_on=member.expires_on,
                 institution=member.institution,
                 birth_date=member.birth_date,
+                gender=member.gender,
                 updated_at=now,
             )
         )
         return "added"
-    if (row.name, row.status, row.expires_on, row.institution, row.birth_date) == values:
+    if (row.name, row.status, row.expires_on, row.institution, row.birth_date, row.gender) == (
+        values
+    ):
         return "unchanged"
-    row.name, row.status, row.expires_on, row.institution, row.birth_date = values
+    row.name, row.status, row.expires_on, row.institution, row.birth_date, row.gender = values
     row.updated_at = now
     return "updated"
 

@@ -15,11 +15,12 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from kiosk.backend.db import MemberRow
+from kiosk.backend.library.gender import MemberGenders
 from kiosk.cards import CardReader, NotAMemberCard
 from kiosk.protocol import MemberStatus
 
 REQUIRED_COLUMNS = ("member_id", "name", "status", "expires_on")
-OPTIONAL_COLUMNS = ("institution", "birth_date")
+OPTIONAL_COLUMNS = ("institution", "birth_date", "gender")
 MAX_NAME = 200
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _DMY_DATE = re.compile(r"^\d{1,2}/\d{1,2}/\d{4}$")
@@ -67,6 +68,10 @@ class MemberRecord:
     # without the column, import leaves the birth dates it has as they are.
     birth_date: dt.date | None = None
     has_birth_date: bool = False
+    # The file's gender column as the guest form's choice key; without the column, import
+    # leaves the genders it has (from a library system or an earlier file) as they are.
+    gender: str | None = None
+    has_gender: bool = False
 
 
 @dataclass(frozen=True)
@@ -104,8 +109,11 @@ def _delimiter(header_line: str) -> str:
     return ";" if header_line.count(";") > header_line.count(",") else ","
 
 
-def parse_members_csv(data: bytes, card_reader: CardReader) -> ParsedFile:
-    """Validate every row; problems name the file line (the header is line 1)."""
+def parse_members_csv(
+    data: bytes, card_reader: CardReader, genders: MemberGenders | None = None
+) -> ParsedFile:
+    """Validate every row; problems name the file line (the header is line 1). `genders`:
+    the guest form's gender keys (library/gender.py member_genders)."""
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -117,7 +125,7 @@ def parse_members_csv(data: bytes, card_reader: CardReader) -> ParsedFile:
     first_line = text.split("\n", 1)[0]
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(first_line))
     try:
-        return _parse_rows(reader, card_reader)
+        return _parse_rows(reader, card_reader, genders or MemberGenders())
     except csv.Error as exc:  # a field over csv's limit (131072): usually a missing quote
         raise MemberFileError(
             f"line {reader.line_num}: {exc}; is a closing quote missing?",
@@ -126,7 +134,7 @@ def parse_members_csv(data: bytes, card_reader: CardReader) -> ParsedFile:
         ) from None
 
 
-def _parse_rows(reader: Any, card_reader: CardReader) -> ParsedFile:
+def _parse_rows(reader: Any, card_reader: CardReader, genders: MemberGenders) -> ParsedFile:
     try:
         header = [column.strip().lower() for column in next(reader)]
     except StopIteration:
@@ -134,7 +142,7 @@ def _parse_rows(reader: Any, card_reader: CardReader) -> ParsedFile:
     missing = [column for column in REQUIRED_COLUMNS if column not in header]
     unknown = [c for c in header if c not in REQUIRED_COLUMNS + OPTIONAL_COLUMNS]
     if missing or unknown:
-        expected = ",".join(REQUIRED_COLUMNS) + "[,institution][,birth_date]"
+        expected = ",".join(REQUIRED_COLUMNS) + "[,institution][,birth_date][,gender]"
         found = ",".join(header)
         raise MemberFileError(
             f"line 1: header is {found!r}, expected {expected}",
@@ -152,7 +160,7 @@ def _parse_rows(reader: Any, card_reader: CardReader) -> ParsedFile:
         if not any(cell.strip() for cell in row):
             continue
         try:
-            record = _parse_row(row, position, card_reader)
+            record = _parse_row(row, position, card_reader, genders)
         except ValueError as exc:
             key, values = (exc.key, exc.values) if isinstance(exc, RowError) else ("", {})
             parsed.problems.append(RowProblem(line_start, str(exc), key, values))
@@ -168,7 +176,9 @@ def _parse_rows(reader: Any, card_reader: CardReader) -> ParsedFile:
     return parsed
 
 
-def _parse_row(row: list[str], position: dict[str, int], card_reader: CardReader) -> MemberRecord:
+def _parse_row(
+    row: list[str], position: dict[str, int], card_reader: CardReader, genders: MemberGenders
+) -> MemberRecord:
     if len(row) != len(position):
         raise RowError(
             f"{len(row)} columns, expected {len(position)}",
@@ -224,6 +234,14 @@ def _parse_row(row: list[str], position: dict[str, int], card_reader: CardReader
         raise RowError(f"birth_date: {exc}", "members.problem.birth_date") from None
     if birth_date is not None and not dt.date(1900, 1, 1) <= birth_date <= dt.date.today():
         raise RowError("birth_date: not between 1900 and today", "members.problem.birth_range")
+    try:
+        gender = genders.from_text(cell("gender"))
+    except ValueError as exc:
+        value = cell("gender")[:20]
+        choices = ", ".join(sorted(genders.choices))
+        raise RowError(
+            f"gender {value!r}: {exc}", "members.problem.gender", value=value, choices=choices
+        ) from None
     return MemberRecord(
         member_id,
         name,
@@ -232,6 +250,8 @@ def _parse_row(row: list[str], position: dict[str, int], card_reader: CardReader
         institution,
         birth_date=birth_date,
         has_birth_date="birth_date" in position,
+        gender=gender,
+        has_gender="gender" in position,
     )
 
 
@@ -255,6 +275,7 @@ def import_members(
         row = existing.get(record.id)
         values = (record.name, record.status.value, record.expires_on, record.institution)
         born = record.birth_date if record.has_birth_date else (row.birth_date if row else None)
+        gender = record.gender if record.has_gender else (row.gender if row else None)
         if row is None:
             session.add(
                 MemberRow(
@@ -264,17 +285,18 @@ def import_members(
                     expires_on=record.expires_on,
                     institution=record.institution,
                     birth_date=born,
+                    gender=gender,
                     updated_at=now,
                 )
             )
             added += 1
         elif (row.name, row.status, row.expires_on, row.institution) == values and (
-            row.birth_date == born
+            (row.birth_date, row.gender) == (born, gender)
         ):
             unchanged += 1
         else:
             row.name, row.status, row.expires_on, row.institution = values
-            row.birth_date = born
+            row.birth_date, row.gender = born, gender
             row.updated_at = now
             updated += 1
     deleted = 0
@@ -288,9 +310,11 @@ def import_members(
     return ImportResult(added, updated, unchanged, deleted)
 
 
-def read_members_file(path: Path, card_reader: CardReader) -> ParsedFile:
+def read_members_file(
+    path: Path, card_reader: CardReader, genders: MemberGenders | None = None
+) -> ParsedFile:
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise MemberFileError(f"cannot read {path}: {exc.strerror}") from None
-    return parse_members_csv(data, card_reader)
+    return parse_members_csv(data, card_reader, genders)

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from kiosk.backend.library.gender import MemberGenders
 from kiosk.backend.library.link import (
     LibraryMember,
     LibraryVisit,
@@ -33,6 +34,7 @@ def member_table(name: str) -> sa.Table:
         sa.Column("member_id", sa.String(20), primary_key=True),
         sa.Column("member_name", sa.String(100)),
         sa.Column("birth_date", sa.Date),
+        sa.Column("gender", sa.Integer),  # 1 male, 0 female
         sa.Column("inst_name", sa.String(100)),
         sa.Column("expire_date", sa.Date),
         sa.Column("is_pending", sa.SmallInteger),
@@ -55,10 +57,17 @@ def visitor_table(name: str, *, with_room: bool) -> sa.Table:
 class SlimsSource:
     name = "slims"
 
-    def __init__(self, engine: Engine, settings: SlimsSettings, timezone: dt.tzinfo) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        settings: SlimsSettings,
+        timezone: dt.tzinfo,
+        genders: MemberGenders | None = None,
+    ) -> None:
         self.engine = engine
         self.settings = settings
         self.timezone = timezone
+        self.genders = genders or MemberGenders()
         self.member = member_table(settings.member_table)
         self._visitor: sa.Table | None = None
         self._lock = threading.Lock()
@@ -72,6 +81,7 @@ class SlimsSource:
             expires_on=stored_expiry(m["expire_date"]),
             institution=m["inst_name"] or None,
             birth_date=stored_birth_date(m["birth_date"]),
+            gender=self.genders.from_slims(m["gender"]),
         )
 
     def close(self) -> None:

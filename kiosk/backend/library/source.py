@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 
+from kiosk.backend.library.gender import MemberGenders
 from kiosk.backend.library.inlislite import InlisliteSource
 from kiosk.backend.library.link import MemberSource, create_library_engine
 from kiosk.backend.library.slims import SlimsSource
 from kiosk.config.members import MembersSettings
 
 
-def build_source(settings: MembersSettings, timezone: dt.tzinfo) -> MemberSource | None:
-    """The adapter for `[members] source` (None for `local`)."""
+def build_source(
+    settings: MembersSettings, timezone: dt.tzinfo, genders: MemberGenders | None = None
+) -> MemberSource | None:
+    """The adapter for `[members] source` (None for `local`); `genders`: the guest form's
+    gender keys the members' gender is kept as (library/gender.py member_genders)."""
     if settings.source == "local":
         return None
     url = settings.remote_url()
@@ -19,5 +23,5 @@ def build_source(settings: MembersSettings, timezone: dt.tzinfo) -> MemberSource
         raise ValueError(f"[members.{settings.source}] database_url is empty")
     engine = create_library_engine(url, settings.lookup_timeout)
     if settings.source == "slims":
-        return SlimsSource(engine, settings.slims, timezone)
-    return InlisliteSource(engine, settings.inlislite, timezone)
+        return SlimsSource(engine, settings.slims, timezone, genders)
+    return InlisliteSource(engine, settings.inlislite, timezone, genders)

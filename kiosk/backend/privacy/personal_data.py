@@ -297,6 +297,7 @@ def _member(row: MemberRow) -> dict[str, Any]:
         "expires_on": row.expires_on.isoformat() if row.expires_on else None,
         "institution": row.institution,
         "birth_date": row.birth_date.isoformat() if row.birth_date else None,
+        "gender": row.gender,
         "updated_at": _when(row.updated_at),
     }
 

@@ -17,6 +17,8 @@ Translate = Callable[..., str]
 Cell = str | int | Decimal | dt.date
 # A period longer than this is shown month by month only (the PDF; the XLSX has both).
 MAX_DAILY_ROWS = 62
+# The halves of a year by their first and last (month, day): Semester I and Semester II.
+SEMESTERS = {(1, 1, 6, 30): "I", (7, 1, 12, 31): "II"}
 
 
 @dataclass(frozen=True)
@@ -59,7 +61,8 @@ def month_name(day: dt.date, t: Translate) -> str:
 
 
 def report_title(period: Period, t: Translate, kind: str = "visits") -> str:
-    """The title with the period in words: a whole month, a whole year, a day, or a span."""
+    """The title with the period in words: a whole month, a whole year, a semester, a day,
+    or a span."""
     first, last = period.first, period.last
     following = (last + dt.timedelta(days=1)).day == 1
     if first == last:
@@ -68,6 +71,9 @@ def report_title(period: Period, t: Translate, kind: str = "visits") -> str:
         return t(f"dinas.{kind}.month", month=month_name(first, t))
     if (first.month, first.day, last.month, last.day) == (1, 1, 12, 31) and first.year == last.year:
         return t(f"dinas.{kind}.year", year=first.year)
+    semester = SEMESTERS.get((first.month, first.day, last.month, last.day))
+    if semester and first.year == last.year:
+        return t(f"dinas.{kind}.semester", semester=semester, year=first.year)
     return t(f"dinas.{kind}.period", first=long_date(first, t), last=long_date(last, t))
 
 

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from kiosk.backend.db import GuestVisitRow, VisitAnswerRow, VisitRow
+from kiosk.backend.db import GuestVisitRow, MemberRow, VisitAnswerRow, VisitRow
 from kiosk.protocol import COUNTER_KIOSK_ID
 
 MAX_PERIOD_DAYS = 3700
@@ -56,7 +56,12 @@ def parse_period(first: str | None, last: str | None, today: dt.date) -> Period:
 
 
 def named_period(kind: str, anchor: dt.date) -> Period:
-    """The day, month or year holding `anchor`."""
+    """The day, month or year holding `anchor`, or the first or second half of its year
+    (`semester1`: January-June, `semester2`: July-December)."""
+    if kind == "semester1":
+        return Period(anchor.replace(month=1, day=1), anchor.replace(month=6, day=30))
+    if kind == "semester2":
+        return Period(anchor.replace(month=7, day=1), anchor.replace(month=12, day=31))
     if kind == "month":
         start = anchor.replace(day=1)
         following = (start + dt.timedelta(days=32)).replace(day=1)
@@ -74,7 +79,8 @@ class VisitReport:
     by_hour: Counter[int] = field(default_factory=Counter)
     by_weekday: Counter[int] = field(default_factory=Counter)
     by_kiosk: Counter[str] = field(default_factory=Counter)
-    # field key -> answer value -> count, and field key -> (day, value) -> count
+    # field key -> answer value -> count (members' gender from their member records too),
+    # and field key -> (day, value) -> count of the answers given
     by_answer: dict[str, Counter[str]] = field(default_factory=dict)
     by_day_answer: dict[str, Counter[tuple[dt.date, str]]] = field(default_factory=dict)
     # Guest visits (POST /guest-visits) of one person, and groups with their head count,
@@ -111,6 +117,18 @@ class VisitReport:
         )
 
 
+def counted_in(period: Period, kiosks: frozenset[str] | None = None) -> sa.ColumnElement[bool]:
+    """The guestbook visits a report of `period` counts: not repeats, not counter issues, and
+    only these kiosks' (a location's; None: every kiosk's)."""
+    return sa.and_(
+        VisitRow.local_day >= period.first,
+        VisitRow.local_day <= period.last,
+        VisitRow.counted.is_not(False),
+        VisitRow.kiosk_id != COUNTER_KIOSK_ID,  # rows from before counter issues were kept out
+        _at(VisitRow.kiosk_id, kiosks),
+    )
+
+
 def visit_report(
     session: Session,
     period: Period,
@@ -123,13 +141,7 @@ def visit_report(
     (one location's)."""
     report = VisitReport(period)
     report.kiosks = None if kiosks is None else frozenset(kiosks)
-    in_period = sa.and_(
-        VisitRow.local_day >= period.first,
-        VisitRow.local_day <= period.last,
-        VisitRow.counted.is_not(False),
-        VisitRow.kiosk_id != COUNTER_KIOSK_ID,  # rows from before counter issues were kept out
-        _at(VisitRow.kiosk_id, report.kiosks),
-    )
+    in_period = counted_in(period, report.kiosks)
     grouped = session.execute(
         sa.select(VisitRow.local_day, VisitRow.local_hour, VisitRow.kiosk_id, sa.func.count())
         .where(in_period)
@@ -168,12 +180,41 @@ def visit_report(
             per_day[(day, value)] += count
         report.by_answer[key] = per_value
         report.by_day_answer[key] = per_day
+    if GENDER_KEY in fields:
+        count_member_genders(session, report)
     return report
 
 
 def _at(column: Any, kiosks: frozenset[str] | None) -> sa.ColumnElement[bool]:
     """Only these kiosks' rows (None: every kiosk's)."""
     return sa.true() if kiosks is None else column.in_(sorted(kiosks))
+
+
+def count_member_genders(session: Session, report: VisitReport) -> None:
+    """Members' visits by their member's gender (members.gender, from the library's system
+    or the members file), unless the visit's own answers say it; the visits of a member
+    erased, or whose gender is not known, stay in the "not said" row. Counted per member
+    (ix_visits_member_day): a join driven by the visits probes a member per visit, 20 times
+    slower at a year's scale (docs/benchmarks.md, Console)."""
+    of_member = [VisitRow.member_id == MemberRow.id, counted_in(report.period, report.kiosks)]
+    if report.by_answer.get(GENDER_KEY):  # members are asked it too: their answer wins
+        said = sa.select(VisitAnswerRow.visit_id).where(
+            VisitAnswerRow.visit_id == VisitRow.id, VisitAnswerRow.field == GENDER_KEY
+        )
+        of_member.append(~sa.exists(said))
+    visits = sa.select(sa.func.count()).select_from(VisitRow).where(*of_member).scalar_subquery()
+    members = (
+        sa.select(MemberRow.gender.label("gender"), visits.label("visits"))
+        .where(MemberRow.gender.is_not(None))
+        .subquery()
+    )
+    per_value = report.by_answer.setdefault(GENDER_KEY, Counter())
+    rows = session.execute(
+        sa.select(members.c.gender, sa.func.sum(members.c.visits)).group_by(members.c.gender)
+    )
+    for gender, count in rows:
+        if gender is not None and count:
+            per_value[gender] += int(count)
 
 
 def _count_guests(session: Session, report: VisitReport, timezone: ZoneInfo) -> None:
