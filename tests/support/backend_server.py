@@ -34,7 +34,7 @@ from kiosk.ports import free_port
 REPO = Path(__file__).resolve().parents[2]
 DEMO_MEMBERS = REPO / "assets" / "demo" / "members.csv"
 DEFAULT_TOKEN = "test-token-0123456789abcdef"
-START_TIMEOUT = 30.0
+START_TIMEOUT = 90.0  # waits for /health; only a server that never answers uses it all
 LIBRARY_CARD_PATTERN = tomllib.loads((REPO / "config.toml").read_text(encoding="utf-8"))["cards"][
     "pattern"
 ]
