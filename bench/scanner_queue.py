@@ -308,6 +308,9 @@ confirms its text; a wrong report is a confirmed text that is none of the queue'
 the kiosk's two cores the UI drawing on the other; 2: both cores, the UI and another
 program), on top of whatever else the machine was doing (the load average at the start and
 end of each load beside each row). Under one load the kiosks take turns queue by queue.
+"Share of a core (simulated)": the decoder's wall time taken as its thread CPU time divided
+by the share (1/2: beside one busy loop on its core), for the chain's wall cap and for the
+clip's clock alike, so that the other sessions on a shared machine do not decide it.
 
 """
 
