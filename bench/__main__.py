@@ -12,6 +12,7 @@ PARTS = {
     "scanner": "bench.scanner",
     "scanner-live": "bench.scanner_live",
     "scanner-queue": "bench.scanner_queue",
+    "scanner-leaving": "bench.scanner_leaving",
     "scanner-folders": "bench.scanner_folders",
     "journey": "bench.journey",
     "soak": "bench.soak",

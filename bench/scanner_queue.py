@@ -24,7 +24,7 @@ from bench.report import write_section
 from bench.scanner import percentile, row
 from kiosk.config import ScannerSettings
 from kiosk.demo import footage, membercard
-from kiosk.terminal.scanner.chain import build_chain
+from kiosk.terminal.scanner.chain import SKIPPED_COST_DECAY, build_chain
 from kiosk.terminal.scanner.checksums import SELF_CHECKING
 from kiosk.terminal.scanner.decoders import Symbol, ZxingDecoder
 from kiosk.terminal.scanner.evidence import CONFIRM_WINDOW_SECONDS, Evidence
@@ -34,6 +34,12 @@ from kiosk.terminal.scanner.preprocessing import as_gray
 FPS = 15.0
 QUEUES = int(os.environ.get("KIOSK_BENCH_QUEUES", "8"))
 SYMBOLOGIES = ("Codabar", "Code128", "Code39", "EAN13", "ITF", "QRCode")
+# Busy loops beside the decoder: none, every core but one (on the kiosk's two cores: the UI
+# drawing on the other), every core (the UI and another program).
+# Shares of a core given to the decoder in the simulated runs: 1/2 is the decoder beside one
+# busy loop on its core (both cores busy), 1/3 beside two.
+SHARES = [float(eval(n, {})) for n in os.environ.get("KIOSK_BENCH_SHARES", "1,1/2,1/3").split(",")]
+BUSY_LOOPS = [int(n) for n in os.environ.get("KIOSK_BENCH_BUSY", "0,1,2").split(",")]
 EXITS = ((0.0, 0.9), (0.0, -0.9), (0.9, 0.05), (-0.9, 0.05))  # down, up, right, left
 Read = Callable[[np.ndarray], list[Symbol]]
 
@@ -105,8 +111,15 @@ class TwoFrames:
         return False
 
 
-def play(queue: Queue, read: Read, rule: Evidence | TwoFrames, gate: IdleGate | None) -> Run:
-    """Decode the newest frame whenever the decoder is free; time goes by its wall time."""
+def play(
+    queue: Queue,
+    read: Read,
+    rule: Evidence | TwoFrames,
+    gate: IdleGate | None,
+    share: float | None = None,
+) -> Run:
+    """Decode the newest frame whenever the decoder is free; time goes by its wall time, or
+    with `share` by its thread CPU time divided by that share of a core."""
     out = Run()
     now, last = 0.0, -1
     while True:
@@ -126,7 +139,7 @@ def play(queue: Queue, read: Read, rule: Evidence | TwoFrames, gate: IdleGate | 
         out.decoded += 1
         out.ms.append(wall * 1000)
         out.cpu_ms.append(cpu * 1000)
-        now += wall
+        now += wall if share is None else cpu / share
         for symbol in symbols:
             if rule.confirms(symbol, now, (frame.shape[1], frame.shape[0])):
                 if symbol.text in queue.texts:
@@ -135,13 +148,23 @@ def play(queue: Queue, read: Read, rule: Evidence | TwoFrames, gate: IdleGate | 
                     out.wrong += 1
 
 
-def kiosks(settings: ScannerSettings) -> dict[str, tuple[Read, Callable[[], object], bool]]:
-    """name -> (read a BGR frame, a fresh confirming rule, behind the idle gate)."""
+def kiosks(
+    settings: ScannerSettings, share: float | None = None
+) -> dict[str, tuple[Read, Callable[[], object], bool]]:
+    """name -> (read a BGR frame, a fresh confirming rule, behind the idle gate); with
+    `share`, the chains' wall clock is their thread CPU time divided by it."""
     zxing = ZxingDecoder(settings.formats)
     wall = build_chain(settings)
     wall.cpu_budget = False
+    wall.keep_hit = False
+    first = build_chain(settings)
+    first.cpu_budget = True
+    first.keep_hit, first.cpu_decay = False, SKIPPED_COST_DECAY
     cpu = build_chain(settings)
     cpu.cpu_budget = True
+    if share is not None:
+        for chain in (wall, first, cpu):
+            chain.wall_clock = lambda: time.thread_time() / share
     return {
         "zxing-cpp alone, two frames": (lambda f: zxing.decode(as_gray(f)), TwoFrames, False),
         "previous kiosk: wall-time budget, two frames, gate": (
@@ -149,7 +172,12 @@ def kiosks(settings: ScannerSettings) -> dict[str, tuple[Read, Callable[[], obje
             TwoFrames,
             True,
         ),
-        "kiosk now: CPU-time budget, evidence, gate": (
+        "issue 28 first pass: CPU-time budget, evidence, gate": (
+            lambda f: first.decode(f, spread=True).symbols,
+            Evidence,
+            True,
+        ),
+        "kiosk now: the same, the step that read tried first, costly steps retried seldom": (
             lambda f: cpu.decode(f, spread=True).symbols,
             Evidence,
             True,
@@ -178,32 +206,68 @@ def busy_cores(count: int) -> Iterator[None]:
 
 
 def measure(queues: list[Queue], settings: ScannerSettings, emit: Callable[[str], None]) -> None:
+    """Each load in turn; under one load the kiosks take turns queue by queue, so that a
+    change in the machine's other work falls on all of them alike."""
     cards = sum(len(q.texts) for q in queues)
+    frames = sum(len(q.frames) for q in queues)
     emit(row("", "load", "cards read", "wrong reports", "frames decoded", "p50 / p95 ms",
              "CPU ms per decoded frame (p50)"))  # fmt: skip
     emit("|---|---|---:|---:|---:|---:|---:|")
-    # Every core but the decoder's taken (on the kiosk's two cores: the UI on the other).
-    spinners = max(1, (os.cpu_count() or 2) - 1)
-    for load_name, busy in (("idle", 0), (f"{spinners} busy loop(s)", spinners)):
-        for name, (read, rule, gated) in kiosks(settings).items():
-            with busy_cores(busy):
-                load = os.getloadavg()[0]
-                runs = [
-                    play(q, read, rule(), IdleGate(settings.idle_decode_seconds) if gated else None)  # type: ignore[arg-type]
-                    for q in queues
-                ]
-            ms = [m for r in runs for m in r.ms]
-            cpu = [m for r in runs for m in r.cpu_ms]
-            frames = sum(len(q.frames) for q in queues)
-            read_count = sum(len(r.read) for r in runs)
+    for busy in BUSY_LOOPS:
+        found = kiosks(settings)
+        runs: dict[str, list[Run]] = {name: [] for name in found}
+        with busy_cores(busy):
+            start = os.getloadavg()[0]
+            for queue in queues:
+                for name, (read, rule, gated) in found.items():
+                    gate = IdleGate(settings.idle_decode_seconds) if gated else None
+                    runs[name].append(play(queue, read, rule(), gate))  # type: ignore[arg-type]
+            end = os.getloadavg()[0]
+        load_name = f"{busy} busy loop(s)" if busy else "idle"
+        for name, done in runs.items():
+            ms = [m for r in done for m in r.ms]
+            cpu = [m for r in done for m in r.cpu_ms]
+            read_count = sum(len(r.read) for r in done)
             emit(row(
                 name,
-                f"{load_name} (load {load:.1f})",
+                f"{load_name} (load {start:.1f}-{end:.1f})",
                 f"{read_count}/{cards} ({100 * read_count / cards:.0f} %)",
-                sum(r.wrong for r in runs),
-                f"{sum(r.decoded for r in runs)}/{frames}",
+                sum(r.wrong for r in done),
+                f"{sum(r.decoded for r in done)}/{frames}",
                 f"{statistics.median(ms):.1f} / {percentile(ms, 0.95):.1f}",
                 f"{statistics.median(cpu):.1f}",
+            ))  # fmt: skip
+
+
+def measure_shares(
+    queues: list[Queue], settings: ScannerSettings, emit: Callable[[str], None]
+) -> None:
+    """The decoder given a fixed share of a core, simulated: its wall time is its thread
+    CPU time divided by the share, whatever else the machine is doing (it is shared)."""
+    cards = sum(len(q.texts) for q in queues)
+    frames = sum(len(q.frames) for q in queues)
+    emit(row("", "share of a core (simulated)", "cards read", "wrong reports",
+             "frames decoded", "CPU ms per decoded frame (p50 / p95)"))  # fmt: skip
+    emit("|---|---|---:|---:|---:|---:|")
+    for share in SHARES:
+        found = {n: k for n, k in kiosks(settings, share).items() if "alone" not in n}
+        runs: dict[str, list[Run]] = {name: [] for name in found}
+        start = os.getloadavg()[0]
+        for queue in queues:
+            for name, (read, rule, gated) in found.items():
+                gate = IdleGate(settings.idle_decode_seconds) if gated else None
+                runs[name].append(play(queue, read, rule(), gate, share))  # type: ignore[arg-type]
+        end = os.getloadavg()[0]
+        for name, done in runs.items():
+            cpu = [m for r in done for m in r.cpu_ms]
+            read_count = sum(len(r.read) for r in done)
+            emit(row(
+                name,
+                f"{share:g} (load {start:.1f}-{end:.1f})",
+                f"{read_count}/{cards} ({100 * read_count / cards:.0f} %)",
+                sum(r.wrong for r in done),
+                f"{sum(r.decoded for r in done)}/{frames}",
+                f"{statistics.median(cpu):.1f} / {percentile(cpu, 0.95):.1f}",
             ))  # fmt: skip
 
 
@@ -225,7 +289,10 @@ def main() -> int:
         "up, right, left in turn) with a motion blur of half its path per frame, 0.5 s of "
         "empty room; 15 fps, decoded in simulated real time.\n"
     )
-    measure([queue_clip(n) for n in range(QUEUES)], settings, emit)
+    queues = [queue_clip(n) for n in range(QUEUES)]
+    measure(queues, settings, emit)
+    emit("")
+    measure_shares(queues, settings, emit)
     load = os.getloadavg()
     emit(f"\nLoad average at the end: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}.")
     write_section(
@@ -237,9 +304,13 @@ def main() -> int:
 INTRO = """`.venv/bin/python -m bench scanner-queue` (part of `make bench`), bench/scanner_queue.py.
 A card counts as read when the rule (two agreeing frames, or kiosk/scanner/evidence.py)
 confirms its text; a wrong report is a confirmed text that is none of the queue's cards.
-"Busy loop(s)": a spinning process on every core but one for the whole run (on the kiosk's
-two cores: the UI drawing on the other), on top of whatever else the machine was doing (the
-load average beside each row).
+"Busy loop(s)": spinning processes for the whole run (1: every core but the decoder's, on
+the kiosk's two cores the UI drawing on the other; 2: both cores, the UI and another
+program), on top of whatever else the machine was doing (the load average at the start and
+end of each load beside each row). Under one load the kiosks take turns queue by queue.
+"Share of a core (simulated)": the decoder's wall time taken as its thread CPU time divided
+by the share (1/2: beside one busy loop on its core), for the chain's wall cap and for the
+clip's clock alike, so that the other sessions on a shared machine do not decide it.
 
 """
 

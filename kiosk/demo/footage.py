@@ -88,9 +88,12 @@ def compose_frame(
     pose: Pose,
     background: np.ndarray,
     seed: int = 0,
+    *,
+    hand: bool = False,
 ) -> np.ndarray:
-    """The background with the card face warped in by `pose`, then camera blur, dimming and
-    noise; RGB uint8. `face=None` gives an empty scene through the same camera."""
+    """The background with the card face warped in by `pose` (with `hand`, held by a hand
+    at its right edge), then camera blur, dimming and noise; RGB uint8. `face=None` gives
+    an empty scene through the same camera."""
     height, width = background.shape[:2]
     frame = background.astype(np.float32)
     if face is not None:
@@ -110,6 +113,8 @@ def compose_frame(
         a = (alpha.astype(np.float32) / 255.0)[..., None]
         frame = (frame * (1 - a) + warped.astype(np.float32) * a).astype(np.float32)
         _draw_thumb(frame, target)
+        if hand:
+            _draw_hand(frame, target)
     if pose.blur > 0:
         frame = np.asarray(cv2.GaussianBlur(frame, (0, 0), pose.blur), np.float32)
     frame *= pose.brightness
@@ -130,6 +135,27 @@ def _draw_thumb(frame: np.ndarray, corners: np.ndarray) -> None:
     axes = (max(4, round(length * 0.2)), max(3, round(length * 0.09)))
     cv2.ellipse(thumb, (round(centre[0]), round(centre[1])), axes, angle, 0, 360, 255, -1)
     frame[thumb > 0] = (196, 150, 122)
+
+
+def _draw_hand(frame: np.ndarray, corners: np.ndarray) -> None:
+    """A hand holding the card by its right edge: the palm beside the card, four fingers
+    reaching over the edge (onto the card's margin, short of the code's quiet zone)."""
+    top_right, bottom_right, top_left = corners[1], corners[2], corners[0]
+    down = bottom_right - top_right
+    height = float(np.linalg.norm(down))
+    outward = (top_right - top_left) / max(float(np.linalg.norm(top_right - top_left)), 1.0)
+    mask = np.zeros(frame.shape[:2], np.uint8)
+    palm = top_right + down * 0.6 + outward * height * 0.55
+    angle = math.degrees(math.atan2(float(down[1]), float(down[0])))
+    axes = (max(4, round(height * 0.55)), max(4, round(height * 0.42)))
+    cv2.ellipse(mask, (round(palm[0]), round(palm[1])), axes, angle, 0, 360, 255, -1)
+    finger = max(3, round(height * 0.07))
+    for share in (0.2, 0.38, 0.56, 0.74):
+        root = top_right + down * share + outward * height * 0.3
+        tip = top_right + down * share - outward * height * 0.12
+        cv2.line(mask, (round(root[0]), round(root[1])), (round(tip[0]), round(tip[1])), 255,
+                 finger)  # fmt: skip
+    frame[mask > 0] = (188, 142, 116)
 
 
 def card_frame(
@@ -163,6 +189,7 @@ class Sequence:
     # interval the shutter is open), a motion blur along its path instead of a defocus.
     exit_to: tuple[float, float] = (0.8, -0.1)
     shutter: float = 0.0
+    hand: bool = False  # a hand holding the card by its right edge
 
 
 def sequence_frames(
@@ -184,7 +211,9 @@ def sequence_frames(
     def shot(face_or_none: np.ndarray | None, pose: Pose) -> np.ndarray:
         nonlocal frame_no
         frame_no += 1
-        return compose_frame(face_or_none, pose, background, seed * 100_003 + frame_no)
+        return compose_frame(
+            face_or_none, pose, background, seed * 100_003 + frame_no, hand=seq.hand
+        )
 
     for _ in range(seq.empty_before):
         yield shot(None, still)

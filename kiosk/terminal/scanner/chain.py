@@ -4,7 +4,7 @@ time budget that learns each step's cost."""
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import cv2
@@ -50,10 +50,23 @@ class Step:
 
 
 SKIPPED_COST_DECAY = 0.95  # a step over budget by 2x is retried after ~14 skipped frames
+# Counted in CPU time a step's cost does not swell with the machine's load, so it fades far
+# slower (over budget by 2x: retried after ~70 frames): each retry of a step that cannot fit
+# stalls a frame for several budgets, a second of wall time on a busy machine, and a card
+# held up meanwhile is missed.
+CPU_SKIPPED_COST_DECAY = 0.99
 # With the budget in CPU time, a frame may still take this many budgets of wall time (the
 # decoder waiting for a busy core) before no further step starts: the preview's reads stay
 # recent on a machine that is fully taken.
 WALL_BUDGETS = 4.0
+# With `spread`, the step that read the last frame is tried next, right after the first
+# pass, until it has missed this many frames in a row: a card held up is read by the same
+# view frame after frame, while the rotation through the others would find it once in a
+# round (on a busy machine, once in several frames: too seldom to confirm it).
+HIT_MISSES = 4
+# and every other frame the optional steps that have read a card before (in video: the
+# deskewed and deblurred crops, the zoom) come before the rest, still in turn; the other
+# frames keep the plain rotation, so that every step keeps its chance.
 
 
 @dataclass
@@ -92,6 +105,14 @@ class DecoderChain:
         self._cost: dict[str, float] = {}
         self._skipped: dict[str, int] = {}  # frames since a step was last run for its cost
         self._cursor = 0
+        # Wall time (None: time.perf_counter); a bench simulates a share of a core with it.
+        self.wall_clock: Callable[[], float] | None = None
+        self.cpu_decay = CPU_SKIPPED_COST_DECAY
+        self.keep_hit = True  # see HIT_MISSES (the bench measures it off, too)
+        self._hit: int | None = None  # the optional step that read a recent frame
+        self._hit_misses = 0
+        self._productive: set[int] = set()  # optional steps that have read something
+        self._frames = 0  # frames decoded with `spread`
 
     @property
     def names(self) -> list[str]:
@@ -106,8 +127,9 @@ class DecoderChain:
         so that consecutive frames of the same scene try different steps instead of
         repeating the ones that already failed.
         """
-        clock = time.thread_time if self.cpu_budget else time.perf_counter
-        started, wall_started = clock(), time.perf_counter()
+        wall = self.wall_clock or time.perf_counter
+        clock = time.thread_time if self.cpu_budget else wall
+        started, wall_started = clock(), wall()
         budget = self.budget_ms if budget_ms is None else budget_ms
         gray = as_gray(image)
         forget_crops()
@@ -115,35 +137,57 @@ class DecoderChain:
         megapixels = max(gray.shape[0] * gray.shape[1] / 1e6, 0.1)
         result = ChainResult([], 0.0)
         order = list(range(len(self.steps)))
+        hit = self._hit if spread and self.keep_hit else None
+        decay = self.cpu_decay if self.cpu_budget else SKIPPED_COST_DECAY
         if spread and len(order) > 2:
             extras = order[1:]
             shift = self._cursor % len(extras)
-            order = [0, *extras[shift:], *extras[:shift]]
+            extras = [*extras[shift:], *extras[:shift]]
+            self._frames += 1
+            if self.keep_hit and self._frames % 2 == 0:
+                extras.sort(key=lambda i: i not in self._productive)  # stable: in turn
+            order = [0, *([hit] if hit is not None else []), *(i for i in extras if i != hit)]
         for position, index in enumerate(order):
             step = self.steps[index]
             elapsed = (clock() - started) * 1000
             expected = self._cost.get(step.name, 0.0) * (megapixels if step.sized else 1.0)
             if position > 0 and elapsed >= budget:
                 continue
-            if position > 0 and time.perf_counter() - wall_started >= budget * WALL_BUDGETS / 1000:
+            # The wall cap spares the step that just read: on a fully taken machine it is
+            # the one most likely to read again, and it keeps within the CPU budget.
+            late = wall() - wall_started >= budget * WALL_BUDGETS / 1000
+            if position > 0 and late and index != hit:
                 continue
             skipped = self._skipped.get(step.name, 0)
-            if position > 0 and expected * SKIPPED_COST_DECAY**skipped > budget:
+            if position > 0 and expected * decay**skipped > budget:
                 # The estimate fades while skipped, so that a step measured once on a busy
                 # machine is tried again later instead of never.
                 self._skipped[step.name] = skipped + 1
                 continue
             self._skipped[step.name] = 0
-            if spread and position > 0:
+            if spread and position > 0 and index != hit:
                 self._cursor += 1
             symbols = self._run(step, gray, megapixels, result)
             result.steps.append(step.name)
+            if spread:
+                self._remember(index, bool(symbols))
             if symbols:
                 result.symbols = symbols
                 break
         forget_crops()
         result.ms = (clock() - started) * 1000
         return result
+
+    def _remember(self, index: int, read: bool) -> None:
+        """Keep the optional step that read, and that it did (see HIT_MISSES); forget it as
+        the one to try first after its misses."""
+        if read and index != 0:
+            self._hit, self._hit_misses = index, 0
+            self._productive.add(index)
+        elif not read and index == self._hit:
+            self._hit_misses += 1
+            if self._hit_misses >= HIT_MISSES:
+                self._hit = None
 
     def _run(
         self, step: Step, gray: np.ndarray, megapixels: float, result: ChainResult

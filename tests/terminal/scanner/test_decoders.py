@@ -242,6 +242,70 @@ def test_spread_chain_tries_the_optional_steps_in_turn_across_frames(
     assert chain.decode(image).steps == ["s0", "s1", "s2"]
 
 
+class _Card(Decoder):
+    """Reads a Code 128 member card while `held[0]`, taking `ms` of the fake clock."""
+
+    def __init__(self, clock: _FakeTime, ms: float, held: list[bool]) -> None:
+        self.clock, self.ms, self.held = clock, ms, held
+
+    def decode(self, gray: np.ndarray) -> list[Symbol]:
+        self.clock.now += self.ms / 1000
+        box = ((10.0, 10.0), (90.0, 10.0), (90.0, 30.0), (10.0, 30.0))
+        return [Symbol("19000123", "Code128", box)] if self.held[0] else []
+
+
+def test_the_step_that_read_a_card_is_tried_first_while_the_card_is_held(
+    fake_time: _FakeTime,
+) -> None:
+    held = [True]
+    steps = [Step("s0", prepare_gray, _Costly(fake_time, 0))]
+    steps += [Step("s1", prepare_gray, _Costly(fake_time, 8))]
+    steps += [Step("s2", prepare_gray, _Card(fake_time, 8, held))]
+    steps += [Step(f"s{i}", prepare_gray, _Costly(fake_time, 8)) for i in (3, 4)]
+    chain = DecoderChain(steps, budget_ms=10)
+    image = np.zeros((10, 10), np.uint8)
+    frames = [chain.decode(image, spread=True) for _ in range(4)]
+    # Found by the rotation in the first frame, then read in every frame (the rotation alone
+    # would come back to it once in four).
+    assert [r.steps for r in frames] == [["s0", "s1", "s2"]] + [["s0", "s2"]] * 3
+    assert all(r.symbols for r in frames)
+    held[0] = False  # the card is gone: after HIT_MISSES misses, the rotation again
+    tried = [chain.decode(image, spread=True).steps for _ in range(chain_module.HIT_MISSES + 1)]
+    assert [t[1] for t in tried] == ["s2"] * chain_module.HIT_MISSES + ["s3"]
+
+
+def test_steps_that_have_read_a_card_come_first_every_other_frame(fake_time: _FakeTime) -> None:
+    held = [True]
+    steps = [Step("s0", prepare_gray, _Costly(fake_time, 3))]
+    steps += [Step("s1", prepare_gray, _Card(fake_time, 8, held))]
+    steps += [Step(f"s{i}", prepare_gray, _Costly(fake_time, 8)) for i in range(2, 8)]
+    chain = DecoderChain(steps, budget_ms=10)  # one optional step per frame
+    image = np.zeros((10, 10), np.uint8)
+    assert chain.decode(image, spread=True).symbols  # s1 reads the card
+    held[0] = False
+    for _ in range(chain_module.HIT_MISSES):
+        chain.decode(image, spread=True)
+    # The card's gone and s1 is no longer tried first; the next card comes: s1 is tried
+    # every other frame (the plain rotation through seven steps: once in seven).
+    tried = [chain.decode(image, spread=True).steps[1] for _ in range(6)]
+    assert tried.count("s1") == 3
+
+
+def test_in_cpu_time_a_step_over_the_budget_is_retried_seldom(fake_time: _FakeTime) -> None:
+    fast, slow = _Costly(fake_time, 1), _Costly(fake_time, 60)
+    steps = [Step("fast", prepare_gray, fast), Step("slow", prepare_gray, slow)]
+    chain = DecoderChain(steps, budget_ms=30, cpu_budget=True)
+    image = np.zeros((100, 100), np.uint8)
+    for _ in range(60):
+        chain.decode(image)
+    # Each retry stalls a frame for two budgets; in CPU time its cost does not drift with
+    # the load, so once in 60 frames is too often (in wall time it is retried after ~14).
+    assert slow.calls == 1
+    for _ in range(40):
+        chain.decode(image)
+    assert slow.calls == 2
+
+
 def test_unknown_decoder_or_format_in_the_configuration_is_a_clear_error() -> None:
     with pytest.raises(ConfigError, match="unknown decoder 'zbar'"):
         build_chain(ScannerSettings(decoders=["zbar"]))

@@ -13,7 +13,8 @@ from kiosk.cards import CardReader
 from kiosk.config import ScannerSettings
 from kiosk.demo import footage, membercard
 from kiosk.terminal.scanner.chain import build_chain
-from kiosk.terminal.scanner.decoders import Symbol
+from kiosk.terminal.scanner.checksums import gtin_valid
+from kiosk.terminal.scanner.decoders import PyzbarDecoder, Symbol
 from kiosk.terminal.scanner.evidence import CONFIRM_WINDOW_SECONDS, Evidence
 from kiosk.terminal.scanner.worker import ScannerWorker
 
@@ -155,3 +156,54 @@ def test_a_code_cut_by_the_frame_edge_is_no_evidence() -> None:
     evidence = Evidence()
     confirmed = [evidence.confirms(_symbol("19000124", "ITF", 90), i / 15, FRAME) for i in range(4)]
     assert confirmed == [False] * 4
+
+
+EAN_MEMBER = "2000190490443"  # member 19049044 as an in-store EAN-13
+# Seed 8800063 of bench/scanner_leaving.py: an EAN-13 card (module 2.8 px, turned 10 deg, a
+# hand at its right edge) held four frames, then taken away downward with motion blur, MJPG
+# 79. pyzbar reads the first frame of its way out as 3000182490443: the left half misread
+# (its digits and the first digit its parities encode), the check digit valid, the issue's
+# "leaving card" misread. Given to full precision: the misread depends on the exact pixels.
+EAN_LEAVING = footage.Sequence(
+    empty_before=0,
+    entering=0,
+    held=4,
+    leaving=8,
+    empty_after=0,
+    pose=footage.Pose(
+        centre=(0.4259632288814512, 0.42668007872077635),
+        width_fraction=0.27610150962650193,
+        angle=10.392947513000824,
+        tilt=0.06919535529449153,
+        blur=0.6097931332545394,
+        brightness=0.8788369883309199,
+        noise=3.3030104500352597,
+    ),
+    exit_to=(0.06141329873730983, 0.7075484070279839),
+    shutter=0.5485988659213425,
+    hand=True,
+)
+
+
+def test_an_ean13_card_leaving_is_misread_in_its_left_half_and_the_misread_never_confirmed(
+    scanner_settings: ScannerSettings,
+) -> None:
+    card = membercard.MemberCard(member_id="19049044", symbology="EAN13")
+    assert card.text == EAN_MEMBER
+    pyzbar = PyzbarDecoder(scanner_settings.formats)
+    evidence = Evidence()
+    reads, confirmed = [], []
+    for index, rgb in enumerate(footage.sequence_frames(card, EAN_LEAVING, seed=63)):
+        bgr = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
+        ok, jpeg = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, 79])
+        gray = cv2.cvtColor(cv2.imdecode(jpeg, cv2.IMREAD_COLOR), cv2.COLOR_BGR2GRAY)
+        for symbol in pyzbar.decode(gray):
+            reads.append((index, symbol.text))
+            if evidence.confirms(symbol, index / 15, FRAME):
+                confirmed.append(symbol.text)
+    # The misread is there: another valid EAN-13, the same right half, as the card leaves.
+    assert (4, "3000182490443") in reads
+    assert gtin_valid("3000182490443") and EAN_MEMBER[7:] == "3000182490443"[7:]
+    # Only the card is ever confirmed: one sighting of an EAN-13 is not evidence, and near the
+    # card just confirmed another number of its symbology is dropped.
+    assert set(confirmed) == {EAN_MEMBER}
