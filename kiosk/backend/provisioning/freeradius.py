@@ -25,6 +25,7 @@ from sqlalchemy import (
     insert,
     select,
 )
+from sqlalchemy.dialects.postgresql import INET
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
@@ -57,6 +58,17 @@ metadata = MetaData()
 
 def _text(name: str, length: int, default: str = "") -> Column[str]:
     return Column(name, String(length), nullable=False, server_default=default)
+
+
+def _address(name: str, length: int, nullable: bool = True) -> Column[str]:
+    """An IP address: inet on PostgreSQL as in its schema (its queries write `...::inet` and
+    join on it), text elsewhere."""
+    return Column(name, String(length).with_variant(INET(), "postgresql"), nullable=nullable)
+
+
+def _optional(name: str, length: int) -> Column[str]:
+    """A text column the PostgreSQL queries may leave NULL (MySQL's and SQLite's write '')."""
+    return Column(name, String(length), server_default="")
 
 
 def _attribute_table(name: str, key: str, default_op: str, index: str) -> Table:
@@ -106,9 +118,9 @@ radacct = Table(
     Column("radacctid", Integer, primary_key=True, autoincrement=True),
     _text("acctsessionid", 64),
     _text("acctuniqueid", 32),
-    _text("username", 64),
+    _optional("username", 64),
     Column("realm", String(64), server_default=""),
-    _text("nasipaddress", 15),
+    _address("nasipaddress", 15, nullable=False),
     Column("nasportid", String(32)),
     Column("nasporttype", String(32)),
     Column("acctstarttime", DateTime(timezone=True)),
@@ -121,16 +133,16 @@ radacct = Table(
     Column("connectinfo_stop", String(128)),
     Column("acctinputoctets", BigInteger),
     Column("acctoutputoctets", BigInteger),
-    _text("calledstationid", 50),
-    _text("callingstationid", 50),
-    _text("acctterminatecause", 32),
+    _optional("calledstationid", 50),
+    _optional("callingstationid", 50),
+    _optional("acctterminatecause", 32),
     Column("servicetype", String(32)),
     Column("framedprotocol", String(32)),
-    _text("framedipaddress", 15),
-    _text("framedipv6address", 45),
-    _text("framedipv6prefix", 45),
-    _text("framedinterfaceid", 44),
-    _text("delegatedipv6prefix", 45),
+    _address("framedipaddress", 15),
+    _address("framedipv6address", 45),
+    _address("framedipv6prefix", 45),
+    _optional("framedinterfaceid", 44),
+    _address("delegatedipv6prefix", 45),
     Column("class", String(64)),
     Index("acctuniqueid", "acctuniqueid", unique=True),
     Index("radacct_username", "username"),
@@ -146,7 +158,7 @@ radacct = Table(
 nasreload = Table(
     "nasreload",
     metadata,
-    Column("nasipaddress", String(15), primary_key=True),
+    Column("nasipaddress", String(15).with_variant(INET(), "postgresql"), primary_key=True),
     Column("reloadtime", DateTime(timezone=True), nullable=False),
 )
 nas = Table(
