@@ -50,6 +50,7 @@ from kiosk.backend.library.link import LibraryUnavailable
 from kiosk.backend.library.members import effective_status
 from kiosk.backend.metrics import CREDENTIALS_ISSUED
 from kiosk.backend.provisioning.base import (
+    CredentialRejected,
     Provisioner,
     ProvisioningUnavailable,
 )
@@ -198,6 +199,18 @@ class CheckinDesk:
         try:
             with lease_kept(self.engine, step.credential_id, self.clock):
                 self.provisioner.issue(step.network)
+        except ProvisioningUnavailable as exc:
+            if isinstance(exc, CredentialRejected) or not getattr(
+                self.provisioner, "issues_while_down", False
+            ):
+                self._release(step.credential_id)
+                raise
+            log.warning(
+                "check-in: %s unavailable (%s): credential %s kept for reconciliation",
+                self.provisioner.name,
+                exc,
+                step.network.username,
+            )
         except BaseException:
             self._release(step.credential_id)
             raise

@@ -51,6 +51,9 @@ class Provisioner(Protocol):
     # True when issue() crosses the network: the check-in desk then holds no database
     # transaction across it (reserve, issue under a lease, confirm).
     remote: bool
+    # True when the network side being down stops every login anyway (the RADIUS database):
+    # a check-in then keeps its credential and reconciliation writes it once the side is back.
+    issues_while_down: bool
 
     def issue(self, credential: NetworkCredential) -> None:
         """Create the user (or overwrite one of the same name) so it can log in until expiry."""

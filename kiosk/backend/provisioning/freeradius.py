@@ -252,6 +252,7 @@ class FreeRadiusSqlProvisioner:
 
     name = "freeradius-sql"
     remote = True  # issue() writes to the RADIUS database over the network
+    issues_while_down = True  # without its database FreeRADIUS lets no one in either
 
     def __init__(
         self,

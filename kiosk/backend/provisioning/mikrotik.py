@@ -102,6 +102,8 @@ class MikrotikProvisioner:
 
     name = "mikrotik-rest"
     remote = True  # issue() calls the router
+    # The hotspot may well run while its REST API does not answer: the check-in says so.
+    issues_while_down = False
 
     def __init__(
         self,
@@ -177,12 +179,13 @@ class MikrotikProvisioner:
 
     def check(self) -> None:
         self._request("GET", "/system/identity")
-        self._profiles_checked.clear()  # staff may have changed a profile on the router
 
     def usernames(self) -> set[str]:
         return set(self.current())
 
     def current(self) -> dict[str, NetworkCredential]:
+        # Each reconciliation starts here: staff may have changed a profile on the router.
+        self._profiles_checked.clear()
         users = self._request(
             "GET", "/ip/hotspot/user", params={".proplist": ".id,name,password,comment"}
         )
@@ -230,7 +233,7 @@ class MikrotikProvisioner:
             self._request("PATCH", f"/ip/hotspot/user/{existing['.id']}", json=body)
 
     def _profile(self, kind: str) -> str:
-        """The kind's profile name, made or set to the policy once per check()."""
+        """The kind's profile name, made or set to the policy once per reconciliation."""
         if self.internet is None:
             return self.profile
         name = profile_name(self.profile, kind)

@@ -267,7 +267,7 @@ def test_a_profile_changed_on_the_router_is_set_back_to_the_policy(
     with router.state.lock:
         made = next(p for p in router.state.profiles.values() if p["name"] == "perpustakaan-member")
         made.update({"rate-limit": "10M/10M", "shared-users": "5"})
-    with_policies.check()  # reconciliation's first step: profiles are looked at again
+    with_policies.current()  # reconciliation's first step: profiles are looked at again
     with_policies.issue(make_credential("pother1"))
     (patch,) = [b for m, p, b in router.calls() if m == "PATCH" and "/profile/" in p]
     assert patch == {"rate-limit": "1024k/2048k", "shared-users": "1"}
