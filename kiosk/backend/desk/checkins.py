@@ -50,9 +50,9 @@ from kiosk.backend.library.link import LibraryUnavailable
 from kiosk.backend.library.members import effective_status
 from kiosk.backend.metrics import CREDENTIALS_ISSUED
 from kiosk.backend.provisioning.base import (
-    CredentialRejected,
     Provisioner,
     ProvisioningUnavailable,
+    RadiusDatabaseDown,
 )
 from kiosk.backend.reports.visits import answer_values
 from kiosk.cards import CardReader, NotAMemberCard
@@ -199,12 +199,7 @@ class CheckinDesk:
         try:
             with lease_kept(self.engine, step.credential_id, self.clock):
                 self.provisioner.issue(step.network)
-        except ProvisioningUnavailable as exc:
-            if isinstance(exc, CredentialRejected) or not getattr(
-                self.provisioner, "issues_while_down", False
-            ):
-                self._release(step.credential_id)
-                raise
+        except RadiusDatabaseDown as exc:
             log.warning(
                 "check-in: %s unavailable (%s): credential %s kept for reconciliation",
                 self.provisioner.name,

@@ -19,6 +19,11 @@ class CredentialRejected(ProvisioningUnavailable):
     same name): the check-in still gets 503, reconciliation reports it and goes on."""
 
 
+class RadiusDatabaseDown(ProvisioningUnavailable):
+    """The RADIUS database cannot be reached at all (not merely busy): FreeRADIUS lets no one
+    in either, so a check-in keeps its credential and reconciliation writes it later."""
+
+
 # In a credential read back from the network side: the side would not show the password
 # (a RouterOS user without the `sensitive` policy), so only the expiry can be compared.
 HIDDEN_PASSWORD = "\x00hidden"
@@ -51,9 +56,6 @@ class Provisioner(Protocol):
     # True when issue() crosses the network: the check-in desk then holds no database
     # transaction across it (reserve, issue under a lease, confirm).
     remote: bool
-    # True when the network side being down stops every login anyway (the RADIUS database):
-    # a check-in then keeps its credential and reconciliation writes it once the side is back.
-    issues_while_down: bool
 
     def issue(self, credential: NetworkCredential) -> None:
         """Create the user (or overwrite one of the same name) so it can log in until expiry."""

@@ -27,12 +27,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import INET
 from sqlalchemy.engine import URL, Engine, make_url
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 
 from kiosk.backend.provisioning.base import (
     CredentialRejected,
     NetworkCredential,
     ProvisioningUnavailable,
+    RadiusDatabaseDown,
 )
 from kiosk.backend.provisioning.disconnect import Disconnector, OpenSession
 from kiosk.backend.provisioning.radius_policy import (
@@ -252,7 +253,6 @@ class FreeRadiusSqlProvisioner:
 
     name = "freeradius-sql"
     remote = True  # issue() writes to the RADIUS database over the network
-    issues_while_down = True  # without its database FreeRADIUS lets no one in either
 
     def __init__(
         self,
@@ -450,9 +450,15 @@ class FreeRadiusSqlProvisioner:
         except SQLAlchemyError as exc:
             orig = getattr(exc, "orig", None)
             reason = str(orig) if orig is not None else type(exc).__name__
-            raise ProvisioningUnavailable(
-                f"FreeRADIUS database {self.where}: {reason.splitlines()[0]}"
-            ) from None
+            message = f"FreeRADIUS database {self.where}: {reason.splitlines()[0]}"
+            # A server that refuses or dropped the connection is down; a locked SQLite file
+            # or a refused statement is not (FreeRADIUS may be using it right now).
+            unreachable = isinstance(exc, DBAPIError) and (
+                exc.connection_invalidated or exc.statement is None
+            )
+            if unreachable and self.engine.dialect.name != "sqlite":
+                raise RadiusDatabaseDown(message) from None
+            raise ProvisioningUnavailable(message) from None
 
 
 def _rows(username: str, attributes: list[Attribute]) -> list[dict[str, str]]:

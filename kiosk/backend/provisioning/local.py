@@ -10,7 +10,6 @@ class LocalProvisioner:
 
     name = "local"
     remote = False  # issuing touches nothing outside the backend's own database
-    issues_while_down = False  # never down
 
     def issue(self, credential: NetworkCredential) -> None:
         return None

@@ -102,8 +102,6 @@ class MikrotikProvisioner:
 
     name = "mikrotik-rest"
     remote = True  # issue() calls the router
-    # The hotspot may well run while its REST API does not answer: the check-in says so.
-    issues_while_down = False
 
     def __init__(
         self,
