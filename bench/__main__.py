@@ -20,6 +20,7 @@ PARTS = {
     "console": "bench.console",
     "library": "bench.library",
     "provisioning": "bench.provisioning_issue",
+    "radius": "bench.radius_login",
 }
 
 

@@ -9,7 +9,7 @@ purpose="${1:-test}"
 
 packages=(python3-venv libzbar0 xvfb xauth libgl1 libgl1-mesa-dri libegl1 libsdl2-2.0-0 libmtdev1 xsel fonts-dejavu-core)
 if [ "$purpose" = "test" ]; then
-    packages+=(xdotool x11-apps xserver-xephyr openssl freeradius freeradius-utils eapoltest postgresql mariadb-server chromium faketime nginx poppler-utils)
+    packages+=(xdotool x11-apps xserver-xephyr openssl freeradius freeradius-utils freeradius-postgresql freeradius-mysql eapoltest postgresql mariadb-server chromium faketime nginx poppler-utils)
 fi
 
 missing=()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+import urllib.parse
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -144,17 +145,43 @@ class LibrarySettings(_Section):
     # QR payload for a phone. Placeholders: {ssid} {username} {password} {login_url}.
     qr_template: str = "WIFI:T:nopass;S:{ssid};;"
 
-    @field_validator("qr_template")
+    # A second QR that logs a phone in (MikroTik's HTTP-PAP login takes the credential in the
+    # URL); empty: no second QR. Placeholders as qr_template's and {login_host}, url-encoded.
+    login_qr_template: str = ""
+
+    @field_validator("qr_template", "login_qr_template")
     @classmethod
     def _known_placeholders(cls, value: str) -> str:
         try:
-            value.format(ssid="s", username="u", password="p", login_url="l")
+            value.format(ssid="s", username="u", password="p", login_url="l", login_host="h")
         except (KeyError, IndexError, ValueError) as exc:
             raise ValueError(
                 f"placeholders are {{ssid}} {{username}} {{password}} {{login_url}} "
-                f"(write {{{{ and }}}} for a literal brace): {exc!r}"
+                f"{{login_host}} (write {{{{ and }}}} for a literal brace): {exc!r}"
             ) from None
         return value
+
+    def wifi_qr(self, username: str, password: str) -> str:
+        """The first QR's text: joining the Wi-Fi (qr_template, values as they are)."""
+        return self.qr_template.format(**self._qr_values(username, password))
+
+    def login_qr(self, username: str, password: str) -> str:
+        """The second QR's text: the hotspot's login URL with the credential ("" when unset)."""
+        values = self._qr_values(username, password)
+        for key in ("ssid", "username", "password"):  # the URL's parts stay as written
+            values[key] = urllib.parse.quote(values[key], safe="")
+        return self.login_qr_template.format(**values)
+
+    def _qr_values(self, username: str, password: str) -> dict[str, str]:
+        parts = urllib.parse.urlsplit(self.login_url)
+        host = parts.netloc or self.login_url.split("/")[0]
+        return {
+            "ssid": self.wifi_ssid,
+            "username": username,
+            "password": password,
+            "login_url": self.login_url,
+            "login_host": host,
+        }
 
 
 class CardSettings(_Section):

@@ -36,6 +36,10 @@ def test_the_shipped_config_loads_and_differs_from_defaults_where_it_says() -> N
         ({"cards": {"pattern": "(19\\d{6})"}}, "named group (?P<id>"),
         ({"cards": {"pattern": "(?P<id>[0-9"}}, "not a valid regular expression"),
         ({"library": {"qr_template": "WIFI:S:{ssid};P:{pass};;"}}, "placeholders are"),
+        (
+            {"library": {"login_qr_template": "http://{login_host}/login?u={user}"}},
+            "library.login_qr_template = 'http://{login_host}/login?u={user}': placeholders are",
+        ),
         ({"kiosk": {"backend_ur1": "http://x"}}, "kiosk.backend_ur1: unknown key"),
         (
             {"guestbook": {"fields": [{"key": "a", "label": {"id": "A", "en": "A"}}]}},
@@ -100,3 +104,18 @@ def test_the_privacy_notice_says_how_long_privacy_retention_days_keeps_visits(
         {"privacy": {"retention_days": days}, "guestbook": {"privacy_notice": own}}
     )
     assert custom.guestbook.privacy_notice.get("en") == f"Kept {en_words}."
+
+
+def test_the_login_qr_carries_the_credential_url_encoded_into_the_hotspot_url() -> None:
+    library = parse_settings(
+        {
+            "library": {
+                "login_url": "http://login.perpustakaan.lan:8080/",
+                "login_qr_template": "http://{login_host}/login?username={username}&password={password}",
+            }
+        }
+    ).library
+    assert library.login_qr("budi s", "a&b=c/d") == (
+        "http://login.perpustakaan.lan:8080/login?username=budi%20s&password=a%26b%3Dc%2Fd"
+    )
+    assert Settings().library.login_qr("u", "p") == ""  # no template: no second QR

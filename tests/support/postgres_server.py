@@ -78,6 +78,25 @@ class PostgreSQL:
             timeout=120,
         )
 
+    def stop(self) -> None:
+        """The server goes away (its clients see connection refused) until resume()."""
+        subprocess.run(
+            [*self.prefix, "pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop"],
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
+
+    def resume(self) -> None:
+        """Start the stopped server again on the same data and port."""
+        subprocess.run(
+            [*self.prefix, "pg_ctl", "-D", str(self.data), "-o", self.options]
+            + ["-l", str(self.base / "pg.log"), "-w", "start"],
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
+
     def new_database(self, stem: str = "kiosk") -> str:
         """A new empty database; its SQLAlchemy URL."""
         name = f"{stem}_{next(_names)}"

@@ -1,5 +1,6 @@
 """A throwaway FreeRADIUS (Debian's package) on loopback, run from the configuration the project
-writes, on a test's SQLite file, and a pyrad client that logs patrons in and accounts for them."""
+writes, on a test's SQLite file or a PostgreSQL/MariaDB URL, and a pyrad client that logs patrons
+in and accounts for them."""
 
 from __future__ import annotations
 
@@ -56,13 +57,22 @@ def free_udp_port() -> int:
 
 
 class FreeRadiusServer:
-    """`freeradius -X` on a free loopback port, configured in `raddb`, reading `database`."""
+    """`freeradius -X` on a free loopback port, configured in `raddb`, reading `database`
+    (or `database_url`, a PostgreSQL or MariaDB one)."""
 
     def __init__(
-        self, raddb: Path, database: Path, secret: str = "kiosk-test-secret", tz: str = "UTC"
+        self,
+        raddb: Path,
+        database: Path,
+        secret: str = "kiosk-test-secret",
+        tz: str = "UTC",
+        database_url: str = "",
+        debug: bool = True,
     ) -> None:
         self.raddb = raddb
         self.database = database
+        self.database_url = database_url or f"sqlite:///{database}"
+        self.debug = debug  # -X prints every request: a bench runs without it
         self.secret = secret
         self.tz = tz
         self.auth_port = free_udp_port()
@@ -80,7 +90,7 @@ class FreeRadiusServer:
         # Exactly what `kiosk network radius-config` writes, pointed at loopback.
         settings = ProvisioningSettings(
             kind="freeradius-sql",
-            database_url=f"sqlite:///{self.database}",
+            database_url=self.database_url,
             radius=RadiusSettings(
                 listen_address="127.0.0.1",
                 auth_port=self.auth_port,
@@ -96,8 +106,9 @@ class FreeRadiusServer:
         self.write_config()
         # rlm_expiration reads Expiration with mktime(): the server's TZ decides its meaning.
         env = {**os.environ, "TZ": self.tz}
+        flags = ["-X"] if self.debug else ["-f", "-l", "stdout"]
         self._process = subprocess.Popen(
-            [FREERADIUS_BINARY, "-X", "-d", str(self.raddb)],
+            [FREERADIUS_BINARY, *flags, "-d", str(self.raddb)],
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,

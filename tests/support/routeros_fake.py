@@ -34,6 +34,40 @@ USER_FIELDS = {
     "server",
     "email",
 }
+# What /ip/hotspot/user/profile accepts on create/set (a subset of RouterOS's).
+PROFILE_FIELDS = {
+    "name",
+    "rate-limit",
+    "shared-users",
+    "idle-timeout",
+    "session-timeout",
+    "keepalive-timeout",
+    "status-autorefresh",
+    "address-pool",
+    "address-list",
+    "add-mac-cookie",
+    "mac-cookie-timeout",
+    "transparent-proxy",
+    "open-status-page",
+    "parent-queue",
+    "on-login",
+    "on-logout",
+}
+# RouterOS's defaults for a new hotspot user profile.
+PROFILE_DEFAULTS = {
+    "idle-timeout": "none",
+    "keepalive-timeout": "2m",
+    "status-autorefresh": "1m",
+    "shared-users": "1",
+    "add-mac-cookie": "true",
+    "mac-cookie-timeout": "3d",
+    "address-list": "",
+    "transparent-proxy": "false",
+    "open-status-page": "always",
+    "default": "false",
+}
+# rx-rate[/tx-rate] [rx-burst/tx-burst ...]: the first pair is all a kiosk sets.
+_RATE = re.compile(r"^$|^\d+[kM]?(/\d+[kM]?)?( .*)?$")
 _TIME = re.compile(r"^(?:\d+w)?(?:\d+d)?(?:\d+h)?(?:\d+m)?(?:\d+s)?$|^(?:\d+d)?\d+:\d\d:\d\d$")
 
 
@@ -81,12 +115,19 @@ class RouterState:
 
     def __init__(self, profiles: tuple[str, ...]) -> None:
         self.lock = threading.Lock()
-        self.profiles = set(profiles)
+        self.profiles: dict[str, dict[str, str]] = {}
         self.users: dict[str, dict[str, str]] = {}
         self.active: dict[str, dict[str, str]] = {}
         self.calls: list[tuple[str, str, dict[str, Any] | None]] = []
         self.connections: set[socket.socket] = set()
         self._next_id = 1
+        for name in profiles:
+            ident = self.new_id()
+            self.profiles[ident] = {".id": ident, "name": name, **PROFILE_DEFAULTS}
+            self.profiles[ident]["default"] = str(name == "default").lower()
+
+    def profile_names(self) -> set[str]:
+        return {p["name"] for p in self.profiles.values()}
 
     def new_id(self) -> str:
         value = f"*{self._next_id:X}"
@@ -153,6 +194,11 @@ class FakeRouterOS:
     def usernames(self) -> set[str]:
         with self.state.lock:
             return {u["name"] for u in self.state.users.values()}
+
+    def user_profile(self, name: str) -> dict[str, str] | None:
+        with self.state.lock:
+            found = next((p for p in self.state.profiles.values() if p["name"] == name), None)
+            return dict(found) if found else None
 
     def calls(self) -> list[tuple[str, str, dict[str, Any] | None]]:
         with self.state.lock:
@@ -226,10 +272,39 @@ class FakeRouterOS:
             if key not in USER_FIELDS:
                 raise _bad(f"unknown parameter {key}")
             values[key] = value if isinstance(value, str) else json.dumps(value)
-        if "profile" in values and values["profile"] not in self.state.profiles:
+        if "profile" in values and values["profile"] not in self.state.profile_names():
             raise _bad("input does not match any value of profile")
         if "limit-uptime" in values and not _TIME.match(values["limit-uptime"]):
             raise _bad(f"value of limit-uptime is not a time interval: {values['limit-uptime']}")
+        return values
+
+    def _create_profile(self, body: dict[str, Any]) -> str:
+        values = self._checked_profile(body)
+        if not values.get("name"):
+            raise _bad("missing =name=")
+        if values["name"] in self.state.profile_names():
+            raise _bad("failure: profile with the same name already exists")
+        ident = self.state.new_id()
+        self.state.profiles[ident] = {".id": ident, **PROFILE_DEFAULTS, **values}
+        return ident
+
+    @staticmethod
+    def _checked_profile(body: dict[str, Any]) -> dict[str, str]:
+        values: dict[str, str] = {}
+        for key, value in body.items():
+            if key not in PROFILE_FIELDS:
+                raise _bad(f"unknown parameter {key}")
+            if not isinstance(value, str):
+                raise _bad(f"value of {key} must be a string")  # the REST API takes strings
+            values[key] = value
+        if not _RATE.match(values.get("rate-limit", "")):
+            raise _bad(f"invalid value for argument rate-limit: {values['rate-limit']}")
+        shared = values.get("shared-users", "1")
+        if not (shared == "unlimited" or shared.isdigit() and int(shared) > 0):
+            raise _bad(f"invalid value for argument shared-users: {shared}")
+        for key in ("idle-timeout", "session-timeout"):
+            if key in values and values[key] != "none" and not _TIME.match(values[key]):
+                raise _bad(f"value of {key} is not a time interval: {values[key]}")
         return values
 
     def handle(self, method: str, path: str, query: dict[str, str], body: Any) -> tuple[int, Any]:
@@ -242,14 +317,16 @@ class FakeRouterOS:
             if parts == ["system", "identity"] and method == "GET":
                 return 200, {"name": "PerpustakaanHotspot"}
             tables = {
+                ("ip", "hotspot", "user", "profile"): self.state.profiles,
                 ("ip", "hotspot", "user"): self.state.users,
                 ("ip", "hotspot", "active"): self.state.active,
             }
-            table_key = tuple(parts[:3])
-            if table_key not in tables:
+            table_key = next((k for k in tables if tuple(parts[: len(k)]) == k), None)
+            if table_key is None:
                 raise _bad(f"no such command or directory ({'/'.join(parts)})")
             table = tables[table_key]
-            ident = parts[3] if len(parts) > 3 else None
+            rest = parts[len(table_key) :]
+            ident = rest[0] if rest else None
             if ident is None and method == "GET":
                 found = self._select(list(table.values()), query)
                 if self.hide_passwords:
@@ -260,6 +337,10 @@ class FakeRouterOS:
                 if not isinstance(body, dict):
                     raise _bad("expected a JSON object")
                 return 201, dict(table[self._create_user(body)])
+            if ident is None and method == "PUT" and table is self.state.profiles:
+                if not isinstance(body, dict):
+                    raise _bad("expected a JSON object")
+                return 201, dict(table[self._create_profile(body)])
             if ident is None:
                 raise RouterOSError(405, "Method Not Allowed")
             if ident not in table:
@@ -275,6 +356,21 @@ class FakeRouterOS:
                     raise _bad("failure: already have user with this name for this server")
                 table[ident].update(values)
                 return 200, dict(table[ident])
+            if method == "PATCH" and table is self.state.profiles:
+                if not isinstance(body, dict):
+                    raise _bad("expected a JSON object")
+                values = self._checked_profile(body)
+                name = values.get("name")
+                if name and any(p["name"] == name and key != ident for key, p in table.items()):
+                    raise _bad("failure: profile with the same name already exists")
+                table[ident].update(values)
+                return 200, dict(table[ident])
+            if method == "DELETE" and table is self.state.profiles:
+                in_use = table[ident]["name"]
+                if any(u.get("profile") == in_use for u in self.state.users.values()):
+                    raise _bad("failure: profile is in use")
+                del table[ident]
+                return 204, None
             if method == "DELETE":
                 del table[ident]
                 return 204, None

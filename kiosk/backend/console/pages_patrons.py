@@ -290,15 +290,7 @@ def slip(request: Request, credential_id: int, reused: str = "") -> Response:
         username=row.username, password=row.password, expires_at=row.expires_at, reused=bool(reused)
     )
     library = console.current().library
-    qr = segno.make(
-        library.qr_template.format(
-            ssid=library.wifi_ssid,
-            username=credential.username,
-            password=credential.password,
-            login_url=library.login_url,
-        ),
-        error="m",
-    )
+    qr = segno.make(library.wifi_qr(credential.username, credential.password), error="m")
     return render(
         console,
         request,

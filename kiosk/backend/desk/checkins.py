@@ -52,6 +52,7 @@ from kiosk.backend.metrics import CREDENTIALS_ISSUED
 from kiosk.backend.provisioning.base import (
     Provisioner,
     ProvisioningUnavailable,
+    RadiusDatabaseDown,
 )
 from kiosk.backend.reports.visits import answer_values
 from kiosk.cards import CardReader, NotAMemberCard
@@ -206,6 +207,13 @@ class CheckinDesk:
         try:
             with lease_kept(self.engine, step.credential_id, self.clock):
                 self.provisioner.issue(step.network)
+        except RadiusDatabaseDown as exc:
+            log.warning(
+                "check-in: %s unavailable (%s): credential %s kept for reconciliation",
+                self.provisioner.name,
+                exc,
+                step.network.username,
+            )
         except BaseException:
             self._release(step.credential_id)
             raise

@@ -37,5 +37,5 @@ def build_provisioner(
     if settings.kind == "mikrotik-rest":
         from kiosk.backend.provisioning.mikrotik import MikrotikProvisioner
 
-        return MikrotikProvisioner.from_settings(settings)
+        return MikrotikProvisioner.from_settings(settings, internet)
     raise ConfigError(f"provisioning.kind = {settings.kind!r}: not a known provisioner")

@@ -21,6 +21,11 @@ class CredentialRejected(ProvisioningUnavailable):
     same name): the check-in still gets 503, reconciliation reports it and goes on."""
 
 
+class RadiusDatabaseDown(ProvisioningUnavailable):
+    """The RADIUS database cannot be reached at all (not merely busy): FreeRADIUS lets no one
+    in either, so a check-in keeps its credential and reconciliation writes it later."""
+
+
 # In a credential read back from the network side: the side would not show the password
 # (a RouterOS user without the `sensitive` policy), so only the expiry can be compared.
 HIDDEN_PASSWORD = "\x00hidden"

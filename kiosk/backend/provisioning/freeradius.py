@@ -25,13 +25,15 @@ from sqlalchemy import (
     insert,
     select,
 )
+from sqlalchemy.dialects.postgresql import INET
 from sqlalchemy.engine import URL, Engine, make_url
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 
 from kiosk.backend.provisioning.base import (
     CredentialRejected,
     NetworkCredential,
     ProvisioningUnavailable,
+    RadiusDatabaseDown,
 )
 from kiosk.backend.provisioning.disconnect import TRIES, WAIT_SECONDS, Disconnector, OpenSession
 from kiosk.backend.provisioning.radius_policy import (
@@ -57,6 +59,17 @@ metadata = MetaData()
 
 def _text(name: str, length: int, default: str = "") -> Column[str]:
     return Column(name, String(length), nullable=False, server_default=default)
+
+
+def _address(name: str, length: int, nullable: bool = True) -> Column[str]:
+    """An IP address: inet on PostgreSQL as in its schema (its queries write `...::inet` and
+    join on it), text elsewhere."""
+    return Column(name, String(length).with_variant(INET(), "postgresql"), nullable=nullable)
+
+
+def _optional(name: str, length: int) -> Column[str]:
+    """A text column the PostgreSQL queries may leave NULL (MySQL's and SQLite's write '')."""
+    return Column(name, String(length), server_default="")
 
 
 def _attribute_table(name: str, key: str, default_op: str, index: str) -> Table:
@@ -106,9 +119,9 @@ radacct = Table(
     Column("radacctid", Integer, primary_key=True, autoincrement=True),
     _text("acctsessionid", 64),
     _text("acctuniqueid", 32),
-    _text("username", 64),
+    _optional("username", 64),
     Column("realm", String(64), server_default=""),
-    _text("nasipaddress", 15),
+    _address("nasipaddress", 15, nullable=False),
     Column("nasportid", String(32)),
     Column("nasporttype", String(32)),
     Column("acctstarttime", DateTime(timezone=True)),
@@ -121,16 +134,16 @@ radacct = Table(
     Column("connectinfo_stop", String(128)),
     Column("acctinputoctets", BigInteger),
     Column("acctoutputoctets", BigInteger),
-    _text("calledstationid", 50),
-    _text("callingstationid", 50),
-    _text("acctterminatecause", 32),
+    _optional("calledstationid", 50),
+    _optional("callingstationid", 50),
+    _optional("acctterminatecause", 32),
     Column("servicetype", String(32)),
     Column("framedprotocol", String(32)),
-    _text("framedipaddress", 15),
-    _text("framedipv6address", 45),
-    _text("framedipv6prefix", 45),
-    _text("framedinterfaceid", 44),
-    _text("delegatedipv6prefix", 45),
+    _address("framedipaddress", 15),
+    _address("framedipv6address", 45),
+    _address("framedipv6prefix", 45),
+    _optional("framedinterfaceid", 44),
+    _address("delegatedipv6prefix", 45),
     Column("class", String(64)),
     Index("acctuniqueid", "acctuniqueid", unique=True),
     Index("radacct_username", "username"),
@@ -146,7 +159,7 @@ radacct = Table(
 nasreload = Table(
     "nasreload",
     metadata,
-    Column("nasipaddress", String(15), primary_key=True),
+    Column("nasipaddress", String(15).with_variant(INET(), "postgresql"), primary_key=True),
     Column("reloadtime", DateTime(timezone=True), nullable=False),
 )
 nas = Table(
@@ -470,9 +483,15 @@ class FreeRadiusSqlProvisioner:
         except SQLAlchemyError as exc:
             orig = getattr(exc, "orig", None)
             reason = str(orig) if orig is not None else type(exc).__name__
-            raise ProvisioningUnavailable(
-                f"FreeRADIUS database {self.where}: {reason.splitlines()[0]}"
-            ) from None
+            message = f"FreeRADIUS database {self.where}: {reason.splitlines()[0]}"
+            # A server that refuses or dropped the connection is down; a locked SQLite file
+            # or a refused statement is not (FreeRADIUS may be using it right now).
+            unreachable = isinstance(exc, DBAPIError) and (
+                exc.connection_invalidated or exc.statement is None
+            )
+            if unreachable and self.engine.dialect.name != "sqlite":
+                raise RadiusDatabaseDown(message) from None
+            raise ProvisioningUnavailable(message) from None
 
 
 def _rows(username: str, attributes: list[Attribute]) -> list[dict[str, str]]:

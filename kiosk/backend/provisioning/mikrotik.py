@@ -19,11 +19,18 @@ from kiosk.backend.provisioning.base import (
     NetworkCredential,
     ProvisioningUnavailable,
 )
-from kiosk.config import ConfigError, ProvisioningSettings, Settings
+from kiosk.backend.provisioning.hotspot_policy import (
+    profile_fields,
+    profile_name,
+    uptime_allowed,
+)
+from kiosk.config import ConfigError, InternetSettings, ProvisioningSettings, Settings
 
 log = logging.getLogger(__name__)
 
 PASSWORD_ENV = "KIOSK_MIKROTIK_PASSWORD"
+# A new kind's profile copies the base profile but for these (RouterOS's own or the kind's).
+_NOT_COPIED = {".id", "name", "default", "rate-limit", "shared-users", "idle-timeout"}
 # Hotspot users the kiosk made carry this comment (and their expiry after it); any other
 # user on the router (staff, vouchers) is never changed or removed.
 COMMENT_PREFIX = "kiosk-credential"
@@ -88,8 +95,10 @@ def is_managed(user: JsonObject) -> bool:
 class MikrotikProvisioner:
     """One hotspot user per credential (name, password, profile, limit-uptime, comment).
 
-    A hotspot user has no absolute expiry: `limit-uptime` (time online) is only a safety net
-    and reconciliation removes expired users (and their active sessions)."""
+    With [internet.*] each kind of patron has a profile of its own ("<profile>-member": speed,
+    devices, idle time), made or corrected on first use. A hotspot user has no absolute
+    expiry: `limit-uptime` (time online: the day's minutes, never past the expiry) is a
+    total, and reconciliation removes expired users (and their active sessions)."""
 
     name = "mikrotik-rest"
     remote = True  # issue() calls the router
@@ -102,7 +111,10 @@ class MikrotikProvisioner:
         profile: str = "default",
         ca_file: str = "",
         timeout: float = 5.0,
+        internet: InternetSettings | None = None,
     ) -> None:
+        self.internet = internet
+        self._profiles_checked: set[str] = set()
         self.root = url.rstrip("/").removesuffix("/rest") + "/rest"
         self.profile = profile
         self.timeout = timeout
@@ -115,7 +127,9 @@ class MikrotikProvisioner:
         self.session.headers["Accept"] = "application/json"
 
     @classmethod
-    def from_settings(cls, settings: ProvisioningSettings) -> MikrotikProvisioner:
+    def from_settings(
+        cls, settings: ProvisioningSettings, internet: InternetSettings | None = None
+    ) -> MikrotikProvisioner:
         router = settings.mikrotik
         if not router.url.startswith("https://"):
             raise ConfigError(
@@ -132,7 +146,13 @@ class MikrotikProvisioner:
         if router.ca_file and not Path(router.ca_file).is_file():
             raise ConfigError(f"provisioning.mikrotik.ca_file = {router.ca_file!r}: no such file")
         return cls(
-            router.url, router.user, password, router.profile, router.ca_file, router.timeout
+            router.url,
+            router.user,
+            password,
+            router.profile,
+            router.ca_file,
+            router.timeout,
+            internet=internet,
         )
 
     # ------------------------------------------------------------ the interface
@@ -162,6 +182,8 @@ class MikrotikProvisioner:
         return set(self.current())
 
     def current(self) -> dict[str, NetworkCredential]:
+        # Each reconciliation starts here: staff may have changed a profile on the router.
+        self._profiles_checked.clear()
         users = self._request(
             "GET", "/ip/hotspot/user", params={".proplist": ".id,name,password,comment"}
         )
@@ -178,7 +200,9 @@ class MikrotikProvisioner:
         }
 
     def follow(self, settings: Settings) -> None:
-        """The hotspot's profiles are the router's own: nothing follows here yet."""
+        """New policies from the console: each kind's profile is checked again at its next use."""
+        self.internet = settings.internet
+        self._profiles_checked.clear()
 
     def close(self) -> None:
         self.session.close()
@@ -197,16 +221,47 @@ class MikrotikProvisioner:
         # limit-uptime counts time online since the user was made: on a renewal the time
         # already used must not eat into the new validity.
         used = parse_routeros_duration(str(existing.get("uptime", ""))) if existing else 0
+        allowed = validity
+        if self.internet is not None:
+            allowed = uptime_allowed(self.internet.for_kind(credential.kind), validity)
         body = {
             "password": credential.password,
-            "profile": self.profile,
-            "limit-uptime": routeros_duration(validity + used),
+            "profile": self._profile(credential.kind),
+            "limit-uptime": routeros_duration(allowed + used),
             "comment": managed_comment(credential.expires_at, now),
         }
         if existing is None:
             self._request("PUT", "/ip/hotspot/user", json={"name": username, **body})
         else:
             self._request("PATCH", f"/ip/hotspot/user/{existing['.id']}", json=body)
+
+    def _profile(self, kind: str) -> str:
+        """The kind's profile name, made or set to the policy once per reconciliation."""
+        if self.internet is None:
+            return self.profile
+        name = profile_name(self.profile, kind)
+        if name in self._profiles_checked:
+            return name
+        wanted = profile_fields(self.internet.for_kind(kind))
+        path = "/ip/hotspot/user/profile"
+        found = self._request("GET", path, params={"name": name})
+        if not found:
+            base = self._request("GET", path, params={"name": self.profile})
+            if not base:
+                raise CredentialRejected(
+                    f"router {self.root}: no hotspot user profile {self.profile!r} "
+                    "(set [provisioning.mikrotik] profile to one the router has)"
+                )
+            copied = {k: v for k, v in base[0].items() if k not in _NOT_COPIED}
+            self._request("PUT", path, json={**copied, "name": name, **wanted})
+            log.info("mikrotik-rest made profile %s: %s", name, _fields(wanted))
+        else:
+            changed = {k: v for k, v in wanted.items() if found[0].get(k) != v}
+            if changed:
+                self._request("PATCH", f"{path}/{found[0]['.id']}", json=changed)
+                log.info("mikrotik-rest set profile %s: %s", name, _fields(changed))
+        self._profiles_checked.add(name)
+        return name
 
     def _find(self, username: str) -> JsonObject | None:
         users = self._request("GET", "/ip/hotspot/user", params={"name": username})
@@ -270,3 +325,7 @@ class MikrotikProvisioner:
         if response.status_code == 400:
             return CredentialRejected(text)
         return ProvisioningUnavailable(text)
+
+
+def _fields(values: dict[str, str]) -> str:
+    return " ".join(f"{key}={value!r}" for key, value in values.items())

@@ -134,6 +134,8 @@ def radiusd_conf(
         auth_port=radius.auth_port,
         acct_port=radius.acct_port,
         clients=clients,
+        nas_clock=NAS_CLOCK,
+        nas_clock_log=NAS_CLOCK_LOG,
         sql=sql_module(settings.database_url, install),
         checks=CHECKS,
         eap=EAP_MODULE.format(
@@ -227,6 +229,29 @@ CHECKS = """\
         eap
     }
 """
+
+# The daily counter measures sessions by this server's clock: a NAS whose clock is off (a
+# router without NTP) would give an open session hours it never had, or none. Its time is
+# replaced by ours (less the delay it states), and a skew past 5 minutes is logged.
+NAS_CLOCK = """\
+        if (&Event-Timestamp && ((&Event-Timestamp > "%{expr:%l + 300}") || \
+(&Event-Timestamp < "%{expr:%l - 300 - %{%{Acct-Delay-Time}:-0}}"))) {
+            nas_clock
+        }
+        update request {
+            &Event-Timestamp := "%{expr:%l - %{%{Acct-Delay-Time}:-0}}"
+        }
+"""
+
+NAS_CLOCK_LOG = """\
+    # One line per accounting packet from a NAS whose clock is off: log/nas.log.
+    linelog nas_clock {
+        destination = file
+        filename = ${logdir}/nas.log
+        permissions = 0600
+        format = "%S NAS %{NAS-IP-Address} clock is off by %{expr:%{integer:Event-Timestamp} \
+- %l} s (user %{User-Name}, session %{Acct-Session-Id}): its accounting is timed by this server"
+    }"""
 
 SQLITE_SIMUL_VERIFY = """\
     simul_verify_query = "SELECT radacctid, acctsessionid, username, nasipaddress, nasportid, \\
@@ -368,6 +393,7 @@ modules {{
     }}
     expiration {{
     }}
+{nas_clock_log}
     # %{{tolower:...}} in the stock SQL queries comes from rlm_expr.
     expr {{
     }}
@@ -388,7 +414,7 @@ server default {{
     }}
 {checks}    preacct {{
         acct_unique
-    }}
+{nas_clock}    }}
     accounting {{
         sql
     }}

@@ -15,7 +15,11 @@ from support.radius_server import FreeRadiusServer
 from support.routeros_fake import FakeRouterOS
 
 from kiosk.backend.provisioning.freeradius import FreeRadiusSqlProvisioner
-from kiosk.backend.provisioning.mikrotik import PASSWORD_ENV, MikrotikProvisioner
+from kiosk.backend.provisioning.mikrotik import (
+    PASSWORD_ENV,
+    MikrotikProvisioner,
+    parse_routeros_duration,
+)
 
 if TYPE_CHECKING:
     from provisioning.conftest import CredentialFactory
@@ -130,7 +134,16 @@ def test_a_checkin_makes_a_hotspot_user_on_the_router(
     user = router.hotspot_user(credential["username"])
     assert user is not None
     assert user["password"] == credential["password"]
-    assert user["profile"] == "perpustakaan"
+    # The member's profile, made from the configured one with [internet.member]'s rules.
+    assert user["profile"] == "perpustakaan-member"
+    profile = router.user_profile("perpustakaan-member")
+    assert profile is not None
+    assert (profile["rate-limit"], profile["shared-users"], profile["idle-timeout"]) == (
+        "1024k/2048k",
+        "1",
+        "15m",
+    )
+    assert parse_routeros_duration(user["limit-uptime"]) == 120 * 60
 
 
 def test_router_down_gives_503_then_sync_repairs_both_ways(

@@ -3,23 +3,61 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 from support.routeros_fake import FakeRouterOS
 
-from kiosk.backend.provisioning.base import CredentialRejected, ProvisioningUnavailable
+from kiosk.backend.provisioning.base import (
+    CredentialRejected,
+    NetworkCredential,
+    ProvisioningUnavailable,
+)
 from kiosk.backend.provisioning.mikrotik import (
     COMMENT_PREFIX,
     MikrotikProvisioner,
     parse_routeros_duration,
     routeros_duration,
 )
+from kiosk.config import InternetSettings
 
 if TYPE_CHECKING:
     from provisioning.conftest import CredentialFactory
+
+POLICIES = InternetSettings.model_validate(
+    {
+        "member": {"daily_minutes": 120, "devices": 1, "download_kbps": 2048,
+                   "upload_kbps": 1024, "idle_minutes": 15},
+        "guest": {"daily_minutes": 60, "devices": 2, "download_kbps": 0,
+                  "upload_kbps": 512, "idle_minutes": 0},
+        "group": {"daily_minutes": 0, "devices": 0, "download_kbps": 0,
+                  "upload_kbps": 0, "idle_minutes": 5},
+    }
+)  # fmt: skip
+
+
+@pytest.fixture
+def with_policies(router: FakeRouterOS) -> Iterator[MikrotikProvisioner]:
+    provisioner = MikrotikProvisioner(
+        router.url,
+        router.user,
+        router.password,
+        profile="perpustakaan",
+        ca_file=str(router.tls.ca_file),
+        internet=POLICIES,
+    )
+    yield provisioner
+    provisioner.close()
+
+
+def uptime(router: FakeRouterOS, username: str) -> int:
+    user = router.hotspot_user(username)
+    assert user is not None
+    return parse_routeros_duration(user["limit-uptime"])
 
 
 def test_durations_are_written_and_read_in_routeros_notation() -> None:
@@ -161,3 +199,93 @@ def test_an_expired_comment_reads_back_as_that_expiry(
     held = mikrotik.current()
     assert held["pold01"].expires_at == dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
     assert held["pbroken"].expires_at < dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+
+
+def test_each_kind_of_patron_gets_a_profile_with_its_policy_made_from_the_base_profile(
+    router: FakeRouterOS, with_policies: MikrotikProvisioner, make_credential: CredentialFactory
+) -> None:
+    # The library's own profile carries its network settings: the kinds' profiles keep them.
+    with router.state.lock:
+        base = next(p for p in router.state.profiles.values() if p["name"] == "perpustakaan")
+        base.update({"address-list": "patrons", "keepalive-timeout": "5m"})
+    member = make_credential(hours=24)
+    guest = dataclasses.replace(make_credential("pguest1", hours=24), kind="guest")
+    group = dataclasses.replace(make_credential("pgroup1", hours=24), kind="group")
+    for credential in (member, guest, group):
+        with_policies.issue(credential)
+    assert router.hotspot_user("p7k2m9")["profile"] == "perpustakaan-member"  # type: ignore[index]
+    assert router.hotspot_user("pguest1")["profile"] == "perpustakaan-guest"  # type: ignore[index]
+    wanted = {
+        "perpustakaan-member": ("1024k/2048k", "1", "15m"),
+        "perpustakaan-guest": ("512k/0", "2", "none"),
+        "perpustakaan-group": ("", "unlimited", "5m"),
+    }
+    for name, (rate, shared, idle) in wanted.items():
+        profile = router.user_profile(name)
+        assert profile is not None, name
+        assert (profile["rate-limit"], profile["shared-users"], profile["idle-timeout"]) == (
+            rate,
+            shared,
+            idle,
+        )
+        assert (profile["address-list"], profile["keepalive-timeout"]) == ("patrons", "5m")
+    # Sent as RouterOS's REST API takes it: PUT to the profile table, strings only.
+    table = "/rest/ip/hotspot/user/profile"
+    puts = [body for method, path, body in router.calls() if (method, path) == ("PUT", table)]
+    assert len(puts) == 3
+    assert all(isinstance(value, str) for body in puts for value in (body or {}).values())
+    # A kind's profile is looked at once: the next member only makes a user.
+    asked = len([call for call in router.calls() if call[1].startswith(table)])
+    with_policies.issue(make_credential("pmember2", hours=24))
+    assert len([call for call in router.calls() if call[1].startswith(table)]) == asked
+
+
+def test_limit_uptime_is_the_days_minutes_never_past_the_expiry(
+    router: FakeRouterOS, with_policies: MikrotikProvisioner, make_credential: CredentialFactory
+) -> None:
+    with_policies.issue(make_credential("plong01", hours=24))
+    assert uptime(router, "plong01") == 120 * 60
+    with_policies.issue(make_credential("pshort1", hours=0.5))
+    assert 30 * 60 - 10 <= uptime(router, "pshort1") <= 30 * 60
+    guest = dataclasses.replace(make_credential("pguest1", hours=24), kind="guest")
+    with_policies.issue(guest)
+    assert uptime(router, "pguest1") == 60 * 60
+    group = dataclasses.replace(make_credential("pgroup1", hours=3), kind="group")
+    with_policies.issue(group)  # no daily limit: the validity
+    assert 3 * 3600 - 10 <= uptime(router, "pgroup1") <= 3 * 3600
+    # A renewal adds the day's minutes to the time already online.
+    with router.state.lock:
+        next(u for u in router.state.users.values() if u["name"] == "plong01")["uptime"] = "1h"
+    with_policies.renew(make_credential("plong01", password="new-pw-1", hours=24))
+    assert uptime(router, "plong01") == 60 * 60 + 120 * 60
+
+
+def test_a_profile_changed_on_the_router_is_set_back_to_the_policy(
+    router: FakeRouterOS, with_policies: MikrotikProvisioner, make_credential: CredentialFactory
+) -> None:
+    with_policies.issue(make_credential())
+    with router.state.lock:
+        made = next(p for p in router.state.profiles.values() if p["name"] == "perpustakaan-member")
+        made.update({"rate-limit": "10M/10M", "shared-users": "5"})
+    with_policies.current()  # reconciliation's first step: profiles are looked at again
+    with_policies.issue(make_credential("pother1"))
+    (patch,) = [b for m, p, b in router.calls() if m == "PATCH" and "/profile/" in p]
+    assert patch == {"rate-limit": "1024k/2048k", "shared-users": "1"}
+    assert router.user_profile("perpustakaan-member")["shared-users"] == "1"  # type: ignore[index]
+
+
+def test_a_missing_base_profile_is_refused_with_its_name(
+    router: FakeRouterOS, make_credential: CredentialFactory
+) -> None:
+    provisioner = MikrotikProvisioner(
+        router.url,
+        router.user,
+        router.password,
+        profile="no-such-profile",
+        ca_file=str(router.tls.ca_file),
+        internet=POLICIES,
+    )
+    credential: NetworkCredential = make_credential()
+    with pytest.raises(CredentialRejected, match="no hotspot user profile 'no-such-profile'"):
+        provisioner.issue(credential)
+    assert router.usernames() == set()

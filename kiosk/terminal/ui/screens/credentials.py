@@ -1,5 +1,5 @@
-"""The credential: username and password large and unambiguous, a QR for a phone, how to
-connect, and a countdown that clears the screen."""
+"""The credential: username and password large and unambiguous, QRs for a phone (the Wi-Fi, and
+the login when configured), how to connect, and a countdown that clears the screen."""
 
 from __future__ import annotations
 
@@ -29,25 +29,26 @@ class CredentialsScreen(KioskScreen):
     username_groups = ListProperty([])
     password_groups = ListProperty([])
     qr_data = StringProperty("")
+    login_qr_data = StringProperty("")  # "" unless [library] login_qr_template is set
     expires_at = ObjectProperty(None, allownone=True)  # shown in the patron's language
 
     def show(self, view) -> None:
         super().show(view)
         credential = view.credential
         if credential is None:
-            self.username_groups, self.password_groups, self.qr_data = [], [], ""
+            self._clear()
             return
         app = App.get_running_app()
         self.username_groups = groups(credential.username)
         self.password_groups = groups(credential.password)
         library = app.settings.library
-        self.qr_data = library.qr_template.format(
-            ssid=library.wifi_ssid,
-            username=credential.username,
-            password=credential.password,
-            login_url=library.login_url,
-        )
+        self.qr_data = library.wifi_qr(credential.username, credential.password)
+        self.login_qr_data = library.login_qr(credential.username, credential.password)
         self.expires_at = credential.expires_at
 
     def on_leave(self, *args) -> None:
-        self.username_groups, self.password_groups, self.qr_data = [], [], ""
+        self._clear()
+
+    def _clear(self) -> None:
+        self.username_groups, self.password_groups = [], []
+        self.qr_data = self.login_qr_data = ""
