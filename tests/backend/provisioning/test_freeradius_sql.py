@@ -14,12 +14,8 @@ import pytest
 from support.needs import unavailable
 
 from kiosk.backend.provisioning.base import CredentialRejected, ProvisioningUnavailable
-from kiosk.backend.provisioning.freeradius import (
-    FreeRadiusSqlProvisioner,
-    freeradius_date,
-    metadata,
-    parse_freeradius_date,
-)
+from kiosk.backend.provisioning.freeradius import FreeRadiusSqlProvisioner, metadata
+from kiosk.backend.provisioning.radius_dates import freeradius_date, parse_freeradius_date
 
 if TYPE_CHECKING:
     from provisioning.conftest import CredentialFactory
