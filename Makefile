@@ -20,7 +20,7 @@ test: system-deps-test $(STAMP) $(AXE)
 	$(BIN)/ruff format --check kiosk tests bench scripts
 	$(BIN)/mypy kiosk
 	# pytest exits 5 when it collected nothing: that fails here like any other error.
-	# Two workers: the window tests on one, one after another; the servers' tests on both.
+	# Two workers, each with its own Xvfb: window and server tests on both.
 	$(BIN)/python -m pytest -n 2 --dist loadgroup --timeout=300 -p no:cacheprovider --durations=15
 
 bench: system-deps-test $(STAMP)

@@ -30,16 +30,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """`make test` runs two pytest-xdist workers (`--dist loadgroup`): the real-window tests
-    all go to one of them, one after another, while the other takes the servers' tests. Two
-    Kivy windows drawing at once on 2 cores would put each one's timing in the other's hands;
-    a server test mostly waits on its subprocesses."""
-    for item in items:
-        if Path(item.path).is_relative_to(REPO / "tests" / "terminal" / "ui"):
-            item.add_marker(pytest.mark.xdist_group("window"))
-
-
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     return REPO

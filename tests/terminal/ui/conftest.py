@@ -3,6 +3,10 @@
 One Xvfb for the session (large enough for both orientations); Kivy's environment and
 Config are set before its first import. Each test builds a fresh KioskApp and steps the
 event loop itself instead of App.run() (see shared/KIVY-TESTING.md).
+
+Under pytest-xdist every worker is a process of its own with its own session: its own Xvfb
+(a free display number), Kivy home, window and Kivy state, so both workers run window
+tests at once; the screenshots are written under a per-process name, then renamed.
 """
 
 from __future__ import annotations
@@ -159,7 +163,9 @@ class Harness:
     def screenshot(self, path: Path) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.pump(0.1)
-        taken = self.window.screenshot(name=str(path))
+        # Kivy picks a free numbered name; another worker may be picking in the same folder.
+        mine = path.with_name(f".{path.stem}-{os.getpid()}.png")
+        taken = self.window.screenshot(name=str(mine))
         assert taken, "no screenshot taken"
         Path(taken).replace(path)
         return path

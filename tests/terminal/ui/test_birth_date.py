@@ -75,7 +75,7 @@ def test_no_birth_date_on_file_records_the_visit_and_says_show_your_card(
     kiosk.type_member("19000103")  # Ahmad Fauzi: no birth date on file
     guestbook = kiosk.wait_screen("guestbook")
     assert kiosk.tr("guestbook.needs_card") in kiosk.texts()
-    assert guestbook.ids.internet.opacity == 0 or not kiosk.app.flow.view.internet_allowed
+    assert guestbook.ids.internet_panel.opacity == 0 or not kiosk.app.flow.view.internet_allowed
     answer_new_member(kiosk)
     kiosk.tap(guestbook.ids.submit)
     kiosk.wait_screen("thanks")

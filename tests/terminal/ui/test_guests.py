@@ -202,7 +202,7 @@ def test_a_voucher_is_shown_until_the_days_cap_then_the_kind_notice(
         kiosk = start_kiosk(settings_for(backend, tmp_path / "kiosk", guests=policy))
         screen = sign_as_guest(kiosk, "Rina Maharani", "Pangkalpinang")
         assert screen.answers.ids.internet.opacity == 1
-        kiosk.tap(screen.answers.ids.internet)
+        kiosk.tap(screen.answers.ids.internet.ids.switch)
         assert kiosk.app.flow.view.want_internet
         kiosk.tap(screen.ids.submit)
         credentials = kiosk.wait_screen("credentials")
@@ -215,7 +215,7 @@ def test_a_voucher_is_shown_until_the_days_cap_then_the_kind_notice(
 
         # The second guest today: over the cap of 1, told kindly; the visit is still kept.
         screen = sign_as_guest(kiosk, "Dewi", "Sungailiat")
-        kiosk.tap(screen.answers.ids.internet)
+        kiosk.tap(screen.answers.ids.internet.ids.switch)
         kiosk.tap(screen.ids.submit)
         kiosk.wait_screen("notice")
         assert kiosk.tr("notice.guest_internet_unavailable.title") in kiosk.texts()

@@ -105,7 +105,7 @@ def test_guestbook_only_visit_gets_thanks_and_no_credential(
     kiosk.type_member("19000126")
     guestbook = kiosk.wait_screen("guestbook")
     answer_new_member(kiosk)
-    kiosk.tap(guestbook.ids.internet)
+    kiosk.tap(guestbook.ids.internet_panel.ids.switch)
     assert kiosk.app.flow.view.want_internet is False
     kiosk.tap(guestbook.ids.submit)
     kiosk.wait_screen("thanks")
@@ -132,7 +132,7 @@ def test_expired_or_blocked_member_signs_guestbook_without_internet(
     kiosk.type_member(member)
     guestbook = kiosk.wait_screen("guestbook")
     assert kiosk.tr(banner) in kiosk.texts()
-    assert guestbook.ids.internet.disabled
+    assert guestbook.ids.internet_panel.ids.switch.disabled
     answer_new_member(kiosk)
     kiosk.tap(guestbook.ids.submit)
     kiosk.wait_screen("thanks")

@@ -66,10 +66,11 @@ def press(kiosk: Harness, keypad: Any, digits: str) -> None:
         kiosk.tap(next(w for w in keypad.pad.children if getattr(w, "key", None) == digit))
 
 
-def drawn_contrast(path: Path, widget: Any, window: Any) -> float:
+def drawn_contrast(path: Path | np.ndarray, widget: Any, window: Any) -> float:
     """The contrast of a widget as drawn: its most common colour (the background) against
-    the colour farthest from it that covers a few dozen pixels (the core of the letters)."""
-    image = cv2.imread(str(path))
+    the colour farthest from it that covers a few dozen pixels (the core of the letters).
+    `path`: the screenshot, or its pixels already read (a screen's many labels)."""
+    image = cv2.imread(str(path)) if isinstance(path, Path) else path
     assert image is not None
     x, y = widget.to_window(widget.x, widget.y)
     top = int(window.height - (y + widget.height))
@@ -297,7 +298,7 @@ def test_same_card_right_after_selesai_is_ignored_until_a_tap(
     kiosk.tap(kiosk.chip("purpose", "membaca"))
     kiosk.tap(kiosk.chip("occupation", "pelajar"))
     kiosk.tap(kiosk.chip("education", "sma"))
-    kiosk.tap(guestbook.ids.internet)  # guestbook only
+    kiosk.tap(guestbook.ids.internet_panel.ids.switch)  # guestbook only
     kiosk.tap(guestbook.ids.submit)
     kiosk.wait_screen("thanks")
     kiosk.tap(kiosk.button(kiosk.tr("common.done")))

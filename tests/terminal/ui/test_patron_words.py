@@ -120,7 +120,7 @@ def test_internet_state_reads_in_words_and_turning_it_off_is_explained(
     guestbook = kiosk.wait_screen("guestbook")
     # 8: a typed number: why nothing is preselected.
     assert kiosk.tr("guestbook.typed_no_answers") in kiosk.texts()
-    state, switch = guestbook.ids.internet_state, guestbook.ids.internet
+    state, switch = guestbook.ids.internet_panel.ids.state, guestbook.ids.internet_panel.ids.switch
     assert state.text == kiosk.tr("guestbook.internet_on")
     assert switch.text == kiosk.tr("guestbook.internet_turn_off")  # says what it will do
     shot(kiosk, layout, "guestbook-internet-on")
@@ -137,6 +137,68 @@ def test_internet_state_reads_in_words_and_turning_it_off_is_explained(
     shot(kiosk, layout, "thanks-internet-off")
 
 
+def drawn_background(path: Path, widget: Any, window: Any) -> str:
+    """The colour most of a widget's drawn area has, as #RRGGBB (from the screenshot)."""
+    import cv2
+    import numpy as np
+
+    image = cv2.imread(str(path))
+    assert image is not None
+    x, y = widget.to_window(widget.x, widget.y)
+    top = int(window.height - (y + widget.height))
+    region = image[top + 4 : int(top + widget.height) - 4, int(x) + 4 : int(x + widget.width) - 4]
+    colours, counts = np.unique(region.reshape(-1, 3), axis=0, return_counts=True)
+    b, g, r = (int(v) for v in colours[counts.argmax()])
+    return f"#{r:02X}{g:02X}{b:02X}"
+
+
+def test_a_guests_internet_switch_reads_in_words_and_colour_like_the_members(
+    server: BackendServer,
+    start_kiosk: Callable[..., Harness],
+    tmp_path: Path,
+    layout: tuple[str, str],
+) -> None:
+    from kiosk.terminal.ui.widgets.chips import Chip
+
+    from .test_guests import GUEST_ANSWERS, guest_chip, type_on_keyboard
+    from .test_text_for_every_eye import check_screen
+
+    size, language = layout
+    voucher = {"internet": "voucher"}
+    settings = settings_for(server, tmp_path / "k", kiosk={"language": language}, guests=voucher)
+    kiosk = start_kiosk(settings, size=SIZES[size])
+    kiosk.tap(kiosk.wait_screen("welcome").ids.not_member)
+    guest = kiosk.wait_screen("guest")
+    type_on_keyboard(kiosk, "Rina")
+    kiosk.tap(guest.ids.submit)  # Lanjut: the answers and the internet switch
+    panel = guest.answers.ids.internet
+    state, switch = panel.ids.state, panel.ids.switch
+    palette = kiosk.app.palette
+    # Off for a guest until asked: it says so in words, on the warning colour, and the one
+    # button says what it will do; it is a button of its own, not one of the answers.
+    assert state.text == kiosk.tr("guestbook.internet_off")
+    assert switch.text == kiosk.tr("guestbook.internet_turn_on")
+    assert not isinstance(switch, Chip) and not switch.disabled
+    for field, choice in GUEST_ANSWERS.items():
+        kiosk.tap(guest_chip(kiosk, field, choice))
+    kiosk.tap(guest_chip(kiosk, "purpose", "internet"))
+    assert not kiosk.app.flow.view.want_internet  # an answer is not the switch
+    assert kiosk.tr("guestbook.internet_purpose") in state.text  # how to get it, then
+    path = shot(kiosk, layout, "guest-internet-off")
+    assert drawn_background(path, panel, kiosk.window) == palette["WARNING_BG"]
+    faults = check_screen(kiosk, f"{size}-{language}-voucher", "guest-internet-off")
+    kiosk.tap(switch)
+    assert kiosk.app.flow.view.want_internet
+    assert state.text == kiosk.tr("guestbook.internet_on")
+    assert switch.text == kiosk.tr("guestbook.internet_turn_off")
+    path = shot(kiosk, layout, "guest-internet-on")
+    assert drawn_background(path, panel, kiosk.window) == palette["SUCCESS_BG"]
+    faults += check_screen(kiosk, f"{size}-{language}-voucher", "guest-internet-on")
+    assert not faults, "\n".join(faults)
+    kiosk.tap(switch)
+    assert not kiosk.app.flow.view.want_internet
+
+
 def test_turning_internet_back_on_leads_to_the_credential_with_the_month_in_words(
     server: BackendServer,
     start_kiosk: Callable[..., Harness],
@@ -146,9 +208,9 @@ def test_turning_internet_back_on_leads_to_the_credential_with_the_month_in_word
     kiosk = open_kiosk(start_kiosk, server, tmp_path / "k", layout)
     kiosk.type_member(SITI)
     guestbook = kiosk.wait_screen("guestbook")
-    kiosk.tap(guestbook.ids.internet)
-    kiosk.tap(guestbook.ids.internet)
-    assert guestbook.ids.internet_state.text == kiosk.tr("guestbook.internet_on")
+    kiosk.tap(guestbook.ids.internet_panel.ids.switch)
+    kiosk.tap(guestbook.ids.internet_panel.ids.switch)
+    assert guestbook.ids.internet_panel.ids.state.text == kiosk.tr("guestbook.internet_on")
     answer(kiosk)
     kiosk.tap(guestbook.ids.submit)
     pad = kiosk.wait_screen("birth_date")

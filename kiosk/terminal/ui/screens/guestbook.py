@@ -186,18 +186,30 @@ class GuestbookScreen(PatronForm):
             return
         room = outer.height - outer.padding[1] - outer.padding[3]
         room -= sum(c.height for c in others) + outer.spacing * (len(outer.children) - 1)
-        pages: list[list[str]] = [[]]
-        used = 0.0
-        for key, row in self._rows.items():
-            need = row.height + (box.spacing if pages[-1] else 0)
-            if pages[-1] and used + need > room:
-                pages.append([])
-                used, need = 0.0, row.height
-            pages[-1].append(key)
-            used += need
-        self._page_keys = pages
-        self.pages = len(pages)
+        # What only the last page shows (with Kirim) leaves its room to the other pages.
+        last_only = [self.ids[name] for name in ("internet_panel", "privacy_row", "missing_row")]
+        freed = sum(w.height for w in last_only)  # (their spacing stays)
+        self._page_keys = self._split(room, room + freed, box.spacing)
+        self.pages = len(self._page_keys)
         self.turn(min(self.page, self.pages - 1), by_patron=False)
+
+    def _split(self, last_room: float, room: float, gap: float) -> list[list[str]]:
+        """The fields in pages: as many as fit in `room` on each, the last page (the one with
+        Kirim and what only it shows) within `last_room`."""
+
+        def height(keys: list[str]) -> float:
+            return sum(self._rows[k].height for k in keys) + gap * max(len(keys) - 1, 0)
+
+        pages: list[list[str]] = [[]]
+        for key in self._rows:
+            if pages[-1] and height([*pages[-1], key]) > room:
+                pages.append([])
+            pages[-1].append(key)
+        if height(pages[-1]) > last_room and len(pages[-1]) > 1:
+            # Too full for what the last page also shows: its last field goes on a page of its
+            # own (the earlier pages stay full; one field alone fits, or nothing would).
+            pages.append([pages[-1].pop()])
+        return pages
 
     def turn(self, page: int, by_patron: bool = True) -> None:
         """Show page `page` of the fields (Lanjut / Kembali when there are several)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from kivy.clock import Clock, ClockEvent
 from kivy.input.motionevent import MotionEvent
-from kivy.properties import ColorProperty, NumericProperty, StringProperty
+from kivy.properties import BooleanProperty, ColorProperty, NumericProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.button import Button
 from kivy.uix.label import Label
@@ -74,6 +74,21 @@ class MessageLayout(BoxLayout):
     action = StringProperty("cancel")  # the flow event the button sends
     second = StringProperty("")  # a second way on: "Bukan anggota?" (the guest choice)
     second_action = StringProperty("open_guest_form")  # the app method the second calls
+
+
+class InternetSwitch(BoxLayout):
+    """Internet for this visit, as the guestbook and the guest form show it: the state in words
+    and colour, and one button that says what it will do (not a tick on words that read like an
+    answer). `on_switch(wanted)` when tapped; `shown` False takes it off the screen."""
+
+    shown = BooleanProperty(True)
+    wanted = BooleanProperty(False)
+    purpose_internet = BooleanProperty(False)  # "Internet" chosen as the purpose while off
+
+    __events__ = ("on_switch",)
+
+    def on_switch(self, wanted: bool) -> None:
+        pass
 
 
 class HoldArea(Widget):
