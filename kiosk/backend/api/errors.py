@@ -18,6 +18,7 @@ from kiosk.backend.desk.outcomes import (
     ClientRefConflict,
     MemberNotAllowed,
     MemberNotFound,
+    SurveyRefReused,
 )
 from kiosk.backend.desk.typed_entry import VerificationFailed, VerificationLocked
 from kiosk.backend.library.link import LibraryUnavailable
@@ -122,6 +123,8 @@ async def _domain(_: Request, exc: Exception) -> JSONResponse:
         )
     if isinstance(exc, WrongKiosk):
         return error_response(403, ErrorCode.forbidden, str(exc))
+    if isinstance(exc, SurveyRefReused):
+        return error_response(422, ErrorCode.client_ref_conflict, str(exc))
     if isinstance(exc, ClientRefConflict):
         return error_response(409, ErrorCode.client_ref_conflict, str(exc))
     if isinstance(exc, GuestInternetUnavailable):

@@ -189,7 +189,7 @@ def guest_visit(
     dependencies=AUTHENTICATED,
     responses={
         200: {"model": SatisfactionResponse, "description": "replay of the same client_ref"},
-        **documented_errors(409),
+        **documented_errors(),
     },
 )
 def satisfaction(body: SatisfactionRequest, desk: DeskDep) -> JSONResponse:

@@ -26,6 +26,11 @@ class ClientRefConflict(Exception):
     """The client_ref was used before with a different body."""
 
 
+class SurveyRefReused(ClientRefConflict):
+    """A survey's client_ref used before with other answers: the SKM API answers anything but
+    a new survey or its replay with 422, where a visit's conflict is a 409."""
+
+
 class AnswersTooLarge(ValueError):
     """The guestbook answers exceed [backend] max_answers_bytes."""
 

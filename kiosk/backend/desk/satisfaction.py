@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from kiosk.backend.db import SatisfactionRow, write_session
 from kiosk.backend.desk.checkins import CheckinDesk, check_occurred_at
-from kiosk.backend.desk.outcomes import ClientRefConflict
+from kiosk.backend.desk.outcomes import SurveyRefReused
 from kiosk.protocol import SKM_ELEMENTS, SatisfactionRequest, SatisfactionResponse
 
 log = logging.getLogger("kiosk.backend.satisfaction")
@@ -44,7 +44,7 @@ def record_survey(
         )
         if earlier is not None:
             if earlier != digest:
-                raise ClientRefConflict(
+                raise SurveyRefReused(
                     f"client_ref {client_ref} was already used with a different survey"
                 )
             return answer, True

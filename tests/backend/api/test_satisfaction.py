@@ -33,7 +33,9 @@ def test_a_survey_is_kept_once_by_day_and_kiosk_without_the_time(
     again = shared_server.post("/satisfaction", json=body)
     assert again.status_code == 200 and again.json()["client_ref"] == body["client_ref"]
     changed = dict(body, answers={"u1": 4})
-    assert shared_server.post("/satisfaction", json=changed).status_code == 409
+    reused = shared_server.post("/satisfaction", json=changed)
+    assert reused.status_code == 422, reused.text  # the SKM API: anything else is 422
+    assert reused.json()["error"]["code"] == "client_ref_conflict"
     with sqlite3.connect(shared_server.database_path) as db:
         rows = db.execute(
             "SELECT kiosk_id, local_day, u1, u9, occupation, education, gender "
