@@ -58,10 +58,14 @@ class SettingsFollower:
         self._pending: SettingsUpdate | None = None
         self._refused_etag = ""  # a document this kiosk cannot run (asked again only if changed)
         self.copy = self._load()
+        # The copy the app runs with: an update is what changed since it, so two fetches
+        # before one Welcome lose neither's changes.
+        self._applied: SteeredCopy | None = None
         self.settings = self._settings_of(self.copy) if self.copy is not None else file_settings
         if self.copy is not None and self.settings is file_settings:
             self.copy = None
         self.running_version: int | None = self.copy.answer.version if self.copy else None
+        self._applied = self.copy
 
     # ----------------------------------------------------------- the copy
 
@@ -131,7 +135,7 @@ class SettingsFollower:
             )
             return "refused"
         with self._lock:
-            self._pending = _changes(self.copy, copy, settings)
+            self._pending = _changes(self._applied, copy, settings)
             self.copy = copy
             self._refused_etag = ""
         self._store(copy)
@@ -153,6 +157,8 @@ class SettingsFollower:
         """The update waiting for the next Welcome, once; the caller applies it."""
         with self._lock:
             update, self._pending = self._pending, None
+            if update is not None:
+                self._applied = self.copy
         if update is not None:
             self.settings = update.settings
             self.running_version = update.version

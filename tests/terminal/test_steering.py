@@ -243,3 +243,42 @@ def test_a_full_disk_keeps_the_new_settings_in_memory_and_the_old_copy_on_disk(
     update = follower.take_update()
     assert update is not None and update.settings.library.name == "Perpustakaan Cabang Sungailiat"
     assert json.loads((data / COPY_FILE).read_text(encoding="utf-8")) == old
+
+
+def test_two_changes_fetched_before_one_welcome_are_both_applied(
+    steered_backend: BackendServer, tmp_path: Path
+) -> None:
+    """High contrast saved, then the kiosk put out of service, both fetched before the next
+    Welcome: the update carries both (the second fetch once replaced the first's)."""
+    import datetime as dt
+
+    from kiosk.backend.db import create_db_engine, write_session
+    from kiosk.backend.kiosks import set_in_service
+    from kiosk.backend.steering import versions
+    from kiosk.config.steered import parse_steered
+
+    data = tmp_path / "kiosk"
+    settings = kiosk_settings(steered_backend, data)
+    follower = SettingsFollower(settings, data)
+    engine = create_db_engine(f"sqlite:///{steered_backend.database_path}", pool_size=1)
+    try:
+        with BackendClient(settings.kiosk) as client:
+            assert follower.fetch(client, KIOSK_ID) == "changed"
+            assert follower.take_update() is not None
+            steered_backend.post("/kiosks/heartbeat", json={"kiosk_id": KIOSK_ID})
+            with write_session(engine) as session:
+                base = versions.version_of(session, 0)
+                assert base is not None
+                changed = base.data
+                changed["screens"]["high_contrast"] = True
+                now = dt.datetime.now(dt.UTC)
+                versions.save(session, parse_steered(changed), 0, "admin", now)
+            assert follower.fetch(client, KIOSK_ID) == "changed"
+            with write_session(engine) as session:
+                set_in_service(session, KIOSK_ID, False)
+            assert follower.fetch(client, KIOSK_ID) == "changed"
+    finally:
+        engine.dispose()
+    update = follower.take_update()
+    assert update is not None
+    assert (update.high_contrast, update.in_service) == (True, False)
