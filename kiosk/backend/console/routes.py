@@ -32,7 +32,7 @@ from kiosk.backend.desk.checkins import CheckinDesk
 
 
 def install_console(app: FastAPI, desk: CheckinDesk, clock: Callable[[], dt.datetime]) -> None:
-    app.state.console = Console(desk.engine, desk.settings, clock, desk)
+    app.state.console = Console(desk.engine, desk.settings, clock, desk, app.state.in_force)
     app.mount(f"{PREFIX}/static", StaticFiles(directory=HERE / "static"), name="console-static")
     for router in (
         login.router,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -20,9 +20,8 @@ from kiosk.backend.console.i18n import LANGUAGE_COOKIE, Translate, choose_langua
 from kiosk.backend.console.sessions import COOKIE, StaffSession, csrf_ok, load_session
 from kiosk.backend.db import write_session
 from kiosk.backend.desk.checkins import CheckinDesk
-from kiosk.backend.steering import versions
+from kiosk.backend.steering.in_force import SettingsInForce
 from kiosk.config import GuestbookField, Settings
-from kiosk.config.steered import with_steered
 
 HERE = Path(__file__).resolve().parent
 PREFIX = "/staff"
@@ -52,17 +51,14 @@ class Console:
     settings: Settings
     clock: Callable[[], dt.datetime]
     desk: CheckinDesk
-    # (version, settings): config.toml with the newest steered version put in.
-    _steered: tuple[int, Settings] | None = field(default=None, repr=False)
+    # The backend's settings in force: config.toml with the newest steered version put in.
+    in_force: SettingsInForce
 
     def current(self) -> Settings:
         """The settings as Pengaturan last saved them (library, guestbook, guests...) over
-        config.toml's: what the reports name and count."""
-        version = versions.current(self.engine, self.settings, self.clock())
-        cached = self._steered
-        if cached is None or cached[0] != version.number:
-            cached = self._steered = (version.number, with_steered(self.settings, version.document))
-        return cached[1]
+        config.toml's: what the reports name and count. Asked of the database on every call,
+        so a page after a save shows it (and the desk follows at once too)."""
+        return self.in_force.refresh(at_once=True)
 
     @property
     def choice_fields(self) -> list[GuestbookField]:

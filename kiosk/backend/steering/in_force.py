@@ -49,13 +49,14 @@ class SettingsInForce:
         self._checked = float("-inf")
         self._lock = threading.Lock()
 
-    def refresh(self) -> Settings:
-        """The settings in force now, after putting a newer version into the parts."""
+    def refresh(self, at_once: bool = False) -> Settings:
+        """The settings in force now, after putting a newer version into the parts; at_once:
+        ask the database now (the console, whose admin may have just saved one)."""
         now = time.monotonic()
-        if now - self._checked < CHECK_EVERY_SECONDS:
+        if not at_once and now - self._checked < CHECK_EVERY_SECONDS:
             return self.settings
         with self._lock:
-            if now - self._checked < CHECK_EVERY_SECONDS:
+            if not at_once and now - self._checked < CHECK_EVERY_SECONDS:
                 return self.settings
             self._checked = now
             try:
