@@ -121,35 +121,19 @@ def test_the_heartbeat_reports_the_running_version_and_asks_for_settings(
     outbox.close()
 
 
+def answer_copy(document: dict[str, Any], version: int = 7) -> str:
+    """A settings.json as the kiosk writes it, holding `document`."""
+    answer = {"kiosk_id": KIOSK_ID, "location": "", "version": version, "in_service": True}
+    return json.dumps({"etag": '"x"', "answer": {**answer, "settings": document}})
+
+
 @pytest.mark.parametrize(
     "copy",
     [
         "{not json",
         json.dumps({"etag": '"x"', "answer": {"kiosk_id": KIOSK_ID}}),
-        json.dumps(
-            {
-                "etag": '"x"',
-                "answer": {
-                    "kiosk_id": KIOSK_ID,
-                    "location": "",
-                    "version": 7,
-                    "in_service": True,
-                    "settings": {"schema_version": SCHEMA + 1, "library": {"name": "Baru"}},
-                },
-            }
-        ),
-        json.dumps(
-            {
-                "etag": '"x"',
-                "answer": {
-                    "kiosk_id": KIOSK_ID,
-                    "location": "",
-                    "version": 7,
-                    "in_service": True,
-                    "settings": {"screens": {"timeouts": {"guestbook": -1}}},
-                },
-            }
-        ),
+        answer_copy({"schema_version": SCHEMA + 1, "library": {"name": "Baru"}}),
+        answer_copy({"screens": {"timeouts": {"guestbook": -1}}}),
     ],
     ids=["corrupt", "incomplete", "newer-schema", "invalid-value"],
 )
